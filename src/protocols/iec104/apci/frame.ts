@@ -1,0 +1,152 @@
+/**
+ * APCI of IEC 60870-5-104 clause 5: start octet 0x68, APDU length (4..253) and four control
+ * octets in I (numbered information transfer), S (numbered supervisory) or U (unnumbered
+ * control) format.
+ */
+import { fail, ok, type Decoded } from '../../../core/result.js';
+
+const LAYER = 'iec104.apci';
+
+export const START = 0x68;
+/** Smallest APDU length (control field only). */
+export const MIN_APDU_LENGTH = 4;
+/** Largest APDU length (clause 5: 253 octets after the start and length octets). */
+export const MAX_APDU_LENGTH = 253;
+/** Sequence numbers count modulo 2^15. */
+export const SEQ_MODULO = 32768;
+
+/** U-format functions: exactly one of the six bits in the first control octet. */
+export const UFunction = {
+  STARTDT_ACT: 0x07,
+  STARTDT_CON: 0x0b,
+  STOPDT_ACT: 0x13,
+  STOPDT_CON: 0x23,
+  TESTFR_ACT: 0x43,
+  TESTFR_CON: 0x83,
+} as const;
+export type UFunctionName = keyof typeof UFunction;
+
+const U_BY_CODE: ReadonlyMap<number, UFunctionName> = new Map(
+  (Object.entries(UFunction) as [UFunctionName, number][]).map(([k, v]) => [v, k]),
+);
+
+export type Apdu =
+  | { readonly format: 'I'; readonly ns: number; readonly nr: number; readonly asdu: Uint8Array }
+  | { readonly format: 'S'; readonly nr: number }
+  | { readonly format: 'U'; readonly fn: UFunctionName };
+
+/**
+ * Decodes one complete APDU (start octet through the last ASDU octet). The ASDU of an I frame
+ * is a view into `frame`, not a copy: callers that keep it past the next read must copy it.
+ */
+export function decodeApdu(frame: Uint8Array): Decoded<Apdu> {
+  if (frame.length < 2 + MIN_APDU_LENGTH) return fail(LAYER, frame.length, `APDU of ${frame.length} octet(s) is shorter than 6`);
+  if (frame[0] !== START) return fail(LAYER, 0, `start octet 0x${frame[0]!.toString(16).padStart(2, '0')} is not 0x68`);
+  const len = frame[1]!;
+  if (len < MIN_APDU_LENGTH || len > MAX_APDU_LENGTH) return fail(LAYER, 1, `APDU length ${len} outside 4..253`);
+  if (len + 2 !== frame.length) return fail(LAYER, 1, `APDU length ${len} does not match the ${frame.length - 2} octet(s) given`);
+  const c1 = frame[2]!;
+  const c2 = frame[3]!;
+  const c3 = frame[4]!;
+  const c4 = frame[5]!;
+  if ((c1 & 1) === 0) {
+    if (len === MIN_APDU_LENGTH) return fail(LAYER, 1, 'I frame without an ASDU');
+    if ((c3 & 1) !== 0) return fail(LAYER, 4, 'I frame with bit 1 of the third control octet set');
+    return ok({ format: 'I', ns: (c1 >> 1) | (c2 << 7), nr: (c3 >> 1) | (c4 << 7), asdu: frame.subarray(6) });
+  }
+  if (len !== MIN_APDU_LENGTH) return fail(LAYER, 1, `${(c1 & 3) === 1 ? 'S' : 'U'} frame with APDU length ${len}, not 4`);
+  if ((c1 & 3) === 1) {
+    if (c1 !== 0x01 || c2 !== 0 || (c3 & 1) !== 0) return fail(LAYER, 2, 'S frame with reserved control bits set');
+    return ok({ format: 'S', nr: (c3 >> 1) | (c4 << 7) });
+  }
+  const fn = U_BY_CODE.get(c1);
+  if (fn === undefined) return fail(LAYER, 2, `U frame control octet 0x${c1.toString(16).padStart(2, '0')} is not exactly one function`);
+  if (c2 !== 0 || c3 !== 0 || c4 !== 0) return fail(LAYER, 3, 'U frame with non-zero control octets 2..4');
+  return ok({ format: 'U', fn });
+}
+
+/** The six-octet header of an I frame carrying `asduLength` octets. */
+export function encodeIHeader(ns: number, nr: number, asduLength: number): Uint8Array {
+  if (asduLength < 1 || asduLength > MAX_APDU_LENGTH - MIN_APDU_LENGTH) {
+    throw new RangeError(`ASDU length ${asduLength} outside 1..249`);
+  }
+  return Uint8Array.of(START, asduLength + 4, (ns << 1) & 0xfe, ns >> 7, (nr << 1) & 0xfe, nr >> 7);
+}
+
+/** A whole I frame in one buffer. */
+export function encodeIFrame(ns: number, nr: number, asdu: Uint8Array): Uint8Array {
+  const out = new Uint8Array(6 + asdu.length);
+  out.set(encodeIHeader(ns, nr, asdu.length));
+  out.set(asdu, 6);
+  return out;
+}
+
+export function encodeSFrame(nr: number): Uint8Array {
+  return Uint8Array.of(START, 4, 0x01, 0x00, (nr << 1) & 0xfe, nr >> 7);
+}
+
+export function encodeUFrame(fn: UFunctionName): Uint8Array {
+  return Uint8Array.of(START, 4, UFunction[fn], 0, 0, 0);
+}
+
+/**
+ * Splits a TCP byte stream into APDUs. Holds at most one incomplete APDU (255 octets); whole
+ * APDUs inside a chunk are returned as views without copying.
+ */
+export class ApduFramer {
+  readonly #pending = new Uint8Array(2 + MAX_APDU_LENGTH);
+  #have = 0;
+
+  /**
+   * Feeds a chunk; calls `onFrame` for each complete APDU. Returns a failure, and stops, at the
+   * first octet that cannot start an APDU: the stream cannot be resynchronised (clause 5 has no
+   * resynchronisation), so the caller closes the connection.
+   */
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): Decoded<number> {
+    let i = 0;
+    let frames = 0;
+    while (i < chunk.length) {
+      if (this.#have === 0) {
+        if (chunk[i] !== START) return fail(LAYER, i, `expected start octet 0x68, got 0x${chunk[i]!.toString(16).padStart(2, '0')}`);
+        if (i + 1 < chunk.length) {
+          const len = chunk[i + 1]!;
+          if (len < MIN_APDU_LENGTH || len > MAX_APDU_LENGTH) return fail(LAYER, i + 1, `APDU length ${len} outside 4..253`);
+          if (i + 2 + len <= chunk.length) {
+            onFrame(chunk.subarray(i, i + 2 + len));
+            frames++;
+            i += 2 + len;
+            continue;
+          }
+        }
+        this.#pending[0] = START;
+        this.#have = 1;
+        i++;
+        continue;
+      }
+      if (this.#have === 1) {
+        const len = chunk[i]!;
+        if (len < MIN_APDU_LENGTH || len > MAX_APDU_LENGTH) return fail(LAYER, i, `APDU length ${len} outside 4..253`);
+        this.#pending[1] = len;
+        this.#have = 2;
+        i++;
+        continue;
+      }
+      const total = 2 + this.#pending[1]!;
+      const take = Math.min(total - this.#have, chunk.length - i);
+      this.#pending.set(chunk.subarray(i, i + take), this.#have);
+      this.#have += take;
+      i += take;
+      if (this.#have === total) {
+        this.#have = 0;
+        onFrame(this.#pending.subarray(0, total));
+        frames++;
+      }
+    }
+    return ok(frames);
+  }
+
+  /** Octets of an incomplete APDU held back. */
+  get buffered(): number {
+    return this.#have;
+  }
+}
