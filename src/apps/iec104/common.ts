@@ -1,0 +1,78 @@
+/**
+ * Shared by the IEC 104 master and slave: decoding received ASDUs into events without ever
+ * throwing, and the first information object address of an ASDU (for request matching).
+ */
+import { decodeError, type ProtocolError } from '../../core/errors.js';
+import { Queue } from '../../core/queue.js';
+import { decodeAsdu, type Asdu } from '../../protocols/iec104/index.js';
+
+export type Decoded104 = { readonly ok: true; readonly asdu: Asdu } | { readonly ok: false; readonly error: ProtocolError; readonly bytes: Uint8Array };
+
+export function decode104(bytes: Uint8Array): Decoded104 {
+  const d = decodeAsdu(bytes);
+  return d.ok ? { ok: true, asdu: d.value } : { ok: false, error: decodeError(d), bytes };
+}
+
+/** IOA of the first information object (0 when the ASDU carries none). */
+export function firstIoa(a: Asdu): number {
+  if (a.type === 'RAW') {
+    const b = a.body;
+    return b.length >= 3 ? b[0]! | (b[1]! << 8) | (b[2]! << 16) : 0;
+  }
+  return a.objects[0]?.ioa ?? 0;
+}
+
+/**
+ * A bounded async-iterable buffer. Producers never wait; when the consumer falls more than
+ * `limit` items behind, the oldest item is dropped and counted in `dropped`.
+ */
+export class EventBuffer<T> implements AsyncIterableIterator<T> {
+  readonly #items = new Queue<T>();
+  readonly #limit: number;
+  #waiting: ((r: IteratorResult<T>) => void) | undefined;
+  #done = false;
+  dropped = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(item: T): void {
+    if (this.#done) return;
+    if (this.#waiting !== undefined) {
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      w({ value: item, done: false });
+      return;
+    }
+    if (this.#items.length >= this.#limit) {
+      this.#items.shift();
+      this.dropped++;
+    }
+    this.#items.push(item);
+  }
+
+  end(): void {
+    this.#done = true;
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    w?.({ value: undefined, done: true });
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const item = this.#items.shift();
+    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((r) => (this.#waiting = r));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.end();
+    this.#items.clear();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Runs a sans-I/O protocol session over a transport: feeds it received bytes, writes what it
+ * transmits, delivers its events, and keeps one timer armed at its earliest deadline.
+ */
+import type { Transport } from './transport.js';
+
+/** The shape every protocol core in gridgate exposes to its driver. */
+export interface SansIoSession<E> {
+  receive(bytes: Uint8Array, now: number): void;
+  pollEvent(): E | undefined;
+  pollTransmit(): Uint8Array | undefined;
+  nextTimeout(): number | undefined;
+  handleTimeout(now: number): void;
+  readonly isClosed: boolean;
+}
+
+/** Monotonic milliseconds: timers must not jump when the wall clock is set. */
+export const monotonicNow = (): number => performance.now();
+
+export class SessionDriver<E> {
+  readonly #session: SansIoSession<E>;
+  readonly #transport: Transport;
+  readonly #onEvent: (e: E) => void;
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #armedFor = Infinity;
+  #pumping = false;
+  #again = false;
+  #ended = false;
+
+  constructor(session: SansIoSession<E>, transport: Transport, onEvent: (e: E) => void, now: () => number = monotonicNow) {
+    this.#session = session;
+    this.#transport = transport;
+    this.#onEvent = onEvent;
+    this.#now = now;
+  }
+
+  /** Reads until the connection ends or the session closes; resolves then. */
+  async run(): Promise<void> {
+    this.pump();
+    try {
+      for await (const chunk of this.#transport) {
+        this.#session.receive(chunk, this.#now());
+        this.pump();
+        if (this.#session.isClosed) break;
+      }
+    } finally {
+      this.#ended = true;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#transport.close();
+    }
+  }
+
+  /**
+   * Moves everything the session produced: bytes to the transport (one gather write), events to
+   * the handler, and the timer to the next deadline. Call after any method that changes the
+   * session (send, start, stop). Safe to call from inside an event handler.
+   */
+  pump(): void {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        this.#flushTransmit();
+        for (let e = this.#session.pollEvent(); e !== undefined; e = this.#session.pollEvent()) {
+          this.#onEvent(e);
+          this.#flushTransmit();
+        }
+      } while (this.#again);
+    } finally {
+      this.#pumping = false;
+    }
+    if (this.#session.isClosed) {
+      this.#transport.close();
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    this.#arm();
+  }
+
+  #flushTransmit(): void {
+    const chunks: Uint8Array[] = [];
+    for (let c = this.#session.pollTransmit(); c !== undefined; c = this.#session.pollTransmit()) chunks.push(c);
+    if (chunks.length > 0) this.#transport.send(chunks);
+  }
+
+  /** Arms the timer only when the deadline moved earlier; a late timer re-arms itself on firing. */
+  #arm(): void {
+    if (this.#ended) return;
+    const next = this.#session.nextTimeout();
+    if (next === undefined) return;
+    if (this.#timer !== undefined && this.#armedFor <= next) return;
+    clearTimeout(this.#timer);
+    this.#armedFor = next;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#armedFor = Infinity;
+      this.#session.handleTimeout(this.#now());
+      this.pump();
+    }, Math.max(0, next - this.#now()));
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The narrow seam between protocol cores and the network: an async iterable of received chunks,
+ * `send` and `close`. Real sockets, TLS and the in-memory pipe used in tests all fit it.
+ */
+import type { Socket } from 'node:net';
+
+export interface Transport extends AsyncIterable<Uint8Array> {
+  /** Writes chunks in order as one gather write. */
+  send(chunks: readonly Uint8Array[]): void;
+  /** Closes the connection; reading ends. */
+  close(): void;
+  /** `address:port` of the peer, for logs and filters. */
+  readonly remote: string;
+  /** Peer address alone. */
+  readonly remoteAddress: string;
+}
+
+function describe(address: string | undefined, port: number | undefined): string {
+  const a = address ?? '?';
+  return a.includes(':') ? `[${a}]:${port ?? '?'}` : `${a}:${port ?? '?'}`;
+}
+
+/** Wraps a connected TCP or TLS socket. */
+export function socketTransport(socket: Socket): Transport {
+  socket.setNoDelay(true);
+  const remoteAddress = socket.remoteAddress ?? '?';
+  const remote = describe(socket.remoteAddress, socket.remotePort);
+  // A reset or write after the peer left must not surface as an unhandled 'error': reading
+  // ends and the driver reports the close.
+  socket.on('error', () => socket.destroy());
+  return {
+    remote,
+    remoteAddress,
+    send(chunks) {
+      if (socket.destroyed || !socket.writable) return;
+      socket.cork();
+      for (const c of chunks) socket.write(c);
+      socket.uncork();
+    },
+    close() {
+      socket.destroy();
+    },
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const chunk of socket) yield chunk as Uint8Array;
+      } catch {
+        // ECONNRESET and friends: the connection is over either way.
+      }
+    },
+  };
+}
+
+class PipeEnd implements Transport {
+  readonly remote: string;
+  readonly remoteAddress: string;
+  peer: PipeEnd | undefined;
+  readonly #inbox: Uint8Array[] = [];
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor(name: string) {
+    this.remoteAddress = name;
+    this.remote = `${name}:0`;
+  }
+
+  deliver(c: Uint8Array): void {
+    if (this.#ended) return;
+    this.#inbox.push(c);
+    this.#wake?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  send(chunks: readonly Uint8Array[]): void {
+    if (this.#ended) return;
+    for (const c of chunks) this.peer?.deliver(c.slice());
+  }
+
+  close(): void {
+    this.end();
+    this.peer?.end();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const c = this.#inbox.shift();
+      if (c !== undefined) {
+        yield c;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((r) => (this.#wake = r));
+      this.#wake = undefined;
+    }
+  }
+}
+
+/** Two connected in-memory transports, for tests of whole stations without sockets. */
+export function pipePair(): [Transport, Transport] {
+  const a = new PipeEnd('pipe-b');
+  const b = new PipeEnd('pipe-a');
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
