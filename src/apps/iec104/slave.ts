@@ -58,6 +58,8 @@ export interface SlaveRequest {
   confirm(positive?: boolean): void;
   /** ACT_TERM. */
   terminate(): void;
+  /** Negative mirror with a cause of 44..47 (unknown type, cause, common address or IOA). */
+  reject(cot: number): void;
   /** Any other ASDU to this master (interrogation replies, read replies). */
   reply(asdu: AsduInit): void;
 }
@@ -274,6 +276,7 @@ export class Iec104Slave {
       connection: c,
       confirm: (positive = true) => mirror(confirmCot, !positive),
       terminate: () => mirror(Cot.ACTTERM, false),
+      reject: (cot) => mirror(cot, true),
       reply: (r) => {
         c.sendBytes(encodeAsdu(r));
       },

@@ -7,3 +7,5 @@ export * from './asdu/cot.js';
 export * from './asdu/elements.js';
 export * from './asdu/time.js';
 export * from './asdu/types.js';
+export * from './asdu/build.js';
+export * from './asdu/format.js';

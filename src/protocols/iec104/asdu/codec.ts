@@ -192,3 +192,10 @@ export function encodeAsdu(a: AsduInit): Uint8Array {
   }
   return w.finish();
 }
+
+/** How many objects of `type` fit in one ASDU (SQ=0 repeats the IOA per object, SQ=1 does not). */
+export function maxObjectsPerAsdu(type: TypeName, sq = false): number {
+  const size = ROWS[TYPES[type].id]!.elementSize ?? MAX_ASDU_LENGTH;
+  const room = MAX_ASDU_LENGTH - ASDU_HEADER_LENGTH;
+  return Math.max(1, Math.min(127, sq ? Math.floor((room - IOA_LENGTH) / size) : Math.floor(room / (IOA_LENGTH + size))));
+}
