@@ -30,7 +30,9 @@ export function parseYamlConfig<S extends z.ZodType>(file: string, text: string,
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => ({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? e.message })));
+    throw new ConfigError(
+      doc.errors.map((e) => ({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? e.message })),
+    );
   }
   const result = schema.safeParse(doc.toJS());
   if (result.success) return result.data;

@@ -98,11 +98,14 @@ export class SessionDriver<E> {
     if (this.#timer !== undefined && this.#armedFor <= next) return;
     clearTimeout(this.#timer);
     this.#armedFor = next;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#armedFor = Infinity;
-      this.#session.handleTimeout(this.#now());
-      this.pump();
-    }, Math.max(0, next - this.#now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#armedFor = Infinity;
+        this.#session.handleTimeout(this.#now());
+        this.pump();
+      },
+      Math.max(0, next - this.#now()),
+    );
   }
 }

@@ -33,7 +33,9 @@ function readPem(path: string, field: string): Buffer {
 
 function loadTls(files: TlsFiles, role: 'client' | 'server'): TlsMaterial {
   if ((files.cert === undefined) !== (files.key === undefined)) {
-    throw new ConfigError([{ file: files.cert ?? files.key ?? '(options)', field: 'tls', message: 'give both --tls-cert and --tls-key, or neither' }]);
+    throw new ConfigError([
+      { file: files.cert ?? files.key ?? '(options)', field: 'tls', message: 'give both --tls-cert and --tls-key, or neither' },
+    ]);
   }
   if (role === 'server' && files.cert === undefined) {
     throw new ConfigError([{ file: files.ca, field: 'tls', message: 'a TLS server needs --tls-cert and --tls-key' }]);

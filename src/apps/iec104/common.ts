@@ -6,7 +6,8 @@ import { decodeError, type ProtocolError } from '../../core/errors.js';
 import { Queue } from '../../core/queue.js';
 import { decodeAsdu, type Asdu } from '../../protocols/iec104/index.js';
 
-export type Decoded104 = { readonly ok: true; readonly asdu: Asdu } | { readonly ok: false; readonly error: ProtocolError; readonly bytes: Uint8Array };
+export type Decoded104 =
+  { readonly ok: true; readonly asdu: Asdu } | { readonly ok: false; readonly error: ProtocolError; readonly bytes: Uint8Array };
 
 export function decode104(bytes: Uint8Array): Decoded104 {
   const d = decodeAsdu(bytes);

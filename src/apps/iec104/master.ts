@@ -69,7 +69,9 @@ export interface RequestResult {
 export class NegativeConfirmationError extends GridgateError {
   readonly asdu: Asdu;
   constructor(asdu: Asdu) {
-    super(ErrorCode.NEGATIVE, `${typeName(asdu.typeId)} to CA ${asdu.ca} IOA ${firstIoa(asdu)}: negative ${cotName(asdu.cot)}`, { fault: 'remote' });
+    super(ErrorCode.NEGATIVE, `${typeName(asdu.typeId)} to CA ${asdu.ca} IOA ${firstIoa(asdu)}: negative ${cotName(asdu.cot)}`, {
+      fault: 'remote',
+    });
     this.asdu = asdu;
   }
 }
@@ -171,14 +173,27 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     const typeId = asdu.type === 'RAW' ? asdu.typeId : TYPES[asdu.type].id;
     const key = keyOf(typeId, asdu.ca, ioa);
     if (this.#pending.has(key)) {
-      return Promise.reject(new GridgateError(ErrorCode.STATE, `a ${asdu.type} to CA ${asdu.ca} IOA ${ioa} is already waiting for its reply`));
+      return Promise.reject(
+        new GridgateError(ErrorCode.STATE, `a ${asdu.type} to CA ${asdu.ca} IOA ${ioa} is already waiting for its reply`),
+      );
     }
-    const replyCots = typeId === TYPES.C_IC_NA_1.id ? interrogationCots(asdu) : typeId === TYPES.C_CI_NA_1.id ? counterCots(asdu) : (c: number) => c === Cot.REQ;
+    const replyCots =
+      typeId === TYPES.C_IC_NA_1.id
+        ? interrogationCots(asdu)
+        : typeId === TYPES.C_CI_NA_1.id
+          ? counterCots(asdu)
+          : (c: number) => c === Cot.REQ;
     return new Promise<RequestResult>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
       const timer = setTimeout(() => {
         this.#pending.delete(key);
-        reject(new GridgateError(ErrorCode.TIMEOUT, `${asdu.type} to CA ${asdu.ca} IOA ${ioa}: no ${until === 'data' ? 'reply' : until} within ${timeoutMs} ms`, { fault: 'remote' }));
+        reject(
+          new GridgateError(
+            ErrorCode.TIMEOUT,
+            `${asdu.type} to CA ${asdu.ca} IOA ${ioa}: no ${until === 'data' ? 'reply' : until} within ${timeoutMs} ms`,
+            { fault: 'remote' },
+          ),
+        );
       }, timeoutMs);
       this.#pending.set(key, { key, until, ca: asdu.ca, ioa, replyCots, confirmation: undefined, replies: [], resolve, reject, timer });
       try {
@@ -218,7 +233,12 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
   }
 
   /** Single command (C_SC_NA_1); `select` sends the select step of select-before-operate. */
-  singleCommand(ca: number, ioa: number, value: boolean, o: { select?: boolean; qu?: number; until?: RequestUntil } = {}): Promise<RequestResult> {
+  singleCommand(
+    ca: number,
+    ioa: number,
+    value: boolean,
+    o: { select?: boolean; qu?: number; until?: RequestUntil } = {},
+  ): Promise<RequestResult> {
     return this.request(
       { type: 'C_SC_NA_1', cot: Cot.ACT, ca, objects: [{ ioa, value, qu: o.qu ?? 0, select: o.select ?? false }] },
       { until: o.until ?? (o.select === true ? 'actcon' : 'actterm') },
@@ -226,7 +246,12 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
   }
 
   /** Double command (C_DC_NA_1): 1 OFF, 2 ON. */
-  doubleCommand(ca: number, ioa: number, value: DoublePoint, o: { select?: boolean; qu?: number; until?: RequestUntil } = {}): Promise<RequestResult> {
+  doubleCommand(
+    ca: number,
+    ioa: number,
+    value: DoublePoint,
+    o: { select?: boolean; qu?: number; until?: RequestUntil } = {},
+  ): Promise<RequestResult> {
     return this.request(
       { type: 'C_DC_NA_1', cot: Cot.ACT, ca, objects: [{ ioa, value, qu: o.qu ?? 0, select: o.select ?? false }] },
       { until: o.until ?? (o.select === true ? 'actcon' : 'actterm') },

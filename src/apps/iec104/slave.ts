@@ -205,7 +205,9 @@ export class Iec104Slave {
       return;
     }
     this.counters.inc('accepted');
-    const c = new SlaveConnection(this.#nextId++, t, new LinkSession('controlled', monotonicNow(), this.#o.link), (conn, e) => this.#onEvent(conn, e));
+    const c = new SlaveConnection(this.#nextId++, t, new LinkSession('controlled', monotonicNow(), this.#o.link), (conn, e) =>
+      this.#onEvent(conn, e),
+    );
     this.#connections.add(c);
     this.#log.info({ peer: c.remote, id: c.id }, 'master connected');
     void c.run().then(() => this.#onGone(c));
@@ -265,7 +267,8 @@ export class Iec104Slave {
     // IEC 60870-5-101 clause 7.2.3 / 104 clause 7: reject what cannot be executed, naming why.
     if (a.type === 'RAW' || isMonitorType(a.typeId)) return mirror(Cot.UNKNOWN_TYPE, true);
     const row = TYPE_BY_ID.get(a.typeId);
-    if (row === undefined || !row.cots.includes(a.cot) || a.cot === Cot.ACTCON || a.cot === Cot.ACTTERM) return mirror(Cot.UNKNOWN_COT, true);
+    if (row === undefined || !row.cots.includes(a.cot) || a.cot === Cot.ACTCON || a.cot === Cot.ACTTERM)
+      return mirror(Cot.UNKNOWN_COT, true);
     const cas = this.#o.commonAddresses;
     if (cas !== undefined && a.ca !== BROADCAST_CA && !cas.includes(a.ca)) return mirror(Cot.UNKNOWN_CA, true);
     const handler = this.#o.onRequest;
@@ -288,6 +291,7 @@ export class Iec104Slave {
 function isSpontaneousMonitor(asdu: Uint8Array): boolean {
   const typeId = asdu[0] ?? 0;
   const cot = (asdu[2] ?? 0) & 0x3f;
-  return isMonitorType(typeId) && (cot === Cot.PER_CYC || cot === Cot.BACK || cot === Cot.SPONT || cot === Cot.RETREM || cot === Cot.RETLOC);
+  return (
+    isMonitorType(typeId) && (cot === Cot.PER_CYC || cot === Cot.BACK || cot === Cot.SPONT || cot === Cot.RETREM || cot === Cot.RETLOC)
+  );
 }
-

@@ -43,23 +43,31 @@ export function parseTypeName(s: string): TypeName | undefined {
   return typeNames.find((n) => n === upper);
 }
 
-const simulatable = (t: TypeName): boolean => t.startsWith('M_') || t.startsWith('C_SC') || t.startsWith('C_DC') || t.startsWith('C_RC') || t.startsWith('C_SE') || t.startsWith('C_BO') || t.startsWith('P_ME');
+const simulatable = (t: TypeName): boolean =>
+  t.startsWith('M_') ||
+  t.startsWith('C_SC') ||
+  t.startsWith('C_DC') ||
+  t.startsWith('C_RC') ||
+  t.startsWith('C_SE') ||
+  t.startsWith('C_BO') ||
+  t.startsWith('P_ME');
 
-const typeSchema = z
-  .union([z.string(), z.number().int()])
-  .transform((v, ctx) => {
-    const t = parseTypeName(String(v));
-    if (t === undefined || !simulatable(t)) {
-      ctx.addIssue({ code: 'custom', message: `'${String(v)}' is not a monitor, command or parameter type ID of IEC 60870-5-104` });
-      return z.NEVER;
-    }
-    return t;
-  });
+const typeSchema = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
+  const t = parseTypeName(String(v));
+  if (t === undefined || !simulatable(t)) {
+    ctx.addIssue({ code: 'custom', message: `'${String(v)}' is not a monitor, command or parameter type ID of IEC 60870-5-104` });
+    return z.NEVER;
+  }
+  return t;
+});
 
 const pointSchema = z.object({
   type: typeSchema,
   ioa: z.number().int().min(1).max(0xffffff),
-  value: z.union([z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)).default(0),
+  value: z
+    .union([z.number(), z.boolean()])
+    .transform((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v))
+    .default(0),
   feedback: z.number().int().min(1).max(0xffffff).optional(),
   group: z.number().int().min(1).max(16).optional(),
 });
@@ -73,10 +81,22 @@ const rtuSchema = z.object({
   allow: z.array(z.string()).default([]),
   k: z.number().int().default(DEFAULT_LINK_PARAMS.k),
   w: z.number().int().default(DEFAULT_LINK_PARAMS.w),
-  t0: z.number().int().default(DEFAULT_LINK_PARAMS.t0 / 1000),
-  t1: z.number().int().default(DEFAULT_LINK_PARAMS.t1 / 1000),
-  t2: z.number().int().default(DEFAULT_LINK_PARAMS.t2 / 1000),
-  t3: z.number().int().default(DEFAULT_LINK_PARAMS.t3 / 1000),
+  t0: z
+    .number()
+    .int()
+    .default(DEFAULT_LINK_PARAMS.t0 / 1000),
+  t1: z
+    .number()
+    .int()
+    .default(DEFAULT_LINK_PARAMS.t1 / 1000),
+  t2: z
+    .number()
+    .int()
+    .default(DEFAULT_LINK_PARAMS.t2 / 1000),
+  t3: z
+    .number()
+    .int()
+    .default(DEFAULT_LINK_PARAMS.t3 / 1000),
   rate: z.number().min(0).max(100_000).default(0),
   avalancheEvery: z.number().min(0).default(0),
   points: z.array(pointSchema).optional(),
@@ -88,7 +108,11 @@ const fileSchema = z.object({ rtus: z.array(rtuSchema).min(1) });
 export type RtuInput = z.input<typeof rtuSchema>;
 
 /** Link parameters from seconds (as users write them) to the link's milliseconds, checked. */
-export function linkFromSeconds(file: string, r: { k: number; w: number; t0: number; t1: number; t2: number; t3: number }, field = ''): LinkParams {
+export function linkFromSeconds(
+  file: string,
+  r: { k: number; w: number; t0: number; t1: number; t2: number; t3: number },
+  field = '',
+): LinkParams {
   const link: LinkParams = { ...DEFAULT_LINK_PARAMS, k: r.k, w: r.w, t0: r.t0 * 1000, t1: r.t1 * 1000, t2: r.t2 * 1000, t3: r.t3 * 1000 };
   const problems = checkLinkParams(link);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => ({ file, ...(field === '' ? {} : { field }), message: p })));
@@ -102,7 +126,10 @@ const VALUE_WORDS: Readonly<Record<string, number>> = { true: 1, false: 0, on: 2
  * `#` comments. Every bad row is reported with its line; nothing loads if any row is bad.
  */
 export function parsePointsCsv(file: string, text: string): PointDef[] {
-  const rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  const rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as {
+    record: string[];
+    info: { lines: number };
+  }[];
   const points: PointDef[] = [];
   const issues: ConfigIssue[] = [];
   for (const { record, info } of rows) {
@@ -197,7 +224,9 @@ export function loadRtuFile(file: string): RtuConfig[] {
 export function rtuFromOptions(o: RtuInput): RtuConfig {
   const r = rtuSchema.safeParse(o);
   if (!r.success) {
-    throw new ConfigError(r.error.issues.map((i) => ({ file: '(command line)', field: `--${i.path.map(String).join('.')}`, message: i.message })));
+    throw new ConfigError(
+      r.error.issues.map((i) => ({ file: '(command line)', field: `--${i.path.map(String).join('.')}`, message: i.message })),
+    );
   }
   return rtuFromInput('(command line)', r.data, 0);
 }

@@ -4,14 +4,7 @@
  * and avalanches.
  */
 import { silentLogger, type Logger } from '../../core/log.js';
-import {
-  buildObject,
-  Cot,
-  maxObjectsPerAsdu,
-  numericValue,
-  type AsduInit,
-  type TypeName,
-} from '../../protocols/iec104/index.js';
+import { buildObject, Cot, maxObjectsPerAsdu, numericValue, type AsduInit, type TypeName } from '../../protocols/iec104/index.js';
 import { Iec104Slave, type SlaveRequest } from '../iec104/slave.js';
 import type { TlsFiles } from '../../transport/net.js';
 import type { PointDef, RtuConfig } from './config.js';
@@ -157,7 +150,11 @@ export class SimulatedRtu {
   }
 
   #counterReplies(cot: number): AsduInit[] {
-    return this.#pack([...this.#monitor.values()].filter((p) => COUNTERS.has(p.def.type)), (p) => p.def.type, cot);
+    return this.#pack(
+      [...this.#monitor.values()].filter((p) => COUNTERS.has(p.def.type)),
+      (p) => p.def.type,
+      cot,
+    );
   }
 
   /** Packs points into as few ASDUs as fit, one type per ASDU, in point order. */
@@ -227,7 +224,12 @@ export class SimulatedRtu {
         const ioa = a.objects[0]?.ioa ?? 0;
         const p = this.#monitor.get(ioa);
         if (p === undefined) return req.reject(Cot.UNKNOWN_IOA);
-        req.reply({ type: p.def.type, cot: Cot.REQ, ca: this.config.ca, objects: [buildObject(p.def.type, ioa, p.value, new Date())] } as AsduInit);
+        req.reply({
+          type: p.def.type,
+          cot: Cot.REQ,
+          ca: this.config.ca,
+          objects: [buildObject(p.def.type, ioa, p.value, new Date())],
+        } as AsduInit);
         return;
       }
       case 'C_CS_NA_1':
@@ -303,4 +305,3 @@ export class RtuSimulator {
     return this.rtus.reduce((n, r) => n + r.avalanche(), 0);
   }
 }
-

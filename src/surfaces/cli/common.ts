@@ -85,7 +85,11 @@ export function addTlsOptions(cmd: Command): Command {
 export function addOutputOptions(cmd: Command, defaultLevel: string): Command {
   return cmd
     .option('--json', 'one JSON object per line on standard output')
-    .addOption(new Option('--log-level <level>', 'log level on standard error').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default(defaultLevel));
+    .addOption(
+      new Option('--log-level <level>', 'log level on standard error')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
+        .default(defaultLevel),
+    );
 }
 
 export function tlsFiles(o: TlsOptions): TlsFiles | undefined {

@@ -27,7 +27,11 @@ export function demoCommand(): Command {
     await sim.start();
     const rtu = sim.rtus[0]!;
     const port = rtu.slave.port;
-    emit(o, `RTU simulator: 127.0.0.1:${port}, CA 1, ${rtu.config.points.length} points`, { event: 'rtu-sim', port, points: rtu.config.points.length });
+    emit(o, `RTU simulator: 127.0.0.1:${port}, CA 1, ${rtu.config.points.length} points`, {
+      event: 'rtu-sim',
+      port,
+      points: rtu.config.points.length,
+    });
     const master = await Iec104Master.connect({ host: '127.0.0.1', port, logger });
     master.on('event', (e) => {
       if (e.type !== 'asdu') return;

@@ -3,7 +3,18 @@ import { Command } from 'commander';
 import { Iec104Master, type MasterEvent } from '../../apps/iec104/master.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
 import { asduToJson, formatAsdu, type DoublePoint } from '../../protocols/iec104/index.js';
-import { addOutputOptions, addTlsOptions, emit, EXIT_HELP, intArg, loggerFor, tlsFiles, untilSignal, type OutputOptions, type TlsOptions } from './common.js';
+import {
+  addOutputOptions,
+  addTlsOptions,
+  emit,
+  EXIT_HELP,
+  intArg,
+  loggerFor,
+  tlsFiles,
+  untilSignal,
+  type OutputOptions,
+  type TlsOptions,
+} from './common.js';
 
 interface ClientOptions extends OutputOptions, TlsOptions {
   readonly host: string;
@@ -36,7 +47,9 @@ export function parseCommandSpec(spec: string, previous: CommandSpec[] = []): Co
   const m = /^(single|sc|double|dc):(\d+):(on|off|1|0|true|false)$/i.exec(spec.trim());
   const ioa = m === null ? NaN : Number(m[2]);
   if (m === null || ioa < 1 || ioa > 0xffffff) {
-    throw new ConfigError([{ file: '(command line)', field: '--command', message: `'${spec}' is not single|double:IOA:on|off (e.g. single:4501:on)` }]);
+    throw new ConfigError([
+      { file: '(command line)', field: '--command', message: `'${spec}' is not single|double:IOA:on|off (e.g. single:4501:on)` },
+    ]);
   }
   const kind = /^(single|sc)$/i.test(m[1]!) ? 'single' : 'double';
   return [...previous, { kind, ioa, on: /^(on|1|true)$/i.test(m[3]!) }];
@@ -52,8 +65,18 @@ export function iec104Command(): Command {
     .option('--gi', 'send a station (general) interrogation after STARTDT')
     .option('--ci', 'send a general counter interrogation')
     .option('--clock-sync', 'synchronise the station clock to this machine')
-    .option('--read <ioa>', 'read command for an IOA (repeatable)', (v: string, prev: number[]) => [...prev, intArg('--read', 1, 0xffffff)(v)], [] as number[])
-    .option('--command <spec>', 'single or double command, e.g. single:4501:on or double:4601:off (repeatable)', parseCommandSpec, [] as CommandSpec[])
+    .option(
+      '--read <ioa>',
+      'read command for an IOA (repeatable)',
+      (v: string, prev: number[]) => [...prev, intArg('--read', 1, 0xffffff)(v)],
+      [] as number[],
+    )
+    .option(
+      '--command <spec>',
+      'single or double command, e.g. single:4501:on or double:4601:off (repeatable)',
+      parseCommandSpec,
+      [] as CommandSpec[],
+    )
     .option('--sbo', 'select before operate for --command')
     .option('--duration <s>', 'exit after so many seconds (0: right after the requests); default: run until Ctrl-C', Number)
     .option('--attempts <n>', 'connection attempts', intArg('--attempts', 1, 1_000_000), 1)
@@ -93,7 +116,8 @@ async function runClient(o: ClientOptions): Promise<void> {
   let lost: GridgateError | undefined;
   master.on('event', (e) => {
     printEvent(o, e);
-    if (e.type === 'closed') lost = e.error ?? new GridgateError(ErrorCode.CONNECTION, 'connection closed by the station', { fault: 'remote' });
+    if (e.type === 'closed')
+      lost = e.error ?? new GridgateError(ErrorCode.CONNECTION, 'connection closed by the station', { fault: 'remote' });
   });
   try {
     await master.start();
@@ -112,10 +136,18 @@ async function runClient(o: ClientOptions): Promise<void> {
 
 async function sendCommand(master: Iec104Master, o: ClientOptions, c: CommandSpec): Promise<void> {
   const run = (select: boolean): Promise<unknown> =>
-    c.kind === 'single' ? master.singleCommand(o.ca, c.ioa, c.on, { select }) : master.doubleCommand(o.ca, c.ioa, (c.on ? 2 : 1) as DoublePoint, { select });
+    c.kind === 'single'
+      ? master.singleCommand(o.ca, c.ioa, c.on, { select })
+      : master.doubleCommand(o.ca, c.ioa, (c.on ? 2 : 1) as DoublePoint, { select });
   if (o.sbo === true) await run(true);
   await run(false);
-  emit(o, `${c.kind} command IOA=${c.ioa} ${c.on ? 'ON' : 'OFF'} executed`, { event: 'command', kind: c.kind, ioa: c.ioa, on: c.on, result: 'executed' });
+  emit(o, `${c.kind} command IOA=${c.ioa} ${c.on ? 'ON' : 'OFF'} executed`, {
+    event: 'command',
+    kind: c.kind,
+    ioa: c.ioa,
+    on: c.on,
+    result: 'executed',
+  });
 }
 
 function printEvent(o: OutputOptions, e: MasterEvent): void {
@@ -136,7 +168,11 @@ function printEvent(o: OutputOptions, e: MasterEvent): void {
       emit(o, `${ts.slice(11, 23)} warning: ${e.error.message}`, { ts, event: 'warning', error: e.error.message });
       return;
     case 'closed':
-      emit(o, `${ts.slice(11, 23)} connection closed${e.error === undefined ? '' : `: ${e.error.message}`}`, { ts, event: 'closed', ...(e.error === undefined ? {} : { error: e.error.message, code: e.error.code }) });
+      emit(o, `${ts.slice(11, 23)} connection closed${e.error === undefined ? '' : `: ${e.error.message}`}`, {
+        ts,
+        event: 'closed',
+        ...(e.error === undefined ? {} : { error: e.error.message, code: e.error.code }),
+      });
       return;
   }
 }

@@ -2,7 +2,18 @@
 import { Command } from 'commander';
 import { loadPoints, loadRtuFile, rtuFromOptions, type RtuConfig } from '../../apps/rtu-sim/config.js';
 import { RtuSimulator } from '../../apps/rtu-sim/simulator.js';
-import { addOutputOptions, addTlsOptions, emit, EXIT_HELP, intArg, loggerFor, tlsFiles, untilSignal, type OutputOptions, type TlsOptions } from './common.js';
+import {
+  addOutputOptions,
+  addTlsOptions,
+  emit,
+  EXIT_HELP,
+  intArg,
+  loggerFor,
+  tlsFiles,
+  untilSignal,
+  type OutputOptions,
+  type TlsOptions,
+} from './common.js';
 
 interface RtuSimOptions extends OutputOptions, TlsOptions {
   readonly host: string;
@@ -28,7 +39,10 @@ export function rtuSimCommand(): Command {
     .option('--port <port>', 'TCP port', intArg('--port', 0, 65535), 2404)
     .option('--ca <address>', 'common address of ASDU', intArg('--ca', 1, 65534), 1)
     .option('--points <file>', 'point list, CSV (type,ioa,value[,feedback[,group]]) or YAML; default: every monitor and command type')
-    .option('--config <file>', 'YAML file with many RTUs (rtus: [{port, ca, allow, k, w, t1.., points|pointsFile, rate}]); replaces the single-RTU options')
+    .option(
+      '--config <file>',
+      'YAML file with many RTUs (rtus: [{port, ca, allow, k, w, t1.., points|pointsFile, rate}]); replaces the single-RTU options',
+    )
     .option('--allow <list>', 'IP addresses and CIDR blocks allowed to connect, separated by ; or ,')
     .option('--k <n>', 'k: unacknowledged I frames sent at most', intArg('--k', 1, 32767), 12)
     .option('--w <n>', 'w: acknowledge after this many I frames', intArg('--w', 1, 32767), 8)
@@ -57,15 +71,19 @@ ${EXIT_HELP}`,
     await sim.start();
     for (const r of sim.rtus) {
       const c = r.config;
-      emit(o, `${c.name} listening on ${c.host}:${r.slave.port} CA ${c.ca} with ${c.points.length} points${tls === undefined ? '' : ' (TLS)'}`, {
-        event: 'listening',
-        rtu: c.name,
-        host: c.host,
-        port: r.slave.port,
-        ca: c.ca,
-        points: c.points.length,
-        tls: tls !== undefined,
-      });
+      emit(
+        o,
+        `${c.name} listening on ${c.host}:${r.slave.port} CA ${c.ca} with ${c.points.length} points${tls === undefined ? '' : ' (TLS)'}`,
+        {
+          event: 'listening',
+          rtu: c.name,
+          host: c.host,
+          port: r.slave.port,
+          ca: c.ca,
+          points: c.points.length,
+          tls: tls !== undefined,
+        },
+      );
     }
     const onUsr2 = (): void => {
       const n = sim.avalanche();
@@ -82,7 +100,10 @@ ${EXIT_HELP}`,
 
 function buildConfigs(o: RtuSimOptions): RtuConfig[] {
   if (o.config !== undefined) return loadRtuFile(o.config);
-  const allow = (o.allow ?? '').split(/[;,]/).map((s) => s.trim()).filter((s) => s !== '');
+  const allow = (o.allow ?? '')
+    .split(/[;,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return [
     rtuFromOptions({
       host: o.host,

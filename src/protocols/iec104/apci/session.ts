@@ -9,16 +9,7 @@
 import { Counters } from '../../../core/counters.js';
 import { ErrorCode, ProtocolError, decodeError } from '../../../core/errors.js';
 import { Queue } from '../../../core/queue.js';
-import {
-  ApduFramer,
-  decodeApdu,
-  encodeIHeader,
-  encodeSFrame,
-  encodeUFrame,
-  SEQ_MODULO,
-  type Apdu,
-  type UFunctionName,
-} from './frame.js';
+import { ApduFramer, decodeApdu, encodeIHeader, encodeSFrame, encodeUFrame, SEQ_MODULO, type Apdu, type UFunctionName } from './frame.js';
 import { DEFAULT_LINK_PARAMS, type LinkParams } from './params.js';
 
 const LAYER = 'iec104.link';
@@ -44,16 +35,7 @@ export type LinkEvent =
 /** Why {@link LinkSession.send} did not accept an ASDU. */
 export type SendRefusal = 'closed' | 'not-started' | 'queue-full';
 
-export type LinkCounter =
-  | 'rxI'
-  | 'rxS'
-  | 'rxU'
-  | 'txI'
-  | 'txS'
-  | 'txU'
-  | 'rejected'
-  | 'warnings'
-  | 'malformed';
+export type LinkCounter = 'rxI' | 'rxS' | 'rxU' | 'txI' | 'txS' | 'txU' | 'rejected' | 'warnings' | 'malformed';
 
 function seqDiff(a: number, b: number): number {
   return (a - b + SEQ_MODULO) % SEQ_MODULO;
@@ -304,9 +286,14 @@ export class LinkSession {
     const acked = seqDiff(nr, this.#ackedVs);
     if (acked > outstanding) {
       this.#close(
-        new ProtocolError(LAYER, ErrorCode.SEQUENCE, `N(R)=${nr} acknowledges frames never sent (oldest unacknowledged ${this.#ackedVs}, next ${this.#vs})`, {
-          fault: 'remote',
-        }),
+        new ProtocolError(
+          LAYER,
+          ErrorCode.SEQUENCE,
+          `N(R)=${nr} acknowledges frames never sent (oldest unacknowledged ${this.#ackedVs}, next ${this.#vs})`,
+          {
+            fault: 'remote',
+          },
+        ),
       );
       return false;
     }
@@ -344,7 +331,9 @@ export class LinkSession {
 
   #onIFrame(ns: number, nr: number, asdu: Uint8Array, now: number): void {
     if (this.#state === 'stopped' || (this.role === 'controlled' && this.#state === 'stopping')) {
-      this.#close(new ProtocolError(LAYER, ErrorCode.STATE, `I frame N(S)=${ns} received while data transfer is stopped`, { fault: 'remote' }));
+      this.#close(
+        new ProtocolError(LAYER, ErrorCode.STATE, `I frame N(S)=${ns} received while data transfer is stopped`, { fault: 'remote' }),
+      );
       return;
     }
     if (ns !== this.#vr) {

@@ -117,7 +117,11 @@ export function decodeAsdu(bytes: Uint8Array): Decoded<Asdu> {
   if (row.elementSize !== undefined) {
     const expected = count === 0 ? 0 : sq ? IOA_LENGTH + count * row.elementSize : count * (IOA_LENGTH + row.elementSize);
     if (expected !== bodyLength) {
-      return fail(LAYER, ASDU_HEADER_LENGTH, `${row.name} with ${count} object(s)${sq ? ' (SQ=1)' : ''} needs ${expected} octet(s) of objects, got ${bodyLength}`);
+      return fail(
+        LAYER,
+        ASDU_HEADER_LENGTH,
+        `${row.name} with ${count} object(s)${sq ? ' (SQ=1)' : ''} needs ${expected} octet(s) of objects, got ${bodyLength}`,
+      );
     }
   }
   const c = new Cursor(bytes, ASDU_HEADER_LENGTH);
@@ -161,7 +165,8 @@ export function encodeAsdu(a: AsduInit): Uint8Array {
   if (count > 127) throw encodeError(`${a.type}: ${count} objects exceed the VSQ limit of 127`);
   if (!Number.isInteger(a.cot) || a.cot < 0 || a.cot > 63) throw encodeError(`COT ${a.cot} outside 0..63`);
   if (!Number.isInteger(a.ca) || a.ca < 0 || a.ca > 0xffff) throw encodeError(`common address ${a.ca} outside 0..65535`);
-  if (!Number.isInteger(originator) || originator < 0 || originator > 255) throw encodeError(`originator address ${originator} outside 0..255`);
+  if (!Number.isInteger(originator) || originator < 0 || originator > 255)
+    throw encodeError(`originator address ${originator} outside 0..255`);
   if (!Number.isInteger(typeId) || typeId < 1 || typeId > 255) throw encodeError(`type ID ${typeId} outside 1..255`);
   w.u8(typeId);
   w.u8(count | (sq ? 0x80 : 0));
