@@ -103,7 +103,16 @@ const rtuSchema = z.object({
   pointsFile: z.string().optional(),
 });
 
-const fileSchema = z.object({ rtus: z.array(rtuSchema).min(1) });
+const fileSchema = z.object({ rtus: z.array(rtuSchema).min(1) }).superRefine((cfg, ctx) => {
+  const used = new Map<string, number>();
+  cfg.rtus.forEach((r, i) => {
+    if (r.port === 0) return;
+    const key = `${r.host}:${r.port}`;
+    const first = used.get(key);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rtus', i, 'port'], message: `port ${r.port} is already used by rtus.${first}` });
+    else used.set(key, i);
+  });
+});
 
 export type RtuInput = z.input<typeof rtuSchema>;
 
@@ -210,13 +219,6 @@ export function rtuFromInput(file: string, r: z.output<typeof rtuSchema>, index:
 /** Loads a YAML file `rtus: [{ port, ca, points | pointsFile, ... }]`. */
 export function loadRtuFile(file: string): RtuConfig[] {
   const cfg = parseYamlConfig(file, readConfigText(file), fileSchema);
-  const ports = new Set<number>();
-  const issues: ConfigIssue[] = [];
-  cfg.rtus.forEach((r, i) => {
-    if (ports.has(r.port)) issues.push({ file, field: `rtus.${i}.port`, message: `port ${r.port} is used by another RTU` });
-    ports.add(r.port);
-  });
-  if (issues.length > 0) throw new ConfigError(issues);
   return cfg.rtus.map((r, i) => rtuFromInput(file, r, i));
 }
 
