@@ -9,7 +9,18 @@
 import { Counters } from '../../../core/counters.js';
 import { ErrorCode, ProtocolError, decodeError } from '../../../core/errors.js';
 import { Queue } from '../../../core/queue.js';
-import { ApduFramer, decodeApdu, encodeIHeader, encodeSFrame, encodeUFrame, SEQ_MODULO, type Apdu, type UFunctionName } from './frame.js';
+import {
+  ApduFramer,
+  decodeApdu,
+  encodeIHeader,
+  encodeSFrame,
+  encodeUFrame,
+  MAX_APDU_LENGTH,
+  MIN_APDU_LENGTH,
+  SEQ_MODULO,
+  type Apdu,
+  type UFunctionName,
+} from './frame.js';
 import { DEFAULT_LINK_PARAMS, type LinkParams } from './params.js';
 
 const LAYER = 'iec104.link';
@@ -130,7 +141,8 @@ export class LinkSession {
   /** The earliest time {@link handleTimeout} must be called, or undefined when no timer runs. */
   nextTimeout(): number | undefined {
     if (this.#closed) return undefined;
-    let t = this.#lastRx + this.params.t3;
+    // While a TESTFR act is outstanding its t1 deadline replaces the idle t3 deadline.
+    let t = this.#testDeadline ?? this.#lastRx + this.params.t3;
     const consider = (d: number | undefined): void => {
       if (d !== undefined && d < t) t = d;
     };
@@ -174,9 +186,14 @@ export class LinkSession {
   /**
    * Accepts an ASDU for sending. It goes out at once when the k window allows, otherwise it waits
    * in a queue bounded by `maxQueue`. A controlled station queues while data transfer is stopped
-   * and sends on STARTDT; a controlling station may only send while started.
+   * and sends on STARTDT; a controlling station may only send while started. The session keeps
+   * `asdu` (no copy) until it is acknowledged: do not modify it afterwards. Throws `E_RANGE` for
+   * an ASDU outside 1..249 octets (clause 5: APDU length at most 253).
    */
   send(asdu: Uint8Array, now: number): { readonly ok: true } | { readonly ok: false; readonly refusal: SendRefusal } {
+    if (asdu.length < 1 || asdu.length > MAX_APDU_LENGTH - MIN_APDU_LENGTH) {
+      throw new ProtocolError(LAYER, ErrorCode.RANGE, `ASDU of ${asdu.length} octets does not fit an APDU (1..249)`);
+    }
     if (this.#closed) return { ok: false, refusal: 'closed' };
     if (this.role === 'controlling' && this.#state !== 'started') return { ok: false, refusal: 'not-started' };
     if (this.#sendQueue.length >= this.params.maxQueue) {
@@ -192,6 +209,9 @@ export class LinkSession {
   startDataTransfer(now: number): void {
     this.#requireControlling('STARTDT');
     if (this.#closed || this.#state === 'started' || this.#state === 'starting') return;
+    if (this.#state === 'stopping') {
+      throw new ProtocolError(LAYER, ErrorCode.STATE, 'STARTDT while STOPDT act awaits its confirmation');
+    }
     this.#state = 'starting';
     this.#sendU('STARTDT_ACT');
     this.#startDeadline = now + this.params.t1;
