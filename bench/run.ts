@@ -1,0 +1,11 @@
+/** `npm run bench`: every benchmark, printed with its baseline. Not part of the tests. */
+import { cpus } from 'node:os';
+import { codecBench } from './codec.js';
+import { loopbackBench } from './loopback.js';
+import { memory } from './stats.js';
+
+console.log(`gridgate benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+console.log(`start: ${memory()}`);
+codecBench();
+await loopbackBench();
+console.log(`end: ${memory()}`);
