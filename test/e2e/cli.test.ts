@@ -13,7 +13,10 @@ afterEach(() => {
 });
 
 async function startSim(args: string[] = []): Promise<number> {
-  const { child, line } = await startCli(['rtu-sim', '--host', '127.0.0.1', '--port', '0', '--ca', '3', '--json', '--log-level', 'warn', ...args], /"event":"listening"/);
+  const { child, line } = await startCli(
+    ['rtu-sim', '--host', '127.0.0.1', '--port', '0', '--ca', '3', '--json', '--log-level', 'warn', ...args],
+    /"event":"listening"/,
+  );
   children.push(child);
   return (JSON.parse(line) as { port: number }).port;
 }
@@ -40,7 +43,23 @@ describe('gridgate CLI', () => {
 
   test('client: GI and a select-before-operate command as JSON lines', async () => {
     const port = await startSim();
-    const r = await runCli(['iec104', 'client', '--host', '127.0.0.1', '--port', String(port), '--ca', '3', '--gi', '--command', 'single:4501:off', '--sbo', '--json', '--duration', '0']);
+    const r = await runCli([
+      'iec104',
+      'client',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ca',
+      '3',
+      '--gi',
+      '--command',
+      'single:4501:off',
+      '--sbo',
+      '--json',
+      '--duration',
+      '0',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
@@ -50,7 +69,8 @@ describe('gridgate CLI', () => {
     const gi = asdus.filter((a) => a['cotName'] === 'inrogen');
     expect(gi.length).toBeGreaterThan(5);
     for (const a of gi) expect(a['ca']).toBe(3);
-    const sp = asdus.find((a) => a['type'] === 'M_SP_NA_1' && a['cotName'] === 'retrem') as { objects: { ioa: number; value: boolean }[] } | undefined;
+    const sp = asdus.find((a) => a['type'] === 'M_SP_NA_1' && a['cotName'] === 'retrem') as
+      { objects: { ioa: number; value: boolean }[] } | undefined;
     expect(sp?.objects[0]).toMatchObject({ ioa: 101, value: false });
     expect(lines.find((l) => l['event'] === 'command')).toMatchObject({ ioa: 4501, on: false, result: 'executed' });
   });
@@ -65,7 +85,20 @@ describe('gridgate CLI', () => {
 
   test('client: negative confirmation exits 5 and says why', async () => {
     const port = await startSim();
-    const r = await runCli(['iec104', 'client', '--host', '127.0.0.1', '--port', String(port), '--ca', '3', '--command', 'double:77:on', '--duration', '0']);
+    const r = await runCli([
+      'iec104',
+      'client',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ca',
+      '3',
+      '--command',
+      'double:77:on',
+      '--duration',
+      '0',
+    ]);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/negative unknown IOA/);
   });
@@ -103,11 +136,29 @@ describe('gridgate CLI', () => {
     const points = join(dir, 'p.csv');
     writeFileSync(points, '# type, ioa, value, feedback\nM_SP_NA_1,10,1\nC_SC_NA_1,20,0,10\n');
     const good = join(dir, 'good.yaml');
-    writeFileSync(good, `rtus:\n  - name: A\n    host: 127.0.0.1\n    port: 0\n    ca: 1\n  - name: B\n    host: 127.0.0.1\n    port: 0\n    ca: 2\n    pointsFile: ${points}\n`);
+    writeFileSync(
+      good,
+      `rtus:\n  - name: A\n    host: 127.0.0.1\n    port: 0\n    ca: 1\n  - name: B\n    host: 127.0.0.1\n    port: 0\n    ca: 2\n    pointsFile: ${points}\n`,
+    );
     const { child, output } = await startCli(['rtu-sim', '--config', good, '--log-level', 'warn'], /^B listening/m);
     children.push(child);
     const portB = Number(/B listening on 127\.0\.0\.1:(\d+)/.exec(output())![1]);
-    const c = await runCli(['iec104', 'client', '--host', '127.0.0.1', '--port', String(portB), '--ca', '2', '--gi', '--command', 'sc:20:off', '--json', '--duration', '0']);
+    const c = await runCli([
+      'iec104',
+      'client',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(portB),
+      '--ca',
+      '2',
+      '--gi',
+      '--command',
+      'sc:20:off',
+      '--json',
+      '--duration',
+      '0',
+    ]);
     expect(c.code).toBe(0);
     const objs = jsonLines(c.stdout).filter((l) => l['cotName'] === 'inrogen');
     expect(objs).toHaveLength(1);

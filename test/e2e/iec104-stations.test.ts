@@ -17,7 +17,10 @@ afterEach(async () => {
 });
 
 async function startSim(opts: { rate?: number; allow?: string[]; tls?: TlsFiles } = {}): Promise<RtuSimulator> {
-  const sim = new RtuSimulator([rtuFromOptions({ host: '127.0.0.1', port: 0, ca: 7, rate: opts.rate ?? 0, allow: opts.allow ?? [] })], opts.tls === undefined ? {} : { tls: opts.tls });
+  const sim = new RtuSimulator(
+    [rtuFromOptions({ host: '127.0.0.1', port: 0, ca: 7, rate: opts.rate ?? 0, allow: opts.allow ?? [] })],
+    opts.tls === undefined ? {} : { tls: opts.tls },
+  );
   await sim.start();
   cleanups.push(() => sim.stop());
   return sim;
@@ -84,7 +87,10 @@ describe('IEC 104 master and RTU simulator over TCP', () => {
     const sim = await startSim();
     const { master } = await connectMaster(sim.rtus[0]!.slave.port);
     await master.start();
-    await master.request({ type: 'C_SE_NC_1', cot: Cot.ACT, ca: 7, objects: [{ ioa: 5001, value: 42.5, ql: 0, select: false }] }, { until: 'actterm' });
+    await master.request(
+      { type: 'C_SE_NC_1', cot: Cot.ACT, ca: 7, objects: [{ ioa: 5001, value: 42.5, ql: 0, select: false }] },
+      { until: 'actterm' },
+    );
     expect(sim.rtus[0]!.value(1301)).toBe(42.5);
     const ci = await master.counterInterrogate(7);
     expect(ci.replies.map((a) => a.cot)).toEqual(ci.replies.map(() => Cot.REQCOGEN));
@@ -114,7 +120,11 @@ describe('IEC 104 master and RTU simulator over TCP', () => {
     const b = await connectMaster(sim.rtus[0]!.slave.port);
     await a.master.start();
     await b.master.start();
-    await until(() => a.asdus.filter((x) => x.cot === Cot.SPONT).length >= 10 && b.asdus.filter((x) => x.cot === Cot.SPONT).length >= 10, 5000, 'spontaneous data');
+    await until(
+      () => a.asdus.filter((x) => x.cot === Cot.SPONT).length >= 10 && b.asdus.filter((x) => x.cot === Cot.SPONT).length >= 10,
+      5000,
+      'spontaneous data',
+    );
     expect(sim.rtus[0]!.slave.connections).toHaveLength(2);
   });
 
@@ -200,9 +210,27 @@ describe('IEC 104 over TLS (IEC 62351-3 profile)', () => {
 
   test('a master that does not trust the slave certificate does not connect', async () => {
     const sim = await startSim({ tls: serverTls });
-    const err = await Iec104Master.connect({ host: '127.0.0.1', port: sim.rtus[0]!.slave.port, tls: { ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey } }).catch(
-      (e: unknown) => e,
-    );
+    const err = await Iec104Master.connect({
+      host: '127.0.0.1',
+      port: sim.rtus[0]!.slave.port,
+      tls: { ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey },
+    }).catch((e: unknown) => e);
     expect((err as GridgateError).code).toBe(ErrorCode.CONNECTION);
+  });
+});
+
+describe('IEC 104 slave refusals (101 clause 7.2.3)', () => {
+  test('a monitor type sent as a request gets COT 44, a command with COT req gets COT 45', async () => {
+    const sim = await startSim();
+    const { master, asdus } = await connectMaster(sim.rtus[0]!.slave.port);
+    await master.start();
+    master.send({ type: 'M_SP_NA_1', cot: Cot.SPONT, ca: 7, objects: [{ ioa: 1, value: true, quality: GOOD }] });
+    const e = await master
+      .request({ type: 'C_SC_NA_1', cot: Cot.REQ, ca: 7, objects: [{ ioa: 4501, value: true, qu: 0, select: false }] })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GridgateError);
+    await until(() => asdus.length >= 1, 5000, 'refusals');
+    expect(asdus[0]).toMatchObject({ type: 'M_SP_NA_1', cot: Cot.UNKNOWN_TYPE, negative: true });
+    expect(sim.rtus[0]!.slave.counters.get('negative')).toBe(2);
   });
 });

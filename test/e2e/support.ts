@@ -30,14 +30,44 @@ function openssl(dir: string, args: string[]): void {
 function issue(dir: string, name: string, ca: string, cn: string, ext: string): void {
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
   writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+  ]);
 }
 
 /** A throw-away PKI made with openssl: a CA, a server for 127.0.0.1 and a client, plus a stranger. */
 export function makePki(): Pki {
   const dir = tempDir('pki');
   for (const ca of ['ca', 'other']) {
-    openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=gridgate test ${ca}`]);
+    openssl(dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=gridgate test ${ca}`,
+    ]);
   }
   issue(dir, 'server', 'ca', 'rtu.test', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   issue(dir, 'client', 'ca', 'scada-master', 'extendedKeyUsage=clientAuth\n');
@@ -82,7 +112,10 @@ export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<Cli
 }
 
 /** Starts a long-running CLI command and resolves with the first stdout line matching `ready`. */
-export function startCli(args: readonly string[], ready: RegExp): Promise<{ child: ChildProcessWithoutNullStreams; line: string; output: () => string }> {
+export function startCli(
+  args: readonly string[],
+  ready: RegExp,
+): Promise<{ child: ChildProcessWithoutNullStreams; line: string; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args]);
     let out = '';

@@ -27,12 +27,40 @@ interface TsharkFrame {
   readonly expertErrors: string[];
 }
 
-const FIELDS = ['frame.number', 'tcp.srcport', 'iec60870_104.type', 'iec60870_asdu.typeid', 'iec60870_asdu.causetx', 'iec60870_asdu.ioa', 'iec60870_asdu.float', '_ws.malformed', '_ws.expert.severity'];
+const FIELDS = [
+  'frame.number',
+  'tcp.srcport',
+  'iec60870_104.type',
+  'iec60870_asdu.typeid',
+  'iec60870_asdu.causetx',
+  'iec60870_asdu.ioa',
+  'iec60870_asdu.float',
+  '_ws.malformed',
+  '_ws.expert.severity',
+];
 
 function readCapture(file: string, port: number): TsharkFrame[] {
-  const out = execFileSync('tshark', ['-r', file, '-d', `tcp.port==${port},iec60870_104`, '-Y', 'tcp.len > 0', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', ...FIELDS.flatMap((f) => ['-e', f])], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'tshark',
+    [
+      '-r',
+      file,
+      '-d',
+      `tcp.port==${port},iec60870_104`,
+      '-Y',
+      'tcp.len > 0',
+      '-T',
+      'fields',
+      '-E',
+      'occurrence=a',
+      '-E',
+      'aggregator=,',
+      ...FIELDS.flatMap((f) => ['-e', f]),
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   const list = (s: string | undefined): string[] => (s === undefined || s === '' ? [] : s.split(','));
   return out
     .split('\n')
@@ -90,7 +118,10 @@ describe('tshark reads gridgate traffic as IEC 60870-5-104', () => {
     await master.singleCommand(5, 4501, true, { select: true });
     await master.singleCommand(5, 4501, true);
     await master.doubleCommand(5, 4601, 1);
-    await master.request({ type: 'C_SE_NC_1', cot: Cot.ACT, ca: 5, objects: [{ ioa: 5001, value: 3.25, ql: 0, select: false }] }, { until: 'actterm' });
+    await master.request(
+      { type: 'C_SE_NC_1', cot: Cot.ACT, ca: 5, objects: [{ ioa: 5001, value: 3.25, ql: 0, select: false }] },
+      { until: 'actterm' },
+    );
     await master.read(5, 1301);
     sim.avalanche();
     await new Promise((r) => setTimeout(r, 300));
@@ -120,14 +151,18 @@ describe('tshark reads gridgate traffic as IEC 60870-5-104', () => {
     expect(tsharkTypes).toEqual(received.map((a) => a.typeId));
     expect(tsharkCots).toEqual(received.map((a) => a.cot));
     // This tshark shows only the first IOA of types whose elements it does not dissect (raw data).
-    const ourIoas = received.flatMap((a) => (a.type === 'RAW' ? [] : a.objects.map((o) => o.ioa).slice(0, UNDISSECTED.has(a.typeId) ? 1 : undefined)));
+    const ourIoas = received.flatMap((a) =>
+      a.type === 'RAW' ? [] : a.objects.map((o) => o.ioa).slice(0, UNDISSECTED.has(a.typeId) ? 1 : undefined),
+    );
     expect(fromSlave.flatMap((f) => f.ioas)).toEqual(ourIoas);
   });
 
   test('short floating point values read the same in tshark', () => {
     const fromSlave = frames.filter((f) => f.srcPort === port);
     const ours = received.flatMap((a) =>
-      a.type === 'M_ME_NC_1' || a.type === 'M_ME_TC_1' || a.type === 'M_ME_TF_1' || a.type === 'C_SE_NC_1' ? a.objects.map((o) => o.value) : [],
+      a.type === 'M_ME_NC_1' || a.type === 'M_ME_TC_1' || a.type === 'M_ME_TF_1' || a.type === 'C_SE_NC_1'
+        ? a.objects.map((o) => o.value)
+        : [],
     );
     expect(ours.length).toBeGreaterThan(5);
     expect(fromSlave.flatMap((f) => f.floats)).toEqual(ours);
@@ -148,6 +183,7 @@ describe('tshark reads gridgate traffic as IEC 60870-5-104', () => {
     const giTypes = new Set(fromSlave.flatMap((f) => f.typeIds.filter((_, i) => f.cots[i] === Cot.INROGEN)));
     expect([...giTypes].sort((a, b) => a - b)).toEqual([1, 3, 5, 7, 9, 11, 13, 20, 21]);
     const spontTypes = new Set(fromSlave.flatMap((f) => f.typeIds.filter((_, i) => f.cots[i] === Cot.SPONT)));
-    for (const t of [1, 3, 5, 7, 9, 11, 13, 15, 17, 18, 19, 20, 21, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]) expect(spontTypes.has(t)).toBe(true);
+    for (const t of [1, 3, 5, 7, 9, 11, 13, 15, 17, 18, 19, 20, 21, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40])
+      expect(spontTypes.has(t)).toBe(true);
   });
 });

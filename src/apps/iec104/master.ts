@@ -115,6 +115,11 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
 
   #closedEmitted = false;
 
+  /** A master over an already open transport (a pipe in tests, later serial or tunnelled links). */
+  static attach(transport: Transport, o: Omit<MasterOptions, 'host' | 'port'> = {}): Iec104Master {
+    return new Iec104Master(transport, { host: transport.remoteAddress, port: 0, ...o });
+  }
+
   /** Connects, trying `attempts` times with `retryDelayMs` between; each try is bounded by t0. */
   static async connect(o: MasterOptions): Promise<Iec104Master> {
     const attempts = o.attempts ?? 1;

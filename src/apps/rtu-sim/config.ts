@@ -109,7 +109,8 @@ const fileSchema = z.object({ rtus: z.array(rtuSchema).min(1) }).superRefine((cf
     if (r.port === 0) return;
     const key = `${r.host}:${r.port}`;
     const first = used.get(key);
-    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rtus', i, 'port'], message: `port ${r.port} is already used by rtus.${first}` });
+    if (first !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['rtus', i, 'port'], message: `port ${r.port} is already used by rtus.${first}` });
     else used.set(key, i);
   });
 });
