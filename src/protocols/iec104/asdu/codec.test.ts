@@ -1251,12 +1251,8 @@ describe('ASDU golden vectors (hand-written from IEC 60870-5-101 clause 7.2.6/7.
   });
 
   it('encodes missing quality and counter flags as all-clear', () => {
-    const bytes = encodeAsdu({
-      type: 'M_IT_NA_1',
-      cot: 3,
-      ca: 1,
-      objects: [{ ioa: 1, value: 7 } as unknown as { ioa: number; value: number; counter: { sequence: number; carry: boolean; adjusted: boolean; iv: boolean } }],
-    });
+    // Built by hand without `counter`, as a caller in plain JavaScript might.
+    const bytes = encodeAsdu({ type: 'M_IT_NA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 7 }] } as unknown as AsduInit);
     // 0f = M_IT_NA_1, 01, 03 00 = spont, 01 00 = CA 1, 01 00 00 = IOA 1, 07 00 00 00 = counter, 00 = flags
     expect(toHex(bytes)).toBe('0f 01 03 00 01 00 01 00 00 07 00 00 00 00');
   });
@@ -1267,7 +1263,10 @@ describe('ASDU golden vectors (hand-written from IEC 60870-5-101 clause 7.2.6/7.
     expect(sp).toEqual({ ok: true, value: { ...hdr(1, 3), type: 'M_SP_NA_1', objects: [{ ioa: 1, value: true, quality: GOOD }] } });
     // M_ME_NB_1, QDS 0x0f: OV plus the three reserved bits set
     const me = decodeAsdu(fromHex('0b 01 03 00 01 00 01 00 00 05 00 0f'));
-    expect(me).toEqual({ ok: true, value: { ...hdr(11, 3), type: 'M_ME_NB_1', objects: [{ ioa: 1, value: 5, quality: q({ ov: true }) }] } });
+    expect(me).toEqual({
+      ok: true,
+      value: { ...hdr(11, 3), type: 'M_ME_NB_1', objects: [{ ioa: 1, value: 5, quality: q({ ov: true }) }] },
+    });
   });
 
   it('returns copies: a decoded segment does not alias the input', () => {
@@ -1451,10 +1450,12 @@ function arbAsdu(name: TypeName): fc.Arbitrary<Generated> {
     else count = int(0, Math.min(127, Math.floor(room / (3 + size))));
     return count.chain((n) => {
       // Variable objects (F_SG_NA_1): share the room, 3 IOA + 2 NOF + 1 NOS + 1 LOS per object.
-      const segMax = Math.min(240, Math.floor(room / Math.max(n, 1)) - 7);
-      const ioas = h.sq ? int(0, 0xffffff).map((base) => Array.from({ length: n }, (_, i) => (base + i) % 0x1000000)) : fc.array(int(0, 0xffffff), { minLength: n, maxLength: n });
+      const segMax = Math.max(0, Math.min(240, Math.floor(room / Math.max(n, 1)) - 7));
+      const ioas = h.sq
+        ? int(0, 0xffffff).map((base) => Array.from({ length: n }, (_, i) => (base + i) % 0x1000000))
+        : fc.array(int(0, 0xffffff), { minLength: n, maxLength: n });
       return fc.tuple(ioas, fc.array(arbFields(kinds, segMax), { minLength: n, maxLength: n })).map(([ioa, fields]): Generated => {
-        const objects = fields.map((f, i) => ({ ioa: ioa[i]!, ...f }));
+        const objects: Fields[] = fields.map((f, i) => ({ ioa: ioa[i]!, ...f }));
         let length = 6;
         objects.forEach((o, i) => {
           if (!h.sq || i === 0) length += 3;
@@ -1493,11 +1494,17 @@ const UNKNOWN_IDS = Array.from({ length: 256 }, (_, i) => i).filter((i) => !KNOW
 describe('ASDU of a type without a table row', () => {
   it.each([
     // 41: unused monitor ID; 2 objects, SQ=0, spont, originator 3, CA 0x0102, 5 octets of body
-    ['29 02 03 03 02 01 0a 0b 0c 0d 0e', { typeId: 41, count: 2, sq: false, cot: 3, originator: 3, ca: 0x0102, test: false, negative: false, body: '0a 0b 0c 0d 0e' }],
+    [
+      '29 02 03 03 02 01 0a 0b 0c 0d 0e',
+      { typeId: 41, count: 2, sq: false, cot: 3, originator: 3, ca: 0x0102, test: false, negative: false, body: '0a 0b 0c 0d 0e' },
+    ],
     // 99: SQ=1, 127 objects (VSQ 0xff), COT 6 with T and P/N (0xc6), no body
     ['63 ff c6 00 ff ff', { typeId: 99, count: 127, sq: true, cot: 6, originator: 0, ca: 0xffff, test: true, negative: true, body: '' }],
     // 200: private range; 1 object, COT 13 file, CA 1, 3 octets
-    ['c8 01 0d 00 01 00 01 02 03', { typeId: 200, count: 1, sq: false, cot: 13, originator: 0, ca: 1, test: false, negative: false, body: '01 02 03' }],
+    [
+      'c8 01 0d 00 01 00 01 02 03',
+      { typeId: 200, count: 1, sq: false, cot: 13, originator: 0, ca: 1, test: false, negative: false, body: '01 02 03' },
+    ],
   ] as const)('%s decodes to RAW and re-encodes byte for byte', (h, e) => {
     const bytes = fromHex(h);
     const d = decodeAsdu(bytes);
@@ -1544,9 +1551,19 @@ describe('malformed ASDUs', () => {
     ['truncated header (3 octets)', '01 01 03', 3, /shorter than its 6-octet header/],
     ['truncated header (5 octets)', '0d 01 03 00 01', 5, /shorter than its 6-octet header/],
     // M_SP_NA_1, 2 objects announced, 1 present: needs 8 octets of objects, got 4
-    ['M_SP_NA_1 count 2 with one object', '01 02 03 00 01 00 01 00 00 01', 6, /M_SP_NA_1 with 2 object\(s\) needs 8 octet\(s\) of objects, got 4/],
+    [
+      'M_SP_NA_1 count 2 with one object',
+      '01 02 03 00 01 00 01 00 00 01',
+      6,
+      /M_SP_NA_1 with 2 object\(s\) needs 8 octet\(s\) of objects, got 4/,
+    ],
     // M_ME_NC_1 SQ=1 3 objects: needs 3 + 3*5 = 18, got 13
-    ['M_ME_NC_1 SQ=1 count 3 with two values', '0d 83 03 00 01 00 01 00 00 00 00 80 3f 00 00 00 00 40 00', 6, /\(SQ=1\) needs 18 octet\(s\) of objects, got 13/],
+    [
+      'M_ME_NC_1 SQ=1 count 3 with two values',
+      '0d 83 03 00 01 00 01 00 00 00 00 80 3f 00 00 00 00 40 00',
+      6,
+      /\(SQ=1\) needs 18 octet\(s\) of objects, got 13/,
+    ],
     // C_IC_NA_1 with one trailing octet after QOI
     ['C_IC_NA_1 with a trailing octet', '64 01 06 00 01 00 00 00 00 14 ff', 6, /needs 4 octet\(s\) of objects, got 5/],
     // M_SP_NA_1 count 0 with an object behind it
@@ -1554,11 +1571,26 @@ describe('malformed ASDUs', () => {
     // C_CS_NA_1 with a CP56Time2a cut after 4 octets
     ['C_CS_NA_1 with a truncated CP56Time2a', '67 01 06 00 01 00 00 00 00 03 14 29 0a', 6, /needs 10 octet\(s\) of objects, got 7/],
     // F_SG_NA_1, LOS 10 but 4 segment octets: the segment starts at offset 13
-    ['F_SG_NA_1 segment shorter than LOS', '7d 01 0d 00 01 00 01 00 00 01 00 02 0a de ad be ef', 13, /F_SG_NA_1: truncated segment: need 10 octet\(s\), 4 left/],
-    // F_SG_NA_1 complete object followed by two stray octets at offset 15
-    ['F_SG_NA_1 with trailing octets', '7d 01 0d 00 01 00 01 00 00 01 00 02 01 aa 55 66', 14, /F_SG_NA_1: 2 octet\(s\) after the last object/],
+    [
+      'F_SG_NA_1 segment shorter than LOS',
+      '7d 01 0d 00 01 00 01 00 00 01 00 02 0a de ad be ef',
+      13,
+      /F_SG_NA_1: truncated segment: need 10 octet\(s\), 4 left/,
+    ],
+    // F_SG_NA_1 complete object (ends at offset 14) followed by two stray octets
+    [
+      'F_SG_NA_1 with trailing octets',
+      '7d 01 0d 00 01 00 01 00 00 01 00 02 01 aa 55 66',
+      14,
+      /F_SG_NA_1: 2 octet\(s\) after the last object/,
+    ],
     // F_SG_NA_1, 2 objects announced, body ends inside the second IOA
-    ['F_SG_NA_1 second object truncated in its IOA', '7d 02 0d 00 01 00 01 00 00 01 00 02 00 02 00', 13, /F_SG_NA_1: truncated information object address/],
+    [
+      'F_SG_NA_1 second object truncated in its IOA',
+      '7d 02 0d 00 01 00 01 00 00 01 00 02 00 02 00',
+      13,
+      /F_SG_NA_1: truncated information object address/,
+    ],
   ];
 
   it.each(cases)('%s: {ok:false} with layer, offset and reason', (_what, h, offset, reason) => {
@@ -1625,7 +1657,10 @@ describe('encode errors', () => {
   const sp = (ioa: number, value = true): { ioa: number; value: boolean; quality: Quality } => ({ ioa, value, quality: GOOD });
 
   it('SQ=1 with non-consecutive IOAs', () => {
-    expectRangeError(() => encodeAsdu({ type: 'M_SP_NA_1', sq: true, cot: 3, ca: 1, objects: [sp(10), sp(12)] }), /object 1: SQ=1 needs consecutive IOAs, got 12/);
+    expectRangeError(
+      () => encodeAsdu({ type: 'M_SP_NA_1', sq: true, cot: 3, ca: 1, objects: [sp(10), sp(12)] }),
+      /object 1: SQ=1 needs consecutive IOAs, got 12/,
+    );
   });
 
   it('SQ=1 IOAs wrap at 2^24 like the decoder counts them', () => {
@@ -1645,23 +1680,61 @@ describe('encode errors', () => {
     ['NVA 1', { type: 'M_ME_NA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 1, quality: GOOD }] }, /NVA value 1/],
     ['NVA below -1', { type: 'M_ME_ND_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: -1.0001 }] }, /NVA value -1\.0001/],
     ['NVA NaN', { type: 'M_ME_ND_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: Number.NaN }] }, /NVA value NaN/],
-    ['DIQ value 4', { type: 'M_DP_NA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 4 as DoublePoint, quality: GOOD }] }, /DIQ value 4/],
+    [
+      'DIQ value 4',
+      { type: 'M_DP_NA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 4 as unknown as DoublePoint, quality: GOOD }] },
+      /DIQ value 4/,
+    ],
     ['VTI 64', { type: 'M_ST_NA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 64, transient: false, quality: GOOD }] }, /VTI value 64/],
     ['BSI negative', { type: 'C_BO_NA_1', cot: 6, ca: 1, objects: [{ ioa: 1, value: -1 }] }, /BSI value -1/],
-    ['BCR sequence 32', { type: 'M_IT_NA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 0, counter: { sequence: 32, carry: false, adjusted: false, iv: false } }] }, /BCR sequence 32/],
-    ['BCR counter 2^31', { type: 'M_IT_NA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 2 ** 31, counter: { sequence: 0, carry: false, adjusted: false, iv: false } }] }, /BCR value 2147483648/],
+    [
+      'BCR sequence 32',
+      {
+        type: 'M_IT_NA_1',
+        cot: 3,
+        ca: 1,
+        objects: [{ ioa: 1, value: 0, counter: { sequence: 32, carry: false, adjusted: false, iv: false } }],
+      },
+      /BCR sequence 32/,
+    ],
+    [
+      'BCR counter 2^31',
+      {
+        type: 'M_IT_NA_1',
+        cot: 3,
+        ca: 1,
+        objects: [{ ioa: 1, value: 2 ** 31, counter: { sequence: 0, carry: false, adjusted: false, iv: false } }],
+      },
+      /BCR value 2147483648/,
+    ],
     ['SCO QU 32', { type: 'C_SC_NA_1', cot: 6, ca: 1, objects: [{ ioa: 1, value: true, qu: 32, select: false }] }, /SCO qu 32/],
-    ['DCO value 4', { type: 'C_DC_NA_1', cot: 6, ca: 1, objects: [{ ioa: 1, value: 4 as DoublePoint, qu: 0, select: false }] }, /DCO value 4/],
+    [
+      'DCO value 4',
+      { type: 'C_DC_NA_1', cot: 6, ca: 1, objects: [{ ioa: 1, value: 4 as unknown as DoublePoint, qu: 0, select: false }] },
+      /DCO value 4/,
+    ],
     ['QOS QL 128', { type: 'C_SE_NB_1', cot: 6, ca: 1, objects: [{ ioa: 1, value: 0, ql: 128, select: false }] }, /QOS ql 128/],
     ['QCC freeze 4', { type: 'C_CI_NA_1', cot: 6, ca: 1, objects: [{ ioa: 0, value: 5, freeze: 4 }] }, /QCC freeze 4/],
     ['QOI 256', { type: 'C_IC_NA_1', cot: 6, ca: 1, objects: [{ ioa: 0, value: 256 }] }, /QOI value 256/],
     ['CP16 60000', { type: 'C_CD_NA_1', cot: 6, ca: 1, objects: [{ ioa: 0, durationMs: 60000 }] }, /CP16Time2a 60000/],
-    ['CP24 minute 60', { type: 'M_SP_TA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: true, quality: GOOD, time: { ms: 0, minute: 60, iv: false } }] }, /CP24Time2a minute 60/],
+    [
+      'CP24 minute 60',
+      { type: 'M_SP_TA_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: true, quality: GOOD, time: { ms: 0, minute: 60, iv: false } }] },
+      /CP24Time2a minute 60/,
+    ],
     ['CP56 month 13', { type: 'C_CS_NA_1', cot: 6, ca: 1, objects: [{ ioa: 0, time: { ...T1, month: 13 } }] }, /CP56Time2a month 13/],
     ['CP56 day 0', { type: 'C_CS_NA_1', cot: 6, ca: 1, objects: [{ ioa: 0, time: { ...T1, day: 0 } }] }, /CP56Time2a day 0/],
     ['CP56 ms 60000', { type: 'C_CS_NA_1', cot: 6, ca: 1, objects: [{ ioa: 0, time: { ...T1, ms: 60000 } }] }, /CP56Time2a ms 60000/],
-    ['segment of 241 octets', { type: 'F_SG_NA_1', cot: 13, ca: 1, objects: [{ ioa: 1, file: 1, section: 1, segment: new Uint8Array(241) }] }, /segment length 241/],
-    ['LOF 2^24', { type: 'F_FR_NA_1', cot: 13, ca: 1, objects: [{ ioa: 1, file: 1, length: 0x1000000, qualifier: 0 }] }, /LOF length 16777216/],
+    [
+      'segment of 241 octets',
+      { type: 'F_SG_NA_1', cot: 13, ca: 1, objects: [{ ioa: 1, file: 1, section: 1, segment: new Uint8Array(241) }] },
+      /segment length 241/,
+    ],
+    [
+      'LOF 2^24',
+      { type: 'F_FR_NA_1', cot: 13, ca: 1, objects: [{ ioa: 1, file: 1, length: 0x1000000, qualifier: 0 }] },
+      /LOF length 16777216/,
+    ],
   ] as const satisfies readonly (readonly [string, AsduInit, RegExp])[])('%s', (_what, init, field) => {
     expectRangeError(() => encodeAsdu(init), field);
   });
@@ -1679,7 +1752,7 @@ describe('encode errors', () => {
   it('more than 127 objects', () => {
     const objects = Array.from({ length: 128 }, (_, i) => sp(i));
     // 128 SIQ in SQ=1 would fit 249 octets (6 + 3 + 128), so only the VSQ limit can refuse it.
-    expectRangeError(() => encodeAsdu({ type: 'M_SP_NA_1', sq: true, cot: 20, ca: 1, objects }), /128 objects exceed the VSQ limit of 127/);
+    expectRangeError(() => encodeAsdu({ type: 'M_SP_NA_1', sq: true, cot: 20, ca: 1, objects }), /object count 128 outside the VSQ range 0..127/);
   });
 
   it('127 objects are accepted', () => {
@@ -1693,27 +1766,46 @@ describe('encode errors', () => {
     // 31 short floats with SQ=0: 6 + 31 * 8 = 254 octets; 30 give 246.
     const obj = (i: number): { ioa: number; value: number; quality: Quality } => ({ ioa: i, value: i, quality: GOOD });
     expect(encodeAsdu({ type: 'M_ME_NC_1', cot: 3, ca: 1, objects: Array.from({ length: 30 }, (_, i) => obj(i)) }).length).toBe(246);
-    expectRangeError(() => encodeAsdu({ type: 'M_ME_NC_1', cot: 3, ca: 1, objects: Array.from({ length: 31 }, (_, i) => obj(i)) }), /M_ME_NC_1: output exceeds 249 octets/);
+    expectRangeError(
+      () => encodeAsdu({ type: 'M_ME_NC_1', cot: 3, ca: 1, objects: Array.from({ length: 31 }, (_, i) => obj(i)) }),
+      /M_ME_NC_1: output exceeds 249 octets/,
+    );
   });
 
   it('a RAW body that does not fit 249 octets', () => {
-    expectRangeError(() => encodeAsdu({ type: 'RAW', typeId: 200, count: 1, cot: 3, ca: 1, body: new Uint8Array(244) }), /exceeds 249 octets/);
+    expectRangeError(
+      () => encodeAsdu({ type: 'RAW', typeId: 200, count: 1, cot: 3, ca: 1, body: new Uint8Array(244) }),
+      /exceeds 249 octets/,
+    );
   });
 
   it('a RAW count outside 0..127', () => {
-    expectRangeError(() => encodeAsdu({ type: 'RAW', typeId: 200, count: 128, cot: 3, ca: 1, body: new Uint8Array(1) }), /128 objects exceed/);
+    expectRangeError(
+      () => encodeAsdu({ type: 'RAW', typeId: 200, count: 128, cot: 3, ca: 1, body: new Uint8Array(1) }),
+      /object count 128 outside/,
+    );
     // A negative or fractional count would be written into the VSQ octet as garbage.
     expectRangeError(() => encodeAsdu({ type: 'RAW', typeId: 200, count: -1, cot: 3, ca: 1, body: new Uint8Array(1) }), /-1/);
     expectRangeError(() => encodeAsdu({ type: 'RAW', typeId: 200, count: 1.5, cot: 3, ca: 1, body: new Uint8Array(1) }), /1\.5/);
   });
 
   it('the encoder recovers after an error: the next ASDU is encoded from scratch', () => {
-    expect(() => encodeAsdu({ type: 'M_ME_NC_1', cot: 3, ca: 1, objects: Array.from({ length: 40 }, (_, i) => ({ ioa: i, value: 0, quality: GOOD })) })).toThrow(ProtocolError);
+    expect(() =>
+      encodeAsdu({
+        type: 'M_ME_NC_1',
+        cot: 3,
+        ca: 1,
+        objects: Array.from({ length: 40 }, (_, i) => ({ ioa: i, value: 0, quality: GOOD })),
+      }),
+    ).toThrow(ProtocolError);
     expect(toHex(encodeAsdu({ type: 'C_IC_NA_1', cot: 6, ca: 1, objects: [{ ioa: 0, value: 20 }] }))).toBe('64 01 06 00 01 00 00 00 00 14');
   });
 
   it('the cause of a range error is the writer error', () => {
-    const e = expectRangeError(() => encodeAsdu({ type: 'M_ME_NB_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 40000, quality: GOOD }] }), /SVA value 40000/);
+    const e = expectRangeError(
+      () => encodeAsdu({ type: 'M_ME_NB_1', cot: 3, ca: 1, objects: [{ ioa: 1, value: 40000, quality: GOOD }] }),
+      /SVA value 40000/,
+    );
     expect(e.cause).toBeInstanceOf(Error);
   });
 });

@@ -162,12 +162,14 @@ export function encodeAsdu(a: AsduInit): Uint8Array {
   const count = a.type === 'RAW' ? a.count : a.objects.length;
   const sq = a.sq ?? false;
   const originator = a.originator ?? 0;
-  if (count > 127) throw encodeError(`${a.type}: ${count} objects exceed the VSQ limit of 127`);
+  if (!Number.isInteger(count) || count < 0 || count > 127)
+    throw encodeError(`${a.type}: object count ${count} outside the VSQ range 0..127`);
   if (!Number.isInteger(a.cot) || a.cot < 0 || a.cot > 63) throw encodeError(`COT ${a.cot} outside 0..63`);
   if (!Number.isInteger(a.ca) || a.ca < 0 || a.ca > 0xffff) throw encodeError(`common address ${a.ca} outside 0..65535`);
   if (!Number.isInteger(originator) || originator < 0 || originator > 255)
     throw encodeError(`originator address ${originator} outside 0..255`);
-  if (!Number.isInteger(typeId) || typeId < 1 || typeId > 255) throw encodeError(`type ID ${typeId} outside 1..255`);
+  // Type 0 is not defined, but a raw ASDU carrying it is forwarded as received.
+  if (!Number.isInteger(typeId) || typeId < 0 || typeId > 255) throw encodeError(`type ID ${typeId} outside 0..255`);
   w.u8(typeId);
   w.u8(count | (sq ? 0x80 : 0));
   w.u8(a.cot | (a.negative === true ? 0x40 : 0) | (a.test === true ? 0x80 : 0));

@@ -211,8 +211,10 @@ export const ELEMENTS: { readonly [K in ElementKind]: ElementCodec } = {
     },
     write: (w, o) => {
       const v = num(o, 'value');
-      if (!(v >= -1 && v < 1)) throw new WriterError(`NVA value ${v} outside -1..1-2^-15`);
-      w.u16(Math.round(v * 32768) & 0xffff);
+      const raw = Math.round(v * 32768);
+      // Rounding can reach +32768 for values just under 1: that would wrap to -1 on the wire.
+      if (!(raw >= -32768 && raw <= 32767)) throw new WriterError(`NVA value ${v} outside -1..1-2^-15`);
+      w.u16(raw & 0xffff);
     },
   },
   // 7.2.6.7 scaled value: I16
