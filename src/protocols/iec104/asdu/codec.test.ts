@@ -1752,7 +1752,10 @@ describe('encode errors', () => {
   it('more than 127 objects', () => {
     const objects = Array.from({ length: 128 }, (_, i) => sp(i));
     // 128 SIQ in SQ=1 would fit 249 octets (6 + 3 + 128), so only the VSQ limit can refuse it.
-    expectRangeError(() => encodeAsdu({ type: 'M_SP_NA_1', sq: true, cot: 20, ca: 1, objects }), /object count 128 outside the VSQ range 0..127/);
+    expectRangeError(
+      () => encodeAsdu({ type: 'M_SP_NA_1', sq: true, cot: 20, ca: 1, objects }),
+      /object count 128 outside the VSQ range 0..127/,
+    );
   });
 
   it('127 objects are accepted', () => {
