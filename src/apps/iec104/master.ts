@@ -10,7 +10,6 @@ import {
   Cot,
   cotName,
   cp56FromDate,
-  DEFAULT_LINK_PARAMS,
   encodeAsdu,
   isUnknownReply,
   LinkSession,
@@ -25,7 +24,7 @@ import {
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
-import { decode104, EventBuffer, firstIoa } from './common.js';
+import { decode104, EventBuffer, firstIoa, resolveLinkParams } from './common.js';
 
 export interface MasterOptions {
   readonly host: string;
@@ -106,7 +105,7 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     this.#log = (o.logger ?? silentLogger).child({ peer: transport.remote });
     this.#timeoutMs = o.requestTimeoutMs ?? 30_000;
     this.remote = transport.remote;
-    this.#session = new LinkSession('controlling', monotonicNow(), o.link);
+    this.#session = new LinkSession('controlling', monotonicNow(), resolveLinkParams(o.link));
     this.#driver = new SessionDriver(this.#session, transport, (e) => this.#onLinkEvent(e));
     this.#done = this.#driver.run().then(() => {
       if (!this.#closedEmitted) this.#emitClosed(undefined);
@@ -123,7 +122,7 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
   /** Connects, trying `attempts` times with `retryDelayMs` between; each try is bounded by t0. */
   static async connect(o: MasterOptions): Promise<Iec104Master> {
     const attempts = o.attempts ?? 1;
-    const t0 = o.link?.t0 ?? DEFAULT_LINK_PARAMS.t0;
+    const { t0 } = resolveLinkParams(o.link);
     const log = o.logger ?? silentLogger;
     for (let attempt = 1; ; attempt++) {
       try {

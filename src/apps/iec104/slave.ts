@@ -28,7 +28,7 @@ import {
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { isAllowed, listen, parseAllowList, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
-import { decode104 } from './common.js';
+import { decode104, resolveLinkParams } from './common.js';
 
 /** Broadcast common address (clause 7.2.4 of 101 with two octets). */
 export const BROADCAST_CA = 0xffff;
@@ -71,9 +71,13 @@ export class SlaveConnection {
   readonly remote: string;
   readonly session: LinkSession;
   readonly #driver: SessionDriver<LinkEvent>;
+  readonly #log: Logger;
+  /** True while the link refuses sends, so a refusal streak is logged once, not per ASDU. */
+  #refusing = false;
 
-  constructor(id: number, transport: Transport, session: LinkSession, onEvent: (c: SlaveConnection, e: LinkEvent) => void) {
+  constructor(id: number, transport: Transport, session: LinkSession, log: Logger, onEvent: (c: SlaveConnection, e: LinkEvent) => void) {
     this.id = id;
+    this.#log = log;
     this.remote = transport.remote;
     this.session = session;
     this.#driver = new SessionDriver(session, transport, (e) => onEvent(this, e));
@@ -87,6 +91,11 @@ export class SlaveConnection {
   sendBytes(asdu: Uint8Array): boolean {
     const r = this.session.send(asdu, monotonicNow());
     this.#driver.pump();
+    if (r.ok === !this.#refusing) return r.ok;
+    this.#refusing = !r.ok;
+    if (r.ok) this.#log.info({ peer: this.remote, rejected: this.session.counters.get('rejected') }, 'link accepts data again');
+    else
+      this.#log.warn({ peer: this.remote, refusal: r.refusal, queued: this.session.queued }, 'link refuses data: peer not acknowledging');
     return r.ok;
   }
 
@@ -126,7 +135,7 @@ export class Iec104Slave {
     } catch (err) {
       throw new GridgateError(ErrorCode.CONFIG, `allow-list: ${(err as Error).message}`);
     }
-    const slave = new Iec104Slave(o, allow);
+    const slave = new Iec104Slave({ ...o, link: resolveLinkParams(o.link) }, allow);
     try {
       slave.#server = await listen({
         ...(o.host === undefined ? {} : { host: o.host }),
@@ -185,9 +194,20 @@ export class Iec104Slave {
     if (this.#backlog.length >= this.#backlogLimit) {
       this.#backlog.shift();
       this.counters.inc('backlogDropped');
-      this.#log.warn({ limit: this.#backlogLimit }, 'backlog full: oldest monitor ASDU dropped');
+      const dropped = this.counters.get('backlogDropped');
+      // The first drop and every thousandth after it: a stalled network must not flood the log.
+      if (dropped % 1000 === 1) this.#log.warn({ limit: this.#backlogLimit, dropped }, 'backlog full: oldest monitor ASDU dropped');
     }
     this.#backlog.push(bytes);
+  }
+
+  /** Puts ASDUs older than everything in the backlog at its front, then trims the oldest. */
+  #keepOlder(older: readonly Uint8Array[]): void {
+    if (older.length === 0) return;
+    const rest: Uint8Array[] = [];
+    for (let a = this.#backlog.shift(); a !== undefined; a = this.#backlog.shift()) rest.push(a);
+    for (const a of older) this.#keep(a);
+    for (const a of rest) this.#keep(a);
   }
 
   #accept(t: Transport): void {
@@ -205,7 +225,7 @@ export class Iec104Slave {
       return;
     }
     this.counters.inc('accepted');
-    const c = new SlaveConnection(this.#nextId++, t, new LinkSession('controlled', monotonicNow(), this.#o.link), (conn, e) =>
+    const c = new SlaveConnection(this.#nextId++, t, new LinkSession('controlled', monotonicNow(), this.#o.link), this.#log, (conn, e) =>
       this.#onEvent(conn, e),
     );
     this.#connections.add(c);
@@ -217,10 +237,10 @@ export class Iec104Slave {
     this.#connections.delete(c);
     const unacked = c.session.takeUnacknowledged().filter(isSpontaneousMonitor);
     if (unacked.length > 0) {
+      // Resent rather than lost: a master that also received them by broadcast sees them twice.
       const target = [...this.#connections].find((x) => x.started);
-      for (const a of unacked) {
-        if (target === undefined || !target.sendBytes(a)) this.#keep(a);
-      }
+      const kept = target === undefined ? unacked : unacked.filter((a) => !target.sendBytes(a));
+      this.#keepOlder(kept);
     }
     this.#log.info({ peer: c.remote, id: c.id, counters: c.session.counters.snapshot(), resent: unacked.length }, 'master disconnected');
   }

@@ -75,6 +75,27 @@ export interface TlsOptions {
   readonly tlsKey?: string;
 }
 
+/** IEC 104 link parameters as users give them: counts, and timeouts in seconds. */
+export interface LinkOptions {
+  readonly k: number;
+  readonly w: number;
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+}
+
+/** `--k --w --t0 --t1 --t2 --t3` with the defaults of IEC 60870-5-104 clause 9.6. */
+export function addLinkOptions(cmd: Command): Command {
+  return cmd
+    .option('--k <n>', 'k: unacknowledged I frames sent at most', intArg('--k', 1, 32767), 12)
+    .option('--w <n>', 'w: acknowledge after this many received I frames', intArg('--w', 1, 32767), 8)
+    .option('--t0 <s>', 't0: connection establishment timeout, seconds', intArg('--t0', 1, 255), 30)
+    .option('--t1 <s>', 't1: acknowledgement timeout, seconds', intArg('--t1', 1, 255), 15)
+    .option('--t2 <s>', 't2: acknowledge-by timeout, seconds (less than t1)', intArg('--t2', 1, 255), 10)
+    .option('--t3 <s>', 't3: idle time before a test frame, seconds', intArg('--t3', 1, 172800), 20);
+}
+
 export function addTlsOptions(cmd: Command): Command {
   return cmd
     .option('--tls-ca <file>', 'PEM CA certificate(s) that sign the peer; turns TLS on (IEC 62351-3: TLS 1.2+, mutual authentication)')

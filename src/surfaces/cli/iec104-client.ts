@@ -4,6 +4,7 @@ import { Iec104Master, type MasterEvent } from '../../apps/iec104/master.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
 import { asduToJson, formatAsdu, type DoublePoint } from '../../protocols/iec104/index.js';
 import {
+  addLinkOptions,
   addOutputOptions,
   addTlsOptions,
   emit,
@@ -12,11 +13,12 @@ import {
   loggerFor,
   tlsFiles,
   untilSignal,
+  type LinkOptions,
   type OutputOptions,
   type TlsOptions,
 } from './common.js';
 
-interface ClientOptions extends OutputOptions, TlsOptions {
+interface ClientOptions extends OutputOptions, TlsOptions, LinkOptions {
   readonly host: string;
   readonly port: number;
   readonly ca: number;
@@ -29,11 +31,6 @@ interface ClientOptions extends OutputOptions, TlsOptions {
   readonly duration?: number;
   readonly attempts: number;
   readonly timeout: number;
-  readonly k: number;
-  readonly w: number;
-  readonly t1: number;
-  readonly t2: number;
-  readonly t3: number;
 }
 
 /** A command given as `single:IOA:on|off` or `double:IOA:on|off` (`sc`/`dc` for short). */
@@ -80,12 +77,8 @@ export function iec104Command(): Command {
     .option('--sbo', 'select before operate for --command')
     .option('--duration <s>', 'exit after so many seconds (0: right after the requests); default: run until Ctrl-C', Number)
     .option('--attempts <n>', 'connection attempts', intArg('--attempts', 1, 1_000_000), 1)
-    .option('--timeout <s>', 'seconds to wait for each confirmation/termination', intArg('--timeout', 1, 3600), 30)
-    .option('--k <n>', 'k', intArg('--k', 1, 32767), 12)
-    .option('--w <n>', 'w', intArg('--w', 1, 32767), 8)
-    .option('--t1 <s>', 't1 in seconds', intArg('--t1', 1, 255), 15)
-    .option('--t2 <s>', 't2 in seconds', intArg('--t2', 1, 255), 10)
-    .option('--t3 <s>', 't3 in seconds', intArg('--t3', 1, 172800), 20);
+    .option('--timeout <s>', 'seconds to wait for each confirmation/termination', intArg('--timeout', 1, 3600), 30);
+  addLinkOptions(client);
   addTlsOptions(client);
   addOutputOptions(client, 'warn');
   client.addHelpText(
@@ -108,7 +101,7 @@ async function runClient(o: ClientOptions): Promise<void> {
     port: o.port,
     attempts: o.attempts,
     requestTimeoutMs: o.timeout * 1000,
-    link: { k: o.k, w: o.w, t1: o.t1 * 1000, t2: o.t2 * 1000, t3: o.t3 * 1000 },
+    link: { k: o.k, w: o.w, t0: o.t0 * 1000, t1: o.t1 * 1000, t2: o.t2 * 1000, t3: o.t3 * 1000 },
     logger: loggerFor('iec104-client', o),
     ...(tls === undefined ? {} : { tls }),
   });

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadPoints, loadRtuFile, rtuFromOptions, type RtuConfig } from '../../apps/rtu-sim/config.js';
 import { RtuSimulator } from '../../apps/rtu-sim/simulator.js';
 import {
+  addLinkOptions,
   addOutputOptions,
   addTlsOptions,
   emit,
@@ -11,23 +12,18 @@ import {
   loggerFor,
   tlsFiles,
   untilSignal,
+  type LinkOptions,
   type OutputOptions,
   type TlsOptions,
 } from './common.js';
 
-interface RtuSimOptions extends OutputOptions, TlsOptions {
+interface RtuSimOptions extends OutputOptions, TlsOptions, LinkOptions {
   readonly host: string;
   readonly port: number;
   readonly ca: number;
   readonly points?: string;
   readonly config?: string;
   readonly allow?: string;
-  readonly k: number;
-  readonly w: number;
-  readonly t0: number;
-  readonly t1: number;
-  readonly t2: number;
-  readonly t3: number;
   readonly rate: number;
   readonly avalancheEvery: number;
 }
@@ -44,14 +40,9 @@ export function rtuSimCommand(): Command {
       'YAML file with many RTUs (rtus: [{port, ca, allow, k, w, t1.., points|pointsFile, rate}]); replaces the single-RTU options',
     )
     .option('--allow <list>', 'IP addresses and CIDR blocks allowed to connect, separated by ; or ,')
-    .option('--k <n>', 'k: unacknowledged I frames sent at most', intArg('--k', 1, 32767), 12)
-    .option('--w <n>', 'w: acknowledge after this many I frames', intArg('--w', 1, 32767), 8)
-    .option('--t0 <s>', 't0 in seconds', intArg('--t0', 1, 255), 30)
-    .option('--t1 <s>', 't1 in seconds', intArg('--t1', 1, 255), 15)
-    .option('--t2 <s>', 't2 in seconds', intArg('--t2', 1, 255), 10)
-    .option('--t3 <s>', 't3 in seconds', intArg('--t3', 1, 172800), 20)
     .option('--rate <n>', 'spontaneous changes per second per RTU', Number, 0)
     .option('--avalanche-every <s>', 'send every point at once every so many seconds (0: never; SIGUSR2 sends one any time)', Number, 0);
+  addLinkOptions(cmd);
   addTlsOptions(cmd);
   addOutputOptions(cmd, 'info');
   cmd.addHelpText(
