@@ -17,22 +17,40 @@ export interface SansIoSession<E> {
 /** Monotonic milliseconds: timers must not jump when the wall clock is set. */
 export const monotonicNow = (): number => performance.now();
 
+/** Sees every chunk the driver reads or writes, for captures and traces. */
+export type Tap = (direction: 'rx' | 'tx', chunks: readonly Uint8Array[]) => void;
+
+export interface DriverOptions {
+  /** Clock in milliseconds (monotonic by default; tests pass a virtual one). */
+  readonly now?: () => number;
+  readonly tap?: Tap;
+}
+
 export class SessionDriver<E> {
   readonly #session: SansIoSession<E>;
   readonly #transport: Transport;
   readonly #onEvent: (e: E) => void;
   readonly #now: () => number;
+  readonly #tap: Tap | undefined;
+  #lastActivity: number;
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Infinity;
   #pumping = false;
   #again = false;
   #ended = false;
 
-  constructor(session: SansIoSession<E>, transport: Transport, onEvent: (e: E) => void, now: () => number = monotonicNow) {
+  constructor(session: SansIoSession<E>, transport: Transport, onEvent: (e: E) => void, options: DriverOptions = {}) {
     this.#session = session;
     this.#transport = transport;
     this.#onEvent = onEvent;
-    this.#now = now;
+    this.#now = options.now ?? monotonicNow;
+    this.#tap = options.tap;
+    this.#lastActivity = this.#now();
+  }
+
+  /** When bytes last moved in either direction (the driver's clock). */
+  get lastActivity(): number {
+    return this.#lastActivity;
   }
 
   /** Reads until the connection ends or the session closes; resolves then. */
@@ -40,7 +58,9 @@ export class SessionDriver<E> {
     this.pump();
     try {
       for await (const chunk of this.#transport) {
-        this.#session.receive(chunk, this.#now());
+        this.#lastActivity = this.#now();
+        this.#tap?.('rx', [chunk]);
+        this.#session.receive(chunk, this.#lastActivity);
         this.pump();
         if (this.#session.isClosed) break;
       }
@@ -87,7 +107,10 @@ export class SessionDriver<E> {
   #flushTransmit(): void {
     const chunks: Uint8Array[] = [];
     for (let c = this.#session.pollTransmit(); c !== undefined; c = this.#session.pollTransmit()) chunks.push(c);
-    if (chunks.length > 0) this.#transport.send(chunks);
+    if (chunks.length === 0) return;
+    this.#lastActivity = this.#now();
+    this.#tap?.('tx', chunks);
+    this.#transport.send(chunks);
   }
 
   /** Arms the timer only when the deadline moved earlier; a late timer re-arms itself on firing. */

@@ -53,6 +53,8 @@ export interface ConnectOptions {
   /** Give up after this long (IEC 104 t0). */
   readonly timeoutMs: number;
   readonly tls?: TlsFiles;
+  /** Local address to connect from (multi-homed hosts, tests on 127.0.0.x). */
+  readonly localAddress?: string;
 }
 
 /** Opens one TCP or TLS connection, or fails with `E_CONNECTION` / `E_TIMEOUT`. */
@@ -67,12 +69,16 @@ export function connect(o: ConnectOptions): Promise<Transport> {
       resolve(socketTransport(socket));
     };
     if (tls === undefined) {
-      socket = tcpConnect({ host: o.host, port: o.port }, onReady);
+      socket = tcpConnect(
+        { host: o.host, port: o.port, ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }) },
+        onReady,
+      );
     } else {
       socket = tlsConnect(
         {
           host: o.host,
           port: o.port,
+          ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
           ca: tls.ca,
           ...(tls.cert === undefined ? {} : { cert: tls.cert }),
           ...(tls.key === undefined ? {} : { key: tls.key }),

@@ -13,6 +13,10 @@ export interface Transport extends AsyncIterable<Uint8Array> {
   readonly remote: string;
   /** Peer address alone. */
   readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** This end's address and port (for captures and logs). */
+  readonly localAddress: string;
+  readonly localPort: number;
 }
 
 function describe(address: string | undefined, port: number | undefined): string {
@@ -31,6 +35,9 @@ export function socketTransport(socket: Socket): Transport {
   return {
     remote,
     remoteAddress,
+    remotePort: socket.remotePort ?? 0,
+    localAddress: socket.localAddress ?? '?',
+    localPort: socket.localPort ?? 0,
     send(chunks) {
       if (socket.destroyed || !socket.writable) return;
       socket.cork();
@@ -53,13 +60,17 @@ export function socketTransport(socket: Socket): Transport {
 class PipeEnd implements Transport {
   readonly remote: string;
   readonly remoteAddress: string;
+  readonly remotePort = 0;
+  readonly localAddress: string;
+  readonly localPort = 0;
   peer: PipeEnd | undefined;
   readonly #inbox: Uint8Array[] = [];
   #ended = false;
   #wake: (() => void) | undefined;
 
-  constructor(name: string) {
+  constructor(name: string, local: string) {
     this.remoteAddress = name;
+    this.localAddress = local;
     this.remote = `${name}:0`;
   }
 
@@ -100,8 +111,8 @@ class PipeEnd implements Transport {
 
 /** Two connected in-memory transports, for tests of whole stations without sockets. */
 export function pipePair(): [Transport, Transport] {
-  const a = new PipeEnd('pipe-b');
-  const b = new PipeEnd('pipe-a');
+  const a = new PipeEnd('pipe-b', 'pipe-a');
+  const b = new PipeEnd('pipe-a', 'pipe-b');
   a.peer = b;
   b.peer = a;
   return [a, b];

@@ -34,7 +34,7 @@ describe('SessionDriver over an in-memory pipe', () => {
     const seen: string[] = [];
     const events: LinkEvent[] = [];
     const session = new LinkSession('controlled', 0, { t1: 15_000, t3: 20_000 });
-    const driver = new SessionDriver(session, a, (e) => events.push(e), clock);
+    const driver = new SessionDriver(session, a, (e) => events.push(e), { now: clock });
     const done = driver.run();
     const reader = (async () => {
       for await (const chunk of b) {

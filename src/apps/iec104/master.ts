@@ -30,6 +30,8 @@ export interface MasterOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: TlsFiles;
+  /** Local address to connect from. */
+  readonly localAddress?: string;
   readonly link?: Partial<LinkParams>;
   /** Connection attempts before giving up (default 1); `Infinity` retries forever. */
   readonly attempts?: number;
@@ -126,7 +128,13 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     const log = o.logger ?? silentLogger;
     for (let attempt = 1; ; attempt++) {
       try {
-        const t = await connect({ host: o.host, port: o.port, timeoutMs: t0, ...(o.tls === undefined ? {} : { tls: o.tls }) });
+        const t = await connect({
+          host: o.host,
+          port: o.port,
+          timeoutMs: t0,
+          ...(o.tls === undefined ? {} : { tls: o.tls }),
+          ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
+        });
         log.info({ peer: t.remote, attempt }, 'connected');
         return new Iec104Master(t, o);
       } catch (err) {

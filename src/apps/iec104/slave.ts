@@ -25,7 +25,7 @@ import {
   type LinkEvent,
   type LinkParams,
 } from '../../protocols/iec104/index.js';
-import { SessionDriver, monotonicNow } from '../../transport/driver.js';
+import { SessionDriver, monotonicNow, type DriverOptions } from '../../transport/driver.js';
 import { isAllowed, listen, parseAllowList, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
 import { decode104, resolveLinkParams } from './common.js';
@@ -75,12 +75,27 @@ export class SlaveConnection {
   /** True while the link refuses sends, so a refusal streak is logged once, not per ASDU. */
   #refusing = false;
 
-  constructor(id: number, transport: Transport, session: LinkSession, log: Logger, onEvent: (c: SlaveConnection, e: LinkEvent) => void) {
+  readonly remoteAddress: string;
+
+  constructor(
+    id: number,
+    transport: Transport,
+    session: LinkSession,
+    log: Logger,
+    onEvent: (c: SlaveConnection, e: LinkEvent) => void,
+    options: DriverOptions = {},
+  ) {
     this.id = id;
     this.#log = log;
     this.remote = transport.remote;
+    this.remoteAddress = transport.remoteAddress;
     this.session = session;
-    this.#driver = new SessionDriver(session, transport, (e) => onEvent(this, e));
+    this.#driver = new SessionDriver(session, transport, (e) => onEvent(this, e), options);
+  }
+
+  /** When bytes last moved on this connection (monotonic ms). */
+  get lastActivity(): number {
+    return this.#driver.lastActivity;
   }
 
   get started(): boolean {

@@ -2,7 +2,8 @@
  * Human-readable and JSON renderings of ASDUs, shared by the command line, logs and the console.
  */
 import { toHex } from '../../../core/bytes.js';
-import type { Asdu } from './codec.js';
+import { decodeApdu } from '../apci/frame.js';
+import { decodeAsdu, type Asdu } from './codec.js';
 import { cotName } from './cot.js';
 import type { CounterFlags, FieldBag, Quality } from './elements.js';
 import { formatCp24, formatCp56, type Cp24Time, type Cp56Time } from './time.js';
@@ -81,4 +82,15 @@ export function asduToJson(a: Asdu): Record<string, unknown> {
     ...base,
     objects: (a.objects as readonly FieldBag[]).map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, jsonValue(v)]))),
   };
+}
+
+/** One APDU in one line: `I(3,5) M_ME_NC_1 spont CA=1 IOA=1301 value=1.5 quality=OK`, `S(12)`, `U STARTDT_ACT`. */
+export function formatApdu(frame: Uint8Array): string {
+  const d = decodeApdu(frame);
+  if (!d.ok) return `malformed APDU (${d.reason} at ${d.offset}): ${toHex(frame)}`;
+  const a = d.value;
+  if (a.format === 'S') return `S(${a.nr})`;
+  if (a.format === 'U') return `U ${a.fn}`;
+  const asdu = decodeAsdu(a.asdu);
+  return `I(${a.ns},${a.nr}) ${asdu.ok ? formatAsdu(asdu.value).join(' | ') : `undecodable ASDU (${asdu.reason}): ${toHex(a.asdu)}`}`;
 }

@@ -1,0 +1,81 @@
+/**
+ * The proxy's configuration model, shared by the IEC104MM2SS CSV reader (config-csv.ts) and the
+ * YAML reader (config-yaml.ts). Times are in seconds as users write them.
+ */
+
+/** What to do when a master connects from an address that already has a connection in the group. */
+export type SameIpPolicy = 'all' | 'old' | 'new';
+
+/** `control` masters may command; `monitor` masters receive data and their commands are refused. */
+export type MasterRole = 'control' | 'monitor';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A master address (IP or CIDR) with its role (YAML only; the CSV gives every master `control`). */
+export interface MasterRule {
+  readonly address: string;
+  readonly role: MasterRole;
+}
+
+export interface GroupConfig {
+  /** The `id` column: unique per file. */
+  readonly id: number;
+  /** `sys name`, at most 16 characters. */
+  readonly name: string;
+  /** Listen port for this group's masters, unique per file. */
+  readonly port: number;
+  /** `rtu no`: the RTU's common address, 1..65535. */
+  readonly rtu: number;
+  /** `max conn`: masters connected at once. */
+  readonly maxConnections: number;
+  /** `idletime`: seconds without traffic after which a link is closed. */
+  readonly idleTime: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly w: number;
+  readonly k: number;
+  /** `buffsize`: ASDUs queued for one master (and toward the slave) at most. */
+  readonly buffSize: number;
+  /** `logevents`: write `log/<name>.log`. */
+  readonly logEvents: boolean;
+  readonly sameIp: SameIpPolicy;
+  /** Slave addresses, tried in order, round and round. */
+  readonly hosts: readonly HostPort[];
+  /** Masters allowed to connect (IPs and CIDR blocks); empty allows all. */
+  readonly filter: readonly string[];
+  /** Roles by master address; first match wins; unmatched masters are `control`. */
+  readonly masters: readonly MasterRule[];
+  /** Send interrogated data (COT 20..41) to every started master, not only to the one that asked. */
+  readonly interrogationToAll: boolean;
+  /** Write this group's traffic to a pcap file. */
+  readonly capture?: string | undefined;
+}
+
+export interface ProxyConfig {
+  readonly groups: readonly GroupConfig[];
+  readonly ntpServers: readonly string[];
+  /** Seconds between NTP updates (default 900). */
+  readonly ntpUpdateEverySec: number;
+  readonly nogui: boolean;
+}
+
+/** Defaults of IEC104MM2SS where a column is empty. */
+export const GROUP_DEFAULTS = {
+  maxConnections: 2,
+  idleTime: 60,
+  t1: 15,
+  t2: 10,
+  t3: 20,
+  w: 8,
+  k: 12,
+  buffSize: 1000,
+  logEvents: false,
+  sameIp: 'all',
+  interrogationToAll: false,
+} as const;
+
+export const NTP_DEFAULT_EVERY_SEC = 900;

@@ -1,0 +1,136 @@
+/**
+ * The multi-master proxy: every configured group, their log files, reload on a new
+ * configuration (unchanged groups keep their connections), and snapshots for metrics.
+ */
+import { join } from 'node:path';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import pinoRoll from 'pino-roll';
+import type { Tap } from '../../transport/driver.js';
+import type { Transport } from '../../transport/transport.js';
+import type { GroupConfig, ProxyConfig } from './config.js';
+import { ProxyGroup, type GroupSnapshot } from './group.js';
+
+export interface ProxyOptions {
+  /** Where the proxy's own log goes (standard error by default). */
+  readonly destination?: DestinationStream;
+  readonly logLevel?: string;
+  /** Folder of the per-group log files (`logevents` Y). Default `log`. */
+  readonly logDir?: string;
+  /** Rotate a group's log file at this size (pino-roll syntax, default `10m`), keeping 5. */
+  readonly logFileSize?: string;
+  /** Address the groups listen on for masters (default: every interface). */
+  readonly listenHost?: string;
+  /** Pause between rounds over a group's slave hosts. */
+  readonly retryDelayMs?: number;
+  /** A tap on each new link of a group (captures). */
+  readonly tapFor?: (group: GroupConfig, kind: 'slave' | 'master', transport: Transport) => Tap | undefined;
+}
+
+interface Running {
+  readonly group: ProxyGroup;
+  readonly key: string;
+  readonly file: { end(): void } | undefined;
+}
+
+/** Groups compare equal when every setting is the same: such groups survive a reload untouched. */
+const keyOf = (g: GroupConfig): string => JSON.stringify(g);
+
+const fileName = (g: GroupConfig): string => `${g.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${g.id}`;
+
+export class Proxy {
+  readonly log: Logger;
+  readonly #o: ProxyOptions;
+  readonly #destination: DestinationStream;
+  readonly #groups = new Map<number, Running>();
+  #config: ProxyConfig;
+
+  constructor(config: ProxyConfig, o: ProxyOptions = {}) {
+    this.#o = o;
+    this.#config = config;
+    this.#destination = o.destination ?? pino.destination(2);
+    this.log = pino({ name: 'proxy', level: o.logLevel ?? 'info' }, this.#destination);
+  }
+
+  get config(): ProxyConfig {
+    return this.#config;
+  }
+
+  async start(): Promise<void> {
+    for (const g of this.#config.groups) await this.#startGroup(g);
+    this.log.info({ groups: this.#groups.size }, 'proxy started');
+  }
+
+  /** Applies a new configuration: unchanged groups keep running, the rest stop or start. */
+  async reload(next: ProxyConfig): Promise<{ kept: number; stopped: number; started: number }> {
+    const wanted = new Map(next.groups.map((g) => [g.id, g]));
+    let kept = 0;
+    let stopped = 0;
+    let started = 0;
+    for (const [id, r] of [...this.#groups]) {
+      const g = wanted.get(id);
+      if (g !== undefined && keyOf(g) === r.key) {
+        kept++;
+        continue;
+      }
+      await this.#stopGroup(id);
+      stopped++;
+    }
+    for (const g of next.groups) {
+      if (this.#groups.has(g.id)) continue;
+      await this.#startGroup(g);
+      started++;
+    }
+    this.#config = next;
+    this.log.info({ kept, stopped, started }, 'configuration reloaded');
+    return { kept, stopped, started };
+  }
+
+  async stop(): Promise<void> {
+    for (const id of [...this.#groups.keys()]) await this.#stopGroup(id);
+    this.log.info('proxy stopped');
+  }
+
+  snapshot(): GroupSnapshot[] {
+    return [...this.#groups.values()].map((r) => r.group.snapshot());
+  }
+
+  group(id: number): ProxyGroup | undefined {
+    return this.#groups.get(id)?.group;
+  }
+
+  async #startGroup(g: GroupConfig): Promise<void> {
+    const level = this.#o.logLevel ?? 'info';
+    let file: (DestinationStream & { end(): void }) | undefined;
+    let logger = this.log.child({ group: g.name, id: g.id });
+    if (g.logEvents) {
+      file = await pinoRoll({
+        file: join(this.#o.logDir ?? 'log', fileName(g)),
+        extension: '.log',
+        size: this.#o.logFileSize ?? '10m',
+        limit: { count: 5 },
+        mkdir: true,
+      });
+      const streams = pino.multistream([
+        { level: level as pino.Level, stream: this.#destination },
+        { level: level as pino.Level, stream: file },
+      ]);
+      logger = pino({ name: 'proxy', level }, streams).child({ group: g.name, id: g.id });
+    }
+    const group = new ProxyGroup(g, {
+      logger,
+      ...(this.#o.listenHost === undefined ? {} : { listenHost: this.#o.listenHost }),
+      ...(this.#o.retryDelayMs === undefined ? {} : { retryDelayMs: this.#o.retryDelayMs }),
+      ...(this.#o.tapFor === undefined ? {} : { tapFor: (kind: 'slave' | 'master', t: Transport) => this.#o.tapFor?.(g, kind, t) }),
+    });
+    this.#groups.set(g.id, { group, key: keyOf(g), file });
+    group.start();
+  }
+
+  async #stopGroup(id: number): Promise<void> {
+    const r = this.#groups.get(id);
+    if (r === undefined) return;
+    this.#groups.delete(id);
+    await r.group.stop();
+    r.file?.end();
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * The routing policy of one proxy group: which master gets each ASDU from the slave, and what
+ * of a master's ASDU goes to the slave. Pure logic over bytes and time, no sockets, so every rule
+ * is testable alone; group.ts carries out the actions.
+ *
+ * Attribution of replies (docs/proxy.md):
+ * 1. Each master gets its own originator address (OA 1..255) toward the slave; its own OA is
+ *    restored on the way back. An RTU that mirrors the OA is routed by it.
+ * 2. An RTU that answers with OA 0 is matched by (type ID, common address, IOA) against pending
+ *    requests. Requests of different masters on the same key are serialised: the second waits
+ *    until the first is complete (ACT_TERM, negative reply, or ACT_CON where no ACT_TERM follows)
+ *    or has timed out, so each master gets exactly its own complete answer.
+ * 3. Interrogated data (COT 20..41) goes to the master whose interrogation is pending for that
+ *    common address and cause, or to every started master with `interrogationToAll`.
+ * 4. Everything else from the slave is monitoring data for every started master, except end of
+ *    initialisation (type 70), which is not forwarded.
+ */
+import { Counters } from '../../core/counters.js';
+import { Queue } from '../../core/queue.js';
+import {
+  Cot,
+  decodeAsdu,
+  decodeAsduHeader,
+  isInterrogationReply,
+  isCounterInterrogationReply,
+  isUnknownReply,
+  typeName,
+  TYPES,
+} from '../../protocols/iec104/index.js';
+import type { MasterRole } from './config.js';
+
+export type RouteAction =
+  | { readonly to: 'slave'; readonly asdu: Uint8Array; readonly master: number }
+  | { readonly to: 'master'; readonly master: number; readonly asdu: Uint8Array }
+  | { readonly to: 'masters'; readonly asdu: Uint8Array }
+  | { readonly to: 'drop'; readonly reason: string; readonly asdu: Uint8Array; readonly master?: number };
+
+export type RouterCounter =
+  | 'requests'
+  | 'replies'
+  | 'monitor'
+  | 'interrogated'
+  | 'orphanReplies'
+  | 'refusedCommands'
+  | 'malformed'
+  | 'endOfInit'
+  | 'requestTimeouts'
+  | 'serialised';
+
+interface Master {
+  readonly id: number;
+  readonly oa: number;
+  readonly role: MasterRole;
+  started: boolean;
+}
+
+type Completion = 'actterm' | 'actcon' | 'data';
+
+interface Pending {
+  readonly master: number;
+  readonly key: string;
+  readonly typeId: number;
+  readonly ca: number;
+  readonly ioa: number;
+  /** The master's own originator address, restored on replies. */
+  readonly oa: number;
+  readonly completesOn: Completion;
+  /** For interrogations: the cause its data carries (the QOI, or 37 + RQT for counters). */
+  readonly dataCot: number | undefined;
+  readonly expiresAt: number;
+}
+
+interface Waiting {
+  readonly master: number;
+  readonly asdu: Uint8Array;
+}
+
+const OA_OFFSET = 3;
+
+/** Types answered by ACT_CON alone (101 clause 7.4; 104 clause 8). */
+const CONFIRM_ONLY: ReadonlySet<number> = new Set([
+  TYPES.C_CS_NA_1.id,
+  TYPES.C_TS_NA_1.id,
+  TYPES.C_TS_TA_1.id,
+  TYPES.C_RP_NA_1.id,
+  TYPES.C_CD_NA_1.id,
+  TYPES.P_ME_NA_1.id,
+  TYPES.P_ME_NB_1.id,
+  TYPES.P_ME_NC_1.id,
+  TYPES.P_AC_NA_1.id,
+]);
+
+/** What a `monitor` master may still ask for: interrogations, reads and tests change nothing. */
+const MONITOR_ALLOWED: ReadonlySet<number> = new Set([
+  TYPES.C_IC_NA_1.id,
+  TYPES.C_CI_NA_1.id,
+  TYPES.C_RD_NA_1.id,
+  TYPES.C_TS_NA_1.id,
+  TYPES.C_TS_TA_1.id,
+]);
+
+function ioaOf(asdu: Uint8Array): number {
+  return asdu.length >= 9 ? asdu[6]! | (asdu[7]! << 8) | (asdu[8]! << 16) : 0;
+}
+
+function withOa(asdu: Uint8Array, oa: number): Uint8Array {
+  if (asdu[OA_OFFSET] === oa) return asdu;
+  const copy = asdu.slice();
+  copy[OA_OFFSET] = oa;
+  return copy;
+}
+
+/** A negative mirror of a request, with the confirmation cause for its activation/deactivation. */
+function negativeMirror(asdu: Uint8Array): Uint8Array {
+  const copy = asdu.slice();
+  const cot = copy[2]! & 0x3f;
+  copy[2] = (copy[2]! & 0x80) | 0x40 | (cot === Cot.DEACT ? Cot.DEACTCON : Cot.ACTCON);
+  return copy;
+}
+
+export interface RouterOptions {
+  readonly interrogationToAll: boolean;
+  /** How long a request may wait for its completion before it stops blocking others. */
+  readonly requestTimeoutMs: number;
+  /** Requests of other masters waiting behind a conflicting one, at most (then refused). */
+  readonly maxWaiting: number;
+}
+
+export class GroupRouter {
+  readonly counters = new Counters<RouterCounter>();
+  readonly #o: RouterOptions;
+  readonly #masters = new Map<number, Master>();
+  readonly #byOa = new Map<number, Master>();
+  /** Pending requests by key, oldest first. */
+  readonly #pending = new Map<string, Pending[]>();
+  /** Requests waiting for a conflicting request of another master to complete, by key. */
+  readonly #waiting = new Map<string, Queue<Waiting>>();
+  #waitingCount = 0;
+
+  constructor(o: RouterOptions) {
+    this.#o = o;
+  }
+
+  /** Registers a master; returns its originator address, or undefined when all 255 are taken. */
+  addMaster(id: number, role: MasterRole): number | undefined {
+    let oa = 1;
+    while (this.#byOa.has(oa) && oa <= 255) oa++;
+    if (oa > 255) return undefined;
+    const m: Master = { id, oa, role, started: false };
+    this.#masters.set(id, m);
+    this.#byOa.set(oa, m);
+    return oa;
+  }
+
+  setStarted(id: number, started: boolean): void {
+    const m = this.#masters.get(id);
+    if (m !== undefined) m.started = started;
+  }
+
+  /** Started masters, for broadcasting. */
+  startedMasters(): number[] {
+    const out: number[] = [];
+    for (const m of this.#masters.values()) if (m.started) out.push(m.id);
+    return out;
+  }
+
+  get anyStarted(): boolean {
+    for (const m of this.#masters.values()) if (m.started) return true;
+    return false;
+  }
+
+  /** Pending requests (all masters). */
+  get pendingCount(): number {
+    let n = 0;
+    for (const list of this.#pending.values()) n += list.length;
+    return n;
+  }
+
+  /** Forgets a master: its pending requests no longer block others. */
+  removeMaster(id: number, now: number): RouteAction[] {
+    const m = this.#masters.get(id);
+    if (m === undefined) return [];
+    this.#masters.delete(id);
+    this.#byOa.delete(m.oa);
+    const out: RouteAction[] = [];
+    for (const [key, queue] of this.#waiting) {
+      const keep = new Queue<Waiting>();
+      for (let w = queue.shift(); w !== undefined; w = queue.shift()) {
+        if (w.master !== id) keep.push(w);
+        else this.#waitingCount--;
+      }
+      if (keep.length === 0) this.#waiting.delete(key);
+      else this.#waiting.set(key, keep);
+    }
+    for (const [key, list] of [...this.#pending]) {
+      const rest = list.filter((p) => p.master !== id);
+      if (rest.length === list.length) continue;
+      if (rest.length === 0) this.#pending.delete(key);
+      else this.#pending.set(key, rest);
+      this.#release(key, now, out);
+    }
+    return out;
+  }
+
+  /** An ASDU from master `id`: forward, hold behind a conflicting request, or refuse. */
+  fromMaster(id: number, asdu: Uint8Array, now: number): RouteAction[] {
+    const m = this.#masters.get(id);
+    const h = decodeAsduHeader(asdu);
+    if (m === undefined || !h.ok) {
+      this.counters.inc('malformed');
+      return [{ to: 'drop', reason: h.ok ? 'unknown master' : `malformed ASDU: ${h.reason}`, asdu, master: id }];
+    }
+    this.counters.inc('requests');
+    const { typeId } = h.value;
+    if (m.role === 'monitor' && !MONITOR_ALLOWED.has(typeId)) {
+      this.counters.inc('refusedCommands');
+      return [
+        { to: 'drop', reason: `monitor master may not send ${typeName(typeId)}`, asdu, master: id },
+        { to: 'master', master: id, asdu: negativeMirror(asdu) },
+      ];
+    }
+    const key = `${typeId}/${h.value.ca}/${ioaOf(asdu)}`;
+    const others = (this.#pending.get(key) ?? []).some((p) => p.master !== id) || (this.#waiting.get(key)?.length ?? 0) > 0;
+    if (others) {
+      if (this.#waitingCount >= this.#o.maxWaiting) {
+        return [
+          { to: 'drop', reason: 'too many requests waiting', asdu, master: id },
+          { to: 'master', master: id, asdu: negativeMirror(asdu) },
+        ];
+      }
+      this.counters.inc('serialised');
+      let q = this.#waiting.get(key);
+      if (q === undefined) this.#waiting.set(key, (q = new Queue()));
+      q.push({ master: id, asdu });
+      this.#waitingCount++;
+      return [];
+    }
+    return [this.#forward(m, key, asdu, now)];
+  }
+
+  /** An ASDU from the slave: to the master it answers, to every started master, or dropped. */
+  fromSlave(asdu: Uint8Array, now: number): RouteAction[] {
+    const h = decodeAsduHeader(asdu);
+    if (!h.ok) {
+      this.counters.inc('malformed');
+      return [{ to: 'drop', reason: `malformed ASDU from the slave: ${h.reason}`, asdu }];
+    }
+    const { typeId, cot, ca, originator } = h.value;
+    if (typeId === TYPES.M_EI_NA_1.id) {
+      this.counters.inc('endOfInit');
+      return [{ to: 'drop', reason: 'end of initialisation is not forwarded', asdu }];
+    }
+    if (cot === Cot.ACTCON || cot === Cot.DEACTCON || cot === Cot.ACTTERM || isUnknownReply(cot)) {
+      return this.#reply(asdu, typeId, ca, cot, originator, now);
+    }
+    if (isInterrogationReply(cot) || isCounterInterrogationReply(cot)) {
+      this.counters.inc('interrogated');
+      const p = this.#pendingFor(originator, (q) => q.ca === ca && q.dataCot === cot);
+      if (p === undefined || this.#o.interrogationToAll) return [{ to: 'masters', asdu }];
+      return [{ to: 'master', master: p.master, asdu: withOa(asdu, p.oa) }];
+    }
+    if (cot === Cot.REQ) {
+      const ioa = ioaOf(asdu);
+      const p = this.#pendingFor(originator, (q) => q.typeId === TYPES.C_RD_NA_1.id && q.ca === ca && q.ioa === ioa);
+      if (p !== undefined) {
+        const out: RouteAction[] = [{ to: 'master', master: p.master, asdu: withOa(asdu, p.oa) }];
+        this.#complete(p, now, out);
+        return out;
+      }
+    }
+    this.counters.inc('monitor');
+    return [{ to: 'masters', asdu }];
+  }
+
+  /** Earliest time a pending request expires. */
+  nextTimeout(): number | undefined {
+    let t: number | undefined;
+    for (const list of this.#pending.values()) for (const p of list) if (t === undefined || p.expiresAt < t) t = p.expiresAt;
+    return t;
+  }
+
+  /** Expires requests whose answer never came, releasing what waits behind them. */
+  handleTimeout(now: number): RouteAction[] {
+    const out: RouteAction[] = [];
+    for (const list of [...this.#pending.values()]) {
+      for (const p of list) {
+        if (p.expiresAt > now) continue;
+        this.counters.inc('requestTimeouts');
+        out.push({
+          to: 'drop',
+          reason: `no ${p.completesOn === 'data' ? 'reply' : p.completesOn} within ${this.#o.requestTimeoutMs} ms for ${p.key}`,
+          asdu: new Uint8Array(0),
+          master: p.master,
+        });
+        this.#complete(p, now, out);
+      }
+    }
+    return out;
+  }
+
+  #forward(m: Master, key: string, asdu: Uint8Array, now: number): RouteAction {
+    const typeId = asdu[0]!;
+    const cot = asdu[2]! & 0x3f;
+    let completesOn: Completion = 'actterm';
+    let dataCot: number | undefined;
+    if (typeId === TYPES.C_RD_NA_1.id) completesOn = 'data';
+    else if (cot === Cot.DEACT || CONFIRM_ONLY.has(typeId) || isSelect(asdu)) completesOn = 'actcon';
+    if (typeId === TYPES.C_IC_NA_1.id) dataCot = asdu[9];
+    if (typeId === TYPES.C_CI_NA_1.id) {
+      const rqt = (asdu[9] ?? 0) & 0x3f;
+      dataCot = rqt === 5 || rqt === 0 ? Cot.REQCOGEN : Cot.REQCOGEN + rqt;
+    }
+    const p: Pending = {
+      master: m.id,
+      key,
+      typeId,
+      ca: asdu[4]! | (asdu[5]! << 8),
+      ioa: ioaOf(asdu),
+      oa: asdu[OA_OFFSET]!,
+      completesOn,
+      dataCot,
+      expiresAt: now + this.#o.requestTimeoutMs,
+    };
+    const list = this.#pending.get(key);
+    if (list === undefined) this.#pending.set(key, [p]);
+    else list.push(p);
+    return { to: 'slave', asdu: withOa(asdu, m.oa), master: m.id };
+  }
+
+  #reply(asdu: Uint8Array, typeId: number, ca: number, cot: number, originator: number, now: number): RouteAction[] {
+    const key = `${typeId}/${ca}/${ioaOf(asdu)}`;
+    const byOa = this.#byOa.get(originator);
+    const list = this.#pending.get(key);
+    const p = list?.find((q) => byOa === undefined || q.master === byOa.id);
+    if (p === undefined) {
+      if (byOa !== undefined) {
+        // The RTU names the master (mirrored OA) but nothing is pending: a late reply after a timeout.
+        this.counters.inc('replies');
+        return [{ to: 'master', master: byOa.id, asdu: withOa(asdu, 0) }];
+      }
+      this.counters.inc('orphanReplies');
+      return [{ to: 'drop', reason: `reply ${key} cot ${cot} matches no pending request`, asdu }];
+    }
+    this.counters.inc('replies');
+    const out: RouteAction[] = [{ to: 'master', master: p.master, asdu: withOa(asdu, p.oa) }];
+    const negative = (asdu[2]! & 0x40) !== 0 || isUnknownReply(cot);
+    const done = negative || cot === Cot.ACTTERM || (p.completesOn === 'actcon' && (cot === Cot.ACTCON || cot === Cot.DEACTCON));
+    if (done) this.#complete(p, now, out);
+    return out;
+  }
+
+  /** The pending request a reply belongs to: by originator address first, then by `match`. */
+  #pendingFor(originator: number, match: (p: Pending) => boolean): Pending | undefined {
+    const byOa = this.#byOa.get(originator);
+    for (const list of this.#pending.values()) {
+      for (const p of list) if (match(p) && (byOa === undefined || p.master === byOa.id)) return p;
+    }
+    return undefined;
+  }
+
+  #complete(p: Pending, now: number, out: RouteAction[]): void {
+    const list = this.#pending.get(p.key);
+    if (list === undefined) return;
+    const i = list.indexOf(p);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#pending.delete(p.key);
+    this.#release(p.key, now, out);
+  }
+
+  /** Sends the next waiting request for `key` once no other master's request is pending on it. */
+  #release(key: string, now: number, out: RouteAction[]): void {
+    const q = this.#waiting.get(key);
+    while (q !== undefined && q.length > 0) {
+      const next = q.peek()!;
+      const blocking = (this.#pending.get(key) ?? []).some((p) => p.master !== next.master);
+      if (blocking) return;
+      q.shift();
+      this.#waitingCount--;
+      const m = this.#masters.get(next.master);
+      if (m !== undefined) out.push(this.#forward(m, key, next.asdu, now));
+    }
+    this.#waiting.delete(key);
+  }
+}
+
+/** True for a command whose S/E bit asks for selection (select answers with ACT_CON only). */
+function isSelect(asdu: Uint8Array): boolean {
+  const d = decodeAsdu(asdu);
+  if (!d.ok || d.value.type === 'RAW') return false;
+  const first = d.value.objects[0] as { select?: unknown } | undefined;
+  return first?.select === true;
+}
