@@ -17,8 +17,8 @@ export interface SansIoSession<E> {
 /** Monotonic milliseconds: timers must not jump when the wall clock is set. */
 export const monotonicNow = (): number => performance.now();
 
-/** Sees every chunk the driver reads or writes, for captures and traces. */
-export type Tap = (direction: 'rx' | 'tx', chunks: readonly Uint8Array[]) => void;
+/** Sees every chunk the driver reads or writes, for captures and traces, then `end` (no chunks) when the connection is over. */
+export type Tap = (direction: 'rx' | 'tx' | 'end', chunks: readonly Uint8Array[]) => void;
 
 export interface DriverOptions {
   /** Clock in milliseconds (monotonic by default; tests pass a virtual one). */
@@ -65,6 +65,7 @@ export class SessionDriver<E> {
         if (this.#session.isClosed) break;
       }
     } finally {
+      this.#tap?.('end', []);
       this.#ended = true;
       clearTimeout(this.#timer);
       this.#timer = undefined;

@@ -475,6 +475,7 @@ export class ProxyGroup {
     const log = this.#log.child({ [kind]: transport.remote });
     return (direction, chunks) => {
       capture?.(direction, chunks);
+      if (direction === 'end') return;
       for (const c of chunks) {
         const r = framers[direction].push(c, (frame) => log.debug(`${direction === 'rx' ? '<-' : '->'} ${formatApdu(frame)}`));
         if (!r.ok) log.debug(`${direction} unframeable bytes: ${r.reason}`);

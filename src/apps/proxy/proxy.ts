@@ -7,6 +7,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import pinoRoll from 'pino-roll';
 import type { Tap } from '../../transport/driver.js';
 import type { Transport } from '../../transport/transport.js';
+import { PcapFile } from './capture.js';
 import type { GroupConfig, ProxyConfig } from './config.js';
 import { ProxyGroup, type GroupSnapshot } from './group.js';
 
@@ -22,14 +23,32 @@ export interface ProxyOptions {
   readonly listenHost?: string;
   /** Pause between rounds over a group's slave hosts. */
   readonly retryDelayMs?: number;
-  /** A tap on each new link of a group (captures). */
-  readonly tapFor?: (group: GroupConfig, kind: 'slave' | 'master', transport: Transport) => Tap | undefined;
 }
 
 interface Running {
   readonly group: ProxyGroup;
   readonly key: string;
   readonly file: { end(): void } | undefined;
+  readonly capture: PcapFile | undefined;
+}
+
+/**
+ * A capture tap for one link. The side that connected is the TCP client: the proxy on the slave
+ * link, the master on a master link.
+ */
+function captureTap(capture: PcapFile, kind: 'slave' | 'master', t: Transport): Tap {
+  const proxySide = { ip: t.localAddress, port: t.localPort };
+  const peer = { ip: t.remoteAddress, port: t.remotePort };
+  const [client, server] = kind === 'slave' ? [proxySide, peer] : [peer, proxySide];
+  const flow = capture.flow({ clientIp: client.ip, clientPort: client.port, serverIp: server.ip, serverPort: server.port });
+  flow.open(Date.now());
+  // On the slave link the proxy sends (tx) as client; on a master link the master's bytes (rx) are the client's.
+  const clientSends = kind === 'slave' ? 'tx' : 'rx';
+  return (direction, chunks) => {
+    const now = Date.now();
+    if (direction === 'end') return flow.close(now);
+    for (const c of chunks) flow.data(direction === clientSends, c, now);
+  };
 }
 
 /** Groups compare equal when every setting is the same: such groups survive a reload untouched. */
@@ -116,13 +135,17 @@ export class Proxy {
       ]);
       logger = pino({ name: 'proxy', level }, streams).child({ group: g.name, id: g.id });
     }
+    const capture =
+      g.capture === undefined
+        ? undefined
+        : PcapFile.open(g.capture, { onError: (err) => logger.error({ file: g.capture, err: err.message }, 'capture failed: no more packets are written') });
     const group = new ProxyGroup(g, {
       logger,
       ...(this.#o.listenHost === undefined ? {} : { listenHost: this.#o.listenHost }),
       ...(this.#o.retryDelayMs === undefined ? {} : { retryDelayMs: this.#o.retryDelayMs }),
-      ...(this.#o.tapFor === undefined ? {} : { tapFor: (kind: 'slave' | 'master', t: Transport) => this.#o.tapFor?.(g, kind, t) }),
+      ...(capture === undefined ? {} : { tapFor: (kind: 'slave' | 'master', t: Transport) => captureTap(capture, kind, t) }),
     });
-    this.#groups.set(g.id, { group, key: keyOf(g), file });
+    this.#groups.set(g.id, { group, key: keyOf(g), file, capture });
     group.start();
   }
 
@@ -131,6 +154,7 @@ export class Proxy {
     if (r === undefined) return;
     this.#groups.delete(id);
     await r.group.stop();
+    await r.capture?.close();
     r.file?.end();
   }
 }

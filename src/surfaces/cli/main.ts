@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.js';
 import { iec104Command } from './iec104-client.js';
 import { packageVersion, reportError, Exit } from './common.js';
+import { proxyCommand } from './proxy.js';
 import { rtuSimCommand } from './rtu-sim.js';
 
 const program = new Command('gridgate')
@@ -13,6 +14,7 @@ const program = new Command('gridgate')
   .exitOverride()
   .addHelpText('after', '\nExample:\n  gridgate rtu-sim --port 2404 --ca 1 &\n  gridgate iec104 client --host 127.0.0.1 --port 2404 --gi');
 
+program.addCommand(proxyCommand());
 program.addCommand(rtuSimCommand());
 program.addCommand(iec104Command());
 program.addCommand(demoCommand());

@@ -1,0 +1,154 @@
+/**
+ * `gridgate proxy`: the IEC 104 multi-master proxy, a drop-in for IEC104MM2SS (same CSV file,
+ * same flags), with YAML configuration, /metrics, SIGHUP reload and SIGTERM shutdown.
+ */
+import { Command, Option } from 'commander';
+import { loadProxyConfig } from '../../apps/proxy/config-load.js';
+import type { ProxyConfig } from '../../apps/proxy/config.js';
+import { proxyRegistry } from '../../apps/proxy/metrics.js';
+import { NtpUpdater } from '../../apps/proxy/ntp.js';
+import { Proxy } from '../../apps/proxy/proxy.js';
+import { ConfigError, formatConfigIssue } from '../../core/errors.js';
+import { serveMetrics, type MetricsServer } from '../web/metrics-server.js';
+import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './common.js';
+
+interface ProxyCliOptions extends OutputOptions {
+  readonly ini: string;
+  readonly ntp_update_every_sec?: number;
+  readonly ntp_server: string[];
+  readonly nogui?: boolean;
+  readonly logDir: string;
+  readonly listenHost?: string;
+  readonly metricsPort?: number;
+  readonly metricsHost: string;
+  readonly setClock: 'auto' | 'never';
+}
+
+export function proxyCommand(): Command {
+  const cmd = new Command('proxy')
+    .description('IEC 104 multi-master proxy: many SCADA masters share one RTU per group (IEC104MM2SS-compatible)')
+    .option('-i, --ini <file>', 'configuration: the IEC104MM2SS CSV file, or YAML (.yaml/.yml)', 'iec104mm2ss.csv')
+    .option(
+      '-t, --ntp_update_every_sec <sec>',
+      'NTP update interval in seconds (overrides the file; default 900)',
+      intArg('--ntp_update_every_sec', 1, 31_536_000),
+    )
+    .option(
+      '-s, --ntp_server <host>',
+      'NTP server, repeatable (added to those in the file)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('-n, --nogui', 'run without the console (the web console is not part of this version; accepted for compatibility)')
+    .option('--log-dir <dir>', 'folder of the per-group log files (logevents = Y)', 'log')
+    .option('--listen-host <address>', 'address the groups listen on for masters (default: every interface)')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on this port at /metrics (0 picks one; default: off)',
+      intArg('--metrics-port', 0, 65535),
+    )
+    .option('--metrics-host <address>', 'address for /metrics', '127.0.0.1')
+    .addOption(
+      new Option('--set-clock <mode>', 'set the system clock from NTP when privileged (auto) or never')
+        .choices(['auto', 'never'])
+        .default('auto'),
+    )
+    .option('--json', 'status lines on standard output as JSON')
+    .addOption(
+      new Option('--log-level <level>', 'log level (debug logs every APDU)')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    );
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  gridgate proxy                           # reads iec104mm2ss.csv in the working directory
+  gridgate proxy -i site.csv -s pool.ntp.org -t 600 --metrics-port 9464
+  gridgate proxy -i proxy.yaml --log-level debug
+
+Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the file (unchanged groups keep their connections).
+${EXIT_HELP}`,
+  );
+  cmd.action(runProxy);
+  return cmd;
+}
+
+/** Loads the file, reports every rejected row and note, and merges the command-line NTP options. */
+function load(o: ProxyCliOptions): ProxyConfig {
+  const { config, rejected, notes } = loadProxyConfig(o.ini);
+  for (const r of rejected) emit(o, `rejected: ${formatConfigIssue(r)}`, { event: 'rejected', ...r });
+  for (const n of notes) emit(o, `note: ${formatConfigIssue(n)}`, { event: 'note', ...n });
+  if (config.groups.length === 0) throw new ConfigError([{ file: o.ini, message: 'no valid group to run' }]);
+  return {
+    ...config,
+    ntpServers: [...config.ntpServers, ...o.ntp_server],
+    ntpUpdateEverySec: o.ntp_update_every_sec ?? config.ntpUpdateEverySec,
+    nogui: config.nogui || o.nogui === true,
+  };
+}
+
+async function runProxy(o: ProxyCliOptions): Promise<void> {
+  const config = load(o);
+  const proxy = new Proxy(config, {
+    logLevel: o.logLevel ?? 'info',
+    logDir: o.logDir,
+    ...(o.listenHost === undefined ? {} : { listenHost: o.listenHost }),
+  });
+  await proxy.start();
+  for (const g of config.groups) {
+    emit(o, `group ${g.id} ${g.name}: port ${g.port}, RTU ${g.rtu}, slave ${g.hosts.map((h) => `${h.host}:${h.port}`).join(';')}`, {
+      event: 'group',
+      id: g.id,
+      name: g.name,
+      port: g.port,
+      rtu: g.rtu,
+    });
+  }
+  let ntp: NtpUpdater | undefined;
+  const startNtp = (c: ProxyConfig): void => {
+    ntp?.stop();
+    ntp = undefined;
+    if (c.ntpServers.length === 0) return;
+    ntp = new NtpUpdater({
+      servers: c.ntpServers,
+      everySec: c.ntpUpdateEverySec,
+      setClock: o.setClock,
+      logger: proxy.log.child({ component: 'ntp' }),
+    });
+    ntp.start();
+  };
+  startNtp(config);
+  let metrics: MetricsServer | undefined;
+  if (o.metricsPort !== undefined) {
+    metrics = await serveMetrics(
+      proxyRegistry(
+        () => proxy.snapshot(),
+        () => ntp?.status,
+      ),
+      o.metricsHost,
+      o.metricsPort,
+    );
+    emit(o, `metrics on http://${o.metricsHost}:${metrics.port}/metrics`, { event: 'metrics', host: o.metricsHost, port: metrics.port });
+  }
+  const onHup = (): void => {
+    let next: ProxyConfig;
+    try {
+      next = load(o);
+    } catch (err) {
+      proxy.log.error({ err: (err as Error).message }, 'reload refused: the running configuration stays');
+      return;
+    }
+    void proxy.reload(next).then((r) => {
+      startNtp(next);
+      emit(o, `reloaded: ${r.kept} kept, ${r.stopped} stopped, ${r.started} started`, { event: 'reloaded', ...r });
+    });
+  };
+  process.on('SIGHUP', onHup);
+  const signal = await untilSignal();
+  process.off('SIGHUP', onHup);
+  emit(o, `stopping on ${signal}`, { event: 'stopping', signal });
+  ntp?.stop();
+  await metrics?.close();
+  await proxy.stop();
+}
