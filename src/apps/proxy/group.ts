@@ -258,7 +258,11 @@ export class ProxyGroup {
     this.#state = this.#stopping ? 'stopped' : 'connecting';
     const listener = this.#listener;
     this.#listener = undefined;
-    for (const m of this.#masters.values()) m.conn.close();
+    for (const m of this.#masters.values()) {
+      m.conn.close();
+      this.#log.info({ peer: m.conn.remote }, 'master disconnected with the slave link');
+    }
+    this.#masters.clear();
     this.#toSlave.clear();
     clearTimeout(this.#routerTimer);
     this.#routerArmedFor = undefined;

@@ -47,7 +47,8 @@ function captureTap(capture: PcapFile, kind: 'slave' | 'master', t: Transport): 
   return (direction, chunks) => {
     const now = Date.now();
     if (direction === 'end') return flow.close(now);
-    for (const c of chunks) flow.data(direction === clientSends, c, now);
+    // One write is one segment on the wire (the driver corks it): keep it one segment in the file.
+    flow.data(direction === clientSends, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), now);
   };
 }
 
