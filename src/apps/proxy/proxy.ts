@@ -139,7 +139,9 @@ export class Proxy {
     const capture =
       g.capture === undefined
         ? undefined
-        : PcapFile.open(g.capture, { onError: (err) => logger.error({ file: g.capture, err: err.message }, 'capture failed: no more packets are written') });
+        : PcapFile.open(g.capture, {
+            onError: (err) => logger.error({ file: g.capture, err: err.message }, 'capture failed: no more packets are written'),
+          });
     const group = new ProxyGroup(g, {
       logger,
       ...(this.#o.listenHost === undefined ? {} : { listenHost: this.#o.listenHost }),

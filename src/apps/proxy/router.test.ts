@@ -30,12 +30,27 @@ function where(actions: readonly RouteAction[]): string[] {
 }
 
 describe('GroupRouter', () => {
-  test('masters get originator addresses 1, 2, ... and reuse freed ones', () => {
+  test('masters get originator addresses in rotation, so a freed one is not reused at once', () => {
     const r = router();
     expect(r.addMaster(10, 'control')).toBe(1);
     expect(r.addMaster(11, 'control')).toBe(2);
     r.removeMaster(10, 0);
-    expect(r.addMaster(12, 'control')).toBe(1);
+    expect(r.addMaster(12, 'control')).toBe(3);
+    for (let id = 13; id < 13 + 252; id++) r.addMaster(id, 'control');
+    // 1 is free again after the round; 2..255 are taken.
+    expect(r.addMaster(999, 'control')).toBe(1);
+    expect(r.addMaster(1000, 'control')).toBeUndefined();
+  });
+
+  test('a reply naming the originator address of a master that has left reaches nobody', () => {
+    const r = router();
+    r.addMaster(1, 'control');
+    r.addMaster(2, 'control');
+    r.fromMaster(1, sc(100, Cot.ACT), 0);
+    r.removeMaster(1, 1);
+    r.fromMaster(2, sc(100, Cot.ACT), 2);
+    expect(where(r.fromSlave(sc(100, Cot.ACTCON, { oa: 1 }), 3))).toEqual(['drop']);
+    expect(where(r.fromSlave(sc(100, Cot.ACTCON, { oa: 2 }), 4))).toEqual(['m2 C_SC_NA_1:7@0']);
   });
 
   test('monitoring data goes to every started master; end of initialisation to nobody', () => {

@@ -136,6 +136,7 @@ export class GroupRouter {
   /** Requests waiting for a conflicting request of another master to complete, by key. */
   readonly #waiting = new Map<string, Queue<Waiting>>();
   #waitingCount = 0;
+  #nextOa = 1;
 
   constructor(o: RouterOptions) {
     this.#o = o;
@@ -143,9 +144,15 @@ export class GroupRouter {
 
   /** Registers a master; returns its originator address, or undefined when all 255 are taken. */
   addMaster(id: number, role: MasterRole): number | undefined {
-    let oa = 1;
-    while (this.#byOa.has(oa) && oa <= 255) oa++;
-    if (oa > 255) return undefined;
+    // Addresses go round 1..255 so a departed master's address is not reused at once: a late
+    // reply naming it must not reach the newcomer.
+    let oa = 0;
+    for (let tries = 0; tries < 255 && oa === 0; tries++) {
+      const candidate = this.#nextOa;
+      this.#nextOa = (this.#nextOa % 255) + 1;
+      if (!this.#byOa.has(candidate)) oa = candidate;
+    }
+    if (oa === 0) return undefined;
     const m: Master = { id, oa, role, started: false };
     this.#masters.set(id, m);
     this.#byOa.set(oa, m);
@@ -330,6 +337,11 @@ export class GroupRouter {
   #reply(asdu: Uint8Array, typeId: number, ca: number, cot: number, originator: number, now: number): RouteAction[] {
     const key = `${typeId}/${ca}/${ioaOf(asdu)}`;
     const byOa = this.#byOa.get(originator);
+    if (originator !== 0 && byOa === undefined) {
+      // The RTU mirrors originator addresses and this one belongs to a master that has left.
+      this.counters.inc('orphanReplies');
+      return [{ to: 'drop', reason: `reply ${key} cot ${cot} for originator ${originator}, a master that has left`, asdu }];
+    }
     const list = this.#pending.get(key);
     const p = list?.find((q) => byOa === undefined || q.master === byOa.id);
     if (p === undefined) {
@@ -352,6 +364,8 @@ export class GroupRouter {
   /** The pending request a reply belongs to: by originator address first, then by `match`. */
   #pendingFor(originator: number, match: (p: Pending) => boolean): Pending | undefined {
     const byOa = this.#byOa.get(originator);
+    // A non-zero originator naming no connected master answers nobody here.
+    if (originator !== 0 && byOa === undefined) return undefined;
     for (const list of this.#pending.values()) {
       for (const p of list) if (match(p) && (byOa === undefined || p.master === byOa.id)) return p;
     }
