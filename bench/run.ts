@@ -2,10 +2,12 @@
 import { cpus } from 'node:os';
 import { codecBench } from './codec.js';
 import { loopbackBench } from './loopback.js';
+import { proxyBench } from './proxy.js';
 import { memory } from './stats.js';
 
 console.log(`gridgate benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
 console.log(`start: ${memory()}`);
 codecBench();
 await loopbackBench();
+await proxyBench();
 console.log(`end: ${memory()}`);

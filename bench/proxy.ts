@@ -1,0 +1,811 @@
+/**
+ * The IEC 104 multi-master proxy (issue 3, section 5), measured end to end on loopback: the proxy
+ * runs as its own process (`gridgate proxy -i <temp>.yaml`, through tsx so no build is needed),
+ * the slaves (Iec104Slave) in a worker thread on 127.0.0.2, the masters (Iec104Master) in this
+ * thread on 127.0.0.1. On a 2-core machine the three share two cores, so each figure comes with the
+ * load of every side: a limit may be the harness's rather than the proxy's.
+ *
+ * 1. Highest paced spontaneous rate through one group to 2 and to 10 masters with every ASDU
+ *    delivered to every master in order (sequence numbers in the ASDUs); flood rate to 2 masters.
+ * 2. Latency p50/p99 at 1,000 ASDU/s through the proxy and on a direct connection (same run).
+ * 3. CPU of the proxy process per 10,000 ASDU/s (utime+stime from /proc/<pid>/stat).
+ * 4. Resident memory of the proxy with 500 groups, each with one slave and two started masters.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Iec104Master } from '../src/apps/iec104/master.js';
+import type { ListenResult, SendResult, SlaveCommand, SlaveReply } from './proxy-slaves-worker.js';
+import { line, percentile, rate } from './stats.js';
+
+const SLAVE_HOST = '127.0.0.2';
+const MASTER_HOST = '127.0.0.1';
+const STEP_RATES = [5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000];
+const STEP_MS = 2000;
+const FLOOD_MS = 3000;
+const LATENCY_MS = 3000;
+const CPU_RATE = 10_000;
+const MEMORY_GROUPS = 500;
+const TARGET_RATE = 20_000;
+const TARGET_ADDED_P99_MS = 2;
+/** The target is in MB (10^6 octets), the stricter reading. */
+const TARGET_RSS_MB = 300;
+/** 2^24: sequence numbers travel in the three-octet IOA. */
+const IOA_MODULO = 0x1000000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+// ---------------------------------------------------------------------------------------------
+// The slave thread
+
+class SlaveThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  #exited = false;
+  readonly #exit: Promise<void>;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    this.#exit = new Promise((resolve) => {
+      worker.once('exit', (code) => {
+        this.#exited = true;
+        this.#failAll(new Error(`slave thread exited (code ${code})`));
+        resolve();
+      });
+    });
+    worker.on('error', (err) => this.#failAll(err));
+    worker.on('message', (m: SlaveReply | { ready: true }) => {
+      if (!('id' in m)) return;
+      const p = this.#pending.get(m.id);
+      if (p === undefined) return;
+      this.#pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`slave thread: ${m.error}`));
+    });
+  }
+
+  /** Loader hooks are per thread: the worker registers tsx itself before loading TypeScript. */
+  static async start(): Promise<SlaveThread> {
+    const script = new URL('./proxy-slaves-worker.ts', import.meta.url).href;
+    const worker = new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script)}); });`, {
+      eval: true,
+    });
+    const t = new SlaveThread(worker);
+    try {
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+        }),
+        20_000,
+        'slave thread start',
+      );
+    } catch (err) {
+      await t.stop();
+      throw err;
+    }
+    return t;
+  }
+
+  call<T>(cmd: SlaveCommand, timeoutMs: number): Promise<T> {
+    if (this.#exited) return Promise.reject(new Error('slave thread is gone'));
+    const id = this.#nextId++;
+    const reply = new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: (v) => resolve(v as T), reject });
+    });
+    this.#worker.postMessage({ id, cmd });
+    return withTimeout(reply, timeoutMs, `slave thread ${cmd.kind}`).finally(() => this.#pending.delete(id));
+  }
+
+  /** Closes every slave and ends the thread; terminates it if it does not end in time. */
+  async stop(): Promise<void> {
+    if (this.#exited) return;
+    try {
+      await this.call({ kind: 'stop' }, 5000);
+      await withTimeout(this.#exit, 3000, 'slave thread exit');
+    } catch {
+      await this.#worker.terminate();
+    }
+  }
+
+  #failAll(err: Error): void {
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy process
+
+const CLK_TCK = ((): number => {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * The proxy runs from the TypeScript sources through tsx (no build needed; the loader adds some
+ * 35 MiB of resident memory, counted in the baseline too). `BENCH_PROXY_DIST=1` runs the built
+ * `dist/` instead (after `npm run build`); `BENCH_PROXY_NODE_ARGS` adds Node options to the proxy
+ * process, e.g. `--cpu-prof --cpu-prof-dir=prof` for a profile written when it stops.
+ */
+const PROXY_FROM_DIST = process.env['BENCH_PROXY_DIST'] === '1';
+
+/** Every proxy process still running, killed on any exit of this process. */
+const children = new Set<ChildProcess>();
+const killChildren = (): void => {
+  for (const c of children) c.kill('SIGKILL');
+};
+
+class ProxyProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly #stderr: string[] = [];
+  readonly #stdout: string[] = [];
+  readonly #exit: Promise<number | null>;
+  #watchers: (() => void)[] = [];
+  #exited = false;
+  metricsUrl: string | undefined;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.pid = child.pid!;
+    children.add(child);
+    this.#exit = new Promise((resolve) => {
+      child.once('exit', (code) => {
+        this.#exited = true;
+        children.delete(child);
+        for (const w of this.#watchers) w();
+        resolve(code);
+      });
+    });
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      this.#stdout.push(l);
+      const m = /^metrics on (http:\S+)/.exec(l);
+      if (m !== null) this.metricsUrl = m[1];
+      for (const w of this.#watchers) w();
+    });
+    createInterface({ input: child.stderr! }).on('line', (l) => {
+      this.#stderr.push(l);
+      if (this.#stderr.length > 20) this.#stderr.shift();
+    });
+  }
+
+  /** Starts `gridgate proxy` on `yaml` and waits until it has started every group. */
+  static async start(yaml: string, groups: number, metrics: boolean): Promise<ProxyProcess> {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    const entry = PROXY_FROM_DIST ? ['dist/surfaces/cli/main.js'] : ['--import', 'tsx', 'src/surfaces/cli/main.ts'];
+    const args = [...nodeArgs, ...entry, 'proxy', '-i', yaml, '--log-level', 'warn', '--listen-host', MASTER_HOST];
+    if (metrics) args.push('--metrics-port', '0');
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid === undefined) throw new Error('cannot start the proxy process');
+    const p = new ProxyProcess(child);
+    try {
+      await p.#until(
+        () => p.#stdout.filter((l) => l.startsWith('group ')).length >= groups && (!metrics || p.metricsUrl !== undefined),
+        60_000,
+        'proxy start',
+      );
+    } catch (err) {
+      await p.stop();
+      throw err;
+    }
+    return p;
+  }
+
+  /** Last lines of the proxy's log (warnings and errors). */
+  get stderrTail(): string {
+    return this.#stderr.join('\n');
+  }
+
+  /** CPU time used so far (user + system, all threads), in milliseconds. */
+  cpuMs(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of proc(5), counted from the state (field 3) here.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  }
+
+  /** Read and write system calls so far (`syscr`, `syscw` of /proc/<pid>/io). */
+  syscalls(): { reads: number; writes: number } {
+    const io = readFileSync(`/proc/${this.pid}/io`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+    return { reads: field('syscr'), writes: field('syscw') };
+  }
+
+  /** VmRSS and VmHWM in KiB. */
+  memoryKiB(): { rss: number; hwm: number } {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: field('VmRSS'), hwm: field('VmHWM') };
+  }
+
+  /** The proxy's drop counters for one group, from /metrics (evidence when a step loses data). */
+  async drops(group: string): Promise<string> {
+    if (this.metricsUrl === undefined) return 'no /metrics';
+    const res = await withTimeout(fetch(this.metricsUrl), 5000, 'GET /metrics');
+    const text = await res.text();
+    const found = text
+      .split('\n')
+      .filter((l) => l.startsWith('gridgate_proxy_drops_total{') && l.includes(`group="${group}"`) && !l.endsWith(' 0'))
+      .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1] ?? '?'} ${l.slice(l.lastIndexOf(' ') + 1)}`);
+    return found.length === 0 ? 'proxy counted no drops' : `proxy drops: ${found.join(', ')}`;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not ended in 5 s. */
+  async stop(): Promise<void> {
+    if (this.#exited) return;
+    this.child.kill('SIGTERM');
+    try {
+      await withTimeout(this.#exit, 5000, 'proxy exit after SIGTERM');
+    } catch {
+      this.child.kill('SIGKILL');
+      await withTimeout(this.#exit, 3000, 'proxy exit after SIGKILL').catch(() => undefined);
+    }
+  }
+
+  #until(ready: () => boolean, ms: number, what: string): Promise<void> {
+    return withTimeout(
+      new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (this.#exited) reject(new Error(`proxy exited during ${what}:\n${this.stderrTail}`));
+          else if (ready()) resolve();
+          else return;
+          this.#watchers = this.#watchers.filter((w) => w !== check);
+        };
+        this.#watchers.push(check);
+        check();
+      }),
+      ms,
+      what,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masters that check sequence numbers or collect latencies
+
+class BenchMaster {
+  readonly master: Iec104Master;
+  /** Next sequence number expected. */
+  next = 0;
+  received = 0;
+  /** Sequence numbers skipped (a gap later filled also counts as out of order). */
+  lost = 0;
+  /** Sequence numbers older than one already received: reordered or duplicated. */
+  outOfOrder = 0;
+  lastAt = 0;
+  closedWith: string | undefined;
+  latencies: number[] | undefined;
+
+  private constructor(master: Iec104Master) {
+    this.master = master;
+    master.on('event', (e) => {
+      if (e.type === 'closed') this.closedWith = e.error?.message ?? 'closed';
+      if (e.type !== 'asdu') return;
+      const a = e.asdu;
+      if (a.type === 'M_ME_NC_1') {
+        this.received++;
+        this.lastAt = performance.now();
+        const seq = a.objects[0]!.ioa;
+        const expected = this.next % IOA_MODULO;
+        if (seq === expected) this.next++;
+        else if ((seq - expected + IOA_MODULO) % IOA_MODULO < IOA_MODULO / 2) {
+          const skipped = (seq - expected + IOA_MODULO) % IOA_MODULO;
+          this.lost += skipped;
+          this.next += skipped + 1;
+        } else this.outOfOrder++;
+      } else if (a.type === 'M_BO_NA_1' && this.latencies !== undefined) {
+        const now = Math.floor((performance.timeOrigin + performance.now()) * 1000) >>> 0;
+        this.latencies.push(((now - a.objects[0]!.value) >>> 0) / 1000);
+      }
+    });
+  }
+
+  /** Connects (retrying while the group's listener is not open yet) and starts data transfer. */
+  static async open(host: string, port: number): Promise<BenchMaster> {
+    // Short t0: every attempt ends well inside the callers' timeouts, so no master outlives them.
+    const master = await Iec104Master.connect({ host, port, attempts: 50, retryDelayMs: 100, link: { t0: 2000 } });
+    const m = new BenchMaster(master);
+    try {
+      await withTimeout(master.start(), 10_000, `STARTDT to ${host}:${port}`);
+    } catch (err) {
+      await withTimeout(master.close(), 3000, 'master close').catch(() => undefined);
+      throw err;
+    }
+    return m;
+  }
+
+  expect(first: number): void {
+    this.next = first;
+    this.received = 0;
+    this.lost = 0;
+    this.outOfOrder = 0;
+    this.lastAt = 0;
+  }
+
+  close(): Promise<void> {
+    return withTimeout(this.master.close(), 3000, 'master close').catch(() => undefined);
+  }
+}
+
+async function openMasters(host: string, port: number, n: number): Promise<BenchMaster[]> {
+  const out: BenchMaster[] = [];
+  try {
+    for (let i = 0; i < n; i++) out.push(await withTimeout(BenchMaster.open(host, port), 15_000, `master ${i + 1} to ${host}:${port}`));
+  } catch (err) {
+    await Promise.all(out.map((m) => m.close()));
+    throw err;
+  }
+  return out;
+}
+
+/** Waits until every master has `end - 1`, or none progresses for `quietMs`, or `hardMs` passes. */
+async function waitDelivered(masters: readonly BenchMaster[], end: number, quietMs = 1500, hardMs = 15_000): Promise<void> {
+  const start = performance.now();
+  let progress = -1;
+  let progressAt = start;
+  for (;;) {
+    if (masters.every((m) => m.next >= end || m.closedWith !== undefined)) return;
+    const total = masters.reduce((s, m) => s + m.received, 0);
+    const now = performance.now();
+    if (total !== progress) {
+      progress = total;
+      progressAt = now;
+    } else if (now - progressAt > quietMs) return;
+    if (now - start > hardMs) return;
+    await sleep(5);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measurements
+
+interface Setup {
+  readonly slaves: SlaveThread;
+  readonly proxy: ProxyProcess;
+  /** Next sequence number per slave. */
+  readonly seq: Map<number, number>;
+}
+
+interface Group {
+  readonly name: string;
+  readonly slave: number;
+  readonly port: number;
+}
+
+interface RunOutcome {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly sent: number;
+  readonly deliveredPerSecond: number;
+  /** ASDUs per second received by the slowest master (lost ones not counted). */
+  readonly slowestPerSecond: number;
+  readonly proxyCpu: number;
+  readonly mastersElu: number;
+  readonly slaveElu: number;
+}
+
+/** One paced or flood run of numbered ASDUs through `group` to `masters`, checked. */
+async function numberedRun(
+  s: Setup,
+  g: Group,
+  masters: readonly BenchMaster[],
+  perSecond: number | 'flood',
+  ms: number,
+): Promise<RunOutcome> {
+  const first = s.seq.get(g.slave) ?? 1;
+  for (const m of masters) m.expect(first);
+  const cpu0 = s.proxy.cpuMs();
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  const cmd: SlaveCommand =
+    perSecond === 'flood'
+      ? { kind: 'flood', slave: g.slave, ms, firstSeq: first }
+      : { kind: 'paced', slave: g.slave, perSecond, ms, firstSeq: first, stamp: false };
+  const r = await s.slaves.call<SendResult>(cmd, ms + 10_000);
+  // Load while the slave was sending (the drain after it would dilute it).
+  const proxyCpu = (s.proxy.cpuMs() - cpu0) / (performance.now() - t0);
+  const mastersElu = performance.eventLoopUtilization(elu0).utilization;
+  const end = first + r.sent;
+  s.seq.set(g.slave, end);
+  await waitDelivered(masters, end);
+  const wall = Math.max(...masters.map((m) => m.lastAt), t0 + r.ms) - t0;
+  const deliveredPerSecond = (r.sent * 1000) / wall;
+
+  const problems: string[] = [];
+  /** "master 3: 12" or "10 of 10 masters: 4576..5240", for one kind of problem. */
+  const summarise = (what: string, counts: readonly number[], unit: string): void => {
+    const hit = counts.flatMap((n, i) => (n > 0 ? [{ n, i }] : []));
+    if (hit.length === 0) return;
+    const lo = Math.min(...hit.map((h) => h.n));
+    const hi = Math.max(...hit.map((h) => h.n));
+    const who = hit.length === 1 ? `master ${hit[0]!.i + 1}` : `${hit.length} of ${counts.length} masters`;
+    problems.push(`${what}: ${who} ${unit.replace('%', lo === hi ? String(lo) : `${lo}..${hi}`)}`);
+  };
+  summarise(
+    'loss',
+    masters.map((m) => m.lost + Math.max(0, end - m.next)),
+    `missed % of ${r.sent}`,
+  );
+  summarise(
+    'reorder',
+    masters.map((m) => m.outOfOrder),
+    'got % out of order',
+  );
+  const closed = masters.flatMap((m, i) => (m.closedWith === undefined ? [] : [`master ${i + 1} link closed (${m.closedWith})`]));
+  problems.push(...closed.slice(0, 2), ...(closed.length > 2 ? [`${closed.length - 2} more links closed`] : []));
+  if (perSecond !== 'flood') {
+    const target = (perSecond * ms) / 1000;
+    if (r.sent < 0.99 * target) {
+      problems.push(
+        `rate not reached by the sender: ${rate(r.sent, r.ms)} (proxy acknowledged too slowly, ${r.maxQueued} ASDUs queued at the slave)`,
+      );
+    } else if (problems.length === 0 && deliveredPerSecond < 0.95 * perSecond) {
+      problems.push(`masters lag: delivered ${rate(r.sent, wall)}`);
+    }
+  }
+  if (problems.some((p) => p.startsWith('loss'))) problems.push(await s.proxy.drops(g.name).catch((e: unknown) => String(e)));
+  return {
+    ok: problems.length === 0,
+    reason: problems.join('; '),
+    sent: r.sent,
+    deliveredPerSecond,
+    slowestPerSecond: (Math.min(...masters.map((m) => m.received)) * 1000) / wall,
+    proxyCpu,
+    mastersElu,
+    slaveElu: r.elu,
+  };
+}
+
+const load = (o: RunOutcome): string =>
+  `proxy CPU ${pct(o.proxyCpu)}, masters' thread ${pct(o.mastersElu)}, slave thread ${pct(o.slaveElu)}`;
+
+/** Steps the paced rate up until a step fails; returns the highest passing rate (0 if none). */
+async function stepRates(s: Setup, g: Group, nMasters: number): Promise<{ best: number; failed: number | undefined }> {
+  const masters = await openMasters(MASTER_HOST, g.port, nMasters);
+  let best = 0;
+  let failed: number | undefined;
+  try {
+    await s.slaves.call({ kind: 'waitStarted', slave: g.slave, connections: 1, timeoutMs: 5000 }, 6000);
+    for (const perSecond of STEP_RATES) {
+      const o = await numberedRun(s, g, masters, perSecond, STEP_MS);
+      line(
+        `  ${nMasters} masters, ${rate(perSecond, 1000)} offered`,
+        o.ok ? 'pass' : 'FAIL',
+        o.ok ? `${o.sent} ASDUs to each, delivered ${rate(o.deliveredPerSecond, 1000)}; ${load(o)}` : `${o.reason}; ${load(o)}`,
+      );
+      if (!o.ok) {
+        failed = perSecond;
+        break;
+      }
+      best = perSecond;
+    }
+  } finally {
+    await Promise.all(masters.map((m) => m.close()));
+  }
+  const summary = failed === undefined ? `every step passed (up to ${rate(best, 1000)})` : `first failing step ${rate(failed, 1000)}`;
+  line(`highest zero-loss in-order rate, ${nMasters} masters`, best === 0 ? 'none' : rate(best, 1000), summary);
+  return { best, failed };
+}
+
+async function floodRate(s: Setup, g: Group): Promise<number> {
+  const masters = await openMasters(MASTER_HOST, g.port, 2);
+  try {
+    await s.slaves.call({ kind: 'waitStarted', slave: g.slave, connections: 1, timeoutMs: 5000 }, 6000);
+    const o = await numberedRun(s, g, masters, 'flood', FLOOD_MS);
+    line(
+      'flood: slave -> proxy, sustained',
+      rate(o.deliveredPerSecond, 1000),
+      `${o.sent} ASDUs, as fast as the proxy acknowledged; ${load(o)}`,
+    );
+    line(
+      'flood: delivered to each of 2 masters',
+      rate(o.slowestPerSecond, 1000),
+      o.ok ? 'every ASDU, in order' : `${o.reason} (the slave link is not slowed when a master's queue is full)`,
+    );
+    return o.slowestPerSecond;
+  } finally {
+    await Promise.all(masters.map((m) => m.close()));
+  }
+}
+
+/** Latencies of stamped ASDUs at 1,000/s from `slave` to `masters` (after a 0.5 s warm-up). */
+async function latencies(s: Setup, slave: number, masters: readonly BenchMaster[]): Promise<number[]> {
+  await s.slaves.call({ kind: 'waitStarted', slave, connections: 1, timeoutMs: 5000 }, 6000);
+  const paced = (ms: number): SlaveCommand => ({ kind: 'paced', slave, perSecond: 1000, ms, firstSeq: 0, stamp: true });
+  await s.slaves.call(paced(500), 10_000);
+  await sleep(100);
+  for (const m of masters) m.latencies = [];
+  await s.slaves.call(paced(LATENCY_MS), LATENCY_MS + 10_000);
+  await sleep(200);
+  const all = masters.flatMap((m) => m.latencies ?? []);
+  for (const m of masters) m.latencies = undefined;
+  return all.sort((a, b) => a - b);
+}
+
+async function latencyBench(s: Setup, g: Group, directSlave: number, directPort: number): Promise<{ p50: number; p99: number }> {
+  const direct = await openMasters(SLAVE_HOST, directPort, 2);
+  let d: number[];
+  try {
+    d = await latencies(s, directSlave, direct);
+  } finally {
+    await Promise.all(direct.map((m) => m.close()));
+  }
+  const viaProxy = await openMasters(MASTER_HOST, g.port, 2);
+  let p: number[];
+  try {
+    p = await latencies(s, g.slave, viaProxy);
+  } finally {
+    await Promise.all(viaProxy.map((m) => m.close()));
+  }
+  const show = (name: string, sorted: number[]): void =>
+    line(
+      name,
+      `${percentile(sorted, 50).toFixed(3)} / ${percentile(sorted, 99).toFixed(3)} ms`,
+      `p50 / p99, max ${sorted.at(-1)?.toFixed(3) ?? 'n/a'} ms, ${sorted.length} samples (2 masters)`,
+    );
+  show('direct slave -> master at 1,000 ASDU/s', d);
+  show('slave -> proxy -> master at 1,000 ASDU/s', p);
+  const p50 = percentile(p, 50) - percentile(d, 50);
+  const p99 = percentile(p, 99) - percentile(d, 99);
+  line('added by the proxy', `${p50.toFixed(3)} / ${p99.toFixed(3)} ms`, 'p50 / p99');
+  return { p50, p99 };
+}
+
+async function cpuBench(s: Setup, g: Group): Promise<number> {
+  const idle0 = s.proxy.cpuMs();
+  const idleT0 = performance.now();
+  await sleep(1000);
+  const idle = (s.proxy.cpuMs() - idle0) / ((performance.now() - idleT0) / 1000);
+  line('proxy CPU, idle (no master connected)', `${idle.toFixed(1)} ms/s`, `CPU ms per second of wall time, CLK_TCK ${CLK_TCK}`);
+
+  const masters = await openMasters(MASTER_HOST, g.port, 2);
+  try {
+    await s.slaves.call({ kind: 'waitStarted', slave: g.slave, connections: 1, timeoutMs: 5000 }, 6000);
+    const ms = 5000;
+    const first = s.seq.get(g.slave) ?? 1;
+    for (const m of masters) m.expect(first);
+    const run = s.slaves.call<SendResult>(
+      { kind: 'paced', slave: g.slave, perSecond: CPU_RATE, ms, firstSeq: first, stamp: false },
+      ms + 10_000,
+    );
+    // Measure the steady middle: from 1 s to 4.5 s.
+    await sleep(1000);
+    const c0 = s.proxy.cpuMs();
+    const io0 = s.proxy.syscalls();
+    const t0 = performance.now();
+    const n0 = masters[0]!.received;
+    await sleep(3500);
+    const c1 = s.proxy.cpuMs();
+    const io1 = s.proxy.syscalls();
+    const t1 = performance.now();
+    const n1 = masters[0]!.received;
+    const r = await run;
+    const end = first + r.sent;
+    s.seq.set(g.slave, end);
+    await waitDelivered(masters, end);
+    const perSecond = ((n1 - n0) * 1000) / (t1 - t0);
+    const cpuPerSecond = (c1 - c0) / ((t1 - t0) / 1000);
+    const per10k = (cpuPerSecond * 10_000) / perSecond;
+    const lost = masters.reduce((n, m) => n + m.lost + Math.max(0, end - m.next) + m.outOfOrder, 0);
+    line(
+      'proxy CPU per 10,000 ASDU/s (to 2 masters)',
+      `${per10k.toFixed(0)} ms/s`,
+      `${cpuPerSecond.toFixed(0)} ms of CPU per second at ${rate(perSecond, 1000)} (${pct(cpuPerSecond / 1000)} of a core); ${lost === 0 ? 'none lost' : `${lost} lost or out of order`}`,
+    );
+    // Each ASDU from the slave goes out twice (2 masters).
+    const asdus = n1 - n0;
+    line(
+      'proxy system calls per ASDU from the slave',
+      `${((io1.writes - io0.writes) / asdus).toFixed(2)} writes`,
+      `${((io1.reads - io0.reads) / asdus).toFixed(2)} reads; 2.00 writes would be one write per ASDU per master`,
+    );
+    return per10k;
+  } finally {
+    await Promise.all(masters.map((m) => m.close()));
+  }
+}
+
+/** A run of `n` consecutive ports free on the master address. */
+async function freePortRange(n: number): Promise<number> {
+  const free = (port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, MASTER_HOST, () => srv.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - n));
+    const ok = await Promise.all(Array.from({ length: n }, (_, i) => free(base + i)));
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}
+
+interface YamlGroup {
+  readonly name: string;
+  readonly port: number;
+  readonly slavePort: number;
+  readonly maxConnections: number;
+}
+
+function writeYaml(dir: string, file: string, groups: readonly YamlGroup[]): string {
+  const body = groups
+    .map(
+      (g, i) =>
+        `  - id: ${i + 1}\n    name: ${g.name}\n    port: ${g.port}\n    rtu: 1\n    maxConnections: ${g.maxConnections}\n    hosts: ["${SLAVE_HOST}:${g.slavePort}"]\n`,
+    )
+    .join('');
+  const path = join(dir, file);
+  writeFileSync(path, `nogui: true\ngroups:\n${body}`);
+  return path;
+}
+
+async function memoryBench(slaves: SlaveThread, dir: string): Promise<number> {
+  // The YAML needs at least one group: the baseline has one whose slave does not answer.
+  const nobodyPort = await freePortRange(1);
+  const idle = await ProxyProcess.start(
+    writeYaml(dir, 'baseline.yaml', [{ name: 'idle', port: await freePortRange(1), slavePort: nobodyPort, maxConnections: 2 }]),
+    1,
+    false,
+  );
+  let baseline: number;
+  try {
+    await sleep(1000);
+    baseline = idle.memoryKiB().rss;
+  } finally {
+    await idle.stop();
+  }
+  line(
+    'proxy RSS, baseline (no group running)',
+    mib(baseline),
+    `1 group configured, its slave unreachable${PROXY_FROM_DIST ? '' : '; includes the tsx loader'}`,
+  );
+
+  const { first, ports } = await slaves.call<ListenResult>({ kind: 'listen', count: MEMORY_GROUPS, host: SLAVE_HOST }, 60_000);
+  let proxy: ProxyProcess | undefined;
+  const masters: BenchMaster[] = [];
+  try {
+    const base = await freePortRange(MEMORY_GROUPS);
+    const groups = ports.map((slavePort, i) => ({ name: `m${i + 1}`, port: base + i, slavePort, maxConnections: 2 }));
+    const t0 = performance.now();
+    proxy = await ProxyProcess.start(writeYaml(dir, 'groups500.yaml', groups), MEMORY_GROUPS, false);
+    // Connect 1,000 masters, 50 at a time, each retrying until its group's listener is open.
+    const jobs = groups.flatMap((g) => [g.port, g.port]);
+    for (let i = 0; i < jobs.length; i += 50) {
+      const batch = await Promise.allSettled(
+        jobs.slice(i, i + 50).map((port) => withTimeout(BenchMaster.open(MASTER_HOST, port), 20_000, `master to ${port}`)),
+      );
+      for (const b of batch) if (b.status === 'fulfilled') masters.push(b.value);
+      const bad = batch.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+      if (bad !== undefined) throw bad.reason instanceof Error ? bad.reason : new Error(String(bad.reason));
+    }
+    const connectMs = performance.now() - t0;
+    await sleep(1500);
+    const mem = proxy.memoryKiB();
+    const alive = masters.filter((m) => m.closedWith === undefined).length;
+    line(
+      `proxy RSS, ${MEMORY_GROUPS} groups, ${alive} started masters`,
+      mib(mem.rss),
+      `peak ${mib(mem.hwm)}; ${((mem.rss - baseline) / MEMORY_GROUPS).toFixed(0)} KiB per group above the baseline; all up in ${(connectMs / 1000).toFixed(1)} s`,
+    );
+    return mem.rss;
+  } finally {
+    await Promise.all(masters.map((m) => m.close()));
+    await proxy?.stop();
+    await slaves.call({ kind: 'close', from: first, count: MEMORY_GROUPS }, 30_000).catch(() => undefined);
+  }
+}
+
+/** Runs one part; a failure is printed and the other parts still run. */
+async function section<T>(name: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (err) {
+    console.log(`  ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+export async function proxyBench(): Promise<Record<string, number>> {
+  console.log(
+    `IEC 104 proxy (proxy process ${PROXY_FROM_DIST ? 'from dist/' : 'via tsx'}, slaves in a worker on 127.0.0.2, masters here on 127.0.0.1; group defaults k=12 w=8 buffsize=1000)`,
+  );
+  process.once('exit', killChildren);
+  const dir = mkdtempSync(join(tmpdir(), 'gridgate-bench-'));
+  let slaves: SlaveThread | undefined;
+  let proxy: ProxyProcess | undefined;
+  try {
+    slaves = await SlaveThread.start();
+    // Slaves 0..4 behind the proxy, 5 for direct connections.
+    const { ports } = await slaves.call<ListenResult>({ kind: 'listen', count: 6, host: SLAVE_HOST }, 10_000);
+    const base = await freePortRange(5);
+    const names = ['rate2', 'rate10', 'flood2', 'latency', 'cpu'];
+    const groups: Group[] = names.map((name, i) => ({ name, slave: i, port: base + i }));
+    const yaml = writeYaml(
+      dir,
+      'proxy.yaml',
+      groups.map((g) => ({ name: g.name, port: g.port, slavePort: ports[g.slave]!, maxConnections: 10 })),
+    );
+    proxy = await ProxyProcess.start(yaml, groups.length, true);
+    const s: Setup = { slaves, proxy, seq: new Map() };
+
+    console.log(
+      `  paced steps of ${STEP_MS / 1000} s, every ASDU numbered; a step passes when every master gets every ASDU in order at the offered rate`,
+    );
+    const two = await section('2-master rate steps', () => stepRates(s, groups[0]!, 2));
+    const ten = await section('10-master rate steps', () => stepRates(s, groups[1]!, 10));
+    const flood = await section('flood', () => floodRate(s, groups[2]!));
+    const lat = await section('latency', () => latencyBench(s, groups[3]!, 5, ports[5]!));
+    const cpu = await section('CPU', () => cpuBench(s, groups[4]!));
+    await proxy.stop();
+    proxy = undefined;
+    const rss = await section('memory', () => memoryBench(slaves!, dir));
+
+    console.log('  targets');
+    const target = (name: string, ok: boolean | undefined, note: string): void =>
+      line(`  ${name}`, ok === undefined ? 'n/a' : verdict(ok), ok === undefined ? 'not measured (see above)' : note);
+    target(
+      `>= ${rate(TARGET_RATE, 1000)} per group to 2 masters, zero loss`,
+      two && two.best >= TARGET_RATE,
+      `highest passing step ${rate(two?.best ?? 0, 1000)}`,
+    );
+    target(
+      `added p99 < ${TARGET_ADDED_P99_MS} ms at 1,000 ASDU/s`,
+      lat && lat.p99 < TARGET_ADDED_P99_MS,
+      `${lat?.p99.toFixed(3) ?? ''} ms`,
+    );
+    target(
+      `${MEMORY_GROUPS} groups < ${TARGET_RSS_MB} MB resident`,
+      rss === undefined ? undefined : rss * 1024 < TARGET_RSS_MB * 1e6,
+      `${(((rss ?? 0) * 1024) / 1e6).toFixed(0)} MB (${mib(rss ?? 0)})`,
+    );
+    const out: Record<string, number | undefined> = {
+      rate2: two?.best,
+      rate10: ten?.best,
+      flood,
+      addedP50: lat?.p50,
+      addedP99: lat?.p99,
+      cpuPer10k: cpu,
+      rss500KiB: rss,
+    };
+    return Object.fromEntries(Object.entries(out).filter((e): e is [string, number] => e[1] !== undefined));
+  } catch (err) {
+    console.log(`  proxy benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (proxy !== undefined) console.log(`  proxy log tail:\n${proxy.stderrTail}`);
+    return {};
+  } finally {
+    await proxy?.stop();
+    await slaves?.stop();
+    killChildren();
+    process.off('exit', killChildren);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
