@@ -74,6 +74,7 @@ export class SlaveConnection {
   readonly #log: Logger;
   /** True while the link refuses sends, so a refusal streak is logged once, not per ASDU. */
   #refusing = false;
+  #pumpQueued = false;
 
   readonly remoteAddress: string;
 
@@ -102,10 +103,19 @@ export class SlaveConnection {
     return this.session.state === 'started';
   }
 
-  /** Sends an encoded ASDU; false when the link refused it (closed or queue full). */
+  /**
+   * Sends an encoded ASDU; false when the link refused it (closed or queue full). The write is
+   * batched: everything sent in the same turn of the event loop leaves in one gather write.
+   */
   sendBytes(asdu: Uint8Array): boolean {
     const r = this.session.send(asdu, monotonicNow());
-    this.#driver.pump();
+    if (!this.#pumpQueued) {
+      this.#pumpQueued = true;
+      queueMicrotask(() => {
+        this.#pumpQueued = false;
+        this.#driver.pump();
+      });
+    }
     if (r.ok === !this.#refusing) return r.ok;
     this.#refusing = !r.ok;
     if (r.ok) this.#log.info({ peer: this.remote, rejected: this.session.counters.get('rejected') }, 'link accepts data again');
