@@ -25,7 +25,8 @@ export type GroupCounter =
   | 'dropsToMaster'
   | 'dropsToSlave'
   | 'idleClosed'
-  | 'listenFailures';
+  | 'listenFailures'
+  | 'ackHolds';
 
 /** Traffic of one link by type ID (index = type ID), cheap enough for every ASDU. */
 export interface LinkTraffic {
@@ -106,6 +107,8 @@ export class ProxyGroup {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #nextMasterId = 1;
+  /** Re-checks a held slave link while every started master is behind. */
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(config: GroupConfig, deps: GroupDeps) {
     this.config = config;
@@ -255,6 +258,8 @@ export class ProxyGroup {
     // The slave link is gone: no listener, no masters (the original's rule, so that the RTU's
     // availability reports stay true).
     this.#slave = undefined;
+    clearInterval(this.#holdTimer);
+    this.#holdTimer = undefined;
     this.#state = this.#stopping ? 'stopped' : 'connecting';
     const listener = this.#listener;
     this.#listener = undefined;
@@ -343,6 +348,7 @@ export class ProxyGroup {
       case 'asdu':
         this.#slaveTraffic.asdusIn[e.asdu[0]!]!++;
         this.#execute(this.#router.fromSlave(e.asdu, monotonicNow()));
+        this.#updateHold();
         return;
       case 'started':
         this.#log.info('slave data transfer started');
@@ -359,6 +365,39 @@ export class ProxyGroup {
       case 'closed':
         this.#log.warn({ err: e.error.message, code: e.error.code }, 'slave link closed');
         return;
+    }
+  }
+
+  /**
+   * Back-pressure without loss: when every started master has more than half its buffer queued,
+   * the slave link stops acknowledging at w (t2 still acknowledges, so the RTU never reaches t1)
+   * and the RTU keeps its events until a master catches up. One slow master among faster ones
+   * never holds the link: the others keep it going and the slow one's overflow is dropped,
+   * counted and logged.
+   */
+  #updateHold(): void {
+    const s = this.#slave;
+    if (s === undefined) return;
+    const highWater = Math.max(1, Math.floor(this.config.buffSize / 2));
+    let started = 0;
+    let behind = 0;
+    for (const m of this.#masters.values()) {
+      if (!m.conn.started) continue;
+      started++;
+      if (m.conn.session.queued >= highWater) behind++;
+    }
+    const hold = started > 0 && behind === started;
+    if (hold === s.session.acknowledgementsHeld) return;
+    s.session.holdAcknowledgements(hold);
+    s.driver.pump();
+    clearInterval(this.#holdTimer);
+    this.#holdTimer = undefined;
+    if (hold) {
+      this.counters.inc('ackHolds');
+      this.#log.info({ highWater }, 'every master is behind: slowing the slave link');
+      this.#holdTimer = setInterval(() => this.#updateHold(), 5);
+    } else {
+      this.#log.info('masters caught up: slave link at full speed');
     }
   }
 

@@ -401,6 +401,20 @@ describe('LinkSession: k and w windows (clause 5.1)', () => {
     expect(s.isClosed).toBe(false);
   });
 
+  it('while acknowledgements are held, w sends no S frame, t2 still does, and release acknowledges at once', () => {
+    const s = startedControlling({ w: 8, t2: 10_000 });
+    s.holdAcknowledgements(true);
+    for (let i = 0; i < 8; i++) feed(s, iFrame(i, 0, sp(i)), 100);
+    expect(tx(s)).toEqual([]);
+    s.handleTimeout(100 + 10_000);
+    expect(tx(s)).toEqual([sFrame(8)]);
+    for (let i = 8; i < 11; i++) feed(s, iFrame(i, 0, sp(i)), 20_000);
+    expect(tx(s)).toEqual([]);
+    s.holdAcknowledgements(false);
+    expect(tx(s)).toEqual([sFrame(11)]);
+    expect(s.acknowledgementsHeld).toBe(false);
+  });
+
   it('the controlling station obeys k too', () => {
     const s = startedControlling({ k: 2, w: 1 });
     for (let i = 0; i < 3; i++) s.send(hex(sp(i)), 0);

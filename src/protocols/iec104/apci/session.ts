@@ -83,6 +83,8 @@ export class LinkSession {
   #startDeadline: number | undefined;
   #stopDeadline: number | undefined;
   #testDeadline: number | undefined;
+  /** While set, w no longer forces an acknowledgement; t2 still does (see holdAcknowledgements). */
+  #holdAcks = false;
 
   constructor(role: LinkRole, now: number, params: Partial<LinkParams> = {}) {
     this.role = role;
@@ -229,6 +231,22 @@ export class LinkSession {
     this.#stopDeadline = now + this.params.t1;
   }
 
+  /**
+   * Flow control toward the peer: while held, receiving w I frames no longer sends an S frame at
+   * once; acknowledgements go out at t2 instead, so the peer (bounded by its k window) slows down
+   * but never reaches t1. Releasing acknowledges at once. A proxy holds while every consumer of
+   * the data is behind, so that the peer keeps its events rather than the proxy dropping them.
+   */
+  holdAcknowledgements(hold: boolean): void {
+    if (this.#holdAcks === hold) return;
+    this.#holdAcks = hold;
+    if (!hold && !this.#closed && this.#rxUnacked > 0) this.#acknowledge();
+  }
+
+  get acknowledgementsHeld(): boolean {
+    return this.#holdAcks;
+  }
+
   /** Sends a test frame now (normally t3 does this). */
   test(now: number): void {
     if (this.#closed || this.#testDeadline !== undefined) return;
@@ -365,7 +383,7 @@ export class LinkSession {
     if (this.#rxUnacked === 0) this.#rxUnackedSince = now;
     this.#rxUnacked++;
     this.#events.push({ type: 'asdu', asdu: asdu.slice() });
-    if (this.#rxUnacked >= this.params.w) this.#acknowledge();
+    if (this.#rxUnacked >= this.params.w && !this.#holdAcks) this.#acknowledge();
   }
 
   #onUFrame(fn: UFunctionName, now: number): void {
