@@ -63,6 +63,10 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [layer('surfaces')] }] },
   },
   {
+    files: ['assets/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -34,8 +34,19 @@ export interface LinkTraffic {
   readonly asdusOut: Uint32Array;
 }
 
+/** A refused master connection, kept for the console (the last 50 per group). */
+export interface Refusal {
+  /** Unix ms. */
+  readonly at: number;
+  readonly peer: string;
+  readonly reason: string;
+}
+
 export interface MasterSnapshot {
   readonly id: number;
+  /** Unix ms of the connection, and of the last STARTDT (undefined while stopped). */
+  readonly connectedAt: number;
+  readonly startedAt: number | undefined;
   readonly peer: string;
   readonly address: string;
   readonly oa: number;
@@ -51,15 +62,22 @@ export interface GroupSnapshot {
   readonly id: number;
   readonly name: string;
   readonly port: number;
+  /** The RTU number (common address) of the group. */
+  readonly rtu: number;
   readonly state: GroupState;
   readonly slave: {
     readonly peer: string | undefined;
+    /** The host being tried while the link is down. */
+    readonly trying: string | undefined;
+    /** Unix ms since the link is up. */
+    readonly since: number | undefined;
     readonly dataTransfer: string;
     readonly queued: number;
     readonly traffic: LinkTraffic;
     readonly counters: Readonly<Record<string, number>>;
   };
   readonly masters: readonly MasterSnapshot[];
+  readonly refusals: readonly Refusal[];
   readonly counters: Readonly<Record<string, number>>;
   readonly router: Readonly<Record<string, number>>;
 }
@@ -76,6 +94,8 @@ export interface GroupDeps {
 }
 
 interface MasterLink {
+  readonly connectedAt: number;
+  startedAt: number | undefined;
   readonly conn: SlaveConnection;
   readonly oa: number;
   readonly role: MasterRole;
@@ -101,7 +121,9 @@ export class ProxyGroup {
   #router: GroupRouter;
   #routerTimer: NodeJS.Timeout | undefined;
   #routerArmedFor: number | undefined;
-  #slave: { session: LinkSession; driver: SessionDriver<LinkEvent>; peer: string; address: string } | undefined;
+  #slave: { session: LinkSession; driver: SessionDriver<LinkEvent>; peer: string; address: string; since: number } | undefined;
+  #trying: string | undefined;
+  readonly #refusals: Refusal[] = [];
   #listener: { close: () => Promise<void> } | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
@@ -161,9 +183,12 @@ export class ProxyGroup {
       id: this.config.id,
       name: this.config.name,
       port: this.config.port,
+      rtu: this.config.rtu,
       state: this.#state,
       slave: {
         peer: s?.peer,
+        trying: s === undefined ? this.#trying : undefined,
+        since: s?.since,
         dataTransfer: s === undefined ? 'closed' : s.session.state,
         queued: (s?.session.queued ?? 0) + this.#toSlave.length,
         traffic: this.#slaveTraffic,
@@ -171,6 +196,8 @@ export class ProxyGroup {
       },
       masters: [...this.#masters.values()].map((m) => ({
         id: m.conn.id,
+        connectedAt: m.connectedAt,
+        startedAt: m.startedAt,
         peer: m.conn.remote,
         address: m.conn.remoteAddress,
         oa: m.oa,
@@ -181,6 +208,7 @@ export class ProxyGroup {
         traffic: m.traffic,
         counters: m.conn.session.counters.snapshot(),
       })),
+      refusals: [...this.#refusals],
       counters: this.counters.snapshot(),
       router: this.#router.counters.snapshot(),
     };
@@ -213,6 +241,7 @@ export class ProxyGroup {
       const h = hosts[i % hosts.length]!;
       i++;
       let transport: Transport;
+      this.#trying = `${h.host}:${h.port}`;
       try {
         transport = await connect({ host: h.host, port: h.port, timeoutMs: this.#link.t0 });
       } catch (err) {
@@ -237,7 +266,8 @@ export class ProxyGroup {
     const session = new LinkSession('controlling', monotonicNow(), this.#link);
     const tap = this.#tapFor('slave', transport);
     const driver = new SessionDriver(session, transport, (e) => this.#onSlaveEvent(e), tap === undefined ? {} : { tap });
-    this.#slave = { session, driver, peer, address: transport.remoteAddress };
+    this.#slave = { session, driver, peer, address: transport.remoteAddress, since: Date.now() };
+    this.#trying = undefined;
     this.#state = 'up';
     this.#log.info({ slave: peer }, 'slave link up');
     const run = driver.run();
@@ -280,6 +310,8 @@ export class ProxyGroup {
     const address = t.remoteAddress;
     const refuse = (reason: string): void => {
       this.counters.inc('mastersRefused');
+      this.#refusals.push({ at: Date.now(), peer: t.remote, reason });
+      if (this.#refusals.length > 50) this.#refusals.shift();
       this.#log.warn({ peer: t.remote, reason }, 'master refused');
       t.close();
     };
@@ -304,7 +336,7 @@ export class ProxyGroup {
     const tap = this.#tapFor('master', t);
     const log = this.#log.child({ master: t.remote });
     const conn = new SlaveConnection(id, t, session, log, (c, e) => this.#onMasterEvent(c, e), tap === undefined ? {} : { tap });
-    this.#masters.set(id, { conn, oa, role, traffic: newTraffic() });
+    this.#masters.set(id, { conn, oa, role, traffic: newTraffic(), connectedAt: Date.now(), startedAt: undefined });
     this.counters.inc('mastersAccepted');
     this.#log.info({ peer: t.remote, oa, role }, 'master connected');
     void conn.run().then(() => {
@@ -323,11 +355,14 @@ export class ProxyGroup {
   #onMasterEvent(c: SlaveConnection, e: LinkEvent): void {
     switch (e.type) {
       case 'started':
-      case 'stopped':
+      case 'stopped': {
+        const m = this.#masters.get(c.id);
+        if (m !== undefined) m.startedAt = e.type === 'started' ? Date.now() : undefined;
         this.#router.setStarted(c.id, e.type === 'started');
         this.#log.info({ peer: c.remote }, `master data transfer ${e.type}`);
         this.#syncSlave();
         return;
+      }
       case 'asdu': {
         const m = this.#masters.get(c.id);
         if (m !== undefined) m.traffic.asdusIn[e.asdu[0]!]!++;

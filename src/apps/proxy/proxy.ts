@@ -30,6 +30,35 @@ interface Running {
   readonly key: string;
   readonly file: { end(): void } | undefined;
   readonly capture: PcapFile | undefined;
+  readonly tail: LogTail;
+}
+
+/** The last lines a group logged (the same lines as its log file), and live subscribers. */
+export class LogTail {
+  readonly #lines: string[] = [];
+  readonly #limit: number;
+  readonly #subscribers = new Set<(line: string) => void>();
+
+  constructor(limit = 500) {
+    this.#limit = limit;
+  }
+
+  /** pino calls this with one JSON line at a time. */
+  write(chunk: string): void {
+    const line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk;
+    this.#lines.push(line);
+    if (this.#lines.length > this.#limit) this.#lines.shift();
+    for (const s of this.#subscribers) s(line);
+  }
+
+  lines(n = this.#limit): string[] {
+    return this.#lines.slice(-n);
+  }
+
+  subscribe(cb: (line: string) => void): () => void {
+    this.#subscribers.add(cb);
+    return () => this.#subscribers.delete(cb);
+  }
 }
 
 /**
@@ -114,6 +143,26 @@ export class Proxy {
     return [...this.#groups.values()].map((r) => r.group.snapshot());
   }
 
+  /** The log tail of a group (undefined for an unknown id). */
+  logTail(id: number): LogTail | undefined {
+    return this.#groups.get(id)?.tail;
+  }
+
+  /**
+   * Restarts one group, with a new configuration when given; every other group keeps running and
+   * keeps its connections. The new settings become part of {@link config} (for export), not of
+   * the file on disk.
+   */
+  async restartGroup(id: number, next?: GroupConfig): Promise<void> {
+    const r = this.#groups.get(id);
+    if (r === undefined) throw new Error(`no group ${id}`);
+    const g = next ?? r.group.config;
+    await this.#stopGroup(id);
+    await this.#startGroup(g);
+    this.#config = { ...this.#config, groups: this.#config.groups.map((x) => (x.id === id ? g : x)) };
+    this.log.info({ group: g.name, id }, 'group restarted');
+  }
+
   group(id: number): ProxyGroup | undefined {
     return this.#groups.get(id)?.group;
   }
@@ -121,7 +170,11 @@ export class Proxy {
   async #startGroup(g: GroupConfig): Promise<void> {
     const level = this.#o.logLevel ?? 'info';
     let file: (DestinationStream & { end(): void }) | undefined;
-    let logger = this.log.child({ group: g.name, id: g.id });
+    const tail = new LogTail();
+    const streams: pino.StreamEntry[] = [
+      { level: level as pino.Level, stream: this.#destination },
+      { level: level as pino.Level, stream: tail },
+    ];
     if (g.logEvents) {
       file = await pinoRoll({
         file: join(this.#o.logDir ?? 'log', fileName(g)),
@@ -130,12 +183,9 @@ export class Proxy {
         limit: { count: 5 },
         mkdir: true,
       });
-      const streams = pino.multistream([
-        { level: level as pino.Level, stream: this.#destination },
-        { level: level as pino.Level, stream: file },
-      ]);
-      logger = pino({ name: 'proxy', level }, streams).child({ group: g.name, id: g.id });
+      streams.push({ level: level as pino.Level, stream: file });
     }
+    const logger = pino({ name: 'proxy', level }, pino.multistream(streams)).child({ group: g.name, id: g.id });
     const capture =
       g.capture === undefined
         ? undefined
@@ -148,7 +198,7 @@ export class Proxy {
       ...(this.#o.retryDelayMs === undefined ? {} : { retryDelayMs: this.#o.retryDelayMs }),
       ...(capture === undefined ? {} : { tapFor: (kind: 'slave' | 'master', t: Transport) => captureTap(capture, kind, t) }),
     });
-    this.#groups.set(g.id, { group, key: keyOf(g), file, capture });
+    this.#groups.set(g.id, { group, key: keyOf(g), file, capture, tail });
     group.start();
   }
 

@@ -9,6 +9,8 @@ import { proxyRegistry } from '../../apps/proxy/metrics.js';
 import { NtpUpdater } from '../../apps/proxy/ntp.js';
 import { Proxy } from '../../apps/proxy/proxy.js';
 import { ConfigError, formatConfigIssue } from '../../core/errors.js';
+import { randomBytes } from 'node:crypto';
+import { startConsole, type ConsoleServer } from '../web/console-server.js';
 import { serveMetrics, type MetricsServer } from '../web/metrics-server.js';
 import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './common.js';
 
@@ -22,6 +24,8 @@ interface ProxyCliOptions extends OutputOptions {
   readonly metricsPort?: number;
   readonly metricsHost: string;
   readonly setClock: 'auto' | 'never';
+  readonly console: string;
+  readonly consoleToken?: string;
 }
 
 export function proxyCommand(): Command {
@@ -53,6 +57,8 @@ export function proxyCommand(): Command {
         .choices(['auto', 'never'])
         .default('auto'),
     )
+    .option('--console <host:port>', 'web console address (--nogui turns it off); away from loopback it needs the token', '127.0.0.1:8104')
+    .option('--console-token <token>', 'token for the console (default: GRIDGATE_CONSOLE_TOKEN, else a random one printed at start)')
     .option('--json', 'status lines on standard output as JSON')
     .addOption(
       new Option('--log-level <level>', 'log level (debug logs every APDU)')
@@ -131,6 +137,8 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
     );
     emit(o, `metrics on http://${o.metricsHost}:${metrics.port}/metrics`, { event: 'metrics', host: o.metricsHost, port: metrics.port });
   }
+  let consoleServer: ConsoleServer | undefined;
+  if (!(config.nogui || o.nogui === true)) consoleServer = await openConsole(o, proxy, () => ntp?.status);
   const onHup = (): void => {
     let next: ProxyConfig;
     try {
@@ -149,6 +157,23 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
   process.off('SIGHUP', onHup);
   emit(o, `stopping on ${signal}`, { event: 'stopping', signal });
   ntp?.stop();
+  await consoleServer?.close();
   await metrics?.close();
   await proxy.stop();
+}
+
+/** Starts the web console; a console that cannot start is logged, and the proxy runs on without it. */
+async function openConsole(o: ProxyCliOptions, proxy: Proxy, ntp: () => unknown): Promise<ConsoleServer | undefined> {
+  const m = /^(.*):(\d+)$/.exec(o.console);
+  if (m === null) throw new ConfigError([{ file: '(command line)', field: '--console', message: `'${o.console}' is not HOST:PORT` }]);
+  const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+  const token = o.consoleToken ?? process.env['GRIDGATE_CONSOLE_TOKEN'] ?? randomBytes(18).toString('base64url');
+  try {
+    const c = await startConsole({ proxy, host, port: Number(m[2]), token, ntp });
+    emit(o, `console on ${c.url} (token ${token})`, { event: 'console', url: c.url, token });
+    return c;
+  } catch (err) {
+    proxy.log.error({ address: o.console, err: (err as Error).message }, 'web console not started; the proxy runs without it');
+    return undefined;
+  }
 }
