@@ -165,11 +165,16 @@ describe('gridgate CLI', () => {
     expect(objs[0]).toMatchObject({ type: 'M_SP_NA_1', ca: 2, objects: [{ ioa: 10, value: true }] });
   });
 
-  test('demo runs the simulator and a master and exits 0', async () => {
-    const r = await runCli(['demo', '--duration', '1', '--json'], 30_000);
+  test('demo: two RTUs through the proxy to two masters per group, with the console URL; exits 0', async () => {
+    const r = await runCli(['demo', '--duration', '1', '--console', '0', '--json'], 30_000);
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
-    expect(lines.filter((l) => l['event'] === 'step').map((l) => l['step'])).toContain('general interrogation');
-    expect(lines.some((l) => l['type'] === 'C_IC_NA_1' && l['cotName'] === 'actterm')).toBe(true);
+    expect(lines.filter((l) => l['event'] === 'group')).toHaveLength(2);
+    expect(lines.find((l) => l['event'] === 'console')?.['url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const gi = lines.filter((l) => l['type'] === 'C_IC_NA_1' && l['cotName'] === 'actterm').map((l) => l['master']);
+    expect(gi.sort()).toEqual(['G1/M1', 'G2/M1']);
+    const retrem = lines.filter((l) => l['type'] === 'M_SP_NA_1' && l['cotName'] === 'retrem').map((l) => l['master']);
+    // Return information of a command is monitoring data: both masters of the group get it.
+    expect(new Set(retrem)).toEqual(new Set(['G1/M1', 'G1/M2', 'G2/M1', 'G2/M2']));
   });
 });

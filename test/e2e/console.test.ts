@@ -150,6 +150,31 @@ describe('web console', () => {
     await page.close();
   });
 
+  test('500 groups: paginated, filterable by name, id and state', async () => {
+    const dead = await freePort();
+    const many = Array.from({ length: 500 }, (_, i) => group(1000 + i, 0, dead, { name: `SUB${1000 + i}` }));
+    const big = await startProxy(proxyConfig(many), { logLevel: 'silent', retryDelayMs: 60_000 });
+    const server = await startConsole({ proxy: big.proxy, host: '127.0.0.1', port: 0, token: TOKEN });
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await expect.poll(() => page.locator('#count').textContent()).toBe('500 of 500 groups');
+      expect(await page.locator('tr[data-group]').count()).toBe(50);
+      expect(await page.locator('#page').textContent()).toBe('1/10');
+      await page.locator('#next').click();
+      expect(await page.locator('tr[data-group]').first().getAttribute('data-group')).toBe('1050');
+      await page.locator('#filter').fill('SUB1499');
+      await expect.poll(() => page.locator('tr[data-group]').count()).toBe(1);
+      await page.locator('#filter').fill('connecting');
+      await expect.poll(() => page.locator('#count').textContent()).toBe('500 of 500 groups');
+      await page.screenshot({ path: `${SHOTS}/console-500.png` });
+      await page.close();
+    } finally {
+      await server.close();
+      await big.proxy.stop();
+    }
+  });
+
   test('bound away from loopback, every API call needs the token and changes are refused without it', async () => {
     const open = await startConsole({ proxy, host: '0.0.0.0', port: 0, token: TOKEN });
     try {

@@ -10,11 +10,14 @@ import { rtuFromOptions } from '../../apps/rtu-sim/config.js';
 import { RtuSimulator } from '../../apps/rtu-sim/simulator.js';
 import { asduToJson, formatAsdu } from '../../protocols/iec104/index.js';
 import { listen } from '../../transport/net.js';
+import { randomBytes } from 'node:crypto';
+import { startConsole } from '../web/console-server.js';
 import { addOutputOptions, emit, type OutputOptions } from './common.js';
 
 interface DemoOptions extends OutputOptions {
   readonly duration: number;
   readonly rate: number;
+  readonly console: number;
 }
 
 /** The RTUs listen on 127.0.0.2: a master may not connect from the slave's own address. */
@@ -29,7 +32,8 @@ async function freePort(): Promise<number> {
 export function demoCommand(): Command {
   const cmd = new Command('demo')
     .description('two simulated RTUs, the multi-master proxy with two groups, and two masters per group printing what they get')
-    .option('--duration <s>', 'seconds of spontaneous traffic to show after the requests', Number, 5)
+    .option('--duration <s>', 'seconds of spontaneous traffic to show after the requests (the console stays up as long)', Number, 20)
+    .option('--console <port>', 'web console port on 127.0.0.1 (0 picks a free one)', Number, 8104)
     .option('--rate <n>', 'spontaneous changes per second per RTU', Number, 2);
   addOutputOptions(cmd, 'warn');
   cmd.addHelpText('after', '\nExample:\n  gridgate demo --duration 10 --json');
@@ -64,6 +68,12 @@ export function demoCommand(): Command {
       { logLevel: o.logLevel ?? 'warn', listenHost: '127.0.0.1', retryDelayMs: 200 },
     );
     await proxy.start();
+    const token = randomBytes(12).toString('base64url');
+    // The default port may be taken (another proxy): fall back to any free one.
+    const web = await startConsole({ proxy, host: '127.0.0.1', port: o.console, token }).catch(() =>
+      startConsole({ proxy, host: '127.0.0.1', port: 0, token }),
+    );
+    emit(o, `web console: ${web.url}`, { event: 'console', url: web.url });
     const masters: { name: string; master: Iec104Master; ca: number }[] = [];
     try {
       for (const g of groups) {
@@ -104,6 +114,7 @@ export function demoCommand(): Command {
       }
     } finally {
       for (const m of masters) await m.master.close();
+      await web.close();
       await proxy.stop();
       for (const s of sims) await s.stop();
     }
