@@ -204,7 +204,8 @@ function renderNtp(ntp) {
   const offset = ntp.offsetMs === undefined ? '' : `, offset ${ntp.offsetMs.toFixed(1)} ms`;
   const last = ntp.lastSuccess ? `, last sync ${ago(ntp.lastSuccess)} ago` : '';
   const who = ntp.server ? ` via ${ntp.server}` : '';
-  e.textContent = `NTP: ${ntp.state}${who}${offset}${last}`;
+  const clock = ntp.clockMaySet === undefined ? '' : ntp.clockMaySet ? ', may set the clock' : ', may not set the clock';
+  e.textContent = `NTP: ${ntp.state}${who}${offset}${last}${clock}`;
   e.className = ntp.state === 'synced' || ntp.state === 'set' ? 'ok badge' : 'warn badge';
 }
 

@@ -138,7 +138,10 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
     emit(o, `metrics on http://${o.metricsHost}:${metrics.port}/metrics`, { event: 'metrics', host: o.metricsHost, port: metrics.port });
   }
   let consoleServer: ConsoleServer | undefined;
-  if (!(config.nogui || o.nogui === true)) consoleServer = await openConsole(o, proxy, () => ntp?.status);
+  // The console also says whether this process may set the clock (root, and --set-clock auto).
+  const clockMaySet = o.setClock === 'auto' && process.getuid?.() === 0;
+  if (!(config.nogui || o.nogui === true))
+    consoleServer = await openConsole(o, proxy, () => (ntp === undefined ? undefined : { ...ntp.status, clockMaySet }));
   const onHup = (): void => {
     let next: ProxyConfig;
     try {
