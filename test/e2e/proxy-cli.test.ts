@@ -75,8 +75,15 @@ describe('gridgate proxy (CLI)', () => {
       ].join('\n'),
     );
     const metricsPort = await freePort();
-    const p = startProxyCli(['-i', file, '--set-clock', 'never', '--metrics-port', String(metricsPort), '--log-level', 'warn'], dir);
-    await until(() => p.out().includes('metrics on'), 10_000, 'start');
+    const p = startProxyCli(
+      ['-i', file, '--set-clock', 'never', '--metrics-port', String(metricsPort), '--console', '127.0.0.1:0', '--log-level', 'warn'],
+      dir,
+    );
+    await until(() => p.out().includes('console on'), 10_000, 'start');
+    const consoleUrl = /console on (http:\/\/127\.0\.0\.1:\d+\/) \(token /.exec(p.out())?.[1];
+    expect(consoleUrl).toBeDefined();
+    const groups = (await (await fetch(`${consoleUrl!}api/groups`)).json()) as { groups: { name: string }[] };
+    expect(groups.groups.map((g) => g.name)).toEqual(['GOOD']);
     expect(p.out()).toContain(`rejected: ${file}:5 hosts:`);
     expect(p.out()).toContain(`rejected: ${file}:6 port no:`);
     const c = await runCli([
@@ -111,8 +118,9 @@ describe('gridgate proxy (CLI)', () => {
     const file = join(dir, 'site.csv');
     const slave = `${SLAVE_IP}:${sim.rtus[0]!.slave.port}`;
     writeFileSync(file, [HEADER, row(1, 'A', p1, slave)].join('\n'));
-    const p = startProxyCli(['-i', file, '--set-clock', 'never', '--log-level', 'warn'], dir);
+    const p = startProxyCli(['-i', file, '--set-clock', 'never', '--log-level', 'warn', '--nogui'], dir);
     await until(() => p.out().includes('group 1 A'), 10_000, 'start');
+    expect(p.out()).not.toContain('console on');
     const client = spawn(process.execPath, [
       CLI,
       'iec104',
