@@ -1,13 +1,42 @@
 // Lint rules, including the layering of docs/architecture.md:
 // core <- protocols <- transport <- apps <- surfaces, and sans-I/O protocol cores.
+import path from 'node:path';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const layer = (name) => ({
-  group: [`**/${name}/*`, `**/${name}/**`],
-  message: `this layer must not import ${name}/ (see docs/architecture.md)`,
-});
+/** Layers from the bottom up: a module may import its own layer and those below it. */
+const LAYERS = ['core', 'protocols', 'transport', 'apps', 'surfaces'];
+const SRC = path.resolve('src');
+
+/** The layer a file under src/ belongs to, from its first folder. */
+function layerOf(file) {
+  const rel = path.relative(SRC, file);
+  if (rel.startsWith('..')) return undefined;
+  return LAYERS.indexOf(rel.split(path.sep)[0]);
+}
+
+/**
+ * Resolves each relative import to the folder it lands in, so that a protocol's own sub-folder
+ * named like a layer (DNP3's transport/) is not mistaken for the transport layer.
+ */
+const layering = {
+  meta: {
+    type: 'problem',
+    messages: { up: '{{from}}/ must not import {{to}}/: imports point one way, core <- protocols <- transport <- apps <- surfaces' },
+  },
+  create(context) {
+    const from = layerOf(context.filename);
+    if (from === undefined || from < 0) return {};
+    const check = (node) => {
+      const spec = node.source?.value;
+      if (typeof spec !== 'string' || !spec.startsWith('.')) return;
+      const to = layerOf(path.resolve(path.dirname(context.filename), spec));
+      if (to !== undefined && to > from) context.report({ node, messageId: 'up', data: { from: LAYERS[from], to: LAYERS[to] } });
+    };
+    return { ImportDeclaration: check, ExportAllDeclaration: check, ExportNamedDeclaration: check, ImportExpression: check };
+  },
+};
 
 export default tseslint.config(
   { ignores: ['dist/', 'dist-check/', 'node_modules/', 'coverage/'] },
@@ -23,8 +52,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [layer('protocols'), layer('transport'), layer('apps'), layer('surfaces')] }] },
+    files: ['src/**/*.ts'],
+    plugins: { gridgate: { rules: { layering } } },
+    rules: { 'gridgate/layering': 'error' },
   },
   {
     files: ['src/protocols/**/*.ts'],
@@ -33,12 +63,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            layer('transport'),
-            layer('apps'),
-            layer('surfaces'),
-            { group: ['node:*'], message: 'protocol cores are sans-I/O: no Node modules' },
-          ],
+          patterns: [{ group: ['node:*'], message: 'protocol cores are sans-I/O: no Node modules' }],
         },
       ],
       'no-restricted-globals': [
@@ -53,14 +78,6 @@ export default tseslint.config(
         { object: 'performance', property: 'now', message: 'protocol cores get time from their caller' },
       ],
     },
-  },
-  {
-    files: ['src/transport/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [layer('apps'), layer('surfaces')] }] },
-  },
-  {
-    files: ['src/apps/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [layer('surfaces')] }] },
   },
   {
     files: ['assets/**/*.js'],
