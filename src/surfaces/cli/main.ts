@@ -2,6 +2,7 @@
 /** The `gridgate` command line: one sub-command per file in this folder. */
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.js';
+import { dnp3Command } from './dnp3.js';
 import { iec104Command } from './iec104-client.js';
 import { packageVersion, reportError, Exit } from './common.js';
 import { proxyCommand } from './proxy.js';
@@ -17,6 +18,7 @@ const program = new Command('gridgate')
 program.addCommand(proxyCommand());
 program.addCommand(rtuSimCommand());
 program.addCommand(iec104Command());
+program.addCommand(dnp3Command());
 program.addCommand(demoCommand());
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();

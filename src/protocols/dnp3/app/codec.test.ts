@@ -696,7 +696,8 @@ const VECTORS: readonly Vector[] = [
   { name: 'Group51Var2', hex: '33 02 07 01 01 00 00 00 00 00', points: [{ index: 0, timeMs: 1 }] },
   { name: 'Group52Var1', hex: '34 01 07 01 05 00', points: [{ index: 0, delayMs: 5000 }] },
   { name: 'Group52Var2', hex: '34 02 07 01 c8 00', points: [{ index: 0, delayMs: 200 }] },
-  // Group 80: all 16 IIN bits, IIN1.1 and IIN1.7 set.
+  // Group 80: all 16 IIN bits, IIN1.1 and IIN1.7 set. (tshark reads bit 0 of the octet for every g80v1
+  // point, which is right only for the usual single-point write of index 7; the packing is that of g1v1.)
   {
     name: 'Group80Var1',
     hex: '50 01 00 00 0f 82 00',

@@ -36,7 +36,7 @@ import {
 import { qualifierHex, qualifierInfo, type QualifierInfo } from './qualifier.js';
 
 /** Layer name in failures and errors. */
-export const LAYER = 'dnp3.app';
+export const APP_LAYER = 'dnp3.app';
 /** Largest fragment {@link encodeFragment} writes. */
 export const MAX_ENCODED_FRAGMENT = 65536;
 
@@ -224,7 +224,7 @@ export function decodeFragment(bytes: Uint8Array, options: DecodeOptions = {}): 
 }
 
 function failure(offset: number, reason: string, partial?: Fragment): FragmentFailure {
-  const f = { ok: false as const, layer: LAYER, offset, reason };
+  const f = { ok: false as const, layer: APP_LAYER, offset, reason };
   return partial === undefined ? f : { ...f, partial };
 }
 
@@ -268,7 +268,7 @@ export interface RequestInit {
 }
 
 function rangeError(message: string, cause?: unknown): ProtocolError {
-  return new ProtocolError(LAYER, ErrorCode.RANGE, message, { fault: 'local', cause });
+  return new ProtocolError(APP_LAYER, ErrorCode.RANGE, message, { fault: 'local', cause });
 }
 
 function checked(field: string, v: number, min: number, max: number): number {

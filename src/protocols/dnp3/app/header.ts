@@ -114,7 +114,9 @@ export function isResponseFunction(code: number): boolean {
 /**
  * Request functions whose object headers name points but carry no object data (4.2.2.7 and the
  * per-function rules of clause 4.4): READ, the freeze functions, unsolicited enable/disable and
- * ASSIGN_CLASS. Every other function's headers are followed by their objects.
+ * ASSIGN_CLASS. Every other function's headers are followed by their objects. (FREEZE_AT_TIME,
+ * whose g50v2 time object is followed by data-less counter headers, is not modelled: g50v2 has no
+ * row, so such a request fails to decode as an unknown object.)
  */
 export const HEADER_ONLY_FUNCTIONS: ReadonlySet<number> = new Set<number>([
   FunctionCode.READ,

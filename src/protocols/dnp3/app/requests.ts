@@ -5,13 +5,13 @@
  * throws a {@link ProtocolError} with code `E_RANGE` naming the field.
  */
 import { ErrorCode, ProtocolError } from '../../../core/errors.js';
-import { encodeRequest, LAYER, type ObjectHeaderSpec } from './codec.js';
+import { encodeRequest, APP_LAYER, type ObjectHeaderSpec } from './codec.js';
 import { FunctionCode } from './header.js';
 import { controlCodeOf, isValidControlCode, MAX_TIME48, type ControlCodeName } from './objects/index.js';
 import { Qualifier } from './qualifier.js';
 
 function rangeError(message: string): ProtocolError {
-  return new ProtocolError(LAYER, ErrorCode.RANGE, message, { fault: 'local' });
+  return new ProtocolError(APP_LAYER, ErrorCode.RANGE, message, { fault: 'local' });
 }
 
 function checked(field: string, v: number, min: number, max: number): number {

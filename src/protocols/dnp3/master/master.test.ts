@@ -1,0 +1,137 @@
+import { describe, expect, test } from 'vitest';
+import { decodeFragment, encodeFragment, type Fragment, type ObjectHeaderSpec } from '../app/codec.js';
+import { encodeIin, FunctionCode, type IinName } from '../app/header.js';
+import { Dnp3Channel } from '../stack/channel.js';
+import { Dnp3MasterSession, type MasterEvent } from './master.js';
+
+/** A scripted outstation: decodes the master's requests and answers what the test tells it. */
+class FakeOutstation {
+  readonly channel = new Dnp3Channel({ role: 'outstation', localAddress: 10, remoteAddress: 1 }, 0);
+  readonly requests: Fragment[] = [];
+
+  /** Moves the master's bytes in; returns the requests that arrived. */
+  take(master: Dnp3MasterSession): Fragment[] {
+    const got: Fragment[] = [];
+    for (let b = master.pollTransmit(); b !== undefined; b = master.pollTransmit()) this.channel.receive(b, 0);
+    for (let e = this.channel.pollEvent(); e !== undefined; e = this.channel.pollEvent()) {
+      if (e.type !== 'fragment') continue;
+      const d = decodeFragment(e.bytes);
+      if (!d.ok) throw new Error(d.reason);
+      got.push(d.value);
+    }
+    this.requests.push(...got);
+    return got;
+  }
+
+  respond(master: Dnp3MasterSession, f: { seq: number; fir?: boolean; fin?: boolean; con?: boolean; uns?: boolean; fn?: number; iin?: IinName[]; objects?: ObjectHeaderSpec[] }, now = 0): void {
+    const [iin1, iin2] = encodeIin(f.iin ?? []);
+    this.channel.sendFragment(
+      encodeFragment({
+        control: { fir: f.fir ?? true, fin: f.fin ?? true, con: f.con ?? false, uns: f.uns ?? false, seq: f.seq },
+        function: f.fn ?? FunctionCode.RESPONSE,
+        iin: { iin1, iin2 },
+        objects: f.objects ?? [],
+      }),
+    );
+    for (let b = this.channel.pollTransmit(); b !== undefined; b = this.channel.pollTransmit()) master.receive(b, now);
+  }
+}
+
+const events = (m: Dnp3MasterSession): MasterEvent[] => {
+  const out: MasterEvent[] = [];
+  for (let e = m.pollEvent(); e !== undefined; e = m.pollEvent()) out.push(e);
+  return out;
+};
+
+const ai = (start: number, values: number[]): ObjectHeaderSpec => ({
+  group: 30,
+  variation: 1,
+  qualifier: 0x00,
+  range: { kind: 'startStop', start, stop: start + values.length - 1 },
+  points: values.map((value, i) => ({ index: start + i, value, flags: 1 })),
+});
+
+describe('Dnp3MasterSession', () => {
+  test('start-up: disable unsolicited, integrity poll, enable unsolicited, one at a time with sequence numbers', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10 }, 0);
+    const o = new FakeOutstation();
+    const first = o.take(m);
+    expect(first.map((f) => [f.functionName, f.control.seq])).toEqual([['DISABLE_UNSOLICITED', 0]]);
+    o.respond(m, { seq: 0 });
+    const second = o.take(m);
+    expect(second.map((f) => [f.functionName, f.control.seq, f.objects.map((h) => h.name)])).toEqual([['READ', 1, ['Group60Var2', 'Group60Var3', 'Group60Var4', 'Group60Var1']]]);
+    o.respond(m, { seq: 1, objects: [ai(0, [5, 6])] });
+    expect(o.take(m).map((f) => f.functionName)).toEqual(['ENABLE_UNSOLICITED']);
+    const ev = events(m).filter((e) => e.type === 'taskComplete');
+    expect(ev.map((e) => (e.type === 'taskComplete' ? e.kind : ''))).toEqual(['disable-unsolicited', 'integrity']);
+  });
+
+  test('a multi-fragment response completes at FIN; fragments asking for it are confirmed', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    const id = m.submit({ kind: 'scan', function: 'READ', objects: [{ group: 30, variation: 0, qualifier: 0x06 }] }, 0);
+    const [req] = o.take(m);
+    o.respond(m, { seq: req!.control.seq, fir: true, fin: false, con: true, objects: [ai(0, [1])] });
+    const confirms = o.take(m);
+    expect(confirms.map((f) => [f.functionName, f.control.seq, f.control.uns])).toEqual([['CONFIRM', req!.control.seq, false]]);
+    expect(events(m).some((e) => e.type === 'taskComplete')).toBe(false);
+    o.respond(m, { seq: (req!.control.seq + 1) % 16, fir: false, fin: true, objects: [ai(1, [2])] });
+    const done = events(m).find((e) => e.type === 'taskComplete');
+    expect(done).toMatchObject({ id, fragments: [{ objects: [{ points: [{ index: 0, value: 1 }] }] }, { objects: [{ points: [{ index: 1, value: 2 }] }] }] });
+  });
+
+  test('the null unsolicited response with IIN1.7 is confirmed; the restart bit is cleared, then an integrity poll', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    o.respond(m, { seq: 0, fn: FunctionCode.UNSOLICITED_RESPONSE, con: true, uns: true, iin: ['DEVICE_RESTART'] });
+    const out = o.take(m);
+    expect(out.map((f) => [f.functionName, f.control.uns, f.control.seq])).toEqual([
+      ['CONFIRM', true, 0],
+      ['WRITE', false, 0],
+    ]);
+    expect(out[1]!.objects[0]).toMatchObject({ group: 80, variation: 1, range: { kind: 'startStop', start: 7, stop: 7 } });
+    o.respond(m, { seq: 0 });
+    expect(o.take(m).map((f) => f.functionName)).toEqual(['READ']);
+    expect(events(m).map((e) => e.type)).toContain('unsolicited');
+  });
+
+  test('no response: the task fails at the timeout and the next one goes out', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false, responseTimeoutMs: 1000 }, 0);
+    const o = new FakeOutstation();
+    const a = m.submit({ kind: 'a', function: 'READ', objects: [{ group: 1, variation: 0, qualifier: 0x06 }] }, 0);
+    m.submit({ kind: 'b', function: 'READ', objects: [{ group: 30, variation: 0, qualifier: 0x06 }] }, 0);
+    expect(o.take(m)).toHaveLength(1);
+    expect(m.nextTimeout()).toBe(1000);
+    m.handleTimeout(999);
+    expect(events(m).filter((e) => e.type === 'taskFailed')).toEqual([]);
+    m.handleTimeout(1000);
+    expect(events(m).find((e) => e.type === 'taskFailed')).toMatchObject({ id: a, error: { code: 'E_TIMEOUT' } });
+    expect(o.take(m).map((f) => f.objects[0]!.group)).toEqual([30]);
+  });
+
+  test('IIN1.4 asks the application for the time; the LAN procedure follows', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    m.submit({ kind: 'scan', function: 'READ', objects: [{ group: 1, variation: 0, qualifier: 0x06 }] }, 0);
+    const [req] = o.take(m);
+    o.respond(m, { seq: req!.control.seq, iin: ['NEED_TIME'] });
+    expect(events(m).map((e) => e.type)).toContain('needTime');
+    m.synchroniseTime(Date.UTC(2026, 10, 21), 0);
+    const [rec] = o.take(m);
+    expect(rec!.functionName).toBe('RECORD_CURRENT_TIME');
+    o.respond(m, { seq: rec!.control.seq });
+    const [write] = o.take(m);
+    expect(write).toMatchObject({ functionName: 'WRITE', objects: [{ group: 50, variation: 3, points: [{ timeMs: Date.UTC(2026, 10, 21) }] }] });
+  });
+
+  test('a response with the wrong sequence number is a warning, not a completion', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    m.submit({ kind: 'scan', function: 'READ', objects: [{ group: 1, variation: 0, qualifier: 0x06 }] }, 0);
+    const [req] = o.take(m);
+    o.respond(m, { seq: (req!.control.seq + 5) % 16 });
+    const ev = events(m);
+    expect(ev.filter((e) => e.type === 'taskComplete')).toEqual([]);
+    expect(ev.find((e) => e.type === 'warning')).toMatchObject({ error: { code: 'E_STATE' } });
+  });
+});
