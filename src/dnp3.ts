@@ -1,0 +1,5 @@
+/** `gridgate/dnp3`: the DNP3 stack (link, transport, application, master session) and the master over TCP/TLS/UDP. */
+export * from './protocols/dnp3/index.js';
+export { Dnp3Master } from './apps/dnp3/master.js';
+export type { CommandResult, Dnp3Link, Dnp3MasterEvent, Dnp3MasterOptions } from './apps/dnp3/master.js';
+export * from './apps/dnp3/kura.js';
