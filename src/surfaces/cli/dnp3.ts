@@ -1,6 +1,7 @@
 /** `gridgate dnp3 scan|command|listen`: the Kura DNP3 driver's functions from the command line. */
 import { Command, Option } from 'commander';
-import { COMMAND_FUNCTIONS, SCAN_FUNCTIONS, type CommandFunction, type ScanFunction } from '../../apps/dnp3/kura.js';
+import { COMMAND_FUNCTIONS, SCAN_FUNCTIONS, type CommandFunction, type KuraBlock, type ScanFunction } from '../../apps/dnp3/kura.js';
+import { Dnp3Poller } from '../../apps/dnp3/poller.js';
 import { Dnp3Master, type Dnp3Link, type Dnp3MasterOptions } from '../../apps/dnp3/master.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
 import {
@@ -131,22 +132,31 @@ export function dnp3Command(): Command {
   });
 
   const listen = common(new Command('listen'))
-    .description('LISTEN: print unsolicited data as Kura JSON objects, one per line, optionally filtered by group/variation')
+    .description(
+      'LISTEN: print unsolicited data as Kura JSON objects, one per line (optionally filtered), keep the channel up and poll on a schedule',
+    )
     .option('--group <g>', 'only this object group', intArg('--group', 0, 255))
     .option('--variation <v>', 'only this variation', intArg('--variation', 0, 255))
+    .option('--integrity-every <s>', 'also run SCAN_INTEGRITY every so many seconds (printed as {"Scan":...,"Data":[...]})', Number, 0)
+    .option('--events-every <s>', 'also run SCAN_EVENT_CLASSES every so many seconds', Number, 0)
     .option('--duration <s>', 'stop after so many seconds (default: until Ctrl-C)', Number);
-  listen.addHelpText('after', `\nExample:\n  gridgate dnp3 listen --host 10.0.0.7 --outstation-address 10 --group 2\n${EXIT_HELP}`);
-  listen.action(async (o: Dnp3Options) => {
-    const m = await Dnp3Master.open(masterOptions(o, true));
-    m.on('event', (e) => {
-      if (e.type !== 'unsolicited') return;
-      if (o.group !== undefined && e.block.Group !== o.group) return;
-      if (o.variation !== undefined && e.block.Variation !== o.variation) return;
-      process.stdout.write(`${JSON.stringify(e.block)}\n`);
+  listen.addHelpText(
+    'after',
+    `\nExample:\n  gridgate dnp3 listen --host 10.0.0.7 --outstation-address 10 --group 2 --events-every 10\n${EXIT_HELP}`,
+  );
+  listen.action(async (o: Dnp3Options & { integrityEvery: number; eventsEvery: number }) => {
+    const poller = new Dnp3Poller({ ...masterOptions(o, true), integrityEverySec: o.integrityEvery, eventsEverySec: o.eventsEvery });
+    const keep = (b: KuraBlock): boolean =>
+      (o.group === undefined || b.Group === o.group) && (o.variation === undefined || b.Variation === o.variation);
+    poller.on('event', (e) => {
+      if (e.type === 'unsolicited' && keep(e.block)) process.stdout.write(`${JSON.stringify(e.block)}\n`);
+      else if (e.type === 'scan' && (o.integrityEvery > 0 || o.eventsEvery > 0))
+        process.stdout.write(`${JSON.stringify({ Scan: e.kind, Data: e.blocks.filter(keep) })}\n`);
+      else if (e.type === 'connected' || e.type === 'disconnected' || e.type === 'error') process.stderr.write(`${JSON.stringify(e)}\n`);
     });
-    const stop = o.duration === undefined ? untilSignal() : new Promise((r) => setTimeout(r, o.duration! * 1000));
-    await Promise.race([stop, m.closed]);
-    await m.close();
+    poller.start();
+    await (o.duration === undefined ? untilSignal() : new Promise((r) => setTimeout(r, o.duration! * 1000)));
+    await poller.stop();
   });
 
   dnp3.addCommand(scan);
