@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, printed with its baseline. Not part of the tests. */
 import { cpus } from 'node:os';
 import { codecBench } from './codec.js';
+import { dnp3CodecBench } from './dnp3.js';
 import { loopbackBench } from './loopback.js';
 import { proxyBench } from './proxy.js';
 import { memory } from './stats.js';
@@ -10,4 +11,5 @@ console.log(`start: ${memory()}`);
 codecBench();
 await loopbackBench();
 await proxyBench();
+dnp3CodecBench();
 console.log(`end: ${memory()}`);
