@@ -3,3 +3,5 @@ export * from './protocols/dnp3/index.js';
 export { Dnp3Master } from './apps/dnp3/master.js';
 export type { CommandResult, Dnp3Link, Dnp3MasterEvent, Dnp3MasterOptions } from './apps/dnp3/master.js';
 export * from './apps/dnp3/kura.js';
+export { Dnp3Outstation } from './apps/dnp3/outstation.js';
+export type { Dnp3OutstationOptions, OutstationLink } from './apps/dnp3/outstation.js';

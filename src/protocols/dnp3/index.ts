@@ -9,3 +9,4 @@ export * from './app/requests.js';
 export * from './app/objects/index.js';
 export * from './stack/channel.js';
 export * from './master/master.js';
+export * from './outstation/index.js';

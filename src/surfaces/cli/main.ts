@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.js';
 import { dnp3Command } from './dnp3.js';
+import { dnp3SimCommand } from './dnp3-sim.js';
 import { iec104Command } from './iec104-client.js';
 import { packageVersion, reportError, Exit } from './common.js';
 import { proxyCommand } from './proxy.js';
@@ -19,6 +20,7 @@ program.addCommand(proxyCommand());
 program.addCommand(rtuSimCommand());
 program.addCommand(iec104Command());
 program.addCommand(dnp3Command());
+program.addCommand(dnp3SimCommand());
 program.addCommand(demoCommand());
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();

@@ -23,7 +23,20 @@ class FakeOutstation {
     return got;
   }
 
-  respond(master: Dnp3MasterSession, f: { seq: number; fir?: boolean; fin?: boolean; con?: boolean; uns?: boolean; fn?: number; iin?: IinName[]; objects?: ObjectHeaderSpec[] }, now = 0): void {
+  respond(
+    master: Dnp3MasterSession,
+    f: {
+      seq: number;
+      fir?: boolean;
+      fin?: boolean;
+      con?: boolean;
+      uns?: boolean;
+      fn?: number;
+      iin?: IinName[];
+      objects?: ObjectHeaderSpec[];
+    },
+    now = 0,
+  ): void {
     const [iin1, iin2] = encodeIin(f.iin ?? []);
     this.channel.sendFragment(
       encodeFragment({
@@ -59,7 +72,9 @@ describe('Dnp3MasterSession', () => {
     expect(first.map((f) => [f.functionName, f.control.seq])).toEqual([['DISABLE_UNSOLICITED', 0]]);
     o.respond(m, { seq: 0 });
     const second = o.take(m);
-    expect(second.map((f) => [f.functionName, f.control.seq, f.objects.map((h) => h.name)])).toEqual([['READ', 1, ['Group60Var2', 'Group60Var3', 'Group60Var4', 'Group60Var1']]]);
+    expect(second.map((f) => [f.functionName, f.control.seq, f.objects.map((h) => h.name)])).toEqual([
+      ['READ', 1, ['Group60Var2', 'Group60Var3', 'Group60Var4', 'Group60Var1']],
+    ]);
     o.respond(m, { seq: 1, objects: [ai(0, [5, 6])] });
     expect(o.take(m).map((f) => f.functionName)).toEqual(['ENABLE_UNSOLICITED']);
     const ev = events(m).filter((e) => e.type === 'taskComplete');
@@ -77,7 +92,10 @@ describe('Dnp3MasterSession', () => {
     expect(events(m).some((e) => e.type === 'taskComplete')).toBe(false);
     o.respond(m, { seq: (req!.control.seq + 1) % 16, fir: false, fin: true, objects: [ai(1, [2])] });
     const done = events(m).find((e) => e.type === 'taskComplete');
-    expect(done).toMatchObject({ id, fragments: [{ objects: [{ points: [{ index: 0, value: 1 }] }] }, { objects: [{ points: [{ index: 1, value: 2 }] }] }] });
+    expect(done).toMatchObject({
+      id,
+      fragments: [{ objects: [{ points: [{ index: 0, value: 1 }] }] }, { objects: [{ points: [{ index: 1, value: 2 }] }] }],
+    });
   });
 
   test('the null unsolicited response with IIN1.7 is confirmed; the restart bit is cleared, then an integrity poll', () => {
@@ -121,7 +139,38 @@ describe('Dnp3MasterSession', () => {
     expect(rec!.functionName).toBe('RECORD_CURRENT_TIME');
     o.respond(m, { seq: rec!.control.seq });
     const [write] = o.take(m);
-    expect(write).toMatchObject({ functionName: 'WRITE', objects: [{ group: 50, variation: 3, points: [{ timeMs: Date.UTC(2026, 10, 21) }] }] });
+    expect(write).toMatchObject({
+      functionName: 'WRITE',
+      objects: [{ group: 50, variation: 3, points: [{ timeMs: Date.UTC(2026, 10, 21) }] }],
+    });
+  });
+
+  test('the recorded time is when RECORD_CURRENT_TIME actually leaves, not when it was queued', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    m.submit({ kind: 'scan', function: 'READ', objects: [{ group: 1, variation: 0, qualifier: 0x06 }] }, 0);
+    const [read] = o.take(m);
+    const W = Date.UTC(2026, 10, 21, 12);
+    m.synchroniseTime(W, 0);
+    expect(o.take(m)).toEqual([]);
+    o.respond(m, { seq: read!.control.seq }, 1000);
+    const [rec] = o.take(m);
+    expect(rec!.functionName).toBe('RECORD_CURRENT_TIME');
+    o.respond(m, { seq: rec!.control.seq }, 1010);
+    expect(o.take(m)[0]).toMatchObject({ functionName: 'WRITE', objects: [{ points: [{ timeMs: W + 1000 }] }] });
+  });
+
+  test('a repeated unsolicited response (lost confirm) is confirmed again but reported once', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    const unsol = { seq: 3, fn: FunctionCode.UNSOLICITED_RESPONSE, con: true, uns: true, objects: [ai(0, [7])] };
+    o.respond(m, unsol);
+    o.respond(m, unsol);
+    expect(o.take(m).map((f) => [f.functionName, f.control.seq, f.control.uns])).toEqual([
+      ['CONFIRM', 3, true],
+      ['CONFIRM', 3, true],
+    ]);
+    expect(events(m).filter((e) => e.type === 'unsolicited')).toHaveLength(1);
   });
 
   test('a response with the wrong sequence number is a warning, not a completion', () => {

@@ -50,12 +50,17 @@ interface Task {
   readonly kind: string;
   readonly function: FunctionCodeName;
   readonly objects: readonly ObjectHeaderSpec[];
-  /** Time for g50v3 when this is the record-current-time step of a time synchronisation. */
-  readonly recordedAt?: number;
+  /**
+   * For the record-current-time step of a time synchronisation: wall clock minus the session's
+   * clock, so that g50v3 carries the wall time at which the request actually left.
+   */
+  readonly wallOffset?: number;
 }
 
 interface InFlight {
   readonly task: Task;
+  /** Wall time the request left (time synchronisation only). */
+  readonly sentAtWall: number | undefined;
   readonly seq: number;
   readonly deadline: number;
   readonly fragments: Fragment[];
@@ -70,6 +75,7 @@ export class Dnp3MasterSession {
   #seq = 0;
   #nextId = 1;
   #lastIin: number | undefined;
+  #lastUnsolicited: Uint8Array | undefined;
   #closed = false;
 
   constructor(o: MasterOptions, now: number) {
@@ -114,7 +120,7 @@ export class Dnp3MasterSession {
    * `wallMs`, the wall-clock time at which the first request is sent (the caller reads the clock).
    */
   synchroniseTime(wallMs: number, now: number): number {
-    const id = this.#queue({ kind: 'record-current-time', function: 'RECORD_CURRENT_TIME', objects: [], recordedAt: wallMs }, true);
+    const id = this.#queue({ kind: 'record-current-time', function: 'RECORD_CURRENT_TIME', objects: [], wallOffset: wallMs - now }, true);
     this.#pump(now);
     return id;
   }
@@ -183,7 +189,8 @@ export class Dnp3MasterSession {
       this.#pump(now);
       return;
     }
-    this.#inFlight = { task, seq, deadline: now + this.#o.responseTimeoutMs, fragments: [] };
+    const sentAtWall = task.wallOffset === undefined ? undefined : task.wallOffset + now;
+    this.#inFlight = { task, sentAtWall, seq, deadline: now + this.#o.responseTimeoutMs, fragments: [] };
     this.channel.sendFragment(bytes);
   }
 
@@ -198,7 +205,11 @@ export class Dnp3MasterSession {
     if (f.control.con) this.channel.sendFragment(confirm(f.control.seq, f.control.uns));
     if (f.iin !== undefined) this.#onIin(f.iin, now);
     if (f.function === FunctionCode.UNSOLICITED_RESPONSE) {
-      this.#events.push({ type: 'unsolicited', fragment: f });
+      // A repeat (our confirm was lost) is confirmed again but reported once (4.2.2.4.5).
+      const last = this.#lastUnsolicited;
+      const repeat = last !== undefined && last.length === bytes.length && last.every((b, i) => b === bytes[i]);
+      this.#lastUnsolicited = bytes;
+      if (!repeat) this.#events.push({ type: 'unsolicited', fragment: f });
       return;
     }
     if (f.function !== FunctionCode.RESPONSE) {
@@ -223,8 +234,8 @@ export class Dnp3MasterSession {
     this.#inFlight = undefined;
     const task = flight.task;
     this.#events.push({ type: 'taskComplete', id: task.id, kind: task.kind, fragments: flight.fragments });
-    if (task.recordedAt !== undefined) {
-      this.#queue({ kind: 'write-time', function: 'WRITE', objects: [timeLastRecorded(task.recordedAt)] }, true);
+    if (flight.sentAtWall !== undefined) {
+      this.#queue({ kind: 'write-time', function: 'WRITE', objects: [timeLastRecorded(Math.round(flight.sentAtWall))] }, true);
     }
   }
 
