@@ -139,6 +139,7 @@ Examples:
 ${EXIT_HELP}`,
   );
   cmd.action(async (o: Dnp3SimOptions) => {
+    const stopSignal = untilSignal();
     if (!Number.isFinite(o.rate) || o.rate < 0) throw usage('--rate', `'${String(o.rate)}' is not a rate of changes per second`);
     const link = linkOf(o);
     const points = o.points === undefined ? defaultOutstationPoints() : loadOutstationPoints(o.points);
@@ -167,7 +168,7 @@ ${EXIT_HELP}`,
       masterAddress: o.masterAddress,
       points: points.length,
     });
-    const sig = await untilSignal();
+    const sig = await stopSignal;
     emit(o, `stopping on ${sig}`, { event: 'stopping', signal: sig });
     await sim.stop();
   });

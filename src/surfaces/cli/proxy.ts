@@ -95,6 +95,8 @@ function load(o: ProxyCliOptions): ProxyConfig {
 }
 
 async function runProxy(o: ProxyCliOptions): Promise<void> {
+  // Listen for SIGTERM/SIGINT before anything is printed: a supervisor may signal at once.
+  const stopSignal = untilSignal();
   const config = load(o);
   const proxy = new Proxy(config, {
     logLevel: o.logLevel ?? 'info',
@@ -156,7 +158,7 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
     });
   };
   process.on('SIGHUP', onHup);
-  const signal = await untilSignal();
+  const signal = await stopSignal;
   process.off('SIGHUP', onHup);
   emit(o, `stopping on ${signal}`, { event: 'stopping', signal });
   ntp?.stop();

@@ -55,6 +55,7 @@ Examples:
 ${EXIT_HELP}`,
   );
   cmd.action(async (o: RtuSimOptions) => {
+    const stopSignal = untilSignal();
     const configs = buildConfigs(o);
     const logger = loggerFor('rtu-sim', o);
     const tls = tlsFiles(o);
@@ -81,7 +82,7 @@ ${EXIT_HELP}`,
       emit(o, `avalanche: ${n} ASDUs`, { event: 'avalanche', asdus: n });
     };
     process.on('SIGUSR2', onUsr2);
-    const sig = await untilSignal();
+    const sig = await stopSignal;
     process.off('SIGUSR2', onUsr2);
     emit(o, `stopping on ${sig}`, { event: 'stopping', signal: sig });
     await sim.stop();
