@@ -1,7 +1,7 @@
 /** `npm run bench`: every benchmark, printed with its baseline. Not part of the tests. */
 import { cpus } from 'node:os';
 import { codecBench } from './codec.js';
-import { dnp3CodecBench } from './dnp3.js';
+import { dnp3CodecBench, dnp3PollBench } from './dnp3.js';
 import { loopbackBench } from './loopback.js';
 import { proxyBench } from './proxy.js';
 import { memory } from './stats.js';
@@ -12,4 +12,5 @@ codecBench();
 await loopbackBench();
 await proxyBench();
 dnp3CodecBench();
+await dnp3PollBench();
 console.log(`end: ${memory()}`);
