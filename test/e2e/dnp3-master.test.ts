@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Dnp3Master, type Dnp3Link } from '../../src/apps/dnp3/master.js';
+import { Dnp3Poller } from '../../src/apps/dnp3/poller.js';
 import { Dnp3Outstation, type OutstationLink } from '../../src/apps/dnp3/outstation.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { openSerial } from '../../src/transport/serial.js';
@@ -147,7 +148,65 @@ async function ptyPair(): Promise<[string, string]> {
   return [paths[0]!, paths[1]!];
 }
 
+describe('DNP3 poller (long-running channel)', () => {
+  test('scans on schedule, notices the outstation going away and reconnects with back-off when it is back', async () => {
+    const first = await Dnp3Outstation.start({
+      link: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      outstationAddress: 10,
+      masterAddress: 1,
+    });
+    const port = first.port!;
+    const poller = new Dnp3Poller({
+      link: { kind: 'tcp', host: '127.0.0.1', port },
+      masterAddress: 1,
+      outstationAddress: 10,
+      integrityEverySec: 0.2,
+      backoffMs: { min: 100, max: 400 },
+      startupTasks: false,
+      unsolicitedClasses: [],
+    });
+    const seen: string[] = [];
+    poller.on('event', (e) => seen.push(e.type));
+    poller.start();
+    cleanups.push(() => poller.stop());
+    await until(() => seen.filter((t) => t === 'scan').length >= 3, 5000, 'scheduled scans');
+    await first.stop();
+    await until(() => seen.includes('disconnected'), 5000, 'disconnect noticed');
+    const second = await Dnp3Outstation.start({ link: { kind: 'tcp', host: '127.0.0.1', port }, outstationAddress: 10, masterAddress: 1 });
+    cleanups.push(() => second.stop());
+    await until(() => seen.filter((t) => t === 'connected').length === 2, 10_000, 'reconnected');
+    const before = seen.filter((t) => t === 'scan').length;
+    await until(() => seen.filter((t) => t === 'scan').length > before, 5000, 'scans again');
+  });
+});
+
 describe('gridgate dnp3 (CLI) against gridgate dnp3-sim', () => {
+  test('serial: scan over a socat pty pair', async () => {
+    const [a, b] = await ptyPair();
+    const { child } = await startCli(
+      ['dnp3-sim', '--serial', a, '--baud', '115200', '--json', '--log-level', 'warn'],
+      /"event":"listening"/,
+    );
+    cleanups.push(() => void child.kill('SIGTERM'));
+    const scan = await runCli([
+      'dnp3',
+      'scan',
+      '--serial',
+      b,
+      '--baud',
+      '115200',
+      '--function',
+      'SCAN_ALL',
+      '--group',
+      '1',
+      '--variation',
+      '2',
+      '--json',
+    ]);
+    expect(scan.code).toBe(0);
+    expect((JSON.parse(scan.stdout) as { Values: unknown[] }[])[0]?.Values).toHaveLength(10);
+  });
+
   test('scan prints the Kura array; command reports the status; a refused value exits 2', async () => {
     const { child, line } = await startCli(
       ['dnp3-sim', '--host', '127.0.0.1', '--port', '0', '--json', '--log-level', 'warn'],

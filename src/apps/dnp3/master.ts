@@ -40,6 +40,8 @@ export interface Dnp3MasterOptions {
   readonly unsolicitedClasses?: readonly (1 | 2 | 3)[];
   /** Disable/poll/enable at start-up (default true). */
   readonly startupTasks?: boolean;
+  /** How to answer IIN1.4: the LAN procedure (default) or delay measurement for serial lines. */
+  readonly timeSync?: 'lan' | 'non-lan' | 'none';
   readonly logger?: Logger;
 }
 
@@ -87,6 +89,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         ...(o.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: o.responseTimeoutMs }),
         ...(o.unsolicitedClasses === undefined ? {} : { unsolicitedClasses: o.unsolicitedClasses }),
         ...(o.startupTasks === undefined ? {} : { startupTasks: o.startupTasks }),
+        ...(o.timeSync === undefined ? {} : { timeSync: o.timeSync }),
       },
       monotonicNow(),
     );

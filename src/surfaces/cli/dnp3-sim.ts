@@ -104,7 +104,7 @@ export function dnp3SimCommand(): Command {
     .option('--remote-port <port>', "UDP: the master's port", intArg('--remote-port', 1, 65535))
     .option('--serial <path>', 'serve on a serial device instead of the network (e.g. /dev/ttyUSB0)')
     .option('--baud <n>', 'serial: baud rate', intArg('--baud', 50, 4_000_000), 9600)
-    .addOption(new Option('--data-bits <n>', 'serial: data bits').choices(['5', '6', '7', '8']).default('8').argParser(Number))
+    .addOption(new Option('--data-bits <n>', 'serial: data bits').choices(['5', '6', '7', '8']).default(8).argParser(Number))
     .addOption(new Option('--parity <p>', 'serial: parity').choices(SERIAL_PARITIES).default('none'))
     .addOption(new Option('--stop-bits <n>', 'serial: stop bits').choices(['1', '1.5', '2']).default('1'))
     .option('--outstation-address <n>', 'link address of this outstation', intArg('--outstation-address', 0, 65519), 10)

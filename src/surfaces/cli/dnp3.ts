@@ -4,6 +4,7 @@ import { COMMAND_FUNCTIONS, SCAN_FUNCTIONS, type CommandFunction, type KuraBlock
 import { Dnp3Poller } from '../../apps/dnp3/poller.js';
 import { Dnp3Master, type Dnp3Link, type Dnp3MasterOptions } from '../../apps/dnp3/master.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
+import { openSerial, SERIAL_DATA_BITS, SERIAL_PARITIES, SERIAL_STOP_BITS, type SerialParity } from '../../transport/serial.js';
 import {
   addOutputOptions,
   addTlsOptions,
@@ -20,6 +21,11 @@ interface Dnp3Options extends OutputOptions, TlsOptions {
   readonly host?: string;
   readonly port: number;
   readonly udp?: boolean;
+  readonly serial?: string;
+  readonly baud: number;
+  readonly dataBits: string;
+  readonly parity: string;
+  readonly stopBits: string;
   readonly localAddress: string;
   readonly localPort: number;
   readonly outstationAddress: number;
@@ -43,6 +49,11 @@ function common(cmd: Command): Command {
     .option('--udp', 'UDP instead of TCP (one outstation per channel)')
     .option('--local-address <address>', 'UDP: local address to bind', '0.0.0.0')
     .option('--local-port <port>', 'UDP: local port (the outstation answers to it)', intArg('--local-port', 0, 65535), 20000)
+    .option('--serial <path>', 'serial port (e.g. /dev/ttyUSB0) instead of a network channel')
+    .option('--baud <n>', 'serial: speed', intArg('--baud', 50, 4_000_000), 9600)
+    .addOption(new Option('--data-bits <n>', 'serial: data bits').choices(SERIAL_DATA_BITS.map(String)).default('8'))
+    .addOption(new Option('--parity <p>', 'serial: parity').choices(SERIAL_PARITIES).default('none'))
+    .addOption(new Option('--stop-bits <n>', 'serial: stop bits').choices(SERIAL_STOP_BITS.map(String)).default('1'))
     .option('--outstation-address <n>', 'link address of the outstation', intArg('--outstation-address', 0, 65519), 10)
     .option('--master-address <n>', 'link address of this master', intArg('--master-address', 0, 65519), 1)
     .option('--timeout <s>', 'response timeout, seconds', intArg('--timeout', 1, 3600), 5);
@@ -51,14 +62,29 @@ function common(cmd: Command): Command {
   return cmd;
 }
 
-function masterOptions(o: Dnp3Options, listen: boolean): Dnp3MasterOptions {
+async function linkOf(o: Dnp3Options): Promise<Dnp3Link> {
+  if (o.serial !== undefined) {
+    const transport = await openSerial({
+      path: o.serial,
+      baudRate: o.baud,
+      dataBits: Number(o.dataBits) as (typeof SERIAL_DATA_BITS)[number],
+      parity: o.parity as SerialParity,
+      stopBits: Number(o.stopBits) as (typeof SERIAL_STOP_BITS)[number],
+    });
+    return { kind: 'transport', transport };
+  }
   if (o.host === undefined)
-    throw new ConfigError([{ file: '(command line)', field: '--host', message: 'give the outstation address with --host' }]);
+    throw new ConfigError([
+      { file: '(command line)', field: '--host', message: 'give the outstation address with --host (or --serial PATH)' },
+    ]);
   const tls = tlsFiles(o);
-  const link: Dnp3Link =
-    o.udp === true
-      ? { kind: 'udp', host: o.host, port: o.port, localAddress: o.localAddress, localPort: o.localPort }
-      : { kind: 'tcp', host: o.host, port: o.port, ...(tls === undefined ? {} : { tls }) };
+  return o.udp === true
+    ? { kind: 'udp', host: o.host, port: o.port, localAddress: o.localAddress, localPort: o.localPort }
+    : { kind: 'tcp', host: o.host, port: o.port, ...(tls === undefined ? {} : { tls }) };
+}
+
+async function masterOptions(o: Dnp3Options, listen: boolean): Promise<Dnp3MasterOptions> {
+  const link = await linkOf(o);
   return {
     link,
     masterAddress: o.masterAddress,
@@ -68,6 +94,8 @@ function masterOptions(o: Dnp3Options, listen: boolean): Dnp3MasterOptions {
     startupTasks: listen,
     unsolicitedClasses: listen ? [1, 2, 3] : [],
     logger: loggerFor('dnp3', o),
+    // Serial lines use the non-LAN procedure: the delay is measured, then the absolute time written.
+    timeSync: o.serial === undefined ? 'lan' : 'non-lan',
   };
 }
 
@@ -89,7 +117,7 @@ export function dnp3Command(): Command {
     `\nExample:\n  gridgate dnp3 scan --host 10.0.0.7 --outstation-address 10 --function SCAN_RANGE8 --group 30 --variation 1 --from 0 --to 9\n${EXIT_HELP}`,
   );
   scan.action(async (o: Dnp3Options) => {
-    const m = await Dnp3Master.open(masterOptions(o, false));
+    const m = await Dnp3Master.open(await masterOptions(o, false));
     try {
       const params = {
         ...(o.group === undefined ? {} : { group: o.group }),
@@ -121,7 +149,7 @@ export function dnp3Command(): Command {
     if (fn !== 'CMD_CROB' && (o.value === undefined || o.value.trim() === '' || Number.isNaN(value))) {
       throw new ConfigError([{ file: '(command line)', field: '--value', message: `'${o.value ?? ''}' is not a number` }]);
     }
-    const m = await Dnp3Master.open(masterOptions(o, false));
+    const m = await Dnp3Master.open(await masterOptions(o, false));
     try {
       const r = await m.command(fn, o.index ?? 0, value, o.select === true);
       print(o, { Function: fn, Index: o.index, Select: o.select === true, Status: r.status });
@@ -145,7 +173,11 @@ export function dnp3Command(): Command {
     `\nExample:\n  gridgate dnp3 listen --host 10.0.0.7 --outstation-address 10 --group 2 --events-every 10\n${EXIT_HELP}`,
   );
   listen.action(async (o: Dnp3Options & { integrityEvery: number; eventsEvery: number }) => {
-    const poller = new Dnp3Poller({ ...masterOptions(o, true), integrityEverySec: o.integrityEvery, eventsEverySec: o.eventsEvery });
+    const poller = new Dnp3Poller({
+      ...(await masterOptions(o, true)),
+      integrityEverySec: o.integrityEvery,
+      eventsEverySec: o.eventsEvery,
+    });
     const keep = (b: KuraBlock): boolean =>
       (o.group === undefined || b.Group === o.group) && (o.variation === undefined || b.Variation === o.variation);
     poller.on('event', (e) => {

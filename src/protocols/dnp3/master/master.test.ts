@@ -160,6 +160,28 @@ describe('Dnp3MasterSession', () => {
     expect(o.take(m)[0]).toMatchObject({ functionName: 'WRITE', objects: [{ points: [{ timeMs: W + 1000 }] }] });
   });
 
+  test('non-LAN time synchronisation: delay measurement, then g50v1 corrected by half the round trip', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false, timeSync: 'non-lan' }, 0);
+    const o = new FakeOutstation();
+    const W = Date.UTC(2026, 10, 21, 12);
+    m.synchroniseTime(W, 0);
+    const [dm] = o.take(m);
+    expect(dm!.functionName).toBe('DELAY_MEASURE');
+    // Round trip 100 ms, of which the outstation took 10: one way is 45 ms.
+    o.respond(
+      m,
+      {
+        seq: dm!.control.seq,
+        objects: [{ group: 52, variation: 2, qualifier: 0x07, range: { kind: 'count', count: 1 }, points: [{ delayMs: 10 }] }],
+      },
+      100,
+    );
+    expect(o.take(m)[0]).toMatchObject({
+      functionName: 'WRITE',
+      objects: [{ group: 50, variation: 1, points: [{ timeMs: W + 100 + 45 }] }],
+    });
+  });
+
   test('a repeated unsolicited response (lost confirm) is confirmed again but reported once', () => {
     const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
     const o = new FakeOutstation();

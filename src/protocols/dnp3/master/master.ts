@@ -10,7 +10,7 @@ import { ErrorCode, ProtocolError, decodeError } from '../../../core/errors.js';
 import { Queue } from '../../../core/queue.js';
 import { decodeFragment, encodeRequest, type Fragment, type ObjectHeaderSpec } from '../app/codec.js';
 import { FunctionCode, hasIin, type FunctionCodeName, type Iin } from '../app/header.js';
-import { confirm, readClass, timeLastRecorded, unsolicitedClasses, writeIinClear } from '../app/requests.js';
+import { confirm, readClass, timeAbsolute, timeLastRecorded, unsolicitedClasses, writeIinClear } from '../app/requests.js';
 import { Dnp3Channel, type ChannelOptions } from '../stack/channel.js';
 
 const LAYER = 'dnp3.master';
@@ -22,8 +22,12 @@ export interface MasterOptions extends Omit<ChannelOptions, 'role'> {
   readonly unsolicitedClasses?: readonly (1 | 2 | 3)[];
   /** Disable unsolicited reporting, poll integrity and enable it again when the association starts. */
   readonly startupTasks?: boolean;
-  /** Answer IIN1.4 with the LAN time synchronisation procedure (record current time + g50v3). */
-  readonly timeSync?: boolean;
+  /**
+   * How to answer IIN1.4 (IEEE 1815 5.2.2): `lan` records the current time and writes g50v3;
+   * `non-lan` measures the delay (function 23, g52v2) and writes g50v1 corrected by half the
+   * round trip; `none` leaves the outstation's clock alone. Default `lan`.
+   */
+  readonly timeSync?: 'lan' | 'non-lan' | 'none';
 }
 
 /** A request the application asks for; `kind` names it in events and logs. */
@@ -84,7 +88,7 @@ export class Dnp3MasterSession {
       responseTimeoutMs: o.responseTimeoutMs ?? 5000,
       unsolicitedClasses: o.unsolicitedClasses ?? [1, 2, 3],
       startupTasks: o.startupTasks ?? true,
-      timeSync: o.timeSync ?? true,
+      timeSync: o.timeSync ?? 'lan',
     };
     if (this.#o.startupTasks) {
       this.#queue({ kind: 'disable-unsolicited', function: 'DISABLE_UNSOLICITED', objects: unsolicitedClasses([1, 2, 3]) }, false);
@@ -120,7 +124,11 @@ export class Dnp3MasterSession {
    * `wallMs`, the wall-clock time at which the first request is sent (the caller reads the clock).
    */
   synchroniseTime(wallMs: number, now: number): number {
-    const id = this.#queue({ kind: 'record-current-time', function: 'RECORD_CURRENT_TIME', objects: [], wallOffset: wallMs - now }, true);
+    const task: Omit<Task, 'id'> =
+      this.#o.timeSync === 'non-lan'
+        ? { kind: 'delay-measure', function: 'DELAY_MEASURE', objects: [], wallOffset: wallMs - now }
+        : { kind: 'record-current-time', function: 'RECORD_CURRENT_TIME', objects: [], wallOffset: wallMs - now };
+    const id = this.#queue(task, true);
     this.#pump(now);
     return id;
   }
@@ -234,8 +242,16 @@ export class Dnp3MasterSession {
     this.#inFlight = undefined;
     const task = flight.task;
     this.#events.push({ type: 'taskComplete', id: task.id, kind: task.kind, fragments: flight.fragments });
-    if (flight.sentAtWall !== undefined) {
+    if (flight.sentAtWall !== undefined && task.function === 'RECORD_CURRENT_TIME') {
       this.#queue({ kind: 'write-time', function: 'WRITE', objects: [timeLastRecorded(Math.round(flight.sentAtWall))] }, true);
+    }
+    if (flight.sentAtWall !== undefined && task.function === 'DELAY_MEASURE' && task.wallOffset !== undefined) {
+      // One-way delay = (round trip - the outstation's turnaround, g52v2) / 2 (5.2.2.1).
+      const turnaround = flight.fragments[0]?.objects.find((h) => h.group === 52)?.points[0]?.delayMs ?? 0;
+      const wallNow = task.wallOffset + now;
+      const oneWay = Math.max(0, (wallNow - flight.sentAtWall - turnaround) / 2);
+      // Written now and read oneWay later: write the time it will be then.
+      this.#queue({ kind: 'write-time', function: 'WRITE', objects: [timeAbsolute(Math.round(wallNow + oneWay))] }, true);
     }
   }
 
@@ -251,7 +267,13 @@ export class Dnp3MasterSession {
       this.#queue({ kind: 'clear-restart', function: 'WRITE', objects: [writeIinClear(7)] }, true);
       if (!queued('integrity')) this.#queue({ kind: 'integrity', function: 'READ', objects: readClass([1, 2, 3, 0]) }, false);
     }
-    if (hasIin(iin, 'NEED_TIME') && this.#o.timeSync && !queued('record-current-time') && !queued('write-time')) {
+    if (
+      hasIin(iin, 'NEED_TIME') &&
+      this.#o.timeSync !== 'none' &&
+      !queued('record-current-time') &&
+      !queued('delay-measure') &&
+      !queued('write-time')
+    ) {
       this.#events.push({ type: 'needTime' });
     }
   }
