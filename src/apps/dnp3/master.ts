@@ -42,6 +42,10 @@ export interface Dnp3MasterOptions {
   readonly startupTasks?: boolean;
   /** How to answer IIN1.4: the LAN procedure (default) or delay measurement for serial lines. */
   readonly timeSync?: 'lan' | 'non-lan' | 'none';
+  /** Send RESET_LINK_STATES when the channel opens (outstations configured to need it). */
+  readonly resetLink?: boolean;
+  /** Send a link-status request after this long without traffic (0 = never). */
+  readonly keepAliveMs?: number;
   readonly logger?: Logger;
 }
 
@@ -90,6 +94,8 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         ...(o.unsolicitedClasses === undefined ? {} : { unsolicitedClasses: o.unsolicitedClasses }),
         ...(o.startupTasks === undefined ? {} : { startupTasks: o.startupTasks }),
         ...(o.timeSync === undefined ? {} : { timeSync: o.timeSync }),
+        ...(o.resetLink === undefined ? {} : { resetLink: o.resetLink }),
+        ...(o.keepAliveMs === undefined ? {} : { keepAliveMs: o.keepAliveMs }),
       },
       monotonicNow(),
     );

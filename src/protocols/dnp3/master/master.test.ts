@@ -206,3 +206,25 @@ describe('Dnp3MasterSession', () => {
     expect(ev.find((e) => e.type === 'warning')).toMatchObject({ error: { code: 'E_STATE' } });
   });
 });
+
+describe('Dnp3Channel link services', () => {
+  test('RESET_LINK_STATES when configured; REQUEST_LINK_STATUS answered with LINK_STATUS; keep-alive after idle', () => {
+    const master = new Dnp3Channel({ role: 'master', localAddress: 1, remoteAddress: 10, resetLink: true, keepAliveMs: 1000 }, 0);
+    const outstation = new Dnp3Channel({ role: 'outstation', localAddress: 10, remoteAddress: 1 }, 0);
+    const move = (from: Dnp3Channel, to: Dnp3Channel, now: number): void => {
+      for (let b = from.pollTransmit(); b !== undefined; b = from.pollTransmit()) to.receive(b, now);
+    };
+    move(master, outstation, 0);
+    expect(outstation.counters.get('linkRequests')).toBe(1);
+    move(outstation, master, 0);
+    expect(master.nextTimeout()).toBe(1000);
+    master.handleTimeout(1000);
+    expect(master.counters.get('keepAlives')).toBe(1);
+    move(master, outstation, 1000);
+    expect(outstation.counters.get('linkRequests')).toBe(2);
+    move(outstation, master, 1001);
+    const ev = [];
+    for (let e = master.pollEvent(); e !== undefined; e = master.pollEvent()) ev.push(e.type);
+    expect(ev).toContain('linkStatus');
+  });
+});

@@ -24,6 +24,8 @@ export interface ChannelOptions {
   readonly maxFragment?: number;
   /** Send REQUEST_LINK_STATUS after this long without receiving anything (0 = never). */
   readonly keepAliveMs?: number;
+  /** Send RESET_LINK_STATES when the channel opens (for outstations configured to expect it). */
+  readonly resetLink?: boolean;
 }
 
 export type ChannelEvent =
@@ -47,9 +49,10 @@ export class Dnp3Channel {
   #keepAliveSent = false;
 
   constructor(o: ChannelOptions, now: number) {
-    this.#o = { maxFragment: 2048, keepAliveMs: 0, ...o };
+    this.#o = { maxFragment: 2048, keepAliveMs: 0, resetLink: false, ...o };
     this.#reassembler = new Reassembler({ maxApduSize: this.#o.maxFragment });
     this.#lastRx = now;
+    if (this.#o.resetLink) this.#send(PrimaryFunction.RESET_LINK_STATES, true, new Uint8Array(0));
   }
 
   /** Feeds bytes from the connection. */
