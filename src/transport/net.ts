@@ -55,6 +55,8 @@ export interface ConnectOptions {
   readonly tls?: TlsFiles;
   /** Local address to connect from (multi-homed hosts, tests on 127.0.0.x). */
   readonly localAddress?: string;
+  /** Aborting gives up the attempt at once (a stopping service must not wait for t0). */
+  readonly signal?: AbortSignal;
 }
 
 /** Opens one TCP or TLS connection, or fails with `E_CONNECTION` / `E_TIMEOUT`. */
@@ -98,6 +100,13 @@ export function connect(o: ConnectOptions): Promise<Transport> {
       socket.destroy();
       reject(new GridgateError(ErrorCode.CONNECTION, `connect to ${where}: ${err.message}`, { fault: 'remote', cause: err }));
     });
+    const abort = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new GridgateError(ErrorCode.CONNECTION, `connect to ${where}: aborted`));
+    };
+    if (o.signal?.aborted === true) abort();
+    else o.signal?.addEventListener('abort', abort, { once: true });
   });
 }
 

@@ -5,6 +5,7 @@
  * channel nor flood the log: they are counted and the latest is kept for whoever asks.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Counters } from '../core/counters.js';
 import { ErrorCode, GridgateError } from '../core/errors.js';
@@ -27,7 +28,21 @@ export interface UdpTransport extends Transport {
 }
 
 /** Opens a UDP socket bound to the local address and exchanging datagrams with one peer. */
-export async function openUdp(o: UdpOptions): Promise<UdpTransport> {
+export async function openUdp(given: UdpOptions): Promise<UdpTransport> {
+  // Replies come from an IP address: resolve a host name once so that they are recognised.
+  const remoteAddress =
+    isIP(given.remoteAddress) !== 0
+      ? given.remoteAddress
+      : await lookup(given.remoteAddress).then(
+          (r) => r.address,
+          (err: unknown) => {
+            throw new GridgateError(ErrorCode.CONNECTION, `UDP peer ${given.remoteAddress}: ${(err as Error).message}`, {
+              fault: 'remote',
+              cause: err,
+            });
+          },
+        );
+  const o: UdpOptions = { ...given, remoteAddress };
   const type = isIP(o.localAddress) === 6 || isIP(o.remoteAddress) === 6 ? 'udp6' : 'udp4';
   const socket: Socket = createSocket({ type, reuseAddr: false });
   const counters = new Counters<UdpCounter>();

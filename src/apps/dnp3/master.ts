@@ -12,6 +12,7 @@ import { Dnp3MasterSession, type MasterEvent, type TaskInit } from '../../protoc
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
+import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import { openUdp } from '../../transport/udp.js';
 import {
   commandObject,
@@ -28,6 +29,8 @@ import {
 export type Dnp3Link =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly tls?: TlsFiles }
   | { readonly kind: 'udp'; readonly host: string; readonly port: number; readonly localAddress: string; readonly localPort: number }
+  /** A serial port, opened (again) by every {@link Dnp3Master.open}. */
+  | { readonly kind: 'serial'; readonly serial: SerialOptions }
   | { readonly kind: 'transport'; readonly transport: Transport };
 
 export interface Dnp3MasterOptions {
@@ -81,6 +84,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
   readonly #log: Logger;
   readonly #done: Promise<void>;
   readonly remote: string;
+  #ended = false;
 
   private constructor(transport: Transport, o: Dnp3MasterOptions) {
     super();
@@ -101,6 +105,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
     );
     this.#driver = new SessionDriver(this.session, transport, (e) => this.#onEvent(e));
     this.#done = this.#driver.run().then(() => {
+      this.#ended = true;
       for (const w of this.#waiters.values()) w.reject(new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
       this.#waiters.clear();
       this.emit('event', { type: 'closed' });
@@ -120,6 +125,8 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
       });
     } else if (l.kind === 'udp') {
       transport = await openUdp({ localAddress: l.localAddress, localPort: l.localPort, remoteAddress: l.host, remotePort: l.port });
+    } else if (l.kind === 'serial') {
+      transport = await openSerial(l.serial);
     } else {
       transport = l.transport;
     }
@@ -166,7 +173,8 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
 
   #run(task: TaskInit): Promise<readonly Fragment[]> {
     return new Promise((resolve, reject) => {
-      if (this.session.isClosed) return reject(new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed'));
+      if (this.#ended || this.session.isClosed)
+        return reject(new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
       const id = this.session.submit(task, monotonicNow());
       this.#waiters.set(id, { resolve, reject });
       this.#driver.pump();

@@ -62,8 +62,12 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
     while (!this.#stopped) {
       try {
         const m = await Dnp3Master.open(this.#o);
+        if (this.#stopped) {
+          await m.close();
+          return;
+        }
         this.#master = m;
-        delay = min;
+        const upSince = performance.now();
         this.emit('event', { type: 'connected', remote: m.remote });
         m.on('event', (e) => {
           if (e.type === 'unsolicited') this.emit('event', { type: 'unsolicited', block: e.block });
@@ -72,6 +76,9 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
         await m.closed;
         this.#clearTimers();
         this.#master = undefined;
+        // Only a channel that stayed up a while resets the back-off: a port that opens and drops
+        // at once (a dead serial device, a refusing peer) must not be retried at full speed.
+        if (performance.now() - upSince > 10_000) delay = min;
         if (this.#stopped) return;
         this.emit('event', { type: 'disconnected', reason: 'connection closed', retryInMs: delay });
       } catch (err) {
@@ -91,11 +98,17 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
   }
 
   #schedule(m: Dnp3Master): void {
+    // A scan still waiting (a silent outstation) is not queued again: stale scans must not pile up.
+    const busy = new Set<string>();
     const scan = (kind: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES'): void => {
-      m.scan(kind).then(
-        (blocks) => this.emit('event', { type: 'scan', kind, blocks }),
-        (err: unknown) => this.emit('event', { type: 'error', message: `${kind}: ${(err as Error).message}` }),
-      );
+      if (busy.has(kind)) return;
+      busy.add(kind);
+      m.scan(kind)
+        .then(
+          (blocks) => this.emit('event', { type: 'scan', kind, blocks }),
+          (err: unknown) => this.emit('event', { type: 'error', message: `${kind}: ${(err as Error).message}` }),
+        )
+        .finally(() => busy.delete(kind));
     };
     scan('SCAN_INTEGRITY');
     const every = (sec: number | undefined, kind: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES'): void => {

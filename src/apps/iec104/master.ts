@@ -291,6 +291,10 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
   }
 
   #await(type: 'started' | 'stopped', action: () => void): Promise<void> {
+    if (this.#session.isClosed || this.#closedEmitted) {
+      return Promise.reject(new GridgateError(ErrorCode.CONNECTION, `connection closed: cannot ${type === 'started' ? 'start' : 'stop'}`));
+    }
+    if (this.#session.state === type) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const on = (e: MasterEvent): void => {
         if (e.type === type) {

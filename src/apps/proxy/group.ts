@@ -26,7 +26,8 @@ export type GroupCounter =
   | 'dropsToSlave'
   | 'idleClosed'
   | 'listenFailures'
-  | 'ackHolds';
+  | 'ackHolds'
+  | 'noStartedMaster';
 
 /** Traffic of one link by type ID (index = type ID), cheap enough for every ASDU. */
 export interface LinkTraffic {
@@ -127,6 +128,8 @@ export class ProxyGroup {
   #listener: { close: () => Promise<void> } | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
+  /** Aborts a slave connection attempt in progress when the group stops. */
+  #abort = new AbortController();
   #loop: Promise<void> | undefined;
   #nextMasterId = 1;
   /** Re-checks a held slave link while every started master is behind. */
@@ -158,6 +161,7 @@ export class ProxyGroup {
   start(): void {
     if (this.#loop !== undefined) return;
     this.#stopping = false;
+    this.#abort = new AbortController();
     this.#state = 'connecting';
     this.#idleTimer = setInterval(() => this.#checkIdle(), 1000);
     this.#idleTimer.unref();
@@ -167,6 +171,7 @@ export class ProxyGroup {
   /** Closes the slave link, every master and the listener. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#abort.abort();
     clearInterval(this.#idleTimer);
     clearTimeout(this.#routerTimer);
     this.#wake?.();
@@ -243,7 +248,7 @@ export class ProxyGroup {
       let transport: Transport;
       this.#trying = `${h.host}:${h.port}`;
       try {
-        transport = await connect({ host: h.host, port: h.port, timeoutMs: this.#link.t0 });
+        transport = await connect({ host: h.host, port: h.port, timeoutMs: this.#link.t0, signal: this.#abort.signal });
       } catch (err) {
         this.counters.inc('slaveConnectFailures');
         this.#log.warn({ host: `${h.host}:${h.port}`, err: (err as Error).message }, 'slave connection failed');
@@ -491,9 +496,17 @@ export class ProxyGroup {
           if (m !== undefined) this.#sendToMaster(m, a.asdu);
           break;
         }
-        case 'masters':
-          for (const m of this.#masters.values()) this.#sendToMaster(m, a.asdu);
+        case 'masters': {
+          let delivered = false;
+          for (const m of this.#masters.values()) {
+            if (!m.conn.started) continue;
+            this.#sendToMaster(m, a.asdu);
+            delivered = true;
+          }
+          // Data in flight while STOPDT goes out after the last master left: counted, not silent.
+          if (!delivered) this.counters.inc('noStartedMaster');
           break;
+        }
         case 'drop': {
           const peer = a.master === undefined ? undefined : this.#masters.get(a.master)?.conn.remote;
           this.#log.warn({ reason: a.reason, ...(peer === undefined ? {} : { master: peer }) }, 'ASDU not forwarded');

@@ -92,6 +92,7 @@ export function proxyRegistry(groups: () => readonly GroupSnapshot[], ntp?: () =
       set({ ...g(s), reason: 'malformed' }, s.router['malformed'] ?? 0);
       set({ ...g(s), reason: 'end-of-init' }, s.router['endOfInit'] ?? 0);
       set({ ...g(s), reason: 'monitor-role-command' }, s.router['refusedCommands'] ?? 0);
+      set({ ...g(s), reason: 'no-started-master' }, s.counters['noStartedMaster'] ?? 0);
     }
   });
   counter('gridgate_proxy_reconnects_total', 'Slave links opened', ['group', 'id'], (set) => {

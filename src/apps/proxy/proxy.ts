@@ -2,6 +2,7 @@
  * The multi-master proxy: every configured group, their log files, reload on a new
  * configuration (unchanged groups keep their connections), and snapshots for metrics.
  */
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pinoRoll from 'pino-roll';
@@ -92,6 +93,7 @@ export class Proxy {
   readonly #destination: DestinationStream;
   readonly #groups = new Map<number, Running>();
   #config: ProxyConfig;
+  #ops: Promise<unknown> = Promise.resolve();
 
   constructor(config: ProxyConfig, o: ProxyOptions = {}) {
     this.#o = o;
@@ -104,13 +106,29 @@ export class Proxy {
     return this.#config;
   }
 
-  async start(): Promise<void> {
-    for (const g of this.#config.groups) await this.#startGroup(g);
-    this.log.info({ groups: this.#groups.size }, 'proxy started');
+  /**
+   * Start, reload, restart and stop run one after another: two quick SIGHUPs (or a SIGHUP and a
+   * console restart) must not start the same group twice.
+   */
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#ops.then(op, op);
+    this.#ops = run.catch(() => undefined);
+    return run;
+  }
+
+  start(): Promise<void> {
+    return this.#serial(async () => {
+      for (const g of this.#config.groups) await this.#startGroup(g);
+      this.log.info({ groups: this.#groups.size }, 'proxy started');
+    });
   }
 
   /** Applies a new configuration: unchanged groups keep running, the rest stop or start. */
-  async reload(next: ProxyConfig): Promise<{ kept: number; stopped: number; started: number }> {
+  reload(next: ProxyConfig): Promise<{ kept: number; stopped: number; started: number }> {
+    return this.#serial(() => this.#reload(next));
+  }
+
+  async #reload(next: ProxyConfig): Promise<{ kept: number; stopped: number; started: number }> {
     const wanted = new Map(next.groups.map((g) => [g.id, g]));
     let kept = 0;
     let stopped = 0;
@@ -134,9 +152,11 @@ export class Proxy {
     return { kept, stopped, started };
   }
 
-  async stop(): Promise<void> {
-    for (const id of [...this.#groups.keys()]) await this.#stopGroup(id);
-    this.log.info('proxy stopped');
+  stop(): Promise<void> {
+    return this.#serial(async () => {
+      for (const id of [...this.#groups.keys()]) await this.#stopGroup(id);
+      this.log.info('proxy stopped');
+    });
   }
 
   snapshot(): GroupSnapshot[] {
@@ -153,14 +173,16 @@ export class Proxy {
    * keeps its connections. The new settings become part of {@link config} (for export), not of
    * the file on disk.
    */
-  async restartGroup(id: number, next?: GroupConfig): Promise<void> {
-    const r = this.#groups.get(id);
-    if (r === undefined) throw new Error(`no group ${id}`);
-    const g = next ?? r.group.config;
-    await this.#stopGroup(id);
-    await this.#startGroup(g);
-    this.#config = { ...this.#config, groups: this.#config.groups.map((x) => (x.id === id ? g : x)) };
-    this.log.info({ group: g.name, id }, 'group restarted');
+  restartGroup(id: number, next?: GroupConfig): Promise<void> {
+    return this.#serial(async () => {
+      const r = this.#groups.get(id);
+      if (r === undefined) throw new Error(`no group ${id}`);
+      const g = next ?? r.group.config;
+      await this.#stopGroup(id);
+      await this.#startGroup(g);
+      this.#config = { ...this.#config, groups: this.#config.groups.map((x) => (x.id === id ? g : x)) };
+      this.log.info({ group: g.name, id }, 'group restarted');
+    });
   }
 
   group(id: number): ProxyGroup | undefined {
@@ -176,14 +198,29 @@ export class Proxy {
       { level: level as pino.Level, stream: tail },
     ];
     if (g.logEvents) {
-      file = await pinoRoll({
-        file: join(this.#o.logDir ?? 'log', fileName(g)),
-        extension: '.log',
-        size: this.#o.logFileSize ?? '10m',
-        limit: { count: 5 },
-        mkdir: true,
-      });
-      streams.push({ level: level as pino.Level, stream: file });
+      // A log file that cannot be written is logged; the group runs without it.
+      try {
+        mkdirSync(this.#o.logDir ?? 'log', { recursive: true });
+        accessSync(this.#o.logDir ?? 'log', constants.W_OK);
+        file = await pinoRoll({
+          file: join(this.#o.logDir ?? 'log', fileName(g)),
+          extension: '.log',
+          size: this.#o.logFileSize ?? '10m',
+          limit: { count: 5 },
+          mkdir: true,
+        });
+        const name = g.name;
+        (file as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
+          this.log.error({ group: name, err: err.message }, 'group log file write failed'),
+        );
+        streams.push({ level: level as pino.Level, stream: file });
+      } catch (err) {
+        this.log.error(
+          { group: g.name, dir: this.#o.logDir ?? 'log', err: (err as Error).message },
+          'group log file cannot be opened: the group runs without it',
+        );
+        file = undefined;
+      }
     }
     const logger = pino({ name: 'proxy', level }, pino.multistream(streams)).child({ group: g.name, id: g.id });
     const capture =

@@ -4,7 +4,7 @@ import { COMMAND_FUNCTIONS, SCAN_FUNCTIONS, type CommandFunction, type KuraBlock
 import { Dnp3Poller } from '../../apps/dnp3/poller.js';
 import { Dnp3Master, type Dnp3Link, type Dnp3MasterOptions } from '../../apps/dnp3/master.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
-import { openSerial, SERIAL_DATA_BITS, SERIAL_PARITIES, SERIAL_STOP_BITS, type SerialParity } from '../../transport/serial.js';
+import { SERIAL_DATA_BITS, SERIAL_PARITIES, SERIAL_STOP_BITS, type SerialParity } from '../../transport/serial.js';
 import {
   addOutputOptions,
   addTlsOptions,
@@ -62,16 +62,19 @@ function common(cmd: Command): Command {
   return cmd;
 }
 
-async function linkOf(o: Dnp3Options): Promise<Dnp3Link> {
+function linkOf(o: Dnp3Options): Dnp3Link {
   if (o.serial !== undefined) {
-    const transport = await openSerial({
-      path: o.serial,
-      baudRate: o.baud,
-      dataBits: Number(o.dataBits) as (typeof SERIAL_DATA_BITS)[number],
-      parity: o.parity as SerialParity,
-      stopBits: Number(o.stopBits) as (typeof SERIAL_STOP_BITS)[number],
-    });
-    return { kind: 'transport', transport };
+    // Opened by every connection attempt, so a long-running LISTEN reopens a port that went away.
+    return {
+      kind: 'serial',
+      serial: {
+        path: o.serial,
+        baudRate: o.baud,
+        dataBits: Number(o.dataBits) as (typeof SERIAL_DATA_BITS)[number],
+        parity: o.parity as SerialParity,
+        stopBits: Number(o.stopBits) as (typeof SERIAL_STOP_BITS)[number],
+      },
+    };
   }
   if (o.host === undefined)
     throw new ConfigError([
@@ -84,7 +87,7 @@ async function linkOf(o: Dnp3Options): Promise<Dnp3Link> {
 }
 
 async function masterOptions(o: Dnp3Options, listen: boolean): Promise<Dnp3MasterOptions> {
-  const link = await linkOf(o);
+  const link = linkOf(o);
   return {
     link,
     masterAddress: o.masterAddress,
@@ -165,14 +168,25 @@ export function dnp3Command(): Command {
     )
     .option('--group <g>', 'only this object group', intArg('--group', 0, 255))
     .option('--variation <v>', 'only this variation', intArg('--variation', 0, 255))
-    .option('--integrity-every <s>', 'also run SCAN_INTEGRITY every so many seconds (printed as {"Scan":...,"Data":[...]})', Number, 0)
-    .option('--events-every <s>', 'also run SCAN_EVENT_CLASSES every so many seconds', Number, 0)
-    .option('--duration <s>', 'stop after so many seconds (default: until Ctrl-C)', Number);
+    .option(
+      '--integrity-every <s>',
+      'also run SCAN_INTEGRITY every so many seconds (printed as {"Scan":...,"Data":[...]})',
+      intArg('--integrity-every', 0, 86400),
+      0,
+    )
+    .option('--events-every <s>', 'also run SCAN_EVENT_CLASSES every so many seconds', intArg('--events-every', 0, 86400), 0)
+    .option(
+      '--keep-alive <s>',
+      'link-status request after so many quiet seconds; unanswered, the channel reconnects (0 = off)',
+      intArg('--keep-alive', 0, 86400),
+      60,
+    )
+    .option('--duration <s>', 'stop after so many seconds (default: until Ctrl-C)', intArg('--duration', 0, 31_536_000));
   listen.addHelpText(
     'after',
     `\nExample:\n  gridgate dnp3 listen --host 10.0.0.7 --outstation-address 10 --group 2 --events-every 10\n${EXIT_HELP}`,
   );
-  listen.action(async (o: Dnp3Options & { integrityEvery: number; eventsEvery: number }) => {
+  listen.action(async (o: Dnp3Options & { integrityEvery: number; eventsEvery: number; keepAlive: number }) => {
     const poller = new Dnp3Poller({
       ...(await masterOptions(o, true)),
       integrityEverySec: o.integrityEvery,

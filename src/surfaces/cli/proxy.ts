@@ -10,6 +10,7 @@ import { NtpUpdater } from '../../apps/proxy/ntp.js';
 import { Proxy } from '../../apps/proxy/proxy.js';
 import { ConfigError, formatConfigIssue } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { startConsole, type ConsoleServer } from '../web/console-server.js';
 import { serveMetrics, type MetricsServer } from '../web/metrics-server.js';
 import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './common.js';
@@ -43,7 +44,7 @@ export function proxyCommand(): Command {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
-    .option('-n, --nogui', 'run without the console (the web console is not part of this version; accepted for compatibility)')
+    .option('-n, --nogui', 'run without the web console')
     .option('--log-dir <dir>', 'folder of the per-group log files (logevents = Y)', 'log')
     .option('--listen-host <address>', 'address the groups listen on for masters (default: every interface)')
     .option(
@@ -98,22 +99,33 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
   // Listen for SIGTERM/SIGINT before anything is printed: a supervisor may signal at once.
   const stopSignal = untilSignal();
   const config = load(o);
+  // Check everything that can be wrong in the options before a single group starts.
+  const consoleAddress = config.nogui || o.nogui === true ? undefined : parseConsoleAddress(o.console);
+  if (config.groups.some((g) => g.logEvents)) checkLogDir(o.logDir);
   const proxy = new Proxy(config, {
     logLevel: o.logLevel ?? 'info',
     logDir: o.logDir,
     ...(o.listenHost === undefined ? {} : { listenHost: o.listenHost }),
   });
-  await proxy.start();
-  for (const g of config.groups) {
-    emit(o, `group ${g.id} ${g.name}: port ${g.port}, RTU ${g.rtu}, slave ${g.hosts.map((h) => `${h.host}:${h.port}`).join(';')}`, {
-      event: 'group',
-      id: g.id,
-      name: g.name,
-      port: g.port,
-      rtu: g.rtu,
-    });
-  }
   let ntp: NtpUpdater | undefined;
+  let metrics: MetricsServer | undefined;
+  let consoleServer: ConsoleServer | undefined;
+  const onHup = (): void => {
+    let next: ProxyConfig;
+    try {
+      next = load(o);
+    } catch (err) {
+      proxy.log.error({ err: (err as Error).message }, 'reload refused: the running configuration stays');
+      return;
+    }
+    proxy.reload(next).then(
+      (r) => {
+        startNtp(next);
+        emit(o, `reloaded: ${r.kept} kept, ${r.stopped} stopped, ${r.started} started`, { event: 'reloaded', ...r });
+      },
+      (err: unknown) => proxy.log.error({ err: (err as Error).message }, 'reload failed'),
+    );
+  };
   const startNtp = (c: ProxyConfig): void => {
     ntp?.stop();
     ntp = undefined;
@@ -126,55 +138,80 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
     });
     ntp.start();
   };
-  startNtp(config);
-  let metrics: MetricsServer | undefined;
-  if (o.metricsPort !== undefined) {
-    metrics = await serveMetrics(
-      proxyRegistry(
-        () => proxy.snapshot(),
-        () => ntp?.status,
-      ),
-      o.metricsHost,
-      o.metricsPort,
-    );
-    emit(o, `metrics on http://${o.metricsHost}:${metrics.port}/metrics`, { event: 'metrics', host: o.metricsHost, port: metrics.port });
-  }
-  let consoleServer: ConsoleServer | undefined;
-  // The console also says whether this process may set the clock (root, and --set-clock auto).
-  const clockMaySet = o.setClock === 'auto' && process.getuid?.() === 0;
-  if (!(config.nogui || o.nogui === true))
-    consoleServer = await openConsole(o, proxy, () => (ntp === undefined ? undefined : { ...ntp.status, clockMaySet }));
-  const onHup = (): void => {
-    let next: ProxyConfig;
-    try {
-      next = load(o);
-    } catch (err) {
-      proxy.log.error({ err: (err as Error).message }, 'reload refused: the running configuration stays');
-      return;
+  try {
+    await proxy.start();
+    for (const g of config.groups) {
+      emit(o, `group ${g.id} ${g.name}: port ${g.port}, RTU ${g.rtu}, slave ${g.hosts.map((h) => `${h.host}:${h.port}`).join(';')}`, {
+        event: 'group',
+        id: g.id,
+        name: g.name,
+        port: g.port,
+        rtu: g.rtu,
+      });
     }
-    void proxy.reload(next).then((r) => {
-      startNtp(next);
-      emit(o, `reloaded: ${r.kept} kept, ${r.stopped} stopped, ${r.started} started`, { event: 'reloaded', ...r });
-    });
-  };
-  process.on('SIGHUP', onHup);
-  const signal = await stopSignal;
-  process.off('SIGHUP', onHup);
-  emit(o, `stopping on ${signal}`, { event: 'stopping', signal });
-  ntp?.stop();
-  await consoleServer?.close();
-  await metrics?.close();
-  await proxy.stop();
+    startNtp(config);
+    if (o.metricsPort !== undefined) {
+      metrics = await serveMetrics(
+        proxyRegistry(
+          () => proxy.snapshot(),
+          () => ntp?.status,
+        ),
+        o.metricsHost,
+        o.metricsPort,
+      );
+      emit(o, `metrics on http://${o.metricsHost}:${metrics.port}/metrics`, { event: 'metrics', host: o.metricsHost, port: metrics.port });
+    }
+    // The console also says whether this process may set the clock (root, and --set-clock auto).
+    const clockMaySet = o.setClock === 'auto' && process.getuid?.() === 0;
+    if (consoleAddress !== undefined) {
+      consoleServer = await openConsole(o, consoleAddress, proxy, () => (ntp === undefined ? undefined : { ...ntp.status, clockMaySet }));
+    }
+    process.on('SIGHUP', onHup);
+    const signal = await stopSignal;
+    emit(o, `stopping on ${signal}`, { event: 'stopping', signal });
+  } finally {
+    // Whatever failed after the groups started, nothing keeps running behind the error.
+    process.off('SIGHUP', onHup);
+    ntp?.stop();
+    await consoleServer?.close();
+    await metrics?.close();
+    await proxy.stop();
+  }
+}
+
+function checkLogDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ConfigError([
+      {
+        file: '(command line)',
+        field: '--log-dir',
+        message: `'${dir}' cannot hold the group log files (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      },
+    ]);
+  }
+}
+
+function parseConsoleAddress(text: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(text);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || port > 65535)
+    throw new ConfigError([{ file: '(command line)', field: '--console', message: `'${text}' is not HOST:PORT` }]);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 /** Starts the web console; a console that cannot start is logged, and the proxy runs on without it. */
-async function openConsole(o: ProxyCliOptions, proxy: Proxy, ntp: () => unknown): Promise<ConsoleServer | undefined> {
-  const m = /^(.*):(\d+)$/.exec(o.console);
-  if (m === null) throw new ConfigError([{ file: '(command line)', field: '--console', message: `'${o.console}' is not HOST:PORT` }]);
-  const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+async function openConsole(
+  o: ProxyCliOptions,
+  address: { host: string; port: number },
+  proxy: Proxy,
+  ntp: () => unknown,
+): Promise<ConsoleServer | undefined> {
   const token = o.consoleToken ?? process.env['GRIDGATE_CONSOLE_TOKEN'] ?? randomBytes(18).toString('base64url');
   try {
-    const c = await startConsole({ proxy, host, port: Number(m[2]), token, ntp });
+    const c = await startConsole({ proxy, host: address.host, port: address.port, token, ntp });
     emit(o, `console on ${c.url} (token ${token})`, { event: 'console', url: c.url, token });
     return c;
   } catch (err) {

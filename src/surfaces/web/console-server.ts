@@ -106,15 +106,28 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   const open = isLoopback(o.host);
-  const authorized = (req: IncomingMessage, url: URL): boolean => {
-    const given = req.headers['x-gridgate-token'] ?? url.searchParams.get('token') ?? '';
+  /** The token from the header, or (reads and the WebSocket only) from the query string. */
+  const authorized = (req: IncomingMessage, url: URL, write = false): boolean => {
+    const given = req.headers['x-gridgate-token'] ?? (write ? '' : (url.searchParams.get('token') ?? ''));
     return typeof given === 'string' && sameToken(given, o.token);
+  };
+  /**
+   * DNS rebinding and cross-site defence: on loopback the Host must name loopback, and a browser's
+   * Origin (writes, WebSocket) must be this very console.
+   */
+  const trustedOrigin = (req: IncomingMessage): boolean => {
+    const host = req.headers.host ?? '';
+    const hostname = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    if (open && !isLoopback(hostname)) return false;
+    const origin = req.headers.origin;
+    return origin === undefined || origin === `http://${host}` || origin === `https://${host}`;
   };
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname;
     const write = req.method !== 'GET';
-    if ((write || !open) && !authorized(req, url)) return send(res, 401, { error: 'a valid token is needed (X-Gridgate-Token header)' });
+    if ((write || !open) && !authorized(req, url, write))
+      return send(res, 401, { error: 'a valid token is needed (X-Gridgate-Token header)' });
     if (req.method === 'GET' && path === '/api/groups') return send(res, 200, { groups: o.proxy.snapshot().map(groupSummary) });
     if (req.method === 'GET' && path === '/api/ntp') return send(res, 200, { ntp: o.ntp?.() ?? null });
     if (req.method === 'GET' && path === '/api/config.csv') return send(res, 200, exportCsv(o.proxy.config), 'text/csv; charset=utf-8');
@@ -158,6 +171,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://console');
+    if (!trustedOrigin(req)) return send(res, 403, { error: 'request from an unexpected host or origin' });
     const done = (p: Promise<void>): void => {
       p.catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
     };
@@ -171,7 +185,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://console');
-    if (url.pathname !== '/api/live' || !authorized(req, url)) {
+    if (url.pathname !== '/api/live' || !trustedOrigin(req) || !authorized(req, url)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return;
     }

@@ -228,3 +228,18 @@ describe('Dnp3Channel link services', () => {
     expect(ev).toContain('linkStatus');
   });
 });
+
+describe('keep-alive', () => {
+  test('an unanswered keep-alive closes the session (half-open TCP is noticed)', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false, keepAliveMs: 1000 }, 0);
+    m.handleTimeout(1000);
+    expect(m.channel.counters.get('keepAlives')).toBe(1);
+    expect(m.isClosed).toBe(false);
+    expect(m.nextTimeout()).toBe(2000);
+    m.handleTimeout(2000);
+    expect(m.isClosed).toBe(true);
+    const warnings = [];
+    for (let e = m.pollEvent(); e !== undefined; e = m.pollEvent()) if (e.type === 'warning') warnings.push(e.error.message);
+    expect(warnings.join()).toMatch(/keep-alive unanswered/);
+  });
+});

@@ -136,11 +136,23 @@ export class Dnp3MasterSession {
   receive(bytes: Uint8Array, now: number): void {
     if (this.#closed) return;
     this.channel.receive(bytes, now);
+    this.#drainChannel(now);
+    this.#pump(now);
+  }
+
+  #drainChannel(now: number): void {
     for (let e = this.channel.pollEvent(); e !== undefined; e = this.channel.pollEvent()) {
       if (e.type === 'fragment') this.#onFragment(e.bytes, now);
       else if (e.type === 'dropped') this.#events.push({ type: 'warning', error: e.error });
+      else if (e.type === 'linkDead') {
+        // Closing makes the driver close the connection, so a reconnecting caller starts afresh.
+        this.#events.push({
+          type: 'warning',
+          error: new ProtocolError(LAYER, ErrorCode.TIMEOUT, 'link keep-alive unanswered: closing the channel', { fault: 'remote' }),
+        });
+        this.#closed = true;
+      }
     }
-    this.#pump(now);
   }
 
   pollEvent(): MasterEvent | undefined {
@@ -159,6 +171,7 @@ export class Dnp3MasterSession {
 
   handleTimeout(now: number): void {
     this.channel.handleTimeout(now);
+    this.#drainChannel(now);
     const f = this.#inFlight;
     if (f !== undefined && now >= f.deadline) {
       this.#inFlight = undefined;

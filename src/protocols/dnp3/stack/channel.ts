@@ -33,7 +33,9 @@ export type ChannelEvent =
   /** A frame or segment was dropped (bad CRC, wrong address, broken reassembly): counted, never parsed. */
   | { readonly type: 'dropped'; readonly error: ProtocolError }
   /** The peer answered a keep-alive. */
-  | { readonly type: 'linkStatus' };
+  | { readonly type: 'linkStatus' }
+  /** A keep-alive went unanswered for another keep-alive period: the link is dead (half-open TCP, cut line). */
+  | { readonly type: 'linkDead' };
 
 export type ChannelCounter = 'framesIn' | 'framesOut' | 'crcErrors' | 'wrongAddress' | 'linkRequests' | 'keepAlives' | 'segmentsDiscarded';
 
@@ -47,6 +49,7 @@ export class Dnp3Channel {
   #txSeq = 0;
   #lastRx: number;
   #keepAliveSent = false;
+  #dead = false;
 
   constructor(o: ChannelOptions, now: number) {
     this.#o = { maxFragment: 2048, keepAliveMs: 0, resetLink: false, ...o };
@@ -85,13 +88,20 @@ export class Dnp3Channel {
   }
 
   nextTimeout(): number | undefined {
-    return this.#o.keepAliveMs > 0 && !this.#keepAliveSent ? this.#lastRx + this.#o.keepAliveMs : undefined;
+    if (this.#o.keepAliveMs <= 0 || this.#dead) return undefined;
+    // Quiet for keepAliveMs: send a keep-alive; quiet for another keepAliveMs after it: dead.
+    return this.#lastRx + (this.#keepAliveSent ? 2 : 1) * this.#o.keepAliveMs;
   }
 
-  /** Sends a keep-alive (REQUEST_LINK_STATUS) once the link has been quiet for `keepAliveMs`. */
+  /** Sends a keep-alive (REQUEST_LINK_STATUS) once the link has been quiet; reports it dead when that goes unanswered. */
   handleTimeout(now: number): void {
     const due = this.nextTimeout();
     if (due === undefined || now < due) return;
+    if (this.#keepAliveSent) {
+      this.#dead = true;
+      this.#events.push({ type: 'linkDead' });
+      return;
+    }
     this.#keepAliveSent = true;
     this.counters.inc('keepAlives');
     this.#send(PrimaryFunction.REQUEST_LINK_STATUS, true, new Uint8Array(0));
