@@ -3,6 +3,7 @@
  * `send` and `close`. Real sockets, TLS and the in-memory pipe used in tests all fit it.
  */
 import type { Socket } from 'node:net';
+import { ChunkInbox } from './inbox.js';
 
 export interface Transport extends AsyncIterable<Uint8Array> {
   /** Writes chunks in order as one gather write. */
@@ -64,9 +65,7 @@ class PipeEnd implements Transport {
   readonly localAddress: string;
   readonly localPort = 0;
   peer: PipeEnd | undefined;
-  readonly #inbox: Uint8Array[] = [];
-  #ended = false;
-  #wake: (() => void) | undefined;
+  readonly #inbox = new ChunkInbox(1_000_000);
 
   constructor(name: string, local: string) {
     this.remoteAddress = name;
@@ -75,18 +74,15 @@ class PipeEnd implements Transport {
   }
 
   deliver(c: Uint8Array): void {
-    if (this.#ended) return;
     this.#inbox.push(c);
-    this.#wake?.();
   }
 
   end(): void {
-    this.#ended = true;
-    this.#wake?.();
+    this.#inbox.end();
   }
 
   send(chunks: readonly Uint8Array[]): void {
-    if (this.#ended) return;
+    if (this.#inbox.ended) return;
     for (const c of chunks) this.peer?.deliver(c.slice());
   }
 
@@ -95,17 +91,8 @@ class PipeEnd implements Transport {
     this.peer?.end();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      const c = this.#inbox.shift();
-      if (c !== undefined) {
-        yield c;
-        continue;
-      }
-      if (this.#ended) return;
-      await new Promise<void>((r) => (this.#wake = r));
-      this.#wake = undefined;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.#inbox[Symbol.asyncIterator]();
   }
 }
 

@@ -9,6 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { Counters } from '../core/counters.js';
 import { ErrorCode, GridgateError } from '../core/errors.js';
+import { ChunkInbox } from './inbox.js';
 import type { Transport } from './transport.js';
 
 export interface UdpServerOptions {
@@ -40,8 +41,7 @@ export async function bindUdp(o: UdpServerOptions): Promise<UdpServerTransport> 
   const counters = new Counters<UdpServerCounter>();
   let peer: { address: string; port: number } | undefined =
     o.remoteAddress !== undefined && o.remotePort !== undefined ? { address: o.remoteAddress, port: o.remotePort } : undefined;
-  const inbox: Uint8Array[] = [];
-  let wake: (() => void) | undefined;
+  const inbox = new ChunkInbox();
   let closed = false;
   let lastError: Error | undefined;
   socket.on('message', (msg, rinfo) => {
@@ -52,9 +52,7 @@ export async function bindUdp(o: UdpServerOptions): Promise<UdpServerTransport> 
     }
     counters.inc('datagramsIn');
     // Bounded: a peer sending faster than the session reads loses the oldest datagrams.
-    if (inbox.length >= 1024) inbox.shift();
     inbox.push(msg);
-    wake?.();
   });
   socket.on('error', (err) => {
     counters.inc('icmpErrors');
@@ -110,19 +108,8 @@ export async function bindUdp(o: UdpServerOptions): Promise<UdpServerTransport> 
       if (closed) return;
       closed = true;
       socket.close();
-      wake?.();
+      inbox.end();
     },
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        const c = inbox.shift();
-        if (c !== undefined) {
-          yield c;
-          continue;
-        }
-        if (closed) return;
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
-    },
+    [Symbol.asyncIterator]: () => inbox[Symbol.asyncIterator](),
   };
 }

@@ -9,6 +9,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Counters } from '../core/counters.js';
 import { ErrorCode, GridgateError } from '../core/errors.js';
+import { ChunkInbox } from './inbox.js';
 import type { Transport } from './transport.js';
 
 export interface UdpOptions {
@@ -46,8 +47,7 @@ export async function openUdp(given: UdpOptions): Promise<UdpTransport> {
   const type = isIP(o.localAddress) === 6 || isIP(o.remoteAddress) === 6 ? 'udp6' : 'udp4';
   const socket: Socket = createSocket({ type, reuseAddr: false });
   const counters = new Counters<UdpCounter>();
-  const inbox: Uint8Array[] = [];
-  let wake: (() => void) | undefined;
+  const inbox = new ChunkInbox();
   let closed = false;
   let lastError: Error | undefined;
   socket.on('message', (msg, rinfo) => {
@@ -56,10 +56,7 @@ export async function openUdp(given: UdpOptions): Promise<UdpTransport> {
       return;
     }
     counters.inc('datagramsIn');
-    // Bounded: a peer flooding faster than the session reads loses the oldest datagrams.
-    if (inbox.length >= 1024) inbox.shift();
     inbox.push(msg);
-    wake?.();
   });
   socket.on('error', (err) => {
     counters.inc('icmpErrors');
@@ -102,19 +99,8 @@ export async function openUdp(given: UdpOptions): Promise<UdpTransport> {
       if (closed) return;
       closed = true;
       socket.close();
-      wake?.();
+      inbox.end();
     },
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        const c = inbox.shift();
-        if (c !== undefined) {
-          yield c;
-          continue;
-        }
-        if (closed) return;
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
-    },
+    [Symbol.asyncIterator]: () => inbox[Symbol.asyncIterator](),
   };
 }

@@ -1,7 +1,7 @@
 /** DNP3 (IEEE 1815): sans-I/O codecs and state machines. */
 export * from './link/crc.js';
 export * from './link/frame.js';
-export * from './transport/transport.js';
+export * from './transport-function/transport.js';
 export * from './app/header.js';
 export * from './app/qualifier.js';
 export * from './app/codec.js';

@@ -8,7 +8,7 @@ import { Counters } from '../../../core/counters.js';
 import { ProtocolError, ErrorCode, decodeError } from '../../../core/errors.js';
 import { Queue } from '../../../core/queue.js';
 import { encodeLinkFrame, LinkFramer, PrimaryFunction, SecondaryFunction, type LinkFrame } from '../link/frame.js';
-import { Reassembler, segment } from '../transport/transport.js';
+import { Reassembler, segment } from '../transport-function/transport.js';
 
 const LAYER = 'dnp3.channel';
 
