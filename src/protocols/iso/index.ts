@@ -4,3 +4,5 @@ export * from './tpkt/tpkt.js';
 export * from './cotp/cotp.js';
 export * from './session/session.js';
 export * from './session/connection.js';
+export * from './presentation/presentation.js';
+export * from './acse/acse.js';
