@@ -1,0 +1,264 @@
+/**
+ * MMS Data (ISO 9506-2 clause 14.4.2, the `Data` CHOICE) over the strict BER of `iso/ber`.
+ *
+ * One `as const` table, {@link MMS_DATA_TYPES}, names each alternative once: its context tag, its
+ * form and the clause it comes from; {@link decodeData} and {@link encodeData} look the tag or the
+ * type up there and run that row's codec. Decoding is bounded: structures and arrays may nest at
+ * most {@link MMS_DATA_MAX_DEPTH} levels and one value holds at most {@link MMS_DATA_MAX_ELEMENTS}
+ * elements in all, on top of the BER reader's own depth and size limits.
+ */
+import { ErrorCode, ProtocolError } from '../../core/errors.js';
+import { BerError, type BerReader, type BerWriter, type BitString, type Tlv } from '../iso/ber/ber.js';
+
+/** The layer named in MMS failures. */
+export const MMS_LAYER = 'mms';
+/** Deepest structure/array nesting decoded (a scalar at the top is depth 1). */
+export const MMS_DATA_MAX_DEPTH = 16;
+/** Most Data elements (scalars and containers) in one decoded value. */
+export const MMS_DATA_MAX_ELEMENTS = 100_000;
+
+/** The Data alternatives gridgate reads and writes, by context tag (ISO 9506-2 clause 14.4.2). */
+export const MMS_DATA_TYPES = [
+  { tag: 1, type: 'array', constructed: true }, // [1] IMPLICIT SEQUENCE OF Data
+  { tag: 2, type: 'structure', constructed: true }, // [2] IMPLICIT SEQUENCE OF Data
+  { tag: 3, type: 'boolean', constructed: false }, // [3] IMPLICIT BOOLEAN
+  { tag: 4, type: 'bit-string', constructed: false }, // [4] IMPLICIT BIT STRING
+  { tag: 5, type: 'integer', constructed: false }, // [5] IMPLICIT INTEGER
+  { tag: 6, type: 'unsigned', constructed: false }, // [6] IMPLICIT INTEGER, non-negative
+  { tag: 7, type: 'floating-point', constructed: false }, // [7] IMPLICIT FloatingPoint (clause 14.4.2.1)
+  { tag: 9, type: 'octet-string', constructed: false }, // [9] IMPLICIT OCTET STRING
+  { tag: 10, type: 'visible-string', constructed: false }, // [10] IMPLICIT VisibleString
+  { tag: 12, type: 'binary-time', constructed: false }, // [12] IMPLICIT TimeOfDay (clause 7.5.1.1)
+  { tag: 16, type: 'mms-string', constructed: false }, // [16] IMPLICIT MMSString (UTF8String)
+  { tag: 17, type: 'utc-time', constructed: false }, // [17] IMPLICIT UtcTime (clause 7.5.1.2)
+] as const;
+/** The name of a Data alternative, e.g. `'utc-time'`. */
+export type MmsDataType = (typeof MMS_DATA_TYPES)[number]['type'];
+
+const ROW_BY_TAG = new Map<number, (typeof MMS_DATA_TYPES)[number]>(MMS_DATA_TYPES.map((r) => [r.tag, r]));
+const TAG_BY_TYPE = new Map<MmsDataType, number>(MMS_DATA_TYPES.map((r) => [r.type, r.tag]));
+
+/** The time quality octet of a UtcTime (IEC 61850-8-1 clause 8.1.3.7, carried by ISO 9506-2 7.5.1.2). */
+export interface TimeQuality {
+  readonly leapSecondsKnown: boolean;
+  readonly clockFailure: boolean;
+  readonly clockNotSynchronized: boolean;
+  /** Number of significant fraction bits 0..24; 31 means unspecified. Bits 5-1 of the octet. */
+  readonly accuracy: number;
+}
+
+/** One MMS Data value, discriminated by `type`. */
+export type MmsData =
+  | { readonly type: 'array'; readonly elements: readonly MmsData[] }
+  | { readonly type: 'structure'; readonly components: readonly MmsData[] }
+  | { readonly type: 'boolean'; readonly value: boolean }
+  | { readonly type: 'bit-string'; readonly value: BitString }
+  | { readonly type: 'integer'; readonly value: number | bigint }
+  | { readonly type: 'unsigned'; readonly value: number | bigint }
+  | {
+      readonly type: 'floating-point';
+      readonly value: number;
+      /** `single`: exponent width 8, IEEE 754 binary32; `double`: width 11, binary64. */
+      readonly format: 'single' | 'double';
+    }
+  | { readonly type: 'octet-string'; readonly value: Uint8Array }
+  | { readonly type: 'visible-string'; readonly value: string }
+  | {
+      readonly type: 'binary-time';
+      /** Milliseconds since midnight. */
+      readonly msOfDay: number;
+      /** Days since 1984-01-01; absent in the 4-octet form. */
+      readonly days?: number;
+    }
+  | { readonly type: 'mms-string'; readonly value: string }
+  | {
+      readonly type: 'utc-time';
+      /** Seconds since 1970-01-01T00:00:00Z. */
+      readonly seconds: number;
+      /** Fraction of a second in units of 2^-24. */
+      readonly fraction: number;
+      readonly quality: TimeQuality;
+    };
+
+/** Limits for {@link decodeData}. */
+export interface DataLimits {
+  readonly maxDepth?: number;
+  readonly maxElements?: number;
+}
+
+/** Running state of one decode: elements still allowed. */
+interface Budget {
+  readonly maxDepth: number;
+  left: number;
+}
+
+const fail = (offset: number, reason: string): never => {
+  throw new BerError(offset, reason, MMS_LAYER);
+};
+
+/** Milliseconds between 1970-01-01 and the TimeOfDay epoch 1984-01-01 (ISO 9506-2 7.5.1.1). */
+export const BINARY_TIME_EPOCH_MS = Date.UTC(1984, 0, 1);
+const MS_PER_DAY = 86_400_000;
+
+/** Primitive decoders, one per scalar row of {@link MMS_DATA_TYPES}. */
+const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure'>, (r: BerReader, t: Tlv) => MmsData>> = {
+  boolean: (r, t) => ({ type: 'boolean', value: r.readBoolean(t) }),
+  'bit-string': (r, t) => ({ type: 'bit-string', value: r.readBitString(t) }),
+  integer: (r, t) => ({ type: 'integer', value: r.readInteger(t) }),
+  unsigned: (r, t) => ({ type: 'unsigned', value: r.readUnsigned(t) }),
+  // 14.4.2.1: FloatingPoint is an OCTET STRING: exponent width, then the IEEE 754 value.
+  'floating-point': (r, t) => {
+    const v = r.view(t);
+    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    if (v.length === 5 && v[0] === 8) return { type: 'floating-point', value: dv.getFloat32(1), format: 'single' };
+    if (v.length === 9 && v[0] === 11) return { type: 'floating-point', value: dv.getFloat64(1), format: 'double' };
+    return fail(t.start, `floating-point of ${v.length} octets with exponent width ${v[0] ?? 'none'}: only 8/5 and 11/9 are supported`);
+  },
+  'octet-string': (r, t) => ({ type: 'octet-string', value: r.readOctetString(t) }),
+  'visible-string': (r, t) => ({ type: 'visible-string', value: r.readVisibleString(t) }),
+  // 7.5.1.1: TimeOfDay is 4 octets (ms since midnight) or 6 (plus days since 1984-01-01).
+  'binary-time': (r, t) => {
+    const v = r.view(t);
+    if (v.length !== 4 && v.length !== 6) return fail(t.start, `binary-time of ${v.length} octets; it has 4 or 6`);
+    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    const msOfDay = dv.getUint32(0);
+    if (msOfDay >= MS_PER_DAY) return fail(t.contentStart, `binary-time of ${msOfDay} ms since midnight; a day has ${MS_PER_DAY}`);
+    return v.length === 4 ? { type: 'binary-time', msOfDay } : { type: 'binary-time', msOfDay, days: dv.getUint16(4) };
+  },
+  'mms-string': (r, t) => ({ type: 'mms-string', value: r.readUtf8(t) }),
+  // 7.5.1.2: UtcTime is 8 octets: 32-bit seconds, 24-bit binary fraction, time quality.
+  'utc-time': (r, t) => {
+    const v = r.view(t);
+    if (v.length !== 8) return fail(t.start, `utc-time of ${v.length} octets; it has 8`);
+    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    const q = v[7]!;
+    return {
+      type: 'utc-time',
+      seconds: dv.getUint32(0),
+      fraction: (v[4]! << 16) | (v[5]! << 8) | v[6]!,
+      quality: {
+        leapSecondsKnown: (q & 0x80) !== 0,
+        clockFailure: (q & 0x40) !== 0,
+        clockNotSynchronized: (q & 0x20) !== 0,
+        accuracy: q & 0x1f,
+      },
+    };
+  },
+};
+
+function decodeWith(r: BerReader, t: Tlv, budget: Budget, depth: number): MmsData {
+  if (--budget.left < 0) fail(t.start, 'too many Data elements in one value');
+  const row = t.tagClass === 'context' ? ROW_BY_TAG.get(t.tag) : undefined;
+  if (row === undefined) return fail(t.start, `unsupported Data alternative ${t.tagClass} [${t.tag}]`);
+  if (row.constructed !== t.constructed) {
+    return fail(t.start, `Data ${row.type} must be ${row.constructed ? 'constructed' : 'primitive'}`);
+  }
+  if (row.type === 'array' || row.type === 'structure') {
+    if (depth >= budget.maxDepth) fail(t.start, `Data nested deeper than ${budget.maxDepth} levels`);
+    const items: MmsData[] = [];
+    for (const c of r.children(t)) items.push(decodeWith(r, c, budget, depth + 1));
+    return row.type === 'array' ? { type: 'array', elements: items } : { type: 'structure', components: items };
+  }
+  return SCALAR_DECODERS[row.type](r, t);
+}
+
+/**
+ * Decodes the Data TLV `tlv` (already read by `r`). Throws a {@link BerError} with layer `mms`
+ * for a bad value; run it under `decodeBer` (or {@link decodeMmsPdu}) to get a located failure.
+ */
+export function decodeData(r: BerReader, tlv: Tlv, limits: DataLimits = {}): MmsData {
+  return decodeWith(r, tlv, { maxDepth: limits.maxDepth ?? MMS_DATA_MAX_DEPTH, left: limits.maxElements ?? MMS_DATA_MAX_ELEMENTS }, 1);
+}
+
+/** Decodes every TLV left in `r` as Data, sharing one element budget. */
+export function decodeDataList(r: BerReader, limits: DataLimits = {}): MmsData[] {
+  const budget = { maxDepth: limits.maxDepth ?? MMS_DATA_MAX_DEPTH, left: limits.maxElements ?? MMS_DATA_MAX_ELEMENTS };
+  const out: MmsData[] = [];
+  while (!r.atEnd) out.push(decodeWith(r, r.readTlv(), budget, 1));
+  return out;
+}
+
+const ctx = (tag: number): { tagClass: 'context'; tag: number } => ({ tagClass: 'context', tag });
+const uint = (n: number, bits: number, what: string): number => {
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** bits)
+    throw new ProtocolError(MMS_LAYER, ErrorCode.RANGE, `${what}: ${n} outside 0..2^${bits}-1`);
+  return n;
+};
+
+/**
+ * Appends `data` to `w` with the tag of its row in {@link MMS_DATA_TYPES}. Throws a `ProtocolError` (`E_RANGE`)
+ * for a value its type cannot carry (e.g. a fraction beyond 24 bits).
+ */
+export function encodeData(w: BerWriter, data: MmsData): void {
+  const t = ctx(TAG_BY_TYPE.get(data.type)!);
+  switch (data.type) {
+    case 'array':
+      w.writeConstructed('context', t.tag, () => data.elements.forEach((d) => encodeData(w, d)));
+      return;
+    case 'structure':
+      w.writeConstructed('context', t.tag, () => data.components.forEach((d) => encodeData(w, d)));
+      return;
+    case 'boolean':
+      // TRUE as 0x01, as libiec61850 sends it (X.690 8.2.2 allows any non-zero octet).
+      w.writeTlv('context', t.tag, false, Uint8Array.of(data.value ? 1 : 0));
+      return;
+    case 'bit-string':
+      w.writeBitString(data.value, t);
+      return;
+    case 'integer':
+      w.writeInteger(data.value, t);
+      return;
+    case 'unsigned':
+      w.writeUnsigned(data.value, t);
+      return;
+    case 'floating-point': {
+      const single = data.format === 'single';
+      const c = new Uint8Array(single ? 5 : 9);
+      const dv = new DataView(c.buffer);
+      c[0] = single ? 8 : 11;
+      if (single) dv.setFloat32(1, data.value);
+      else dv.setFloat64(1, data.value);
+      w.writeOctetString(c, t);
+      return;
+    }
+    case 'octet-string':
+      w.writeOctetString(data.value, t);
+      return;
+    case 'visible-string':
+      w.writeVisibleString(data.value, t);
+      return;
+    case 'binary-time': {
+      const c = new Uint8Array(data.days === undefined ? 4 : 6);
+      const dv = new DataView(c.buffer);
+      dv.setUint32(0, uint(data.msOfDay, 32, 'binary-time ms of day'));
+      if (data.days !== undefined) dv.setUint16(4, uint(data.days, 16, 'binary-time days'));
+      w.writeOctetString(c, t);
+      return;
+    }
+    case 'mms-string':
+      w.writeUtf8(data.value, t);
+      return;
+    case 'utc-time': {
+      const c = new Uint8Array(8);
+      new DataView(c.buffer).setUint32(0, uint(data.seconds, 32, 'utc-time seconds'));
+      const f = uint(data.fraction, 24, 'utc-time fraction');
+      const q = data.quality;
+      c.set([f >> 16, (f >> 8) & 0xff, f & 0xff], 4);
+      c[7] =
+        (q.leapSecondsKnown ? 0x80 : 0) |
+        (q.clockFailure ? 0x40 : 0) |
+        (q.clockNotSynchronized ? 0x20 : 0) |
+        uint(q.accuracy, 5, 'utc-time accuracy');
+      w.writeOctetString(c, t);
+      return;
+    }
+  }
+}
+
+/** A UtcTime as milliseconds since the Unix epoch (fraction rounded to the millisecond). */
+export const utcTimeMillis = (d: Extract<MmsData, { type: 'utc-time' }>): number =>
+  d.seconds * 1000 + Math.round((d.fraction * 1000) / 2 ** 24);
+
+/** A TimeOfDay as milliseconds since the Unix epoch; the 4-octet form has no date and gives ms since midnight. */
+export const binaryTimeMillis = (d: Extract<MmsData, { type: 'binary-time' }>): number =>
+  d.days === undefined ? d.msOfDay : BINARY_TIME_EPOCH_MS + d.days * MS_PER_DAY + d.msOfDay;

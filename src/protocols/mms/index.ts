@@ -1,0 +1,6 @@
+/** MMS (ISO 9506-2): Data, variable access, confirmed services and the PDU codec. */
+export * from './data.js';
+export * from './access.js';
+export * from './services.js';
+export * from './initiate.js';
+export * from './pdu.js';
