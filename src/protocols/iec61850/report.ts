@@ -1,0 +1,170 @@
+/**
+ * IEC 61850 reports carried by an MMS InformationReport (IEC 61850-8-1 clause 17.2.3.2, the
+ * order of 8.1.3.8 / Table 56): RptID, OptFlds, then the fields OptFlds selects, the inclusion bit
+ * string, data references, values and reason codes of the included members.
+ *
+ * {@link decodeReport} never throws: a report that does not match its own OptFlds gives a
+ * failure of layer `iec61850` whose offset is the index in `listOfAccessResult`.
+ */
+import { fail, ok, type Decoded } from '../../core/result.js';
+import { bitAt, type BitString } from '../iso/ber/ber.js';
+import { binaryTimeMillis, type MmsData, type TimeQuality } from '../mms/data.js';
+import type { InformationReport } from '../mms/pdu.js';
+import {
+  decodeOptFlds,
+  decodeQuality,
+  decodeReason,
+  IEC61850_LAYER,
+  QUALITY_LENGTH,
+  type OptFlds,
+  type Quality,
+  type Reason,
+} from './rcb.js';
+
+/** A UtcTime member (IEC 61850-8-1 clause 8.1.3.7). */
+export interface Timestamp {
+  /** Milliseconds since 1970-01-01, with the 2^-24 s fraction kept (not rounded). */
+  readonly ms: number;
+  readonly quality: TimeQuality;
+}
+
+/** One included data-set member. */
+export interface ReportEntry {
+  /** Position in the data set. */
+  readonly index: number;
+  /** From the report (data-reference) or from `dataSetMembers`. */
+  readonly reference?: string;
+  readonly value: MmsData;
+  readonly quality?: Quality;
+  readonly timestamp?: Timestamp;
+  readonly reason?: Reason;
+}
+
+/** A decoded report (IEC 61850-7-2 clause 17.2.3.2.2). */
+export interface Report {
+  readonly rptId: string;
+  readonly optFlds: OptFlds;
+  readonly seqNum?: number;
+  /** Milliseconds since 1970. */
+  readonly timeOfEntry?: number;
+  readonly dataSet?: string;
+  readonly bufferOverflow?: boolean;
+  readonly entryId?: Uint8Array;
+  readonly confRev?: number;
+  readonly subSeqNum?: number;
+  readonly moreSegmentsFollow?: boolean;
+  readonly inclusion: boolean[];
+  readonly entries: ReportEntry[];
+}
+
+/** Options of {@link decodeReport}. */
+export interface ReportOptions {
+  /** Member names of the data set, in order, used when the report carries no data references. */
+  readonly dataSetMembers?: readonly string[];
+}
+
+/** Most data-set members one report may include (bounds the inclusion bit string). */
+export const REPORT_MAX_MEMBERS = 65_536;
+
+type Typed<T extends MmsData['type']> = Extract<MmsData, { type: T }>;
+class Bad extends Error {
+  constructor(
+    readonly index: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const utcMs = (d: Typed<'utc-time'>): number => d.seconds * 1000 + (d.fraction * 1000) / 2 ** 24;
+
+/** Quality and timestamp of a value: the last 13-bit bit string and the last utc-time of a structure. */
+function inspect(value: MmsData, reference: string | undefined): Pick<ReportEntry, 'quality' | 'timestamp'> {
+  let q: BitString | undefined;
+  let t: Typed<'utc-time'> | undefined;
+  if (value.type === 'structure') {
+    for (const c of value.components) {
+      if (c.type === 'bit-string' && c.value.length === QUALITY_LENGTH) q = c.value;
+      if (c.type === 'utc-time') t = c;
+    }
+  } else if (value.type === 'bit-string' && reference?.endsWith('$q') === true) q = value.value;
+  else if (value.type === 'utc-time') t = value;
+  return { ...(q ? { quality: decodeQuality(q) } : {}), ...(t ? { timestamp: { ms: utcMs(t), quality: t.quality } } : {}) };
+}
+
+/**
+ * Decodes the report in `pdu`'s listOfAccessResult (IEC 61850-8-1 clause 8.1.3.8). Each field is
+ * read in order; a missing result, a failed AccessResult or a wrong Data type is a failure at
+ * that result's index.
+ */
+export function decodeReport(pdu: InformationReport, options: ReportOptions = {}): Decoded<Report> {
+  const res = pdu.results;
+  let i = 0;
+  const next = <T extends MmsData['type']>(type: T, what: string): Typed<T> => {
+    const r = res[i];
+    if (r === undefined) throw new Bad(i, `${what} missing: the report has ${res.length} results`);
+    if (!r.success) throw new Bad(i, `${what}: access failure ${r.errorName}`);
+    if (r.data.type !== type) throw new Bad(i, `${what}: expected ${type}, got ${r.data.type}`);
+    i++;
+    return r.data as Typed<T>;
+  };
+  const num = (what: string): number => Number(next('unsigned', what).value);
+  try {
+    const rptId = next('visible-string', 'RptID').value;
+    const optFlds = decodeOptFlds(next('bit-string', 'OptFlds').value);
+    const seqNum = optFlds['sequence-number'] ? num('SeqNum') : undefined;
+    const timeOfEntry = optFlds['report-time-stamp'] ? binaryTimeMillis(next('binary-time', 'TimeOfEntry')) : undefined;
+    const dataSet = optFlds['data-set-name'] ? next('visible-string', 'DatSet').value : undefined;
+    const bufferOverflow = optFlds['buffer-overflow'] ? next('boolean', 'BufOvfl').value : undefined;
+    const entryId = optFlds.entryID ? next('octet-string', 'EntryID').value : undefined;
+    const confRev = optFlds['conf-revision'] ? num('ConfRev') : undefined;
+    const subSeqNum = optFlds.segmentation ? num('SubSeqNum') : undefined;
+    const moreSegmentsFollow = optFlds.segmentation ? next('boolean', 'MoreSegmentsFollow').value : undefined;
+    const incl = next('bit-string', 'Inclusion').value;
+    if (incl.length > REPORT_MAX_MEMBERS) throw new Bad(i - 1, `Inclusion of ${incl.length} bits; at most ${REPORT_MAX_MEMBERS}`);
+    const inclusion = Array.from({ length: incl.length }, (_, b) => bitAt(incl, b));
+    const members = inclusion.flatMap((inc, index) => (inc ? [index] : []));
+    if (members.length > res.length) throw new Bad(i - 1, `Inclusion sets ${members.length} members; the report has ${res.length} results`);
+    const refs = optFlds['data-reference'] ? members.map((m) => next('visible-string', `data reference of member ${m}`).value) : undefined;
+    const values = members.map((m) => {
+      const r = res[i];
+      if (r === undefined) throw new Bad(i, `value of member ${m} missing: the report has ${res.length} results`);
+      if (!r.success) throw new Bad(i, `value of member ${m}: access failure ${r.errorName}`);
+      i++;
+      return r.data;
+    });
+    const reasons = optFlds['reason-for-inclusion']
+      ? members.map((m) => decodeReason(next('bit-string', `reason of member ${m}`).value))
+      : undefined;
+    if (i !== res.length) throw new Bad(i, `${res.length - i} results after the report's last field`);
+    const entries = members.map((index, k): ReportEntry => {
+      const reference = refs?.[k] ?? options.dataSetMembers?.[index];
+      const reason = reasons?.[k];
+      return {
+        index,
+        ...(reference !== undefined ? { reference } : {}),
+        value: values[k]!,
+        ...inspect(values[k]!, reference),
+        ...(reason !== undefined ? { reason } : {}),
+      };
+    });
+    const report: Report = {
+      rptId,
+      optFlds,
+      ...(seqNum !== undefined ? { seqNum } : {}),
+      ...(timeOfEntry !== undefined ? { timeOfEntry } : {}),
+      ...(dataSet !== undefined ? { dataSet } : {}),
+      ...(bufferOverflow !== undefined ? { bufferOverflow } : {}),
+      ...(entryId !== undefined ? { entryId } : {}),
+      ...(confRev !== undefined ? { confRev } : {}),
+      ...(subSeqNum !== undefined ? { subSeqNum } : {}),
+      ...(moreSegmentsFollow !== undefined ? { moreSegmentsFollow } : {}),
+      inclusion,
+      entries,
+    };
+    return ok(report);
+  } catch (e) {
+    if (e instanceof Bad) return fail(IEC61850_LAYER, e.index, e.message);
+    return fail(IEC61850_LAYER, i, e instanceof Error ? e.message : String(e));
+  }
+}
