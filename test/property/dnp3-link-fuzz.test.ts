@@ -19,40 +19,14 @@ import {
   segment,
   type LinkFrame,
 } from '../../src/protocols/dnp3/index.js';
+import { FUZZ_SEED, Rng } from '../support/fuzz.js';
 
 /** Hex without separators, fast enough to key 100,000 frames (failure messages use core `toHex`). */
 const key = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-const SEED = Number(process.env['GRIDGATE_FUZZ_SEED'] ?? Date.now() % 0x100000000) >>> 0;
+const SEED = FUZZ_SEED;
 const FRAMES = 120_000;
 const MAX_APDU = 2048;
-
-/** mulberry32: small, fast, good enough to drive a fuzzer reproducibly. */
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  u32(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** 0..n-1 */
-  int(n: number): number {
-    return n <= 1 ? 0 : this.u32() % n;
-  }
-  chance(p: number): boolean {
-    return this.u32() / 0x100000000 < p;
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.u32() & 0xff;
-    return out;
-  }
-}
 
 class FuzzViolation extends Error {}
 

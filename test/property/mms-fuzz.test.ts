@@ -10,32 +10,10 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/core/bytes.js';
 import { decodeMmsPdu, encodeMmsPdu, MMS_DATA_MAX_DEPTH, type MmsData, type MmsPdu } from '../../src/protocols/mms/index.js';
+import { FUZZ_SEED, Rng } from '../support/fuzz.js';
 
-const SEED = Number(process.env['GRIDGATE_FUZZ_SEED'] ?? Date.now() % 0x100000000) >>> 0;
+const SEED = FUZZ_SEED;
 const INPUTS = 100_000;
-
-/** mulberry32: small, fast and reproducible. */
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  u32(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  int(n: number): number {
-    return n <= 1 ? 0 : this.u32() % n;
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.u32() & 0xff;
-    return out;
-  }
-}
 
 /** MMS PDUs from mms-libiec61850-urcb.pcap: initiate, reads, writes, getNamedVariableListAttributes, reports. */
 const SEEDS = [
