@@ -4,3 +4,5 @@ export * from './access.js';
 export * from './services.js';
 export * from './initiate.js';
 export * from './pdu.js';
+export * from './negotiate.js';
+export * from './association.js';

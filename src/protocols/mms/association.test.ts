@@ -1,0 +1,213 @@
+/**
+ * The MMS association core, client and server paired in memory on a virtual clock: every layer
+ * from TPKT to MMS, request flow control, timeouts, reports, rejects, release and refusals.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeTpkt } from '../iso/tpkt/tpkt.js';
+import { encodeDt } from '../iso/cotp/cotp.js';
+import { encodeData } from '../iso/session/session.js';
+import { encodeUserData } from '../iso/presentation/presentation.js';
+import { MmsAssociation, type MmsAssociationOptions, type MmsEvent } from './association.js';
+import { AcseDiagnostic } from './negotiate.js';
+import type { ConfirmedRequest } from './services.js';
+
+const IDENTIFY: ConfirmedRequest = { service: 'identify' };
+
+class Pair {
+  readonly client: MmsAssociation;
+  readonly server: MmsAssociation;
+  readonly clientEvents: MmsEvent[] = [];
+  readonly serverEvents: MmsEvent[] = [];
+  now = 0;
+
+  constructor(client: Partial<MmsAssociationOptions> = {}, server: Partial<MmsAssociationOptions> = {}) {
+    this.client = new MmsAssociation({ role: 'client', ...client });
+    this.server = new MmsAssociation({ role: 'server', ...server });
+  }
+
+  /** Moves bytes both ways until quiet; collects events. */
+  pump(): void {
+    for (let moved = true; moved;) {
+      moved = false;
+      for (let b = this.client.pollTransmit(); b !== undefined; b = this.client.pollTransmit()) {
+        moved = true;
+        this.server.receive(b, this.now);
+      }
+      for (let b = this.server.pollTransmit(); b !== undefined; b = this.server.pollTransmit()) {
+        moved = true;
+        this.client.receive(b, this.now);
+      }
+      for (let e = this.client.pollEvent(); e !== undefined; e = this.client.pollEvent()) this.clientEvents.push(e);
+      for (let e = this.server.pollEvent(); e !== undefined; e = this.server.pollEvent()) this.serverEvents.push(e);
+    }
+  }
+
+  associate(): this {
+    this.server.open(this.now);
+    this.client.open(this.now);
+    this.pump();
+    return this;
+  }
+
+  advance(ms: number): void {
+    this.now += ms;
+    for (const a of [this.client, this.server]) {
+      const t = a.nextTimeout();
+      if (t !== undefined && t <= this.now) a.handleTimeout(this.now);
+    }
+    this.pump();
+  }
+}
+
+const types = (events: readonly MmsEvent[]): string[] => events.map((e) => e.type);
+
+describe('MmsAssociation', () => {
+  it('associates through every layer and negotiates the lesser limits', () => {
+    const p = new Pair({ maxServOutstanding: 3, maxPduSize: 32000 }, { maxServOutstanding: 8 }).associate();
+    expect(p.client.state).toBe('associated');
+    expect(p.server.state).toBe('associated');
+    const c = p.clientEvents[0];
+    if (c?.type !== 'associated') throw new Error(JSON.stringify(c));
+    expect([c.initiate.localDetail, c.initiate.maxServOutstandingCalling, c.initiate.maxServOutstandingCalled]).toEqual([32000, 3, 3]);
+    expect(c.peer).toMatchObject({ result: 0 });
+    expect(p.serverEvents[0]).toMatchObject({ type: 'associated', peer: { callingApTitle: '1.1.1.999', calledAeQualifier: 12 } });
+  });
+
+  it('carries requests and responses, matched by invoke ID', () => {
+    const p = new Pair().associate();
+    const id = p.client.request(IDENTIFY, p.now);
+    p.pump();
+    const req = p.serverEvents.find((e) => e.type === 'request');
+    expect(req).toEqual({ type: 'request', invokeId: id, request: IDENTIFY });
+    p.server.respond(id, { service: 'identify', vendorName: 'gridgate', modelName: 'sim', revision: '1' });
+    p.pump();
+    expect(p.clientEvents.at(-1)).toEqual({
+      type: 'response',
+      invokeId: id,
+      response: { service: 'identify', vendorName: 'gridgate', modelName: 'sim', revision: '1' },
+    });
+    p.server.respondError(id, { errorClass: 7, errorClassName: 'access', code: 2 });
+    p.pump();
+    expect(p.client.counters.get('lateResponses')).toBe(1);
+  });
+
+  it('keeps no more than the negotiated number outstanding and sends the rest in order', () => {
+    const p = new Pair({ maxServOutstanding: 2 }).associate();
+    const ids = [1, 2, 3, 4].map(() => p.client.request(IDENTIFY, p.now));
+    p.pump();
+    const seen = () => p.serverEvents.flatMap((e) => (e.type === 'request' ? [e.invokeId] : []));
+    expect(seen()).toEqual(ids.slice(0, 2));
+    expect(p.client.outstanding).toBe(4);
+    p.server.respondError(ids[0]!, { errorClass: 7, errorClassName: 'access', code: 2 });
+    p.pump();
+    expect(seen()).toEqual(ids.slice(0, 3));
+    expect(p.clientEvents.at(-1)).toMatchObject({ type: 'service-error', invokeId: ids[0], error: { errorClassName: 'access' } });
+  });
+
+  it('reports a timeout for an unanswered request and ignores the late answer', () => {
+    const p = new Pair({ requestTimeoutMs: 500 }).associate();
+    const id = p.client.request(IDENTIFY, p.now);
+    p.pump();
+    p.advance(499);
+    expect(types(p.clientEvents)).not.toContain('timeout');
+    p.advance(1);
+    expect(p.clientEvents.at(-1)).toEqual({ type: 'timeout', invokeId: id });
+    p.server.respond(id, { service: 'identify', vendorName: 'v', modelName: 'm', revision: 'r' });
+    p.pump();
+    expect(types(p.clientEvents).filter((t) => t === 'response')).toHaveLength(0);
+    expect(p.client.counters.get('lateResponses')).toBe(1);
+  });
+
+  it('delivers information reports to the client', () => {
+    const p = new Pair().associate();
+    const report = {
+      variableAccessSpecification: { kind: 'named-list' as const, name: { scope: 'vmd' as const, itemId: 'RPT' } },
+      results: [{ success: true as const, data: { type: 'visible-string' as const, value: 'Events1' } }],
+    };
+    p.server.report(report);
+    p.pump();
+    expect(p.clientEvents.at(-1)).toEqual({ type: 'report', report });
+  });
+
+  it('rejects an undecodable PDU and keeps the association', () => {
+    const p = new Pair().associate();
+    // A DT carrying presentation user data in the MMS context whose MMS PDU is an unknown alternative [20].
+    const garbage = encodeTpkt(encodeDt(encodeData(encodeUserData(3, Uint8Array.of(0xb4, 0x00)))));
+    p.server.receive(garbage, p.now);
+    p.pump();
+    expect(p.serverEvents.at(-1)).toMatchObject({ type: 'malformed', failure: { layer: 'mms' } });
+    expect(p.clientEvents.at(-1)).toEqual({ type: 'rejected', rejectClass: 5, reason: 1 });
+    expect(p.server.state).toBe('associated');
+    p.client.request(IDENTIFY, p.now);
+    p.pump();
+    expect(p.serverEvents.at(-1)?.type).toBe('request');
+  });
+
+  it('releases with RLRQ/RLRE: both sides closed as released', () => {
+    const p = new Pair().associate();
+    p.client.request(IDENTIFY, p.now);
+    p.pump();
+    p.client.release();
+    p.pump();
+    expect(p.clientEvents.at(-1)).toEqual({ type: 'closed', origin: 'local', how: 'released', reason: 'association released' });
+    expect(p.serverEvents.at(-1)).toMatchObject({ type: 'closed', origin: 'remote', how: 'released' });
+    expect(p.client.isClosed && p.server.isClosed).toBe(true);
+  });
+
+  it('answers conclude-request with conclude-response', () => {
+    const p = new Pair().associate();
+    p.client.conclude();
+    p.pump();
+    expect(p.serverEvents.at(-1)).toEqual({ type: 'concluded' });
+    expect(p.clientEvents.at(-1)).toEqual({ type: 'concluded' });
+  });
+
+  it.each([
+    ['no password', undefined, AcseDiagnostic.authenticationRequired],
+    ['a wrong password', 'guess', AcseDiagnostic.authenticationFailure],
+  ])('refuses a client with %s, naming the ACSE diagnostic', (_, password, diagnostic) => {
+    const p = new Pair(password === undefined ? {} : { password }, { password: 'secret' }).associate();
+    expect(p.client.isClosed && p.server.isClosed).toBe(true);
+    expect(p.clientEvents.at(-1)).toMatchObject({ type: 'closed', how: 'refused', origin: 'remote' });
+    const closed = p.clientEvents.at(-1);
+    expect(closed?.type === 'closed' && closed.reason).toBe(
+      `association rejected: AARE result 1, acseServiceUser diagnostic ${diagnostic}`,
+    );
+    expect(p.serverEvents.at(-1)).toMatchObject({ type: 'closed', how: 'refused', origin: 'local' });
+  });
+
+  it('associates with the right password', () => {
+    const p = new Pair({ password: 'secret' }, { password: 'secret' }).associate();
+    expect(p.client.state).toBe('associated');
+  });
+
+  it('gives up an association that does not complete in time', () => {
+    const p = new Pair({ associateTimeoutMs: 1000 });
+    p.client.open(0);
+    p.advance(1000);
+    expect(p.clientEvents.at(-1)).toMatchObject({
+      type: 'closed',
+      origin: 'local',
+      how: 'aborted',
+      reason: 'no association within 1000 ms',
+    });
+  });
+
+  it('a server-side abort ends the client with the remote origin and drops open requests', () => {
+    const p = new Pair().associate();
+    p.client.request(IDENTIFY, p.now);
+    p.pump();
+    p.server.abort();
+    p.pump();
+    expect(p.clientEvents.at(-1)).toMatchObject({ type: 'closed', origin: 'remote', how: 'aborted' });
+    expect(p.client.outstanding).toBe(0);
+    expect(p.client.nextTimeout()).toBeUndefined();
+  });
+
+  it('refuses usage errors with E_STATE', () => {
+    const p = new Pair();
+    expect(() => p.client.request(IDENTIFY, 0)).toThrow(/E_STATE|not possible/);
+    expect(() => p.server.respond(1, { service: 'defineNamedVariableList' })).not.toThrow();
+    expect(() => p.client.respond(1, { service: 'defineNamedVariableList' })).toThrow(/not possible/);
+  });
+});

@@ -1,0 +1,621 @@
+/**
+ * One MMS association over RFC 1006 (IEC 61850-8-1 A-profile): TPKT → COTP class 0 → session
+ * kernel → presentation → ACSE → MMS, as one sans-I/O core for either role. Bytes in, events and
+ * bytes out, time passed in.
+ *
+ * The client opens with CR, then CN carrying CP carrying AARQ carrying the MMS initiate-request;
+ * the server checks each layer's proposal and answers AC/CPA/AARE/initiate-response or a refusal
+ * naming the reason (RF/CPR/AARE rejected). Once associated, MMS PDUs travel as presentation user
+ * data in the MMS context. The client numbers its requests, keeps at most the negotiated number
+ * outstanding (the rest wait in order) and reports a timeout for any request left unanswered.
+ * Release is ACSE RLRQ/RLRE in session FINISH/DISCONNECT; abort is a session ABORT.
+ *
+ * A PDU that does not decode is reported as a `malformed` event and answered with an MMS reject
+ * (7.5.3) — the association survives it; broken lower layers end the association.
+ */
+import { ErrorCode, ProtocolError, decodeError, type DecodeFailure } from '../../core/errors.js';
+import { Queue } from '../../core/queue.js';
+import { Counters } from '../../core/counters.js';
+import { decodeAcse, encodeAcse, mmsAarq, AcseOid, type AcseApdu, type Aarq, type Aare } from '../iso/acse/acse.js';
+import { CotpConnection } from '../iso/cotp/cotp.js';
+import {
+  decodeCp,
+  decodeCpa,
+  decodeCpr,
+  decodeUserDataList,
+  encodeCpa,
+  encodeCpr,
+  encodeUserData,
+  encodeCp,
+  mmsCp,
+  MmsPresentationContext,
+  ContextResult,
+  ProviderReason,
+} from '../iso/presentation/presentation.js';
+import { SessionConnection, type SessionEvent } from '../iso/session/connection.js';
+import { decodeMmsPdu, encodeMmsPdu, type InformationReport, type MmsPdu } from './pdu.js';
+import type { Initiate, ServiceError } from './initiate.js';
+import type { ConfirmedRequest, ConfirmedResponse } from './services.js';
+import { answerContexts, checkAarq, localInitiate, negotiateInitiate, type InitiateLimits } from './negotiate.js';
+
+/** The layer named in association errors. */
+export const ASSOCIATION_LAYER = 'mms.association';
+
+/** RejectPDU classes and reasons this core sends (ISO 9506-2 7.5.3). */
+const Reject = { confirmedRequest: 1, unrecognizedService: 1, pduError: 5, invalidPdu: 1 } as const;
+
+/** Options of an {@link MmsAssociation}. */
+export interface MmsAssociationOptions extends InitiateLimits {
+  readonly role: 'client' | 'server';
+  /** Client: AP title and AE qualifier of the called / calling application (ACSE). */
+  readonly calledApTitle?: string;
+  readonly calledAeQualifier?: number;
+  readonly callingApTitle?: string;
+  readonly callingAeQualifier?: number;
+  /** Client: password sent (mechanism 2.2.3.1). Server: password required of every client. */
+  readonly password?: string;
+  /** Transport, session and presentation selectors; `00 01`, `00 01`, `00 00 00 01` by default (IEC 61850 practice). */
+  readonly tsel?: Uint8Array;
+  readonly ssel?: Uint8Array;
+  readonly psel?: Uint8Array;
+  /** Largest COTP TPDU proposed or accepted (default 8192). */
+  readonly maxTpduSize?: number;
+  /** Milliseconds allowed from open (client) or the first octet (server) to the association; default 10,000. */
+  readonly associateTimeoutMs?: number;
+  /** Client: milliseconds a confirmed request may stay unanswered; default 10,000. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** Why the association ended and who ended it. */
+export interface Closure {
+  readonly origin: 'local' | 'remote';
+  /** `released` by RLRQ/RLRE; `refused` during association; `aborted` otherwise. */
+  readonly how: 'released' | 'refused' | 'aborted';
+  readonly reason: string;
+  readonly error?: ProtocolError;
+}
+
+/** What an {@link MmsAssociation} reports, in order. */
+export type MmsEvent =
+  | { readonly type: 'associated'; readonly initiate: Initiate; readonly peer: Aarq | Aare }
+  /** Server: a confirmed request; answer with respond() or respondError(). */
+  | { readonly type: 'request'; readonly invokeId: number; readonly request: ConfirmedRequest }
+  /** Client: the answer to request `invokeId`. */
+  | { readonly type: 'response'; readonly invokeId: number; readonly response: ConfirmedResponse }
+  | { readonly type: 'service-error'; readonly invokeId: number; readonly error: ServiceError }
+  /** The peer rejected one of our PDUs (7.5.3); `invokeId` when it names a request. */
+  | { readonly type: 'rejected'; readonly invokeId?: number; readonly rejectClass: number; readonly reason: number }
+  | { readonly type: 'timeout'; readonly invokeId: number }
+  /** Client: an information report. */
+  | { readonly type: 'report'; readonly report: InformationReport }
+  /** The peer sent a PDU that does not decode; it was rejected and the association goes on. */
+  | { readonly type: 'malformed'; readonly failure: DecodeFailure; readonly bytes: Uint8Array }
+  /** Conclude done: the server answered a conclude-request, or the client received the conclude-response. */
+  | { readonly type: 'concluded' }
+  | ({ readonly type: 'closed' } & Closure);
+
+/** Association phases. */
+export type AssociationState = 'idle' | 'associating' | 'associated' | 'releasing' | 'closed';
+
+interface Pending {
+  readonly invokeId: number;
+  readonly request: ConfirmedRequest;
+  readonly deadline: number;
+}
+
+const ACSE_CTX = MmsPresentationContext.ACSE.id;
+const MMS_CTX = MmsPresentationContext.MMS.id;
+
+export class MmsAssociation {
+  readonly counters = new Counters<'pdusIn' | 'pdusOut' | 'malformed' | 'rejectsIn' | 'timeouts' | 'lateResponses' | 'queued'>();
+  readonly role: 'client' | 'server';
+  readonly #o: MmsAssociationOptions;
+  readonly #cotp: CotpConnection;
+  readonly #session: SessionConnection;
+  readonly #events = new Queue<MmsEvent>();
+  readonly #pending = new Map<number, Pending>();
+  readonly #waiting = new Queue<Pending>();
+  #state: AssociationState;
+  #acseCtx: number = ACSE_CTX;
+  #mmsCtx: number = MMS_CTX;
+  #negotiated: Initiate | undefined;
+  #associateDeadline: number | undefined;
+  /** Invoke IDs pending or waiting, so a wrapped counter never reuses one in flight. */
+  readonly #ids = new Set<number>();
+  #nextInvokeId = 1;
+  #refusal: string | undefined;
+
+  constructor(options: MmsAssociationOptions) {
+    this.#o = options;
+    this.role = options.role;
+    const initiator = options.role === 'client';
+    this.#cotp = new CotpConnection({
+      role: initiator ? 'initiator' : 'responder',
+      ...(options.maxTpduSize === undefined ? {} : { maxTpduSize: options.maxTpduSize }),
+      ...(options.tsel === undefined ? {} : { callingTsap: options.tsel, calledTsap: options.tsel }),
+      ...(options.maxPduSize === undefined ? {} : { maxUserDataSize: options.maxPduSize + 1024 }),
+    });
+    this.#session = new SessionConnection(initiator ? 'initiator' : 'responder', {
+      ...(options.ssel === undefined ? {} : { localSelector: options.ssel, remoteSelector: options.ssel }),
+    });
+    this.#state = initiator ? 'idle' : 'associating';
+  }
+
+  get state(): AssociationState {
+    return this.#state;
+  }
+
+  get isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** The negotiated Initiate, once associated. */
+  get negotiated(): Initiate | undefined {
+    return this.#negotiated;
+  }
+
+  /** Requests sent and not answered, and requests waiting for a free slot. */
+  get outstanding(): number {
+    return this.#pending.size + this.#waiting.length;
+  }
+
+  /**
+   * Starts the association clock; the client also sends its CR (then CN/CP/AARQ once the
+   * transport connects). The server calls it when the TCP connection is accepted.
+   */
+  open(now: number): void {
+    if (this.#associateDeadline !== undefined || this.#state === 'closed') throw this.#usage('open()');
+    this.#associateDeadline = now + (this.#o.associateTimeoutMs ?? 10_000);
+    if (this.role === 'server') return;
+    this.#state = 'associating';
+    this.#cotp.open();
+  }
+
+  receive(bytes: Uint8Array, now: number): void {
+    if (this.#associateDeadline === undefined) this.#associateDeadline = now + (this.#o.associateTimeoutMs ?? 10_000);
+    this.#cotp.receive(bytes);
+    this.#drain();
+  }
+
+  pollEvent(): MmsEvent | undefined {
+    return this.#events.shift();
+  }
+
+  pollTransmit(): Uint8Array | undefined {
+    return this.#cotp.pollTransmit();
+  }
+
+  nextTimeout(): number | undefined {
+    if (this.#state === 'closed') return undefined;
+    let next = this.#state === 'associating' ? this.#associateDeadline : undefined;
+    for (const p of this.#pending.values()) if (next === undefined || p.deadline < next) next = p.deadline;
+    const w = this.#waiting.peek();
+    if (w !== undefined && (next === undefined || w.deadline < next)) next = w.deadline;
+    return next;
+  }
+
+  handleTimeout(now: number): void {
+    if (this.#state === 'associating' && this.#associateDeadline !== undefined && now >= this.#associateDeadline) {
+      return this.#abort('local', `no association within ${this.#o.associateTimeoutMs ?? 10_000} ms`, ErrorCode.TIMEOUT);
+    }
+    for (const p of [...this.#pending.values()]) if (now >= p.deadline) this.#expire(p);
+    for (let w = this.#waiting.peek(); w !== undefined && now >= w.deadline; w = this.#waiting.peek()) this.#expire(this.#waiting.shift()!);
+    this.#dispatch();
+  }
+
+  /** Client: sends (or queues, beyond the negotiated outstanding limit) a confirmed request; returns its invoke ID. */
+  request(request: ConfirmedRequest, now: number): number {
+    if (this.role !== 'client' || this.#state !== 'associated') throw this.#usage('request()');
+    let id = this.#nextInvokeId;
+    while (this.#ids.has(id)) id = id >= 0x7fffffff ? 1 : id + 1;
+    this.#nextInvokeId = id >= 0x7fffffff ? 1 : id + 1;
+    this.#ids.add(id);
+    this.#waiting.push({ invokeId: id, request, deadline: now + (this.#o.requestTimeoutMs ?? 10_000) });
+    if (this.#pending.size >= this.#limit()) this.counters.inc('queued');
+    this.#dispatch();
+    return id;
+  }
+
+  /** Client: conclude-request (8.3); a `concluded` event follows the response. */
+  conclude(): void {
+    if (this.role !== 'client' || this.#state !== 'associated') throw this.#usage('conclude()');
+    this.#sendPdu({ pdu: 'conclude-request' });
+  }
+
+  /** Server: answers request `invokeId`. */
+  respond(invokeId: number, response: ConfirmedResponse): void {
+    this.#serverSend({ pdu: 'confirmed-response', invokeId, response }, 'respond()');
+  }
+
+  /** Server: answers request `invokeId` with a ServiceError (7.4.1). */
+  respondError(invokeId: number, error: ServiceError): void {
+    this.#serverSend({ pdu: 'confirmed-error', invokeId, error }, 'respondError()');
+  }
+
+  /** Server: sends an unconfirmed informationReport (14.8). */
+  report(report: InformationReport): void {
+    this.#serverSend({ pdu: 'unconfirmed', report }, 'report()');
+  }
+
+  /** Orderly release: RLRQ in a session FINISH; the association closes when RLRE arrives. */
+  release(): void {
+    if (this.#state !== 'associated') throw this.#usage('release()');
+    this.#state = 'releasing';
+    this.#session.finish(encodeUserData(this.#acseCtx, encodeAcse({ type: 'RLRQ', reason: 0 })));
+    this.#drain();
+  }
+
+  /** Ends the association at once (session ABORT) and with it the transport connection. */
+  abort(reason = 'aborted by the local user'): void {
+    if (this.#state !== 'closed') this.#abort('local', reason);
+  }
+
+  /** The transport connection went away. */
+  transportClosed(): void {
+    if (this.#state === 'closed') return;
+    this.#session.transportClosed();
+    this.#drain();
+  }
+
+  // ---- lower layers ------------------------------------------------------------------------------
+
+  /** Moves everything between the layers until nothing is left to move. */
+  #drain(): void {
+    for (let moved = true; moved;) {
+      moved = false;
+      for (let e = this.#cotp.pollEvent(); e !== undefined; e = this.#cotp.pollEvent()) {
+        moved = true;
+        if (e.type === 'connected' && this.role === 'client') this.#session.connect(this.#cpBytes());
+        else if (e.type === 'data') this.#session.receive(e.userData);
+        else if (e.type === 'closed') {
+          this.#session.transportClosed();
+          if (e.failure !== undefined) this.#events.push({ type: 'malformed', failure: e.failure, bytes: new Uint8Array(0) });
+        }
+      }
+      for (let e = this.#session.pollEvent(); e !== undefined; e = this.#session.pollEvent()) {
+        moved = true;
+        this.#onSession(e);
+      }
+      for (let t = this.#session.pollTransmit(); t !== undefined; t = this.#session.pollTransmit()) {
+        moved = true;
+        if (this.#cotp.state === 'connected') this.#cotp.send(t);
+      }
+    }
+    if (this.#state === 'closed') this.#cotp.close();
+  }
+
+  #onSession(e: SessionEvent): void {
+    switch (e.type) {
+      case 'connect':
+        return this.#onConnectIndication(e.userData);
+      case 'connected':
+        return this.#onConnectConfirm(e.userData);
+      case 'data':
+        return this.#onData(e.userData);
+      case 'finish':
+        return this.#onFinish(e.userData);
+      case 'finished':
+        return this.#close({ origin: e.origin, how: 'released', reason: 'association released' });
+      case 'refused':
+        return this.#close({ origin: e.origin, how: 'refused', reason: this.#refusalReason(e.userData, e.reason) });
+      case 'aborted': {
+        const origin = e.reason === 'local' ? 'local' : 'remote';
+        const why = {
+          remote: 'peer aborted',
+          transport: 'transport connection closed',
+          'protocol-error': 'session protocol error',
+          local: 'aborted',
+        }[e.reason];
+        return this.#close({
+          origin,
+          how: 'aborted',
+          reason: e.error ? `${why}: ${e.error.message}` : why,
+          ...(e.error ? { error: e.error } : {}),
+        });
+      }
+    }
+  }
+
+  // ---- client association --------------------------------------------------------------------------
+
+  #cpBytes(): Uint8Array {
+    const o = this.#o;
+    const initiate = encodeMmsPdu({ pdu: 'initiate-request', initiate: localInitiate(o) });
+    const aarq = mmsAarq({
+      mmsInitiate: initiate,
+      calledApTitle: o.calledApTitle ?? '1.1.1.999.1',
+      calledAeQualifier: o.calledAeQualifier ?? 12,
+      callingApTitle: o.callingApTitle ?? '1.1.1.999',
+      callingAeQualifier: o.callingAeQualifier ?? 12,
+      ...(o.password === undefined ? {} : { password: o.password }),
+    });
+    const psel = o.psel ?? Uint8Array.of(0, 0, 0, 1);
+    return encodeCp(mmsCp(encodeAcse(aarq), psel, psel));
+  }
+
+  #onConnectConfirm(cpaBytes: Uint8Array): void {
+    const cpa = decodeCpa(cpaBytes);
+    if (!cpa.ok) return this.#abort('remote', 'CPA does not decode', ErrorCode.MALFORMED, cpa);
+    const refused = (cpa.value.results ?? []).find((r) => r.result !== ContextResult.acceptance);
+    if (refused !== undefined)
+      return this.#abort('remote', `the server refused a presentation context (result ${refused.result})`, ErrorCode.REFUSED);
+    const aare = this.#acse(cpa.value.userData?.find((p) => p.contextId === ACSE_CTX)?.data, 'AARE');
+    if (aare === undefined) return;
+    if (aare.result !== 0) {
+      return this.#abort(
+        'remote',
+        `association rejected: AARE result ${aare.result}, ${aare.resultSourceDiagnostic.source} diagnostic ${aare.resultSourceDiagnostic.diagnostic}`,
+        ErrorCode.REFUSED,
+      );
+    }
+    const pdu = this.#initiatePdu(aare.userInformation?.[0]?.data);
+    if (pdu === undefined) return;
+    if (pdu.pdu !== 'initiate-response') return this.#abort('remote', `the server answered initiate with ${pdu.pdu}`, ErrorCode.REFUSED);
+    this.#associated(pdu.initiate, aare);
+  }
+
+  // ---- server association ---------------------------------------------------------------------------
+
+  #onConnectIndication(cpBytes: Uint8Array): void {
+    const cp = decodeCp(cpBytes);
+    if (!cp.ok) return this.#refuse(ProviderReason.reasonNotSpecified, [], `CP does not decode: ${cp.reason}`);
+    const answer = answerContexts(cp.value.contexts ?? []);
+    if (answer.acseContext === undefined || answer.mmsContext === undefined) {
+      return this.#refuse(
+        ProviderReason.defaultContextNotSupported,
+        answer.results,
+        'the CP does not propose both the ACSE and the MMS context in BER',
+      );
+    }
+    this.#acseCtx = answer.acseContext;
+    this.#mmsCtx = answer.mmsContext;
+    const aarq = this.#acse(cp.value.userData?.find((p) => p.contextId === this.#acseCtx)?.data, 'AARQ');
+    if (aarq === undefined) return;
+    const refusal = checkAarq(aarq, this.#o.password);
+    if (refusal !== undefined) return this.#rejectAarq(answer.results, refusal.diagnostic, refusal.reason);
+    const pdu = this.#initiatePdu(aarq.userInformation?.[0]?.data);
+    if (pdu === undefined) return;
+    if (pdu.pdu !== 'initiate-request') return this.#rejectAarq(answer.results, 1, `AARQ carries ${pdu.pdu}, not initiate-request`);
+    const granted = negotiateInitiate(pdu.initiate, localInitiate(this.#o));
+    const aare: AcseApdu = {
+      type: 'AARE',
+      applicationContextName: AcseOid.MMS_APPLICATION_CONTEXT,
+      result: 0,
+      resultSourceDiagnostic: { source: 'acseServiceUser', diagnostic: 0 },
+      userInformation: [{ indirectReference: this.#mmsCtx, data: encodeMmsPdu({ pdu: 'initiate-response', initiate: granted }) }],
+    };
+    const cpa = encodeCpa({
+      respondingSelector: this.#o.psel ?? Uint8Array.of(0, 0, 0, 1),
+      results: answer.results,
+      userData: [{ contextId: this.#acseCtx, encoding: 'single-ASN1-type', data: encodeAcse(aare) }],
+    });
+    this.#session.accept(cpa);
+    this.#associated(granted, aarq);
+  }
+
+  /** AARE rejected-permanent with the diagnostic, in a CPR with user rejection, in a session REFUSE. */
+  #rejectAarq(results: readonly { result: number }[], diagnostic: number, reason: string): void {
+    const aare = encodeAcse({
+      type: 'AARE',
+      applicationContextName: AcseOid.MMS_APPLICATION_CONTEXT,
+      result: 1,
+      resultSourceDiagnostic: { source: 'acseServiceUser', diagnostic },
+    });
+    const cpr = encodeCpr({
+      results: results.map((r) => ({ result: r.result })),
+      userData: [{ contextId: this.#acseCtx, encoding: 'single-ASN1-type', data: aare }],
+    });
+    this.#session.refuse(cpr);
+    this.#closeAfterRefusal(reason);
+  }
+
+  /** A presentation-provider refusal (CPR with provider-reason) in a session REFUSE. */
+  #refuse(providerReason: number, results: readonly { result: number; providerReason?: number }[], reason: string): void {
+    this.#session.refuse(encodeCpr({ results: [...results], providerReason }));
+    this.#closeAfterRefusal(reason);
+  }
+
+  /** The session's `refused` event follows; it should name the real reason rather than the session code. */
+  #closeAfterRefusal(reason: string): void {
+    this.#refusal = reason;
+  }
+
+  #refusalReason(userData: Uint8Array, sessionReason: number): string {
+    if (this.#refusal !== undefined) return this.#refusal;
+    const cpr = decodeCpr(userData);
+    if (!cpr.ok) return `session refused, reason ${sessionReason}`;
+    const aareBytes = cpr.value.userData?.find((p) => p.contextId === ACSE_CTX)?.data;
+    const aare = aareBytes === undefined ? undefined : decodeAcse(aareBytes);
+    if (aare?.ok === true && aare.value.type === 'AARE') {
+      const d = aare.value.resultSourceDiagnostic;
+      return `association rejected: AARE result ${aare.value.result}, ${d.source} diagnostic ${d.diagnostic}`;
+    }
+    return `presentation connection refused, provider reason ${cpr.value.providerReason ?? 'not given'}`;
+  }
+
+  // ---- both roles -----------------------------------------------------------------------------------
+
+  #acse<T extends 'AARQ' | 'AARE'>(bytes: Uint8Array | undefined, type: T): Extract<AcseApdu, { type: T }> | undefined {
+    if (bytes === undefined) {
+      this.#abort('remote', `no ${type} in the ACSE presentation context`, ErrorCode.MALFORMED);
+      return undefined;
+    }
+    const d = decodeAcse(bytes);
+    if (!d.ok || d.value.type !== type) {
+      this.#abort('remote', `${type} expected`, ErrorCode.MALFORMED, d.ok ? undefined : d);
+      return undefined;
+    }
+    return d.value as Extract<AcseApdu, { type: T }>;
+  }
+
+  #initiatePdu(bytes: Uint8Array | undefined): MmsPdu | undefined {
+    const d = bytes === undefined ? undefined : decodeMmsPdu(bytes);
+    if (d === undefined || !d.ok) {
+      this.#abort('remote', 'no MMS initiate PDU in the ACSE user information', ErrorCode.MALFORMED, d?.ok === false ? d : undefined);
+      return undefined;
+    }
+    return d.value;
+  }
+
+  #associated(initiate: Initiate, peer: Aarq | Aare): void {
+    this.#negotiated = initiate;
+    this.#state = 'associated';
+    this.#events.push({ type: 'associated', initiate, peer });
+  }
+
+  #onData(userData: Uint8Array): void {
+    const pdvs = decodeUserDataList(userData);
+    if (!pdvs.ok) return this.#abort('remote', 'presentation user data does not decode', ErrorCode.MALFORMED, pdvs);
+    for (const pdv of pdvs.value) {
+      if (this.#state === 'closed') return;
+      if (pdv.contextId !== this.#mmsCtx) {
+        return this.#abort('remote', `data in presentation context ${pdv.contextId}, not the MMS context ${this.#mmsCtx}`, ErrorCode.STATE);
+      }
+      this.#onPdu(pdv.data);
+    }
+  }
+
+  #onPdu(bytes: Uint8Array): void {
+    this.counters.inc('pdusIn');
+    const d = decodeMmsPdu(bytes);
+    if (!d.ok) {
+      this.counters.inc('malformed');
+      this.#events.push({ type: 'malformed', failure: d, bytes });
+      return this.#sendPdu({ pdu: 'reject', rejectClass: Reject.pduError, reason: Reject.invalidPdu });
+    }
+    const p = d.value;
+    if (this.role === 'server') return this.#onServerPdu(p);
+    switch (p.pdu) {
+      case 'confirmed-response':
+        return this.#settle(p.invokeId, { type: 'response', invokeId: p.invokeId, response: p.response });
+      case 'confirmed-error':
+        return this.#settle(p.invokeId, { type: 'service-error', invokeId: p.invokeId, error: p.error });
+      case 'reject':
+        this.counters.inc('rejectsIn');
+        if (p.originalInvokeId !== undefined && this.#pending.has(p.originalInvokeId)) {
+          return this.#settle(p.originalInvokeId, {
+            type: 'rejected',
+            invokeId: p.originalInvokeId,
+            rejectClass: p.rejectClass,
+            reason: p.reason,
+          });
+        }
+        return this.#events.push({ type: 'rejected', rejectClass: p.rejectClass, reason: p.reason });
+      case 'unconfirmed':
+        return this.#events.push({ type: 'report', report: p.report });
+      case 'conclude-response':
+        return this.#events.push({ type: 'concluded' });
+      case 'confirmed-request':
+        return this.#sendPdu({
+          pdu: 'reject',
+          originalInvokeId: p.invokeId,
+          rejectClass: Reject.confirmedRequest,
+          reason: Reject.unrecognizedService,
+        });
+      default:
+        return this.#sendPdu({ pdu: 'reject', rejectClass: Reject.pduError, reason: Reject.invalidPdu });
+    }
+  }
+
+  #onServerPdu(p: MmsPdu): void {
+    if (p.pdu === 'confirmed-request') {
+      if (p.request.service === 'other') {
+        return this.#sendPdu({
+          pdu: 'reject',
+          originalInvokeId: p.invokeId,
+          rejectClass: Reject.confirmedRequest,
+          reason: Reject.unrecognizedService,
+        });
+      }
+      return this.#events.push({ type: 'request', invokeId: p.invokeId, request: p.request });
+    }
+    if (p.pdu === 'conclude-request') {
+      this.#sendPdu({ pdu: 'conclude-response' });
+      return this.#events.push({ type: 'concluded' });
+    }
+    if (p.pdu === 'reject') {
+      this.counters.inc('rejectsIn');
+      return this.#events.push({
+        type: 'rejected',
+        rejectClass: p.rejectClass,
+        reason: p.reason,
+        ...(p.originalInvokeId === undefined ? {} : { invokeId: p.originalInvokeId }),
+      });
+    }
+    this.#sendPdu({ pdu: 'reject', rejectClass: Reject.pduError, reason: Reject.invalidPdu });
+  }
+
+  /** Peer asked to release: RLRE in the DISCONNECT (ACSE 7.2). */
+  #onFinish(userData: Uint8Array): void {
+    const pdvs = decodeUserDataList(userData);
+    const rlrq = pdvs.ok ? pdvs.value.find((p) => p.contextId === this.#acseCtx) : undefined;
+    const ok = rlrq !== undefined && decodeAcse(rlrq.data).ok;
+    this.#session.disconnect(encodeUserData(this.#acseCtx, encodeAcse({ type: 'RLRE', reason: 0 })));
+    if (!ok) this.counters.inc('malformed');
+  }
+
+  #settle(invokeId: number, event: MmsEvent): void {
+    if (!this.#pending.delete(invokeId)) {
+      this.counters.inc('lateResponses');
+      return;
+    }
+    this.#ids.delete(invokeId);
+    this.#events.push(event);
+    this.#dispatch();
+  }
+
+  #expire(p: Pending): void {
+    this.#pending.delete(p.invokeId);
+    this.#ids.delete(p.invokeId);
+    this.counters.inc('timeouts');
+    this.#events.push({ type: 'timeout', invokeId: p.invokeId });
+  }
+
+  #limit(): number {
+    return this.#negotiated?.maxServOutstandingCalling ?? 1;
+  }
+
+  /** Sends waiting requests while fewer than the negotiated number are outstanding (8.2.1.1.2). */
+  #dispatch(): void {
+    while (this.#state === 'associated' && this.#pending.size < this.#limit()) {
+      const w = this.#waiting.shift();
+      if (w === undefined) return;
+      this.#pending.set(w.invokeId, w);
+      this.#sendPdu({ pdu: 'confirmed-request', invokeId: w.invokeId, request: w.request });
+    }
+  }
+
+  #serverSend(pdu: MmsPdu, what: string): void {
+    if (this.role !== 'server') throw this.#usage(what);
+    if (this.#state !== 'associated') return; // the client left: nothing to answer
+    this.#sendPdu(pdu);
+  }
+
+  #sendPdu(pdu: MmsPdu): void {
+    this.counters.inc('pdusOut');
+    this.#session.send(encodeUserData(this.#mmsCtx, encodeMmsPdu(pdu)));
+    this.#drain();
+  }
+
+  #abort(origin: 'local' | 'remote', reason: string, code: ErrorCode = ErrorCode.CONNECTION, failure?: DecodeFailure): void {
+    const error = failure !== undefined ? decodeError(failure) : new ProtocolError(ASSOCIATION_LAYER, code, reason, { fault: origin });
+    this.#session.abort();
+    // The session's `aborted` event would say "aborted"; this names why.
+    this.#close({ origin, how: 'aborted', reason: failure !== undefined ? `${reason}: ${failure.reason}` : reason, error });
+  }
+
+  #close(c: Closure): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    // Requests still open end with the association: the `closed` event tells their owners.
+    this.#pending.clear();
+    this.#waiting.clear();
+    this.#ids.clear();
+    this.#events.push({ type: 'closed', ...c });
+    this.#drain();
+  }
+
+  #usage(what: string): ProtocolError {
+    return new ProtocolError(ASSOCIATION_LAYER, ErrorCode.STATE, `${what} is not possible for the ${this.role} in state ${this.#state}`);
+  }
+}
