@@ -37,6 +37,13 @@ export type ConfirmedServiceName = (typeof CONFIRMED_SERVICES)[number]['service'
 export const SERVICE_BY_TAG = new Map<number, ConfirmedServiceName>(CONFIRMED_SERVICES.map((s) => [s.tag, s.service]));
 const TAG_BY_SERVICE = new Map<ConfirmedServiceName, number>(CONFIRMED_SERVICES.map((s) => [s.service, s.tag]));
 
+/** ObjectClass values of getNameList (10.5.1.1, ObjectClass basicObjectClass), by number. */
+export const OBJECT_CLASSES = [
+  'namedVariable', 'scatteredAccess', 'namedVariableList', 'namedType', 'semaphore', 'eventCondition', 'eventAction',
+  'eventEnrollment', 'journal', 'domain', 'programInvocation', 'operatorStation',
+] as const; // prettier-ignore
+export type ObjectClassName = (typeof OBJECT_CLASSES)[number];
+
 /** getNameList objectScope (10.5.1.1). */
 export type NameListScope = { readonly kind: 'vmd' } | { readonly kind: 'domain'; readonly domainId: string } | { readonly kind: 'aa' };
 

@@ -1,0 +1,290 @@
+/**
+ * An MMS client over TCP or TLS: one {@link MmsAssociation} driven on a socket, with a promise
+ * per confirmed service and information reports as events. Services answer with their MMS
+ * response; a ServiceError rejects with {@link MmsServiceError} (`E_NEGATIVE`), a reject with
+ * `E_NEGATIVE` too, an unanswered request with `E_TIMEOUT`, a lost association with `E_CONNECTION`.
+ */
+import { EventEmitter } from 'node:events';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/log.js';
+import type { AccessResult, ObjectName, VariableRef } from '../../protocols/mms/access.js';
+import { MmsAssociation, type Closure, type MmsAssociationOptions, type MmsEvent } from '../../protocols/mms/association.js';
+import type { MmsData } from '../../protocols/mms/data.js';
+import type { Initiate, ServiceError } from '../../protocols/mms/initiate.js';
+import type { InformationReport } from '../../protocols/mms/pdu.js';
+import {
+  OBJECT_CLASSES,
+  type ConfirmedRequest,
+  type ConfirmedResponse,
+  type ConfirmedServiceName,
+  type NameListScope,
+  type ObjectClassName,
+  type WriteResult,
+} from '../../protocols/mms/services.js';
+import { REJECT_CLASSES } from '../../protocols/mms/pdu.js';
+import { SessionDriver, monotonicNow, type Tap } from '../../transport/driver.js';
+import { connect, type TlsFiles } from '../../transport/net.js';
+import type { Transport } from '../../transport/transport.js';
+
+/** A confirmed request answered with a ServiceError (ISO 9506-2 7.4.1). */
+export class MmsServiceError extends GridgateError {
+  constructor(
+    readonly service: string,
+    readonly serviceError: ServiceError,
+  ) {
+    super(ErrorCode.NEGATIVE, `${service}: service error class ${serviceError.errorClassName}, code ${serviceError.code}`, {
+      fault: 'remote',
+    });
+  }
+}
+
+/** Where and how to connect; the association options of {@link MmsAssociationOptions} apply too. */
+export interface MmsClientOptions extends Omit<MmsAssociationOptions, 'role'> {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: TlsFiles;
+  /** TCP connect timeout in ms (default 10,000); the association has its own (`associateTimeoutMs`). */
+  readonly connectTimeoutMs?: number;
+  readonly localAddress?: string;
+  readonly logger?: Logger;
+  /** Sees every chunk read and written (captures). */
+  readonly tap?: Tap;
+}
+
+interface Waiter {
+  readonly service: ConfirmedServiceName;
+  resolve(r: ConfirmedResponse): void;
+  reject(e: Error): void;
+}
+
+type Response<K extends ConfirmedServiceName> = Extract<ConfirmedResponse, { service: K }>;
+
+export class MmsClient extends EventEmitter<{ report: [InformationReport]; closed: [Closure] }> {
+  readonly association: MmsAssociation;
+  readonly remote: string;
+  readonly #driver: SessionDriver<MmsEvent>;
+  readonly #waiters = new Map<number, Waiter>();
+  readonly #log: Logger;
+  readonly #timeoutMs: number;
+  readonly #closed: Promise<Closure>;
+  #associated: ((i: Initiate) => void) | undefined;
+  #failed: ((e: Error) => void) | undefined;
+  #closure: Closure | undefined;
+
+  private constructor(transport: Transport, o: Omit<MmsClientOptions, 'host' | 'port'>) {
+    super();
+    this.remote = transport.remote;
+    this.#log = (o.logger ?? silentLogger).child({ peer: transport.remote, protocol: 'mms' });
+    this.association = new MmsAssociation({ ...o, role: 'client' });
+    this.#timeoutMs = o.requestTimeoutMs ?? 10_000;
+    this.#driver = new SessionDriver(this.association, transport, (e) => this.#onEvent(e), o.tap === undefined ? {} : { tap: o.tap });
+    this.#closed = new Promise((resolve) => this.once('closed', resolve));
+    void this.#driver.run().then(() => {
+      this.association.transportClosed();
+      this.#driver.pump();
+    });
+  }
+
+  /** Connects and associates; rejects with the reason the server or the network gave. */
+  static async connect(o: MmsClientOptions): Promise<MmsClient> {
+    const transport = await connect({
+      host: o.host,
+      port: o.port,
+      timeoutMs: o.connectTimeoutMs ?? 10_000,
+      ...(o.tls === undefined ? {} : { tls: o.tls }),
+      ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
+    });
+    return MmsClient.over(transport, o);
+  }
+
+  /** Associates over an open transport (an in-memory pipe in tests, or a socket already connected). */
+  static async over(transport: Transport, o: Omit<MmsClientOptions, 'host' | 'port'> = {}): Promise<MmsClient> {
+    const c = new MmsClient(transport, o);
+    await new Promise<Initiate>((resolve, reject) => {
+      c.#associated = resolve;
+      c.#failed = reject;
+      c.association.open(monotonicNow());
+      c.#driver.pump();
+    });
+    return c;
+  }
+
+  /** What the association agreed (PDU size, outstanding requests, nesting). */
+  get negotiated(): Initiate {
+    return this.association.negotiated!;
+  }
+
+  /** Resolves when the association ends, with why. */
+  get closed(): Promise<Closure> {
+    return this.#closed;
+  }
+
+  /** Any confirmed service; resolves with the response of the same service. */
+  request<K extends ConfirmedServiceName>(req: Extract<ConfirmedRequest, { service: K }>): Promise<Response<K>> {
+    const request = req as ConfirmedRequest & { readonly service: K };
+    return new Promise((resolve, reject) => {
+      if (this.#closure !== undefined || this.association.state !== 'associated') {
+        return reject(
+          new GridgateError(
+            ErrorCode.CONNECTION,
+            `${request.service}: the association is ${this.#closure?.reason ?? this.association.state}`,
+          ),
+        );
+      }
+      const id = this.association.request(request, monotonicNow());
+      this.#waiters.set(id, { service: request.service, resolve: resolve as (r: ConfirmedResponse) => void, reject });
+      this.#driver.pump();
+    });
+  }
+
+  identify(): Promise<Response<'identify'>> {
+    return this.request({ service: 'identify' });
+  }
+
+  status(extended = false): Promise<Response<'status'>> {
+    return this.request({ service: 'status', extended });
+  }
+
+  /** Every name of a class in a scope, following moreFollows with continueAfter (10.5). */
+  async getNameList(objectClass: ObjectClassName, scope: NameListScope = { kind: 'vmd' }): Promise<string[]> {
+    const names: string[] = [];
+    const cls = OBJECT_CLASSES.indexOf(objectClass);
+    for (let more = true; more;) {
+      const last = names.at(-1);
+      const r = await this.request({
+        service: 'getNameList',
+        objectClass: cls,
+        scope,
+        ...(last === undefined ? {} : { continueAfter: last }),
+      });
+      names.push(...r.identifiers);
+      more = r.moreFollows !== false && r.identifiers.length > 0;
+    }
+    return names;
+  }
+
+  /** Reads named variables; one AccessResult per name, in order. */
+  async read(names: readonly ObjectName[]): Promise<readonly AccessResult[]> {
+    const r = await this.request({
+      service: 'read',
+      variableAccessSpecification: { kind: 'list', variables: names.map((name) => ({ name })) },
+    });
+    return r.results;
+  }
+
+  /** Reads a named variable list (a data set). */
+  async readList(name: ObjectName): Promise<readonly AccessResult[]> {
+    return (await this.request({ service: 'read', variableAccessSpecification: { kind: 'named-list', name } })).results;
+  }
+
+  /** Writes values to named variables; one result per name. */
+  async write(entries: readonly { readonly name: ObjectName; readonly data: MmsData }[]): Promise<readonly WriteResult[]> {
+    const r = await this.request({
+      service: 'write',
+      variableAccessSpecification: { kind: 'list', variables: entries.map((e) => ({ name: e.name })) },
+      listOfData: entries.map((e) => e.data),
+    });
+    return r.results;
+  }
+
+  getVariableAccessAttributes(name: ObjectName): Promise<Response<'getVariableAccessAttributes'>> {
+    return this.request({ service: 'getVariableAccessAttributes', name });
+  }
+
+  /** The members of a named variable list. */
+  async getNamedVariableListAttributes(name: ObjectName): Promise<readonly VariableRef[]> {
+    return (await this.request({ service: 'getNamedVariableListAttributes', name })).variables;
+  }
+
+  async defineNamedVariableList(name: ObjectName, variables: readonly VariableRef[]): Promise<void> {
+    await this.request({ service: 'defineNamedVariableList', variableListName: name, variables });
+  }
+
+  deleteNamedVariableList(names: readonly ObjectName[]): Promise<Response<'deleteNamedVariableList'>> {
+    return this.request({ service: 'deleteNamedVariableList', scopeOfDelete: 0, listOfVariableListName: names });
+  }
+
+  /** Orderly release (ACSE RLRQ); aborts if the server does not answer within `timeoutMs`. */
+  async release(timeoutMs = 5000): Promise<Closure> {
+    if (this.#closure !== undefined) return this.#closure;
+    if (this.association.state === 'associated') {
+      this.association.release();
+      this.#driver.pump();
+    }
+    const timer = setTimeout(() => this.abort('release not answered'), timeoutMs);
+    try {
+      return await this.#closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the association at once. */
+  abort(reason?: string): void {
+    this.association.abort(reason);
+    this.#driver.pump();
+  }
+
+  #onEvent(e: MmsEvent): void {
+    switch (e.type) {
+      case 'associated':
+        this.#log.info({ negotiated: e.initiate }, 'associated');
+        this.#associated?.(e.initiate);
+        return;
+      case 'response':
+        return this.#settle(e.invokeId, (w) => {
+          if (e.response.service !== w.service) {
+            w.reject(
+              new GridgateError(ErrorCode.MALFORMED, `${w.service}: the server answered with ${e.response.service}`, { fault: 'remote' }),
+            );
+          } else w.resolve(e.response);
+        });
+      case 'service-error':
+        return this.#settle(e.invokeId, (w) => w.reject(new MmsServiceError(w.service, e.error)));
+      case 'rejected': {
+        const text = `rejected: ${REJECT_CLASSES[e.rejectClass] ?? `class ${e.rejectClass}`}, reason ${e.reason}`;
+        this.#log.warn({ invokeId: e.invokeId, rejectClass: e.rejectClass, reason: e.reason }, 'the server rejected a PDU');
+        if (e.invokeId !== undefined)
+          this.#settle(e.invokeId, (w) => w.reject(new GridgateError(ErrorCode.NEGATIVE, `${w.service}: ${text}`, { fault: 'remote' })));
+        return;
+      }
+      case 'timeout':
+        return this.#settle(e.invokeId, (w) =>
+          w.reject(new GridgateError(ErrorCode.TIMEOUT, `${w.service}: no answer within ${this.#timeoutMs} ms`, { fault: 'remote' })),
+        );
+      case 'report':
+        this.emit('report', e.report);
+        return;
+      case 'malformed':
+        this.#log.warn({ layer: e.failure.layer, offset: e.failure.offset, reason: e.failure.reason }, 'malformed PDU from the server');
+        return;
+      case 'concluded':
+        return;
+      case 'closed': {
+        const closure: Closure = { origin: e.origin, how: e.how, reason: e.reason, ...(e.error === undefined ? {} : { error: e.error }) };
+        this.#closure = closure;
+        this.#log.info({ how: e.how, origin: e.origin, reason: e.reason }, 'association closed');
+        const err = new GridgateError(
+          e.how === 'refused' ? ErrorCode.REFUSED : ErrorCode.CONNECTION,
+          `MMS association ${e.how}: ${e.reason}`,
+          {
+            fault: e.origin === 'local' ? 'local' : 'remote',
+            ...(e.error === undefined ? {} : { cause: e.error }),
+          },
+        );
+        this.#failed?.(err);
+        for (const w of this.#waiters.values()) w.reject(err);
+        this.#waiters.clear();
+        this.emit('closed', closure);
+        return;
+      }
+    }
+  }
+
+  #settle(invokeId: number, f: (w: Waiter) => void): void {
+    const w = this.#waiters.get(invokeId);
+    if (w === undefined) return;
+    this.#waiters.delete(invokeId);
+    f(w);
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * An MMS server over TCP or TLS: accepts associations (optionally password-protected), answers
+ * the confirmed services from an {@link MmsScope} per domain plus the VMD scope, keeps
+ * client-defined named variable lists (domain, VMD or association scope), and lets the
+ * application send information reports on any association. The IEC 61850 simulator and the
+ * TASE.2 server build on it.
+ */
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:net';
+import { silentLogger, type Logger } from '../../core/log.js';
+import { objectNameText, type AccessResult, type ObjectName, type VariableRef } from '../../protocols/mms/access.js';
+import { MmsAssociation, type Closure, type MmsAssociationOptions, type MmsEvent } from '../../protocols/mms/association.js';
+import type { ServiceError } from '../../protocols/mms/initiate.js';
+import type { InformationReport } from '../../protocols/mms/pdu.js';
+import { OBJECT_CLASSES, type ConfirmedRequest, type ConfirmedResponse } from '../../protocols/mms/services.js';
+import { encodeTypeDescription } from '../../protocols/mms/types.js';
+import { SessionDriver, monotonicNow, type Tap } from '../../transport/driver.js';
+import { listen, type TlsFiles } from '../../transport/net.js';
+import type { Transport } from '../../transport/transport.js';
+import { MmsScope, readNode, typeOfNode, writeNode, type Caller, type VariableList } from './namespace.js';
+
+/** ServiceErrors the server answers with (ISO 9506-2 7.4.1: class, code). */
+const Err = {
+  objectUndefined: { errorClass: 2, errorClassName: 'definition', code: 1 },
+  objectExists: { errorClass: 2, errorClassName: 'definition', code: 5 },
+  objectNonExistent: { errorClass: 7, errorClassName: 'access', code: 7 },
+  accessDenied: { errorClass: 7, errorClassName: 'access', code: 3 },
+} as const satisfies Record<string, ServiceError>;
+
+/** Identity answered to identify (10.6). */
+export interface Identity {
+  readonly vendorName: string;
+  readonly modelName: string;
+  readonly revision: string;
+}
+
+export interface MmsServerOptions extends Omit<MmsAssociationOptions, 'role' | 'requestTimeoutMs'> {
+  readonly identity?: Identity;
+  readonly logger?: Logger;
+  /** Sees the bytes of every association (captures). */
+  readonly tap?: (caller: Caller) => Tap | undefined;
+}
+
+/** One associated (or associating) client. */
+export class MmsServerConnection implements Caller {
+  readonly id: number;
+  readonly remote: string;
+  readonly association: MmsAssociation;
+  /** Named variable lists of association-specific scope (aa-specific, 14.5). */
+  readonly aaLists = new Map<string, VariableList>();
+  readonly #driver: SessionDriver<MmsEvent>;
+
+  constructor(
+    id: number,
+    transport: Transport,
+    association: MmsAssociation,
+    onEvent: (c: MmsServerConnection, e: MmsEvent) => void,
+    tap: Tap | undefined,
+  ) {
+    this.id = id;
+    this.remote = transport.remote;
+    this.association = association;
+    this.#driver = new SessionDriver(association, transport, (e) => onEvent(this, e), tap === undefined ? {} : { tap });
+  }
+
+  /** Runs until the connection ends. */
+  async run(): Promise<void> {
+    this.association.open(monotonicNow());
+    await this.#driver.run();
+    this.association.transportClosed();
+    this.#driver.pump();
+  }
+
+  get associated(): boolean {
+    return this.association.state === 'associated';
+  }
+
+  /** Sends an information report on this association (nothing once it has ended). */
+  report(report: InformationReport): void {
+    this.association.report(report);
+    this.#driver.pump();
+  }
+
+  abort(reason?: string): void {
+    this.association.abort(reason);
+    this.#driver.pump();
+  }
+}
+
+export class MmsServer extends EventEmitter<{
+  associated: [MmsServerConnection];
+  closed: [MmsServerConnection, Closure];
+}> {
+  /** The VMD scope (vmd-specific names). */
+  readonly vmd = new MmsScope();
+  readonly domains = new Map<string, MmsScope>();
+  readonly connections = new Set<MmsServerConnection>();
+  readonly #o: MmsServerOptions;
+  readonly #log: Logger;
+  #nextId = 1;
+  #server: { server: Server; port: number; close: () => Promise<void> } | undefined;
+
+  constructor(options: MmsServerOptions = {}) {
+    super();
+    this.#o = options;
+    this.#log = (options.logger ?? silentLogger).child({ protocol: 'mms-server' });
+  }
+
+  /** The domain `id`, created on first use. */
+  domain(id: string): MmsScope {
+    let d = this.domains.get(id);
+    if (d === undefined) this.domains.set(id, (d = new MmsScope()));
+    return d;
+  }
+
+  /** Listens on TCP (or TLS); resolves with the bound port. */
+  async listen(o: { host?: string; port: number; tls?: TlsFiles }): Promise<number> {
+    this.#server = await listen({
+      port: o.port,
+      ...(o.host === undefined ? {} : { host: o.host }),
+      ...(o.tls === undefined ? {} : { tls: o.tls }),
+      onConnection: (t) => void this.serve(t),
+      onTlsError: (err, remote) => this.#log.warn({ remote, err: err.message }, 'TLS handshake failed'),
+    });
+    return this.#server.port;
+  }
+
+  /** Serves one connection until it ends. */
+  async serve(transport: Transport): Promise<void> {
+    const id = this.#nextId++;
+    const tap = this.#o.tap?.({ id, remote: transport.remote });
+    const association = new MmsAssociation({ ...this.#o, role: 'server' });
+    const conn = new MmsServerConnection(id, transport, association, (c, e) => this.#onEvent(c, e), tap);
+    this.connections.add(conn);
+    this.#log.debug({ remote: conn.remote, id }, 'connection');
+    await conn.run();
+    this.connections.delete(conn);
+  }
+
+  /** Stops listening and aborts every association. */
+  async close(): Promise<void> {
+    const closing = this.#server?.close();
+    for (const c of this.connections) c.abort('server stopping');
+    await closing;
+  }
+
+  #onEvent(c: MmsServerConnection, e: MmsEvent): void {
+    switch (e.type) {
+      case 'associated':
+        this.#log.info({ remote: c.remote, id: c.id }, 'associated');
+        this.emit('associated', c);
+        return;
+      case 'request': {
+        const answer = this.#answer(c, e.request);
+        if ('errorClass' in answer) c.association.respondError(e.invokeId, answer);
+        else c.association.respond(e.invokeId, answer);
+        return;
+      }
+      case 'malformed':
+        this.#log.warn({ remote: c.remote, layer: e.failure.layer, offset: e.failure.offset, reason: e.failure.reason }, 'malformed PDU');
+        return;
+      case 'closed':
+        this.#log.info({ remote: c.remote, id: c.id, how: e.how, origin: e.origin, reason: e.reason }, 'association closed');
+        this.emit('closed', c, e);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #scope(name: ObjectName): MmsScope | undefined {
+    return name.scope === 'domain' ? this.domains.get(name.domainId) : this.vmd;
+  }
+
+  #lists(name: ObjectName, c: MmsServerConnection): Map<string, VariableList> | undefined {
+    return name.scope === 'aa' ? c.aaLists : this.#scope(name)?.lists;
+  }
+
+  #read(name: ObjectName, c: MmsServerConnection): AccessResult {
+    const node = name.scope === 'aa' ? undefined : this.#scope(name)?.node(name.itemId);
+    return node === undefined ? { success: false, error: 10, errorName: 'object-non-existent' } : readNode(node, c);
+  }
+
+  #answer(c: MmsServerConnection, r: ConfirmedRequest): ConfirmedResponse | ServiceError {
+    switch (r.service) {
+      case 'identify':
+        return {
+          service: 'identify',
+          ...(this.#o.identity ?? { vendorName: 'gridgate', modelName: 'gridgate MMS server', revision: '1' }),
+        };
+      case 'status':
+        return { service: 'status', logicalStatus: 0, physicalStatus: 0 };
+      case 'getNameList':
+        return this.#nameList(c, r);
+      case 'read': {
+        const spec = r.variableAccessSpecification;
+        let refs: readonly VariableRef[];
+        if (spec.kind === 'list') refs = spec.variables;
+        else {
+          const list = this.#lists(spec.name, c)?.get(spec.name.itemId);
+          if (list === undefined) return Err.objectNonExistent;
+          refs = list.members;
+        }
+        const results = refs.map((v) => this.#read(v.name, c));
+        return { service: 'read', ...(r.specificationWithResult === true ? { variableAccessSpecification: spec } : {}), results };
+      }
+      case 'write': {
+        const spec = r.variableAccessSpecification;
+        if (spec.kind !== 'list' || spec.variables.length !== r.listOfData.length) return Err.accessDenied;
+        const results = spec.variables.map((v, i) => {
+          const node = v.name.scope === 'aa' ? undefined : this.#scope(v.name)?.node(v.name.itemId);
+          return node === undefined
+            ? ({ success: false, error: 10, errorName: 'object-non-existent' } as const)
+            : writeNode(node, r.listOfData[i]!, c);
+        });
+        return { service: 'write', results };
+      }
+      case 'getVariableAccessAttributes': {
+        const node = r.name.scope === 'aa' ? undefined : this.#scope(r.name)?.node(r.name.itemId);
+        const type = node === undefined ? undefined : typeOfNode(node, c);
+        if (type === undefined) return Err.objectNonExistent;
+        return { service: 'getVariableAccessAttributes', mmsDeletable: false, typeDescription: encodeTypeDescription(type) };
+      }
+      case 'getNamedVariableListAttributes': {
+        const list = this.#lists(r.name, c)?.get(r.name.itemId);
+        if (list === undefined) return Err.objectNonExistent;
+        return { service: 'getNamedVariableListAttributes', mmsDeletable: list.deletable, variables: list.members };
+      }
+      case 'defineNamedVariableList': {
+        const lists = this.#lists(r.variableListName, c);
+        if (lists === undefined) return Err.objectUndefined;
+        if (lists.has(r.variableListName.itemId)) return Err.objectExists;
+        if (r.variables.some((v) => !this.#read(v.name, c).success)) return Err.objectNonExistent;
+        lists.set(r.variableListName.itemId, { members: r.variables, deletable: true });
+        this.#log.info({ remote: c.remote, list: objectNameText(r.variableListName) }, 'named variable list defined');
+        return { service: 'defineNamedVariableList' };
+      }
+      case 'deleteNamedVariableList': {
+        let matched = 0;
+        let deleted = 0;
+        for (const n of r.listOfVariableListName ?? []) {
+          const lists = this.#lists(n, c);
+          const list = lists?.get(n.itemId);
+          if (list === undefined) continue;
+          matched++;
+          if (list.deletable) deleted += lists!.delete(n.itemId) ? 1 : 0;
+        }
+        return { service: 'deleteNamedVariableList', numberMatched: matched, numberDeleted: deleted };
+      }
+      case 'other':
+        return Err.accessDenied;
+    }
+  }
+
+  /** Names of a class in a scope, after continueAfter, as many as fit the negotiated PDU size (10.5). */
+  #nameList(c: MmsServerConnection, r: Extract<ConfirmedRequest, { service: 'getNameList' }>): ConfirmedResponse | ServiceError {
+    const cls = OBJECT_CLASSES[r.objectClass];
+    let names: string[];
+    if (cls === 'domain') names = [...this.domains.keys()];
+    else if (cls === 'namedVariable' || cls === 'namedVariableList') {
+      const scope = r.scope.kind === 'domain' ? this.domains.get(r.scope.domainId) : r.scope.kind === 'vmd' ? this.vmd : undefined;
+      if (r.scope.kind === 'domain' && scope === undefined) return Err.objectNonExistent;
+      if (cls === 'namedVariable') names = scope?.names ?? [];
+      else names = [...(r.scope.kind === 'aa' ? c.aaLists : scope!.lists).keys()];
+    } else names = [];
+    const from = r.continueAfter === undefined ? 0 : names.indexOf(r.continueAfter) + 1;
+    const budget = (c.association.negotiated?.localDetail ?? 65000) - 32;
+    const identifiers: string[] = [];
+    let size = 0;
+    for (let i = from; i < names.length; i++) {
+      size += names[i]!.length + 4;
+      if (size > budget && identifiers.length > 0) break;
+      identifiers.push(names[i]!);
+    }
+    return { service: 'getNameList', identifiers, moreFollows: from + identifiers.length < names.length };
+  }
+}

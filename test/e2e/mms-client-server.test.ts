@@ -1,0 +1,163 @@
+/**
+ * The MMS client against the MMS server over loopback TCP and TLS: association, every confirmed
+ * service, information reports, refusals and release.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MmsClient, MmsServiceError } from '../../src/apps/mms/client.js';
+import { MmsServer } from '../../src/apps/mms/server.js';
+import type { MmsData } from '../../src/protocols/mms/data.js';
+import type { InformationReport } from '../../src/protocols/mms/pdu.js';
+import { makePki } from './support.js';
+
+const D = (itemId: string) => ({ scope: 'domain' as const, domainId: 'LD1', itemId });
+const float = (value: number): MmsData => ({ type: 'floating-point', value, format: 'single' });
+
+describe('MMS client and server over TCP', () => {
+  const server = new MmsServer({ identity: { vendorName: 'gridgate', modelName: 'test', revision: '7' } });
+  let setpoint = 1.5;
+  let port = 0;
+
+  beforeAll(async () => {
+    server
+      .domain('LD1')
+      .addVariable({
+        name: 'MMXU1',
+        children: [
+          {
+            name: 'MX',
+            children: [
+              { name: 'TotW', children: [{ name: 'mag', children: [{ name: 'f', read: () => float(42.25) }] }] },
+              { name: 'Hz', read: () => float(50) },
+            ],
+          },
+          {
+            name: 'SP',
+            children: [
+              {
+                name: 'setMag',
+                read: () => float(setpoint),
+                write: (v) => (v.type === 'floating-point' ? ((setpoint = v.value), undefined) : 'type-inconsistent'),
+              },
+            ],
+          },
+        ],
+      })
+      .addList('LLN0$DS1', [D('MMXU1$MX$TotW$mag$f'), D('MMXU1$MX$Hz')]);
+    server.domain('LD2');
+    port = await server.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('associates, identifies and browses domains and variables', async () => {
+    const c = await MmsClient.connect({ host: '127.0.0.1', port });
+    expect(c.negotiated.maxServOutstandingCalling).toBe(5);
+    expect(await c.identify()).toEqual({ service: 'identify', vendorName: 'gridgate', modelName: 'test', revision: '7' });
+    expect(await c.getNameList('domain')).toEqual(['LD1', 'LD2']);
+    expect(await c.getNameList('namedVariable', { kind: 'domain', domainId: 'LD1' })).toEqual([
+      'MMXU1', 'MMXU1$MX', 'MMXU1$MX$TotW', 'MMXU1$MX$TotW$mag', 'MMXU1$MX$TotW$mag$f', 'MMXU1$MX$Hz', 'MMXU1$SP', 'MMXU1$SP$setMag',
+    ]); // prettier-ignore
+    expect(await c.getNameList('namedVariableList', { kind: 'domain', domainId: 'LD1' })).toEqual(['LLN0$DS1']);
+    expect((await c.status()).logicalStatus).toBe(0);
+    await c.release();
+  });
+
+  it('pages a long name list with moreFollows and continueAfter', async () => {
+    const big = server.domain('BIG');
+    for (let i = 0; i < 3000; i++) big.addVariable({ name: `V${String(i).padStart(5, '0')}`, read: () => float(i) });
+    const c = await MmsClient.connect({ host: '127.0.0.1', port, maxPduSize: 1000 });
+    const names = await c.getNameList('namedVariable', { kind: 'domain', domainId: 'BIG' });
+    expect(names).toHaveLength(3000);
+    expect(names[2999]).toBe('V02999');
+    await c.release();
+  });
+
+  it('reads variables, structures and data sets; writes; reports failures per variable', async () => {
+    const c = await MmsClient.connect({ host: '127.0.0.1', port });
+    const [hz, tot, missing] = await c.read([D('MMXU1$MX$Hz'), D('MMXU1$MX$TotW'), D('NOPE')]);
+    expect(hz).toEqual({ success: true, data: float(50) });
+    expect(tot).toEqual({ success: true, data: { type: 'structure', components: [{ type: 'structure', components: [float(42.25)] }] } });
+    expect(missing).toMatchObject({ success: false, errorName: 'object-non-existent' });
+    expect(await c.readList(D('LLN0$DS1'))).toEqual([
+      { success: true, data: float(42.25) },
+      { success: true, data: float(50) },
+    ]);
+    expect(await c.write([{ name: D('MMXU1$SP$setMag'), data: float(7.5) }])).toEqual([{ success: true }]);
+    expect(await c.read([D('MMXU1$SP$setMag')])).toEqual([{ success: true, data: float(7.5) }]);
+    const [denied, wrong] = await c.write([
+      { name: D('MMXU1$MX$Hz'), data: float(1) },
+      { name: D('MMXU1$SP$setMag'), data: { type: 'boolean', value: true } },
+    ]);
+    expect(denied).toMatchObject({ success: false, errorName: 'object-access-denied' });
+    expect(wrong).toMatchObject({ success: false, errorName: 'type-inconsistent' });
+    const attrs = await c.getVariableAccessAttributes(D('MMXU1$MX$TotW'));
+    // structure [2] { components [1] { { name "mag", type structure { { name "f", floating-point 32/8 } } } } }
+    expect(Buffer.from(attrs.typeDescription).toString('hex')).toBe('a21ea11c301a80036d6167a113a211a10f300d800166a108a706020120020108');
+    await c.release();
+  });
+
+  it('defines, reads and deletes named variable lists in domain and association scope', async () => {
+    const c = await MmsClient.connect({ host: '127.0.0.1', port });
+    await c.defineNamedVariableList(D('MyList'), [{ name: D('MMXU1$MX$Hz') }]);
+    await expect(c.defineNamedVariableList(D('MyList'), [{ name: D('MMXU1$MX$Hz') }])).rejects.toBeInstanceOf(MmsServiceError);
+    await expect(c.defineNamedVariableList(D('Bad'), [{ name: D('NOPE') }])).rejects.toThrow(/service error class access/);
+    expect(await c.getNamedVariableListAttributes(D('MyList'))).toEqual([{ name: D('MMXU1$MX$Hz') }]);
+    const aa = { scope: 'aa' as const, itemId: 'Mine' };
+    await c.defineNamedVariableList(aa, [{ name: D('MMXU1$MX$TotW$mag$f') }]);
+    expect(await c.readList(aa)).toEqual([{ success: true, data: float(42.25) }]);
+    expect(await c.deleteNamedVariableList([D('MyList'), D('LLN0$DS1'), aa])).toMatchObject({ numberMatched: 3, numberDeleted: 2 });
+    await expect(c.readList(D('MyList'))).rejects.toBeInstanceOf(MmsServiceError);
+    await c.release();
+  });
+
+  it('delivers information reports sent by the server', async () => {
+    const c = await MmsClient.connect({ host: '127.0.0.1', port });
+    const got = new Promise<InformationReport>((resolve) => c.once('report', resolve));
+    const conn = [...server.connections].filter((x) => x.associated).at(-1)!;
+    const report: InformationReport = {
+      variableAccessSpecification: { kind: 'named-list', name: { scope: 'vmd', itemId: 'RPT' } },
+      results: [{ success: true, data: { type: 'visible-string', value: 'hello' } }],
+    };
+    conn.report(report);
+    expect(await got).toEqual(report);
+    await c.release();
+  });
+
+  it('runs many requests at once within the negotiated outstanding limit', async () => {
+    const c = await MmsClient.connect({ host: '127.0.0.1', port, maxServOutstanding: 2 });
+    const all = await Promise.all(Array.from({ length: 50 }, () => c.read([D('MMXU1$MX$Hz')])));
+    expect(all.every((r) => r[0]?.success === true)).toBe(true);
+    expect(c.association.counters.get('queued')).toBeGreaterThan(0);
+    await c.release();
+  });
+
+  it('fails requests with E_CONNECTION when the server goes away', async () => {
+    const s = new MmsServer();
+    const p = await s.listen({ host: '127.0.0.1', port: 0 });
+    const c = await MmsClient.connect({ host: '127.0.0.1', port: p });
+    await s.close();
+    const closure = await c.closed;
+    expect(closure).toMatchObject({ origin: 'remote', how: 'aborted' });
+    await expect(c.identify()).rejects.toMatchObject({ code: 'E_CONNECTION' });
+  });
+});
+
+describe('MMS over TLS with a password', () => {
+  it('associates with mutual TLS and the right password; refuses the wrong one with the ACSE diagnostic', async () => {
+    const pki = makePki();
+    const server = new MmsServer({ password: 'pw' });
+    server.domain('LD').addVariable({ name: 'X', read: () => ({ type: 'boolean', value: true }) });
+    const tlsServer = { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey };
+    const tlsClient = { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, servername: 'localhost' };
+    const port = await server.listen({ host: '127.0.0.1', port: 0, tls: tlsServer });
+    const c = await MmsClient.connect({ host: '127.0.0.1', port, tls: tlsClient, password: 'pw' });
+    expect(await c.read([{ scope: 'domain', domainId: 'LD', itemId: 'X' }])).toEqual([
+      { success: true, data: { type: 'boolean', value: true } },
+    ]);
+    await c.release();
+    await expect(MmsClient.connect({ host: '127.0.0.1', port, tls: tlsClient, password: 'wrong' })).rejects.toMatchObject({
+      code: 'E_REFUSED',
+      message: expect.stringContaining('diagnostic 13'),
+    });
+    await server.close();
+  });
+});
