@@ -6,3 +6,4 @@ export * from './initiate.js';
 export * from './pdu.js';
 export * from './negotiate.js';
 export * from './association.js';
+export * from './types.js';

@@ -1,0 +1,103 @@
+/**
+ * A long-running report subscription: connect, enable the block, deliver decoded reports; when
+ * the association is lost, reconnect with back-off and, for a buffered block, resynchronise from
+ * the EntryID of the last report received (IEC 61850-7-2 clause 17.2.2.12), so the entries the
+ * IED buffered meanwhile arrive and none is delivered twice.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { silentLogger, type Logger } from '../../core/log.js';
+import type { RcbSettings } from '../../protocols/iec61850/rcb-write.js';
+import type { Report } from '../../protocols/iec61850/report.js';
+import type { MmsClientOptions } from '../mms/client.js';
+import { Iec61850Client, rcbKind, type ReportSubscription } from './client.js';
+
+export interface ReportRunOptions extends MmsClientOptions {
+  /** The block, `LD/LLN0$BR$Name` or `LD/LLN0$RP$Name`. */
+  readonly rcb: string;
+  readonly settings?: RcbSettings;
+  /** Ask for a general interrogation after each enable. */
+  readonly gi?: boolean;
+  /** BRCB: resynchronise from this EntryID on the first connection. */
+  readonly entryId?: Uint8Array;
+  /** Reconnect after a loss (default true); otherwise the run ends with the association. */
+  readonly reconnect?: boolean;
+  /** First back-off in ms, doubled up to 30 s (default 1,000). */
+  readonly retryMs?: number;
+  readonly logger?: Logger;
+}
+
+/** What a run tells its caller besides reports. */
+export type RunStatus =
+  | {
+      readonly type: 'subscribed';
+      readonly rcb: string;
+      readonly rptId: string;
+      readonly members: number;
+      readonly resyncFrom?: Uint8Array;
+    }
+  | { readonly type: 'lost'; readonly reason: string; readonly retryInMs?: number }
+  | { readonly type: 'malformed'; readonly reason: string };
+
+/**
+ * Runs until `signal` aborts (then disables the block and releases the association) or, without
+ * `reconnect`, until the association ends. The first connection's failure is thrown; later ones
+ * are reported and retried.
+ */
+export async function runReports(
+  o: ReportRunOptions,
+  onReport: (r: Report) => void,
+  signal: AbortSignal,
+  onStatus: (s: RunStatus) => void = () => {},
+): Promise<void> {
+  const log = (o.logger ?? silentLogger).child({ rcb: o.rcb });
+  const buffered = rcbKind(o.rcb) === 'BRCB';
+  let entryId = o.entryId;
+  let backoff = o.retryMs ?? 1000;
+  for (let first = true; !signal.aborted; first = false) {
+    let client: Iec61850Client | undefined;
+    let sub: ReportSubscription | undefined;
+    try {
+      client = await Iec61850Client.connect(o);
+      sub = await client.subscribe(o.rcb, {
+        ...(o.settings === undefined ? {} : { settings: o.settings }),
+        ...(buffered && entryId !== undefined ? { entryId } : {}),
+        ...(o.gi === true ? { gi: true } : {}),
+      });
+    } catch (err) {
+      client?.mms.abort('subscription failed');
+      if (first) throw err;
+      const reason = (err as Error).message;
+      onStatus({ type: 'lost', reason, retryInMs: backoff });
+      log.warn({ err: reason, retryInMs: backoff }, 'subscription failed; retrying');
+      await sleep(backoff, undefined, { signal }).catch(() => undefined);
+      backoff = Math.min(backoff * 2, 30_000);
+      continue;
+    }
+    backoff = o.retryMs ?? 1000;
+    const s = sub;
+    onStatus({
+      type: 'subscribed',
+      rcb: o.rcb,
+      rptId: s.rptId,
+      members: s.members.length,
+      ...(buffered && entryId !== undefined ? { resyncFrom: entryId } : {}),
+    });
+    s.on('report', (r) => {
+      if (r.entryId !== undefined) entryId = r.entryId;
+      onReport(r);
+    });
+    s.on('malformed', (reason) => onStatus({ type: 'malformed', reason }));
+    const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+    const ended = await Promise.race([client.mms.closed, aborted]);
+    if (ended === 'aborted') {
+      await s.stop().catch(() => undefined);
+      await client.release();
+      return;
+    }
+    const retry = o.reconnect === false ? undefined : backoff;
+    onStatus({ type: 'lost', reason: ended.reason, ...(retry === undefined ? {} : { retryInMs: retry }) });
+    log.warn({ reason: ended.reason }, 'association lost');
+    if (retry === undefined) return;
+    await sleep(retry, undefined, { signal }).catch(() => undefined);
+  }
+}

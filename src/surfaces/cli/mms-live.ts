@@ -1,0 +1,266 @@
+/**
+ * `gridgate mms browse|read|rcb|reports`: an IEC 61850 IED over MMS from the command line —
+ * the model, values, report control blocks by name, and a stream of decoded reports.
+ */
+import { Command, Option } from 'commander';
+import { Iec61850Client, parseReference } from '../../apps/iec61850/client.js';
+import { formatRcb, formatRcbAttribute, formatReport, rcbAttributeJson, rcbJson, reportJson } from '../../apps/iec61850/format.js';
+import { runReports } from '../../apps/iec61850/report-runner.js';
+import { dataJson, formatData } from '../../apps/mms/data-format.js';
+import type { MmsClientOptions } from '../../apps/mms/client.js';
+import { fromHex, toHex } from '../../core/bytes.js';
+import { ConfigError } from '../../core/errors.js';
+import { OPT_FLDS, TRG_OPS, type OptFldName, type TrgOpName } from '../../protocols/iec61850/rcb.js';
+import type { RcbSettings } from '../../protocols/iec61850/rcb-write.js';
+import {
+  addOutputOptions,
+  addTlsOptions,
+  emit,
+  intArg,
+  loggerFor,
+  tlsFiles,
+  untilSignal,
+  type OutputOptions,
+  type TlsOptions,
+} from './common.js';
+
+interface LiveOptions extends OutputOptions, TlsOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly password?: string;
+  readonly timeout: number;
+}
+
+interface RcbOptions extends LiveOptions {
+  readonly rptId?: string;
+  readonly datSet?: string;
+  readonly optFlds?: OptFldName[];
+  readonly trgOps?: TrgOpName[];
+  readonly bufTm?: number;
+  readonly intgPd?: number;
+  readonly entryId?: string;
+  readonly purge?: boolean;
+  readonly reserve?: boolean;
+  readonly enable?: boolean;
+  readonly disable?: boolean;
+  readonly gi?: boolean;
+}
+
+function common(cmd: Command): Command {
+  cmd
+    .requiredOption('--host <address>', 'IED address')
+    .option('--port <port>', 'IED port (ISO transport over TCP, RFC 1006)', intArg('--port', 1, 65535), 102)
+    .option('--password <text>', 'ACSE password authentication')
+    .option('--timeout <s>', 'connect, association and request timeout, seconds', intArg('--timeout', 1, 3600), 10);
+  addTlsOptions(cmd);
+  addOutputOptions(cmd, 'warn');
+  return cmd;
+}
+
+function clientOptions(o: LiveOptions): MmsClientOptions {
+  const tls = tlsFiles(o);
+  const ms = o.timeout * 1000;
+  return {
+    host: o.host,
+    port: o.port,
+    connectTimeoutMs: ms,
+    associateTimeoutMs: ms,
+    requestTimeoutMs: ms,
+    logger: loggerFor('mms', o),
+    ...(tls === undefined ? {} : { tls }),
+    ...(o.password === undefined ? {} : { password: o.password }),
+  };
+}
+
+/** A comma-separated list of flag names, each checked against its table. */
+function flagList<N extends string>(option: string, table: readonly N[]): (v: string) => N[] {
+  return (v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map((s) => {
+        if (!(table as readonly string[]).includes(s)) {
+          throw new ConfigError([
+            { file: '(command line)', field: option, message: `'${s}' is not one of ${table.filter((n) => n !== 'reserved').join(', ')}` },
+          ]);
+        }
+        return s as N;
+      });
+}
+
+function rcbOptions(cmd: Command): Command {
+  return cmd
+    .option('--rpt-id <id>', 'write RptID')
+    .option('--dat-set <ref>', 'write DatSet (LD/LLN0$DataSet)')
+    .option('--opt-flds <names>', `write OptFlds: comma-separated, of ${OPT_FLDS.slice(1).join(', ')}`, flagList('--opt-flds', OPT_FLDS))
+    .option('--trg-ops <names>', `write TrgOps: comma-separated, of ${TRG_OPS.slice(1).join(', ')}`, flagList('--trg-ops', TRG_OPS))
+    .option('--buf-tm <ms>', 'write BufTm, milliseconds', intArg('--buf-tm', 0, 0xffffffff))
+    .option('--intg-pd <ms>', 'write IntgPd, milliseconds (0 = no integrity reports)', intArg('--intg-pd', 0, 0xffffffff))
+    .option('--entry-id <hex>', 'BRCB: write EntryID to resynchronise from that entry');
+}
+
+function settingsOf(o: RcbOptions): RcbSettings {
+  const hexId = o.entryId;
+  if (hexId !== undefined && !/^([0-9a-fA-F]{2})+$/.test(hexId.replace(/\s/g, ''))) {
+    throw new ConfigError([{ file: '(command line)', field: '--entry-id', message: `'${hexId}' is not hex octets` }]);
+  }
+  return {
+    ...(o.rptId === undefined ? {} : { RptID: o.rptId }),
+    ...(o.datSet === undefined ? {} : { DatSet: o.datSet }),
+    ...(o.optFlds === undefined ? {} : { OptFlds: o.optFlds }),
+    ...(o.trgOps === undefined ? {} : { TrgOps: o.trgOps }),
+    ...(o.bufTm === undefined ? {} : { BufTm: o.bufTm }),
+    ...(o.intgPd === undefined ? {} : { IntgPd: o.intgPd }),
+    ...(hexId === undefined ? {} : { EntryID: fromHex(hexId) }),
+  };
+}
+
+async function withClient<T>(o: LiveOptions, f: (c: Iec61850Client) => Promise<T>): Promise<T> {
+  const c = await Iec61850Client.connect(clientOptions(o));
+  try {
+    return await f(c);
+  } finally {
+    await c.release();
+  }
+}
+
+function browseCommand(): Command {
+  return common(new Command('browse'))
+    .description('list logical devices, logical nodes, data objects (with their FCs), report control blocks and data sets')
+    .option('--ld <name>', 'only this logical device')
+    .addHelpText('after', '\nExample:\n  gridgate mms browse --host 10.0.0.5 --ld IED1LD0')
+    .action(async (o: LiveOptions & { ld?: string }) => {
+      await withClient(o, async (c) => {
+        for (const ld of o.ld === undefined ? await c.logicalDevices() : [o.ld]) {
+          const info = await c.logicalDevice(ld);
+          if (o.json === true) {
+            emit(o, '', { ...info });
+            continue;
+          }
+          emit(o, `LD ${info.name}`, {});
+          for (const ln of info.logicalNodes) {
+            emit(o, `  LN ${ln.name}`, {});
+            for (const d of ln.dataObjects) emit(o, `    DO ${d.name} [${d.fcs.join(',')}]`, {});
+            for (const r of ln.reportControls) emit(o, `    RCB ${ld}/${ln.name}$${r}`, {});
+          }
+          for (const ds of info.dataSets) {
+            emit(o, `  DataSet ${ld}/${ds.name} (${ds.members.length} members)`, {});
+            for (const m of ds.members) emit(o, `    ${m}`, {});
+          }
+        }
+      });
+    });
+}
+
+function readCommand(): Command {
+  return common(new Command('read'))
+    .description('read variables by reference and print their values')
+    .requiredOption('--ref <ref...>', "one or more references, e.g. 'LD/MMXU1$MX$TotW$mag$f'")
+    .addHelpText(
+      'after',
+      "\nExample:\n  gridgate mms read --host 10.0.0.5 --ref 'IED1LD0/MMXU1$MX$TotW' 'IED1LD0/LLN0$ST$Mod$stVal' --json",
+    )
+    .action(async (o: LiveOptions & { ref: string[] }) => {
+      await withClient(o, async (c) => {
+        const results = await c.mms.read(o.ref.map(parseReference));
+        results.forEach((r, i) => {
+          const ref = o.ref[i]!;
+          if (r.success) emit(o, `${ref} = ${formatData(r.data)}`, { reference: ref, type: r.data.type, value: dataJson(r.data) });
+          else emit(o, `${ref}: ${r.errorName}`, { reference: ref, error: r.errorName });
+        });
+      });
+    });
+}
+
+function rcbCommand(): Command {
+  return rcbOptions(common(new Command('rcb')))
+    .description('read a report control block with every field named; optionally reserve, configure, enable, disable or trigger GI first')
+    .requiredOption('--ref <ref>', "the block, e.g. 'LD/LLN0$RP$EventsRCB01' or 'LD/LLN0$BR$Measurements01'")
+    .option('--reserve', 'URCB: write Resv true')
+    .option('--purge', 'BRCB: write PurgeBuf true')
+    .option('--enable', 'write RptEna true')
+    .option('--disable', 'write RptEna false (and Resv false for a URCB)')
+    .option('--gi', 'write GI true (general interrogation)')
+    .option('--attribute <name>', 'read only this attribute (e.g. OptFlds)')
+    .addHelpText(
+      'after',
+      "\nExample:\n  gridgate mms rcb --host 10.0.0.5 --ref 'IED1LD0/LLN0$RP$EventsRCB01' --enable --trg-ops data-change,general-interrogation",
+    )
+    .action(async (o: RcbOptions & { ref: string; attribute?: string }) => {
+      const settings: RcbSettings = {
+        ...(o.reserve === true ? { Resv: true } : {}),
+        ...settingsOf(o),
+        ...(o.purge === true ? { PurgeBuf: true } : {}),
+        ...(o.enable === true ? { RptEna: true } : {}),
+        ...(o.gi === true ? { GI: true } : {}),
+      };
+      await withClient(o, async (c) => {
+        if (o.disable === true) await c.disable(o.ref);
+        await c.writeRcb(o.ref, settings);
+        if (o.attribute !== undefined) {
+          const name = { ...parseReference(o.ref) };
+          const [r] = await c.mms.read([{ ...name, itemId: `${name.itemId}$${o.attribute}` }]);
+          if (r?.success === true)
+            emit(o, `${o.ref}$${o.attribute} = ${formatRcbAttribute(o.attribute, r.data)}`, {
+              reference: o.ref,
+              attribute: o.attribute,
+              value: rcbAttributeJson(o.attribute, r.data),
+            });
+          else
+            emit(o, `${o.ref}$${o.attribute}: ${r?.success === false ? r.errorName : 'no result'}`, {
+              reference: o.ref,
+              attribute: o.attribute,
+              error: r?.success === false ? r.errorName : 'no result',
+            });
+          return;
+        }
+        const rcb = await c.readRcb(o.ref);
+        emit(o, formatRcb(rcb, o.ref).join('\n'), rcbJson(rcb, o.ref));
+      });
+    });
+}
+
+function reportsCommand(): Command {
+  return rcbOptions(common(new Command('reports')))
+    .description('enable a report control block and print each report decoded; reconnects and resynchronises buffered blocks by EntryID')
+    .requiredOption('--rcb <ref>', "the block, e.g. 'LD/LLN0$BR$EventsBRCB01'")
+    .option('--gi', 'ask for a general interrogation once enabled')
+    .option('--count <n>', 'stop after this many reports', intArg('--count', 1, 2 ** 31))
+    .option('--duration <s>', 'stop after this many seconds', intArg('--duration', 1, 2 ** 31))
+    .addOption(new Option('--no-reconnect', 'end when the association is lost instead of reconnecting'))
+    .addHelpText('after', "\nExample:\n  gridgate mms reports --host 10.0.0.5 --rcb 'IED1LD0/LLN0$BR$EventsBRCB01' --gi --json")
+    .action(async (o: RcbOptions & { rcb: string; count?: number; duration?: number; reconnect: boolean }) => {
+      const stop = new AbortController();
+      void untilSignal().then(() => stop.abort());
+      const timer = o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
+      let seen = 0;
+      try {
+        await runReports(
+          { ...clientOptions(o), rcb: o.rcb, settings: settingsOf(o), gi: o.gi === true, reconnect: o.reconnect },
+          (r) => {
+            emit(o, formatReport(r).join('\n'), reportJson(r));
+            if (o.count !== undefined && ++seen >= o.count) stop.abort();
+          },
+          stop.signal,
+          (s) => {
+            if (s.type === 'subscribed') {
+              const from = s.resyncFrom === undefined ? '' : `, resynchronised after EntryID '${toHex(s.resyncFrom).replace(/ /g, '')}'H`;
+              process.stderr.write(`gridgate: ${s.rcb} enabled: RptID ${s.rptId}, ${s.members} data set members${from}\n`);
+            } else if (s.type === 'lost') {
+              process.stderr.write(
+                `gridgate: association lost (${s.reason})${s.retryInMs === undefined ? '' : `; reconnecting in ${s.retryInMs} ms`}\n`,
+              );
+            } else process.stderr.write(`gridgate: malformed report: ${s.reason}\n`);
+          },
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+}
+
+/** The live sub-commands of `gridgate mms`. */
+export function mmsLiveCommands(): Command[] {
+  return [browseCommand(), readCommand(), rcbCommand(), reportsCommand()];
+}
