@@ -259,29 +259,29 @@ export class MmsAssociation {
 
   // ---- lower layers ------------------------------------------------------------------------------
 
-  /** Moves everything between the layers until nothing is left to move. */
+  /**
+   * Moves everything between the layers. Each TSDU's session events are handled before the next
+   * TSDU reaches the session, so a response to CONNECT is made in the state that CONNECT left.
+   */
   #drain(): void {
-    for (let moved = true; moved;) {
-      moved = false;
-      for (let e = this.#cotp.pollEvent(); e !== undefined; e = this.#cotp.pollEvent()) {
-        moved = true;
-        if (e.type === 'connected' && this.role === 'client') this.#session.connect(this.#cpBytes());
-        else if (e.type === 'data') this.#session.receive(e.userData);
-        else if (e.type === 'closed') {
-          this.#session.transportClosed();
-          if (e.failure !== undefined) this.#events.push({ type: 'malformed', failure: e.failure, bytes: new Uint8Array(0) });
-        }
+    for (let e = this.#cotp.pollEvent(); e !== undefined; e = this.#cotp.pollEvent()) {
+      if (e.type === 'connected' && this.role === 'client') this.#session.connect(this.#cpBytes());
+      else if (e.type === 'data') this.#session.receive(e.userData);
+      else if (e.type === 'closed') {
+        this.#session.transportClosed();
+        if (e.failure !== undefined) this.#events.push({ type: 'malformed', failure: e.failure, bytes: new Uint8Array(0) });
       }
-      for (let e = this.#session.pollEvent(); e !== undefined; e = this.#session.pollEvent()) {
-        moved = true;
-        this.#onSession(e);
-      }
-      for (let t = this.#session.pollTransmit(); t !== undefined; t = this.#session.pollTransmit()) {
-        moved = true;
-        if (this.#cotp.state === 'connected') this.#cotp.send(t);
-      }
+      this.#drainSession();
     }
+    this.#drainSession();
     if (this.#state === 'closed') this.#cotp.close();
+  }
+
+  #drainSession(): void {
+    for (let e = this.#session.pollEvent(); e !== undefined; e = this.#session.pollEvent()) this.#onSession(e);
+    for (let t = this.#session.pollTransmit(); t !== undefined; t = this.#session.pollTransmit()) {
+      if (this.#cotp.state === 'connected') this.#cotp.send(t);
+    }
   }
 
   #onSession(e: SessionEvent): void {
