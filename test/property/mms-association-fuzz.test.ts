@@ -126,7 +126,9 @@ function feed(rng: Rng, a: MmsAssociation, bytes: Uint8Array, seed: number): Mms
     while (a.pollTransmit() !== undefined);
     for (let e = a.pollEvent(); e !== undefined; e = a.pollEvent()) events.push(e);
   } catch (err) {
-    throw new Error(`${a.role} threw ${(err as Error).message} (GRIDGATE_FUZZ_SEED=${seed})\ninput: ${toHex(bytes.subarray(0, 300))}`);
+    throw new Error(`${a.role} threw ${(err as Error).message} (GRIDGATE_FUZZ_SEED=${seed})\ninput: ${toHex(bytes.subarray(0, 300))}`, {
+      cause: err,
+    });
   }
   return events;
 }
