@@ -34,10 +34,16 @@ function record(): { toServer: Uint8Array[]; toClient: Uint8Array[] } {
   const pump = (): void => {
     for (let moved = true; moved;) {
       moved = false;
-      for (let b = client.pollTransmit(); b !== undefined; b = client.pollTransmit())
-        ((moved = true), toServer.push(b), server.receive(b, 0));
-      for (let b = server.pollTransmit(); b !== undefined; b = server.pollTransmit())
-        ((moved = true), toClient.push(b), client.receive(b, 0));
+      for (let b = client.pollTransmit(); b !== undefined; b = client.pollTransmit()) {
+        moved = true;
+        toServer.push(b);
+        server.receive(b, 0);
+      }
+      for (let b = server.pollTransmit(); b !== undefined; b = server.pollTransmit()) {
+        moved = true;
+        toClient.push(b);
+        client.receive(b, 0);
+      }
       for (let e = server.pollEvent(); e !== undefined; e = server.pollEvent()) {
         if (e.type === 'request') server.respond(e.invokeId, { service: 'identify', vendorName: 'v', modelName: 'm', revision: 'r' });
       }
