@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { readPcap, tcpConversations, tcpSegments } from '../../test/support/pcap.js';
+import { readCapture } from './capture.js';
+import { tcpStreams } from './capture-tcp.js';
 import { fromHex, toHex } from './bytes.js';
 import {
   CHUNKS_PER_RECORD,
@@ -98,7 +99,11 @@ describe('pcap global header', () => {
   test('is the classic little-endian microsecond header for raw IP', () => {
     // magic a1b2c3d4 (LE), version 2.4, thiszone 0, sigfigs 0, snaplen 65535, network 101
     expect(toHex(pcapHeader())).toBe('d4 c3 b2 a1 02 00 04 00 00 00 00 00 00 00 00 00 ff ff 00 00 65 00 00 00');
-    expect(readPcap(pcapHeader())).toEqual({ linkType: LINKTYPE_RAW, nanosecond: false, snapLength: 65535, packets: [] });
+    expect(readCapture(pcapHeader())).toEqual({
+      format: 'pcap',
+      interfaces: [{ linkType: LINKTYPE_RAW, snapLength: 65535, unitsPerSecond: 1_000_000n, offsetSeconds: 0n }],
+      packets: [],
+    });
   });
 });
 
@@ -234,7 +239,9 @@ describe('properties', () => {
     fc.assert(
       fc.property(endpoints(ipv4), ops, isn, isn, (e, steps, cIsn, sIsn) => {
         const file = runFlow(e, steps, cIsn, sIsn);
-        const [c] = tcpConversations(tcpSegments(readPcap(file)), e.serverPort);
+        const [c, ...others] = tcpStreams(readCapture(file).packets).streams;
+        expect(others).toEqual([]);
+        expect(c?.conversation.server).toBe(`${e.serverIp}:${e.serverPort}`);
         expect(c?.missing).toBe(0);
         const sent = (fromClient: boolean): Uint8Array =>
           concat(steps.flatMap((s, k) => (s.fromClient === fromClient ? [payloadOf(s.length, k)] : [])));
@@ -271,14 +278,14 @@ describe('properties', () => {
     fc.assert(
       fc.property(endpoints(ipv6), ops, isn, isn, (e, steps, cIsn, sIsn) => {
         const file = runFlow(e, steps, cIsn, sIsn);
-        const pcap = readPcap(file);
+        const pcap = readCapture(file);
         for (const p of pcap.packets) {
           const d = decode(p.data);
           expect(d.version).toBe(6);
           const fromClient = toHex(d.src) === toHex(parseIpAddress(e.clientIp));
           expect(toHex(fromClient ? d.dst : d.src)).toBe(toHex(parseIpAddress(e.serverIp)));
         }
-        expect(tcpConversations(tcpSegments(pcap), e.serverPort)[0]?.missing).toBe(0);
+        expect(tcpStreams(pcap.packets).streams[0]?.missing).toBe(0);
       }),
       { numRuns: 40 },
     );

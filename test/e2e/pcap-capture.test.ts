@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { PcapFile, type CapturedFlow } from '../../src/apps/proxy/capture.js';
 import type { TcpEndpoints } from '../../src/core/pcap.js';
 import { GOOD, encodeAsdu, encodeIFrame, encodeSFrame, encodeUFrame } from '../../src/protocols/iec104/index.js';
-import { readPcap } from '../support/pcap.js';
+import { readCapture } from '../../src/core/capture.js';
 import { tempDir } from './support.js';
 
 const SLAVE_PORT = 12404;
@@ -173,7 +173,7 @@ async function capture(file: string, local: string, rtu: string, master: string)
 
 function judge(file: string, links: readonly Link[], frames: readonly Frame[]): void {
   // Every record is a frame, and every frame is TCP over IP; data frames are IEC 104.
-  expect(frames.length).toBe(readPcap(readFileSync(file)).packets.length);
+  expect(frames.length).toBe(readCapture(readFileSync(file)).packets.length);
   for (const f of frames) {
     const protocols = f['frame.protocols'][0] ?? '';
     expect(protocols).toMatch(/^raw:ipv?6?:tcp/);
@@ -283,7 +283,7 @@ describe('PcapFile never throws into the proxy', () => {
     expect(pcap.dropped).toBeGreaterThan(0);
     expect(pcap.written + pcap.dropped).toBe(3 + 1000);
     await pcap.close();
-    expect(readPcap(readFileSync(file)).packets).toHaveLength(pcap.written);
+    expect(readCapture(readFileSync(file)).packets).toHaveLength(pcap.written);
   });
 
   test('a flow with endpoints that are not addresses is reported, and the others are still written', async () => {
@@ -295,7 +295,7 @@ describe('PcapFile never throws into the proxy', () => {
     traffic(pcap.flow(endpoints), 2);
     await pcap.close();
     expect(errors.map((e) => e.name)).toEqual(['RangeError']);
-    expect(readPcap(readFileSync(file)).packets).toHaveLength(3 + 2);
+    expect(readCapture(readFileSync(file)).packets).toHaveLength(3 + 2);
     // Writes after close are dropped and counted.
     pcap.flow(endpoints).open(BASE_TIME);
     expect(pcap.dropped).toBe(2 + 3);

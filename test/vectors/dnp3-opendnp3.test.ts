@@ -25,7 +25,8 @@ import {
   type ObjectHeader,
   type Point,
 } from '../../src/protocols/dnp3/index.js';
-import { readPcap, tcpConversations, tcpSegments, type Pcap, type StreamChunk, type TcpConversation } from '../support/pcap.js';
+import { readCapture, type Capture } from '../../src/core/capture.js';
+import { tcpStreams, type StreamChunk, type TcpStreamContent } from '../../src/core/capture-tcp.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/dnp3-opendnp3.pcap', import.meta.url));
 const PORT = 20000;
@@ -667,9 +668,9 @@ const EXPERT_ERROR = 0x00800000;
 const FC = { CONFIRM: 0, READ: 1, WRITE: 2, SELECT: 3, OPERATE: 4, DIRECT_OPERATE: 5, ENABLE_UNSOLICITED: 20, DISABLE_UNSOLICITED: 21 };
 
 describe('opendnp3 capture (dnp3-opendnp3.pcap)', () => {
-  let pcap: Pcap;
-  let conversations: TcpConversation[];
-  let conv: TcpConversation | undefined;
+  let pcap: Capture;
+  let conversations: TcpStreamContent[];
+  let conv: TcpStreamContent | undefined;
   let up: OurReading;
   let down: OurReading;
   let links: NormLink[];
@@ -678,8 +679,10 @@ describe('opendnp3 capture (dnp3-opendnp3.pcap)', () => {
   let theirs: TsharkReading;
 
   beforeAll(() => {
-    pcap = readPcap(new Uint8Array(readFileSync(FIXTURE)));
-    conversations = tcpConversations(tcpSegments(pcap), PORT);
+    pcap = readCapture(new Uint8Array(readFileSync(FIXTURE)));
+    const { streams, malformed } = tcpStreams(pcap.packets);
+    expect(malformed).toEqual([]);
+    conversations = streams.filter((s) => s.conversation.server.endsWith(`:${PORT}`));
     conv = conversations[0];
     up = readDirection(conv?.toServer ?? [], 'up');
     down = readDirection(conv?.toClient ?? [], 'down');
@@ -698,9 +701,9 @@ describe('opendnp3 capture (dnp3-opendnp3.pcap)', () => {
   };
 
   it('is one complete TCP connection on port 20000 over Ethernet', () => {
-    expect(pcap.linkType).toBe(1);
+    expect(pcap.interfaces.map((i) => i.linkType)).toEqual([1]);
     expect(conversations.length).toBe(1);
-    expect(conv?.server).toBe(`127.0.0.1:${PORT}`);
+    expect(conv?.conversation.server).toBe(`127.0.0.1:${PORT}`);
     expect(conv?.missing).toBe(0);
   });
 

@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApduFramer, decodeApdu, decodeAsdu, TYPES, UFunction, type Asdu, type ElementKind } from '../../src/protocols/iec104/index.js';
-import { readPcap, tcpConversations, tcpSegments, type Pcap, type StreamChunk, type TcpConversation } from '../support/pcap.js';
+import { readCapture, type Capture } from '../../src/core/capture.js';
+import { tcpStreams, type StreamChunk, type TcpStreamContent } from '../../src/core/capture-tcp.js';
 import type { DecodeFailure } from '../../src/core/errors.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/iec104-lib60870.pcap', import.meta.url));
@@ -404,16 +405,18 @@ function runTshark(file: string): TsharkReading {
 // ---------------------------------------------------------------------------------------------
 
 describe('lib60870 capture (iec104-lib60870.pcap)', () => {
-  let pcap: Pcap;
-  let conversations: TcpConversation[];
-  let conv: TcpConversation | undefined;
+  let pcap: Capture;
+  let conversations: TcpStreamContent[];
+  let conv: TcpStreamContent | undefined;
   let up: OurReading | undefined;
   let down: OurReading | undefined;
   let ours: Norm[];
 
   beforeAll(() => {
-    pcap = readPcap(new Uint8Array(readFileSync(FIXTURE)));
-    conversations = tcpConversations(tcpSegments(pcap), PORT);
+    pcap = readCapture(new Uint8Array(readFileSync(FIXTURE)));
+    const { streams, malformed } = tcpStreams(pcap.packets);
+    expect(malformed).toEqual([]);
+    conversations = streams.filter((s) => s.conversation.server.endsWith(`:${PORT}`));
     conv = conversations[0];
     up = conv === undefined ? undefined : readDirection(conv.toServer, 'up');
     down = conv === undefined ? undefined : readDirection(conv.toClient, 'down');
@@ -421,9 +424,9 @@ describe('lib60870 capture (iec104-lib60870.pcap)', () => {
   });
 
   it('is one complete TCP connection on port 24171 over Ethernet', () => {
-    expect(pcap.linkType).toBe(1);
+    expect(pcap.interfaces.map((i) => i.linkType)).toEqual([1]);
     expect(conversations.length).toBe(1);
-    expect(conv?.server).toBe(`127.0.0.2:${PORT}`);
+    expect(conv?.conversation.server).toBe(`127.0.0.2:${PORT}`);
     expect(conv?.missing).toBe(0);
   });
 
