@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { codecBench } from './codec.js';
 import { dnp3CodecBench, dnp3PollBench } from './dnp3.js';
 import { loopbackBench } from './loopback.js';
+import { mmsCodecBench, mmsLoopbackBench } from './mms.js';
 import { proxyBench } from './proxy.js';
 import { memory } from './stats.js';
 
@@ -13,4 +14,6 @@ await loopbackBench();
 await proxyBench();
 dnp3CodecBench();
 await dnp3PollBench();
+const mms = mmsCodecBench();
+await mmsLoopbackBench(mms.decodeReport);
 console.log(`end: ${memory()}`);
