@@ -106,6 +106,22 @@ describe('TcpReassembler', () => {
     expect([r.counters.get('gaps'), r.counters.get('missingOctets')]).toEqual([1, 3]);
   });
 
+  it('an acknowledgement on data declares the gap at once; a bare one waits for later data', () => {
+    frame = 0;
+    // The request "abc" is not captured; the server's answer acknowledges it.
+    expect(run(new TcpReassembler(), [...handshake(), seg('s', 5001, 'answer', { ack: 1004 })])).toEqual([
+      'gap c 3 (never captured: the peer acknowledged them) @4',
+      'data s "answer" @4',
+      'close end of capture @4',
+    ]);
+    frame = 0;
+    // A bare ACK may have been captured ahead of its data, which then arrives.
+    expect(run(new TcpReassembler(), [...handshake(), seg('s', 5001, '', { ack: 1004 }), seg('c', 1001, 'abc')])).toEqual([
+      'data c "abc" @5',
+      'close end of capture @5',
+    ]);
+  });
+
   it('reports the tail of a segment cut at the snap length', () => {
     frame = 0;
     const r = new TcpReassembler();

@@ -7,7 +7,7 @@
  * held until the octets before it arrive. Missing octets become a `gap` event, never a stall:
  *
  * - when the other side has acknowledged them (it received what the capture missed: they will never
- *   be sent again) and later data is held,
+ *   be sent again) in a segment carrying data, or while later data is held,
  * - when a segment was cut at the snap length (its tail is known to exist and is not in the file),
  * - when the held data exceeds its limit (octets or segments), so memory stays bounded,
  * - when the connection closes or the capture ends with data still held.
@@ -129,7 +129,7 @@ export class TcpReassembler {
     const seq = s.flags.syn ? (s.seq + 1) >>> 0 : s.seq;
     if (s.flags.syn) dir.next ??= seq;
     // The acknowledgement first: what it proves was sent before this segment precedes its data.
-    this.#ackGap(c, other);
+    this.#ackGap(c, other, s.payloadLength > 0);
     if (s.payloadLength > 0) this.#accept(c, dir, seq, s.payload, s.payloadLength);
     if (s.flags.fin) {
       dir.fin = (seq + s.payloadLength) >>> 0;
@@ -232,11 +232,15 @@ export class TcpReassembler {
     }
   }
 
-  /** Octets the other side acknowledged were received but the capture missed, while later data waits. */
-  #ackGap(c: Conversation, d: Direction): void {
+  /**
+   * Octets the other side acknowledged but the capture missed: declared when later data of this
+   * side waits, or when the acknowledgement rides on data (`answered`: the peer has answered, so
+   * the octets reached it). A bare ACK alone may have been captured ahead of the data it covers.
+   */
+  #ackGap(c: Conversation, d: Direction, answered = false): void {
     const first = d.held[0];
-    if (first === undefined || d.peerAck === undefined || d.next === undefined || after(d.peerAck, d.next) <= 0) return;
-    const upTo = after(d.peerAck, first.seq) < 0 ? d.peerAck : first.seq;
+    if ((first === undefined && !answered) || d.peerAck === undefined || d.next === undefined || after(d.peerAck, d.next) <= 0) return;
+    const upTo = first !== undefined && after(d.peerAck, first.seq) >= 0 ? first.seq : d.peerAck;
     this.#gap(c, d, upTo, 'never captured: the peer acknowledged them');
   }
 
