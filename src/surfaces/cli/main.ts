@@ -6,6 +6,7 @@ import { dnp3Command } from './dnp3.js';
 import { dnp3SimCommand } from './dnp3-sim.js';
 import { iec104Command } from './iec104-client.js';
 import { packageVersion, reportError, Exit } from './common.js';
+import { mmsCommand } from './mms.js';
 import { proxyCommand } from './proxy.js';
 import { rtuSimCommand } from './rtu-sim.js';
 
@@ -21,6 +22,7 @@ program.addCommand(rtuSimCommand());
 program.addCommand(iec104Command());
 program.addCommand(dnp3Command());
 program.addCommand(dnp3SimCommand());
+program.addCommand(mmsCommand());
 program.addCommand(demoCommand());
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
