@@ -78,20 +78,43 @@ const flagsOf = <N extends string>(bs: BitString, table: readonly N[]): Flags<N>
   return out;
 };
 
+/**
+ * Decoded flags are immutable, and a report carries the same few quality and reason values again
+ * and again: bit strings of up to two octets are decoded once per distinct value and shared. The
+ * cache stops growing at {@link FLAGS_CACHE_LIMIT} values, so a peer sending every pattern costs
+ * time, not memory.
+ */
+function memo<T>(decode: (bs: BitString) => T): (bs: BitString) => T {
+  const cache = new Map<number, T>();
+  return (bs) => {
+    if (bs.bits.length > 2) return decode(bs);
+    const key = (bs.length << 16) | ((bs.bits[0] ?? 0) << 8) | (bs.bits[1] ?? 0);
+    let v = cache.get(key);
+    if (v === undefined) {
+      v = Object.freeze(decode(bs));
+      if (cache.size < FLAGS_CACHE_LIMIT) cache.set(key, v);
+    }
+    return v;
+  };
+}
+
+/** Distinct values kept per flags decoder. */
+export const FLAGS_CACHE_LIMIT = 4096;
+
 /** OptFlds to named flags; bits beyond the string read as false. */
-export const decodeOptFlds = (bs: BitString): OptFlds => flagsOf(bs, OPT_FLDS);
+export const decodeOptFlds = memo((bs: BitString): OptFlds => flagsOf(bs, OPT_FLDS));
 /** TrgOps to named flags. */
-export const decodeTrgOps = (bs: BitString): TrgOps => flagsOf(bs, TRG_OPS);
+export const decodeTrgOps = memo((bs: BitString): TrgOps => flagsOf(bs, TRG_OPS));
 /** ReasonCode to named flags. */
-export const decodeReason = (bs: BitString): Reason => flagsOf(bs, REASON_CODES);
+export const decodeReason = memo((bs: BitString): Reason => flagsOf(bs, REASON_CODES));
 
 /** Quality to named flags (IEC 61850-8-1 Table 6). */
-export function decodeQuality(bs: BitString): Quality {
-  const details = {} as Record<(typeof QUALITY_BITS)[number]['name'], boolean>;
-  for (const q of QUALITY_BITS) details[q.name] = bitAt(bs, q.bit);
-  const validity = VALIDITY[(bitAt(bs, 0) ? 2 : 0) + (bitAt(bs, 1) ? 1 : 0)]!;
-  return { validity, ...details, source: SOURCE[bitAt(bs, 10) ? 1 : 0]! };
-}
+export const decodeQuality = memo((bs: BitString): Quality => {
+  const q = { validity: VALIDITY[(bitAt(bs, 0) ? 2 : 0) + (bitAt(bs, 1) ? 1 : 0)]! } as { -readonly [K in keyof Quality]: Quality[K] };
+  for (const d of QUALITY_BITS) q[d.name] = bitAt(bs, d.bit);
+  q.source = SOURCE[bitAt(bs, 10) ? 1 : 0]!;
+  return q;
+});
 
 /** A BRCB or URCB as read (IEC 61850-8-1 clause 17.2.2, Tables 50 and 51). */
 export interface ReportControlBlock {

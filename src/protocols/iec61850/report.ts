@@ -78,18 +78,20 @@ class Bad extends Error {
 
 const utcMs = (d: Typed<'utc-time'>): number => d.seconds * 1000 + (d.fraction * 1000) / 2 ** 24;
 
-/** Quality and timestamp of a value: the last 13-bit bit string and the last utc-time of a structure. */
-function inspect(value: MmsData, reference: string | undefined): Pick<ReportEntry, 'quality' | 'timestamp'> {
+/** Sets an entry's quality and timestamp: the last 13-bit bit string and the last utc-time of a structure. */
+function inspect(entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] }): void {
+  const value = entry.value;
   let q: BitString | undefined;
   let t: Typed<'utc-time'> | undefined;
   if (value.type === 'structure') {
     for (const c of value.components) {
       if (c.type === 'bit-string' && c.value.length === QUALITY_LENGTH) q = c.value;
-      if (c.type === 'utc-time') t = c;
+      else if (c.type === 'utc-time') t = c;
     }
-  } else if (value.type === 'bit-string' && reference?.endsWith('$q') === true) q = value.value;
+  } else if (value.type === 'bit-string' && entry.reference?.endsWith('$q') === true) q = value.value;
   else if (value.type === 'utc-time') t = value;
-  return { ...(q ? { quality: decodeQuality(q) } : {}), ...(t ? { timestamp: { ms: utcMs(t), quality: t.quality } } : {}) };
+  if (q !== undefined) entry.quality = decodeQuality(q);
+  if (t !== undefined) entry.timestamp = { ms: utcMs(t), quality: t.quality };
 }
 
 /**
@@ -138,30 +140,23 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
       : undefined;
     if (i !== res.length) throw new Bad(i, `${res.length - i} results after the report's last field`);
     const entries = members.map((index, k): ReportEntry => {
+      const entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] } = { index, value: values[k]! };
       const reference = refs?.[k] ?? options.dataSetMembers?.[index];
+      if (reference !== undefined) entry.reference = reference;
+      inspect(entry);
       const reason = reasons?.[k];
-      return {
-        index,
-        ...(reference !== undefined ? { reference } : {}),
-        value: values[k]!,
-        ...inspect(values[k]!, reference),
-        ...(reason !== undefined ? { reason } : {}),
-      };
+      if (reason !== undefined) entry.reason = reason;
+      return entry;
     });
-    const report: Report = {
-      rptId,
-      optFlds,
-      ...(seqNum !== undefined ? { seqNum } : {}),
-      ...(timeOfEntry !== undefined ? { timeOfEntry } : {}),
-      ...(dataSet !== undefined ? { dataSet } : {}),
-      ...(bufferOverflow !== undefined ? { bufferOverflow } : {}),
-      ...(entryId !== undefined ? { entryId } : {}),
-      ...(confRev !== undefined ? { confRev } : {}),
-      ...(subSeqNum !== undefined ? { subSeqNum } : {}),
-      ...(moreSegmentsFollow !== undefined ? { moreSegmentsFollow } : {}),
-      inclusion,
-      entries,
-    };
+    const report: { -readonly [K in keyof Report]: Report[K] } = { rptId, optFlds, inclusion, entries };
+    if (seqNum !== undefined) report.seqNum = seqNum;
+    if (timeOfEntry !== undefined) report.timeOfEntry = timeOfEntry;
+    if (dataSet !== undefined) report.dataSet = dataSet;
+    if (bufferOverflow !== undefined) report.bufferOverflow = bufferOverflow;
+    if (entryId !== undefined) report.entryId = entryId;
+    if (confRev !== undefined) report.confRev = confRev;
+    if (subSeqNum !== undefined) report.subSeqNum = subSeqNum;
+    if (moreSegmentsFollow !== undefined) report.moreSegmentsFollow = moreSegmentsFollow;
     return ok(report);
   } catch (e) {
     if (e instanceof Bad) return fail(IEC61850_LAYER, e.index, e.message);

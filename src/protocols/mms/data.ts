@@ -35,8 +35,10 @@ export const MMS_DATA_TYPES = [
 /** The name of a Data alternative, e.g. `'utc-time'`. */
 export type MmsDataType = (typeof MMS_DATA_TYPES)[number]['type'];
 
-const ROW_BY_TAG = new Map<number, (typeof MMS_DATA_TYPES)[number]>(MMS_DATA_TYPES.map((r) => [r.tag, r]));
-const TAG_BY_TYPE = new Map<MmsDataType, number>(MMS_DATA_TYPES.map((r) => [r.type, r.tag]));
+/** Rows by context tag, as an array: the hottest lookup of report decoding. */
+const ROW_BY_TAG: readonly ((typeof MMS_DATA_TYPES)[number] | undefined)[] = Array.from({ length: 32 }, (_, tag) =>
+  MMS_DATA_TYPES.find((r) => r.tag === tag),
+);
 
 /** The time quality octet of a UtcTime (IEC 61850-8-1 clause 8.1.3.7, carried by ISO 9506-2 7.5.1.2). */
 export interface TimeQuality {
@@ -100,7 +102,21 @@ const fail = (offset: number, reason: string): never => {
 export const BINARY_TIME_EPOCH_MS = Date.UTC(1984, 0, 1);
 const MS_PER_DAY = 86_400_000;
 
-/** Primitive decoders, one per scalar row of {@link MMS_DATA_TYPES}. */
+/** Big-endian unsigned 32 bits at `at`. */
+const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+/** One scratch buffer for IEEE 754 conversions: no DataView per value. */
+const SCRATCH = new DataView(new ArrayBuffer(8));
+function float32(b: Uint8Array, at: number): number {
+  SCRATCH.setUint32(0, u32(b, at));
+  return SCRATCH.getFloat32(0);
+}
+function float64(b: Uint8Array, at: number): number {
+  SCRATCH.setUint32(0, u32(b, at));
+  SCRATCH.setUint32(4, u32(b, at + 4));
+  return SCRATCH.getFloat64(0);
+}
+
+/** Primitive decoders, one per scalar row of {@link MMS_DATA_TYPES}; `decodeWith` has checked the form. */
 const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure'>, (r: BerReader, t: Tlv) => MmsData>> = {
   boolean: (r, t) => ({ type: 'boolean', value: r.readBoolean(t) }),
   'bit-string': (r, t) => ({ type: 'bit-string', value: r.readBitString(t) }),
@@ -108,34 +124,36 @@ const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure
   unsigned: (r, t) => ({ type: 'unsigned', value: r.readUnsigned(t) }),
   // 14.4.2.1: FloatingPoint is an OCTET STRING: exponent width, then the IEEE 754 value.
   'floating-point': (r, t) => {
-    const v = r.view(t);
-    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-    if (v.length === 5 && v[0] === 8) return { type: 'floating-point', value: dv.getFloat32(1), format: 'single' };
-    if (v.length === 9 && v[0] === 11) return { type: 'floating-point', value: dv.getFloat64(1), format: 'double' };
-    return fail(t.start, `floating-point of ${v.length} octets with exponent width ${v[0] ?? 'none'}: only 8/5 and 11/9 are supported`);
+    const b = r.bytes;
+    const s = t.contentStart;
+    const n = t.contentEnd - s;
+    if (n === 5 && b[s] === 8) return { type: 'floating-point', value: float32(b, s + 1), format: 'single' };
+    if (n === 9 && b[s] === 11) return { type: 'floating-point', value: float64(b, s + 1), format: 'double' };
+    return fail(t.start, `floating-point of ${n} octets with exponent width ${n > 0 ? b[s] : 'none'}: only 8/5 and 11/9 are supported`);
   },
   'octet-string': (r, t) => ({ type: 'octet-string', value: r.readOctetString(t) }),
   'visible-string': (r, t) => ({ type: 'visible-string', value: r.readVisibleString(t) }),
   // 7.5.1.1: TimeOfDay is 4 octets (ms since midnight) or 6 (plus days since 1984-01-01).
   'binary-time': (r, t) => {
-    const v = r.view(t);
-    if (v.length !== 4 && v.length !== 6) return fail(t.start, `binary-time of ${v.length} octets; it has 4 or 6`);
-    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-    const msOfDay = dv.getUint32(0);
-    if (msOfDay >= MS_PER_DAY) return fail(t.contentStart, `binary-time of ${msOfDay} ms since midnight; a day has ${MS_PER_DAY}`);
-    return v.length === 4 ? { type: 'binary-time', msOfDay } : { type: 'binary-time', msOfDay, days: dv.getUint16(4) };
+    const b = r.bytes;
+    const s = t.contentStart;
+    const n = t.contentEnd - s;
+    if (n !== 4 && n !== 6) return fail(t.start, `binary-time of ${n} octets; it has 4 or 6`);
+    const msOfDay = u32(b, s);
+    if (msOfDay >= MS_PER_DAY) return fail(s, `binary-time of ${msOfDay} ms since midnight; a day has ${MS_PER_DAY}`);
+    return n === 4 ? { type: 'binary-time', msOfDay } : { type: 'binary-time', msOfDay, days: (b[s + 4]! << 8) | b[s + 5]! };
   },
   'mms-string': (r, t) => ({ type: 'mms-string', value: r.readUtf8(t) }),
   // 7.5.1.2: UtcTime is 8 octets: 32-bit seconds, 24-bit binary fraction, time quality.
   'utc-time': (r, t) => {
-    const v = r.view(t);
-    if (v.length !== 8) return fail(t.start, `utc-time of ${v.length} octets; it has 8`);
-    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-    const q = v[7]!;
+    const b = r.bytes;
+    const s = t.contentStart;
+    if (t.contentEnd - s !== 8) return fail(t.start, `utc-time of ${t.contentEnd - s} octets; it has 8`);
+    const q = b[s + 7]!;
     return {
       type: 'utc-time',
-      seconds: dv.getUint32(0),
-      fraction: (v[4]! << 16) | (v[5]! << 8) | v[6]!,
+      seconds: u32(b, s),
+      fraction: (b[s + 4]! << 16) | (b[s + 5]! << 8) | b[s + 6]!,
       quality: {
         leapSecondsKnown: (q & 0x80) !== 0,
         clockFailure: (q & 0x40) !== 0,
@@ -148,7 +166,7 @@ const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure
 
 function decodeWith(r: BerReader, t: Tlv, budget: Budget, depth: number): MmsData {
   if (--budget.left < 0) fail(t.start, 'too many Data elements in one value');
-  const row = t.tagClass === 'context' ? ROW_BY_TAG.get(t.tag) : undefined;
+  const row = t.tagClass === 'context' ? ROW_BY_TAG[t.tag] : undefined;
   if (row === undefined) return fail(t.start, `unsupported Data alternative ${t.tagClass} [${t.tag}]`);
   if (row.constructed !== t.constructed) {
     return fail(t.start, `Data ${row.type} must be ${row.constructed ? 'constructed' : 'primitive'}`);
@@ -156,7 +174,8 @@ function decodeWith(r: BerReader, t: Tlv, budget: Budget, depth: number): MmsDat
   if (row.type === 'array' || row.type === 'structure') {
     if (depth >= budget.maxDepth) fail(t.start, `Data nested deeper than ${budget.maxDepth} levels`);
     const items: MmsData[] = [];
-    for (const c of r.children(t)) items.push(decodeWith(r, c, budget, depth + 1));
+    const sub = r.enter(t);
+    while (!sub.atEnd) items.push(decodeWith(sub, sub.readTlv(), budget, depth + 1));
     return row.type === 'array' ? { type: 'array', elements: items } : { type: 'structure', components: items };
   }
   return SCALAR_DECODERS[row.type](r, t);
@@ -178,19 +197,27 @@ export function decodeDataList(r: BerReader, limits: DataLimits = {}): MmsData[]
   return out;
 }
 
-const ctx = (tag: number): { tagClass: 'context'; tag: number } => ({ tagClass: 'context', tag });
 const uint = (n: number, bits: number, what: string): number => {
   if (!Number.isInteger(n) || n < 0 || n >= 2 ** bits)
     throw new ProtocolError(MMS_LAYER, ErrorCode.RANGE, `${what}: ${n} outside 0..2^${bits}-1`);
   return n;
 };
 
+/** Context tags by type, built once: encoding a report touches them for every value. */
+const TAG_OF = Object.fromEntries(MMS_DATA_TYPES.map((r) => [r.type, { tagClass: 'context', tag: r.tag }])) as Record<
+  MmsDataType,
+  { readonly tagClass: 'context'; readonly tag: number }
+>;
+/** Contents of fixed-size values are built here and copied into the writer (no array per value). */
+const OUT = new Uint8Array(9);
+const OUT_VIEW = new DataView(OUT.buffer);
+
 /**
  * Appends `data` to `w` with the tag of its row in {@link MMS_DATA_TYPES}. Throws a `ProtocolError` (`E_RANGE`)
  * for a value its type cannot carry (e.g. a fraction beyond 24 bits).
  */
 export function encodeData(w: BerWriter, data: MmsData): void {
-  const t = ctx(TAG_BY_TYPE.get(data.type)!);
+  const t = TAG_OF[data.type];
   switch (data.type) {
     case 'array':
       w.writeConstructed('context', t.tag, () => data.elements.forEach((d) => encodeData(w, d)));
@@ -200,7 +227,8 @@ export function encodeData(w: BerWriter, data: MmsData): void {
       return;
     case 'boolean':
       // TRUE as 0x01, as libiec61850 sends it (X.690 8.2.2 allows any non-zero octet).
-      w.writeTlv('context', t.tag, false, Uint8Array.of(data.value ? 1 : 0));
+      OUT[0] = data.value ? 1 : 0;
+      w.writeTlvFrom('context', t.tag, OUT, 1);
       return;
     case 'bit-string':
       w.writeBitString(data.value, t);
@@ -213,12 +241,10 @@ export function encodeData(w: BerWriter, data: MmsData): void {
       return;
     case 'floating-point': {
       const single = data.format === 'single';
-      const c = new Uint8Array(single ? 5 : 9);
-      const dv = new DataView(c.buffer);
-      c[0] = single ? 8 : 11;
-      if (single) dv.setFloat32(1, data.value);
-      else dv.setFloat64(1, data.value);
-      w.writeOctetString(c, t);
+      OUT[0] = single ? 8 : 11;
+      if (single) OUT_VIEW.setFloat32(1, data.value);
+      else OUT_VIEW.setFloat64(1, data.value);
+      w.writeTlvFrom('context', t.tag, OUT, single ? 5 : 9);
       return;
     }
     case 'octet-string':
@@ -228,28 +254,27 @@ export function encodeData(w: BerWriter, data: MmsData): void {
       w.writeVisibleString(data.value, t);
       return;
     case 'binary-time': {
-      const c = new Uint8Array(data.days === undefined ? 4 : 6);
-      const dv = new DataView(c.buffer);
-      dv.setUint32(0, uint(data.msOfDay, 32, 'binary-time ms of day'));
-      if (data.days !== undefined) dv.setUint16(4, uint(data.days, 16, 'binary-time days'));
-      w.writeOctetString(c, t);
+      OUT_VIEW.setUint32(0, uint(data.msOfDay, 32, 'binary-time ms of day'));
+      if (data.days !== undefined) OUT_VIEW.setUint16(4, uint(data.days, 16, 'binary-time days'));
+      w.writeTlvFrom('context', t.tag, OUT, data.days === undefined ? 4 : 6);
       return;
     }
     case 'mms-string':
       w.writeUtf8(data.value, t);
       return;
     case 'utc-time': {
-      const c = new Uint8Array(8);
-      new DataView(c.buffer).setUint32(0, uint(data.seconds, 32, 'utc-time seconds'));
+      OUT_VIEW.setUint32(0, uint(data.seconds, 32, 'utc-time seconds'));
       const f = uint(data.fraction, 24, 'utc-time fraction');
       const q = data.quality;
-      c.set([f >> 16, (f >> 8) & 0xff, f & 0xff], 4);
-      c[7] =
+      OUT[4] = f >> 16;
+      OUT[5] = (f >> 8) & 0xff;
+      OUT[6] = f & 0xff;
+      OUT[7] =
         (q.leapSecondsKnown ? 0x80 : 0) |
         (q.clockFailure ? 0x40 : 0) |
         (q.clockNotSynchronized ? 0x20 : 0) |
         uint(q.accuracy, 5, 'utc-time accuracy');
-      w.writeOctetString(c, t);
+      w.writeTlvFrom('context', t.tag, OUT, 8);
       return;
     }
   }

@@ -92,7 +92,9 @@ function decodeReport(r: BerReader, t: Tlv): InformationReport {
   const ir = s.enter(svc);
   const vas = decodeVariableAccessSpecification(ir, ir.readTlv());
   const list = ir.expect(ir.readTlv(), 'context', 0, true);
-  const results = [...ir.children(list)].map((c) => decodeAccessResult(ir, c));
+  const results: AccessResult[] = [];
+  const items = ir.enter(list);
+  while (!items.atEnd) results.push(decodeAccessResult(items, items.readTlv()));
   ir.expectEnd();
   return { variableAccessSpecification: vas, results };
 }

@@ -149,6 +149,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const asNumber = (v: bigint): number | bigint => (v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : v);
 
+/** Options objects already resolved by a reader (shared by the readers `enter` creates). */
+const RESOLVED = new WeakSet<BerOptions>();
+
 /**
  * Reads TLVs from `bytes[start..end)`. Offsets in TLVs and failures count from the start of
  * `bytes`. Methods throw {@link BerError}; use {@link decodeBer} to get a located result.
@@ -165,11 +168,16 @@ export class BerReader {
     this.bytes = bytes;
     this.pos = start;
     this.end = end;
-    this.#opts = {
-      maxDepth: options.maxDepth ?? BER_DEFAULT_MAX_DEPTH,
-      maxSize: options.maxSize ?? BER_DEFAULT_MAX_SIZE,
-      minimalIntegers: options.minimalIntegers ?? false,
-    };
+    // A reader made by enter() shares its parent's resolved options rather than copying them.
+    if (RESOLVED.has(options)) this.#opts = options as Required<BerOptions>;
+    else {
+      this.#opts = {
+        maxDepth: options.maxDepth ?? BER_DEFAULT_MAX_DEPTH,
+        maxSize: options.maxSize ?? BER_DEFAULT_MAX_SIZE,
+        minimalIntegers: options.minimalIntegers ?? false,
+      };
+      RESOLVED.add(this.#opts);
+    }
     if (start < 0 || end > bytes.length || start > end) {
       throw new BerError(0, `range ${start}..${end} outside the ${bytes.length} octets given`);
     }
@@ -476,25 +484,49 @@ export function walkBer(bytes: Uint8Array, options: BerOptions = {}): Decoded<Be
 
 const range = (what: string, detail: string): ProtocolError => new ProtocolError(BER_LAYER, ErrorCode.RANGE, `${what}: ${detail}`);
 
-/** Identifier and length octets of a TLV (X.690 8.1.2 and 8.1.3, lengths in their shortest form). */
-export function encodeTlvHeader(tagClass: TagClass, tag: number, constructed: boolean, length: number): Uint8Array {
+/** Checks a tag number and a length before they are encoded. */
+function checkHeader(tag: number, length: number): void {
   if (!Number.isInteger(tag) || tag < 0 || tag > BER_MAX_TAG) throw range('tag number', `${String(tag)} outside 0..${BER_MAX_TAG}`);
   if (!Number.isInteger(length) || length < 0 || length > 0xffffffff) throw range('length', `${String(length)} outside 0..2^32-1`);
+}
+
+/** Octets of a tag number in the high-tag-number form (X.690 8.1.2.4), after the first identifier octet. */
+const highTagOctets = (tag: number): number => (tag < HIGH_TAG ? 0 : tag < 0x80 ? 1 : tag < 0x4000 ? 2 : tag < 0x200000 ? 3 : 4);
+
+/** Octets of a length in its shortest form (X.690 8.1.3). */
+const lengthOctets = (length: number): number =>
+  length < 0x80 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length < 0x1000000 ? 4 : 5;
+
+/** Writes identifier and length octets at `at`; returns the offset after them. */
+function putHeader(out: Uint8Array, at: number, tagClass: TagClass, tag: number, constructed: boolean, length: number): number {
   const id = TagClassBits[tagClass] | (constructed ? CONSTRUCTED : 0);
-  const out: number[] = [];
-  if (tag < HIGH_TAG) out.push(id | tag);
+  if (tag < HIGH_TAG) out[at++] = id | tag;
   else {
-    const t: number[] = [];
-    for (let v = tag; v > 0 || t.length === 0; v = Math.floor(v / 128)) t.unshift((v & 0x7f) | (t.length ? 0x80 : 0));
-    out.push(id | HIGH_TAG, ...t);
+    out[at++] = id | HIGH_TAG;
+    for (let i = highTagOctets(tag) - 1; i >= 0; i--) out[at++] = (Math.floor(tag / 128 ** i) & 0x7f) | (i > 0 ? 0x80 : 0);
   }
-  if (length < 0x80) out.push(length);
+  const n = lengthOctets(length) - 1;
+  if (n === 0) out[at++] = length;
   else {
-    const l: number[] = [];
-    for (let v = length; v > 0; v = Math.floor(v / 256)) l.unshift(v & 0xff);
-    out.push(0x80 | l.length, ...l);
+    out[at++] = 0x80 | n;
+    for (let i = n - 1; i >= 0; i--) out[at++] = Math.floor(length / 256 ** i) & 0xff;
   }
-  return Uint8Array.from(out);
+  return at;
+}
+
+/** Identifier and length octets of a TLV (X.690 8.1.2 and 8.1.3, lengths in their shortest form). */
+export function encodeTlvHeader(tagClass: TagClass, tag: number, constructed: boolean, length: number): Uint8Array {
+  checkHeader(tag, length);
+  const out = new Uint8Array(1 + highTagOctets(tag) + lengthOctets(length));
+  putHeader(out, 0, tagClass, tag, constructed, length);
+  return out;
+}
+
+/** Octets of the shortest two's complement form of a safe integer (X.690 8.3.2). */
+function integerLength(v: number): number {
+  let n = 1;
+  for (let bound = 128; n < 7 && (v >= bound || v < -bound); bound *= 256) n++;
+  return n;
 }
 
 /** Two's complement octets of `v` in the shortest form (X.690 8.3.2). */
@@ -514,13 +546,13 @@ const MIN_I64 = -(2n ** 63n);
 const MAX_U64 = 2n ** 64n - 1n;
 
 /**
- * Builds a BER encoding from chunks. Values may take an implicit tag (`contextTag(3)`); the
- * default is their universal tag. Octet strings and raw encodings are kept by reference until
- * {@link BerWriter.finish}, so they must not change before then. Values outside a type's range
- * throw a {@link ProtocolError} with code `E_RANGE`.
+ * Builds a BER encoding in one growing buffer. Values may take an implicit tag (`contextTag(3)`);
+ * the default is their universal tag. A constructed TLV reserves a one-octet length and moves its
+ * contents only when they turn out to need a longer one. Values outside a type's range throw a
+ * {@link ProtocolError} with code `E_RANGE`.
  */
 export class BerWriter {
-  readonly #chunks: Uint8Array[] = [];
+  #buf = new Uint8Array(256);
   #size = 0;
 
   /** Octets written so far. */
@@ -530,20 +562,37 @@ export class BerWriter {
 
   /** A TLV with the given contents. */
   writeTlv(tagClass: TagClass, tag: number, constructed: boolean, content: Uint8Array): this {
-    this.#push(encodeTlvHeader(tagClass, tag, constructed, content.length));
-    if (content.length > 0) this.#push(content);
+    this.#header(tagClass, tag, constructed, content.length);
+    this.#buf.set(content, this.#size);
+    this.#size += content.length;
+    return this;
+  }
+
+  /** A primitive TLV whose contents are the first `length` octets of `scratch` (encoders reuse one scratch array). */
+  writeTlvFrom(tagClass: TagClass, tag: number, scratch: Uint8Array, length: number): this {
+    this.#header(tagClass, tag, false, length);
+    for (let i = 0; i < length; i++) this.#buf[this.#size + i] = scratch[i]!;
+    this.#size += length;
     return this;
   }
 
   /** A constructed TLV whose contents `body` writes; its length is filled in afterwards. */
   writeConstructed(tagClass: TagClass, tag: number, body: (w: this) => void): this {
-    const slot = this.#chunks.length;
-    this.#chunks.push(EMPTY);
-    const before = this.#size;
+    checkHeader(tag, 0);
+    const start = this.#size;
+    const reserved = 2 + highTagOctets(tag);
+    this.#room(reserved);
+    this.#size += reserved;
     body(this);
-    const header = encodeTlvHeader(tagClass, tag, true, this.#size - before);
-    this.#chunks[slot] = header;
-    this.#size += header.length;
+    const length = this.#size - start - reserved;
+    checkHeader(tag, length);
+    const extra = lengthOctets(length) - 1;
+    if (extra > 0) {
+      this.#room(extra);
+      this.#buf.copyWithin(start + reserved + extra, start + reserved, this.#size);
+      this.#size += extra;
+    }
+    putHeader(this.#buf, start, tagClass, tag, true, length);
     return this;
   }
 
@@ -554,7 +603,9 @@ export class BerWriter {
 
   /** An already encoded TLV (or several), copied as is. */
   writeRaw(encoded: Uint8Array): this {
-    if (encoded.length > 0) this.#push(encoded);
+    this.#room(encoded.length);
+    this.#buf.set(encoded, this.#size);
+    this.#size += encoded.length;
     return this;
   }
 
@@ -564,6 +615,7 @@ export class BerWriter {
 
   /** INTEGER from -2^63 to 2^63-1 in the shortest form. */
   writeInteger(v: number | bigint, tag?: BerTag): this {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return this.#smallInteger(v, tag);
     const big = this.#toBig(v, 'INTEGER');
     if (big < MIN_I64 || big >= -MIN_I64) throw range('INTEGER', `${big} outside the 64-bit signed range`);
     return this.#prim(tag, UniversalTag.INTEGER, Uint8Array.from(integerOctets(big)));
@@ -571,6 +623,7 @@ export class BerWriter {
 
   /** Unsigned INTEGER from 0 to 2^64-1 (a 0x00 sign octet is added when the top bit is set). */
   writeUnsigned(v: number | bigint, tag?: BerTag): this {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return this.#smallInteger(v, tag);
     const big = this.#toBig(v, 'unsigned INTEGER');
     if (big < 0n || big > MAX_U64) throw range('unsigned INTEGER', `${big} outside 0..2^64-1`);
     return this.#prim(tag, UniversalTag.INTEGER, Uint8Array.from(integerOctets(big)));
@@ -582,13 +635,14 @@ export class BerWriter {
     if (!Number.isInteger(u) || u < 0 || u > 7 || (bs.bits.length === 0 && u !== 0)) {
       throw range('BIT STRING', `${String(u)} unused bits with ${bs.bits.length} octets`);
     }
-    const c = new Uint8Array(1 + bs.bits.length);
-    c[0] = u;
-    c.set(bs.bits, 1);
-    return this.#prim(tag, UniversalTag.BIT_STRING, c);
+    this.#header(tag?.tagClass ?? 'universal', tag?.tag ?? UniversalTag.BIT_STRING, false, 1 + bs.bits.length);
+    this.#buf[this.#size++] = u;
+    this.#buf.set(bs.bits, this.#size);
+    this.#size += bs.bits.length;
+    return this;
   }
 
-  /** OCTET STRING, kept by reference until {@link finish}. */
+  /** OCTET STRING. */
   writeOctetString(v: Uint8Array, tag?: BerTag): this {
     const t = tag ?? { tagClass: 'universal', tag: UniversalTag.OCTET_STRING };
     return this.writeTlv(t.tagClass, t.tag, false, v);
@@ -596,13 +650,14 @@ export class BerWriter {
 
   /** VisibleString: characters U+0020..U+007E only. */
   writeVisibleString(v: string, tag?: BerTag): this {
-    const c = new Uint8Array(v.length);
     for (let i = 0; i < v.length; i++) {
       const ch = v.charCodeAt(i);
       if (ch < 0x20 || ch > 0x7e) throw range('VisibleString', `character U+${ch.toString(16).padStart(4, '0')} at index ${i}`);
-      c[i] = ch;
     }
-    return this.#prim(tag, UniversalTag.VISIBLE_STRING, c);
+    this.#header(tag?.tagClass ?? 'universal', tag?.tag ?? UniversalTag.VISIBLE_STRING, false, v.length);
+    for (let i = 0; i < v.length; i++) this.#buf[this.#size + i] = v.charCodeAt(i);
+    this.#size += v.length;
+    return this;
   }
 
   writeUtf8(v: string, tag?: BerTag): this {
@@ -630,29 +685,40 @@ export class BerWriter {
     return this.#prim(tag, UniversalTag.OBJECT_IDENTIFIER, Uint8Array.from(out));
   }
 
-  /** The chunks written, in order, for a gather write (no copy). */
+  /** The encoding as one view of the writer's buffer (no copy; valid until the next write). */
   chunks(): Uint8Array[] {
-    return this.#chunks.filter((c) => c.length > 0);
+    return [this.#buf.subarray(0, this.#size)];
   }
 
   /** The encoding as one array. */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.#size);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return this.#buf.slice(0, this.#size);
   }
 
   #prim(tag: BerTag | undefined, universal: number, content: Uint8Array): this {
     return this.writeTlv(tag?.tagClass ?? 'universal', tag?.tag ?? universal, false, content);
   }
 
-  #push(c: Uint8Array): void {
-    this.#chunks.push(c);
-    this.#size += c.length;
+  /** Writes a primitive header and makes room for `length` content octets after it. */
+  #header(tagClass: TagClass, tag: number, constructed: boolean, length: number): void {
+    checkHeader(tag, length);
+    this.#room(10 + length); // identifier up to 5 octets, length up to 5
+    this.#size = putHeader(this.#buf, this.#size, tagClass, tag, constructed, length);
+  }
+
+  #smallInteger(v: number, tag: BerTag | undefined): this {
+    const n = integerLength(v);
+    this.#header(tag?.tagClass ?? 'universal', tag?.tag ?? UniversalTag.INTEGER, false, n);
+    // Two's complement, most significant octet first; floor division keeps the sign for negatives.
+    for (let i = n - 1; i >= 0; i--) this.#buf[this.#size++] = ((Math.floor(v / 256 ** i) % 256) + 256) % 256;
+    return this;
+  }
+
+  #room(n: number): void {
+    if (this.#size + n <= this.#buf.length) return;
+    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#size + n));
+    next.set(this.#buf.subarray(0, this.#size));
+    this.#buf = next;
   }
 
   #toBig(v: number | bigint, what: string): bigint {
