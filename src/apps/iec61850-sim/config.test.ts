@@ -45,6 +45,12 @@ describe('iec61850-sim model', () => {
     expect(m.logicalDevices.map((d) => d.inst)).toEqual(['CTRL', 'MEAS']);
   });
 
+  it('loads the example in docs/iec61850-sim.md', () => {
+    const doc = readFileSync(new URL('../../../docs/iec61850-sim.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    expect(parseSimModel('docs/iec61850-sim.md', yaml).ied).toBe('BAY1');
+  });
+
   it('fills defaults and names indexed instances as libiec61850 does', () => {
     const m = parseSimModel('ied.yaml', minimal(`        reportControls: [{ name: Ev, instances: 3 }, { name: One, indexed: false }]`));
     const [ev, one] = m.logicalDevices[0]!.logicalNodes[0]!.reportControls;
