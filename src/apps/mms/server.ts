@@ -49,6 +49,7 @@ export class MmsServerConnection implements Caller {
   /** Named variable lists of association-specific scope (aa-specific, 14.5). */
   readonly aaLists = new Map<string, VariableList>();
   readonly #driver: SessionDriver<MmsEvent>;
+  #flushQueued = false;
 
   constructor(
     id: number,
@@ -75,10 +76,18 @@ export class MmsServerConnection implements Caller {
     return this.association.state === 'associated';
   }
 
-  /** Sends an information report on this association (nothing once it has ended). */
+  /**
+   * Sends an information report on this association (nothing once it has ended). Reports sent in
+   * the same turn of the event loop leave in one gather write.
+   */
   report(report: InformationReport): void {
     this.association.report(report);
-    this.#driver.pump();
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#driver.pump();
+    });
   }
 
   abort(reason?: string): void {
