@@ -8,8 +8,8 @@
  * Data sets may be the model's, or lists clients define: persistent ones in a domain
  * (`LD/Name`), VMD ones (`/Name`), and — for URCBs — the association's own (`@Name`).
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { silentLogger, type Logger } from '../../core/log.js';
+import { parseIpAddress } from '../../core/pcap.js';
 import { rcbLayout } from '../../protocols/iec61850/rcb-attributes.js';
 import { ReportServer } from '../../protocols/iec61850/rcb-server.js';
 import type { DataSetMember, DataSetView, MemberChange } from '../../protocols/iec61850/rcb-types.js';
@@ -40,28 +40,14 @@ export interface Iec61850SimOptions {
 /** Who the simulator reads data-set members as. */
 const SYSTEM: Caller = { id: 0, remote: 'simulator' };
 
-/** IPv6 text to its 16 octets (`::` expanded, an IPv4 tail kept). */
-function ipv6Octets(host: string): Uint8Array {
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(host);
-  const v4 = tail === null ? [] : tail[1]!.split('.').map(Number);
-  const head = tail === null ? host : `${host.slice(0, tail.index)}0:0`;
-  const [left = '', right = ''] = head.split('::');
-  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
-  const l = groups(left);
-  const r = groups(right);
-  const all = head.includes('::') ? [...l, ...Array<number>(8 - l.length - r.length).fill(0), ...r] : l;
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => out.set([g >> 8, g & 0xff], i * 2));
-  if (v4.length === 4) out.set(v4, 12);
-  return out;
-}
-
-/** The IP address of `host:port` or `[v6]:port` as octets, what a block's Owner shows (8-1 17.2.2). */
+/** The IP address of `host:port` or `[v6]:port` as octets, what a block's Owner shows (8-1 17.2.2); empty if not an IP address. */
 export function addressOctets(remote: string): Uint8Array {
   const host = remote.startsWith('[') ? remote.slice(1, remote.indexOf(']')) : remote.slice(0, remote.lastIndexOf(':'));
-  const mapped = host.toLowerCase().startsWith('::ffff:') ? host.slice(7) : host;
-  if (isIPv4(mapped)) return Uint8Array.from(mapped.split('.').map(Number));
-  return isIPv6(host) ? ipv6Octets(host) : new Uint8Array(0);
+  try {
+    return parseIpAddress(host);
+  } catch {
+    return new Uint8Array(0);
+  }
 }
 
 export class Iec61850Simulator {

@@ -1,0 +1,85 @@
+/**
+ * tshark as an independent judge of the reports `gridgate iec61850-sim` sends: a client's traffic
+ * with the built-in model (GI and change reports, buffered reports, segments of a report larger
+ * than a 400-octet PDU) is written to a pcap from the client's tap, and Wireshark's MMS dissector
+ * must read every frame with nothing malformed and find every information report on `RPT`.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultSimModel } from '../../src/apps/iec61850-sim/default-model.js';
+import { Iec61850Simulator } from '../../src/apps/iec61850-sim/simulator.js';
+import { MmsClient } from '../../src/apps/mms/client.js';
+import { pcapHeader, TcpFlow } from '../../src/core/pcap.js';
+import { decodeReport, type Report } from '../../src/protocols/iec61850/report.js';
+import type { MmsData } from '../../src/protocols/mms/data.js';
+import { tempDir, until } from './support.js';
+
+const FIELDS = [
+  'frame.number',
+  '_ws.malformed',
+  '_ws.expert.severity',
+  'mms.unconfirmedService',
+  'mms.vmd_specific',
+  'mms.confirmedServiceResponse',
+];
+const bool = (value: boolean): MmsData => ({ type: 'boolean', value });
+
+describe('iec61850-sim reports under tshark', () => {
+  it('are read by Wireshark frame by frame, segments included, with nothing malformed', async () => {
+    const sim = await Iec61850Simulator.start({ model: defaultSimModel(), host: '127.0.0.1', port: 0 });
+    const records: Uint8Array[] = [pcapHeader()];
+    const flow = new TcpFlow({ clientIp: '127.0.0.1', clientPort: 40102, serverIp: '127.0.0.1', serverPort: 102 });
+    const mms = await MmsClient.connect({
+      host: '127.0.0.1',
+      port: sim.port,
+      maxPduSize: 400,
+      tap: (direction, chunks) => {
+        for (const c of chunks) records.push(...flow.data(direction === 'tx', c, Date.now()));
+      },
+    });
+    const reports: Report[] = [];
+    mms.on('report', (ir) => {
+      const d = decodeReport(ir);
+      if (d.ok) reports.push(d.value);
+    });
+    const write = (item: string, attrs: [string, MmsData][]) =>
+      mms.write(attrs.map(([a, data]) => ({ name: { scope: 'domain', domainId: 'GRIDGATELD0', itemId: `${item}$${a}` }, data })));
+    await write('LLN0$RP$AnalogsRCB01', [
+      ['RptEna', bool(true)],
+      ['GI', bool(true)],
+    ]);
+    await write('LLN0$BR$EventsBRCB01', [
+      ['RptEna', bool(true)],
+      ['GI', bool(true)],
+    ]);
+    sim.update('LD0/GGIO1.SPCSO1', { value: true });
+    await until(() => reports.some((r) => r.subSeqNum !== undefined && r.moreSegmentsFollow === false), 5000, 'a segmented GI');
+    await until(() => reports.some((r) => r.rptId === 'EventsBuffered' && r.entries.length === 1), 5000, 'a buffered change report');
+    await mms.release();
+    await sim.stop();
+    records.push(...flow.close(Date.now()));
+    const file = join(tempDir('iec61850-sim-tshark'), 'sim.pcap');
+    writeFileSync(file, Buffer.concat(records));
+
+    const out = execFileSync(
+      'tshark',
+      ['-r', file, '-Y', 'mms', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...FIELDS.flatMap((f) => ['-e', f])],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const frames = out
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => Object.fromEntries(l.split('\t').map((v, i) => [FIELDS[i]!, v === '' ? [] : v.split('|')])));
+    // 8388608 is Wireshark's expert severity "error".
+    expect(frames.filter((f) => f['_ws.malformed']!.length > 0 || f['_ws.expert.severity']!.includes('8388608'))).toEqual([]);
+    const reportFrames = frames.filter((f) => f['mms.unconfirmedService']!.length > 0);
+    expect(reportFrames.reduce((n, f) => n + f['mms.unconfirmedService']!.length, 0)).toBe(reports.length);
+    expect(reportFrames.every((f) => f['mms.vmd_specific']!.length === f['mms.unconfirmedService']!.length)).toBe(true);
+    expect(reportFrames.every((f) => f['mms.vmd_specific']!.every((n) => n === 'RPT'))).toBe(true);
+    expect(reports.filter((r) => r.subSeqNum !== undefined).length).toBeGreaterThan(1);
+  });
+});
