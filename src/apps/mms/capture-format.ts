@@ -75,6 +75,7 @@ function aareResult(a: Aare): string {
   return a.result === AssociateResult.accepted ? result : `${result} (${d.source} diagnostic ${d.diagnostic})`;
 }
 
+/** `class access code 2 additional code 5 "text"`: a ServiceError (ISO 9506-2 7.4.1) in one line. */
 export const serviceErrorText = (e: ServiceError): string =>
   `class ${e.errorClassName} code ${e.code}${e.additionalCode === undefined ? '' : ` additional code ${e.additionalCode}`}${
     e.additionalDescription === undefined ? '' : ` "${e.additionalDescription}"`
