@@ -404,12 +404,16 @@ export class ReportControl {
       ...(entryId === undefined ? {} : { entryId, bufOvfl: this.#buffer!.overflow }),
     };
     const built = buildReports(header, entry, client.maxPduSize);
+    if ('error' in built) {
+      // An entry too large to send is lost to the client as if overflow had dropped it: the next report says BufOvfl.
+      if (entryId !== undefined) this.#buffer!.overflow = true;
+      return this.#ctx.discarded(this.ref, `report ${this.#sqNum} not sent: ${built.error}`);
+    }
     if (entryId !== undefined) {
       this.#buffer!.overflow = false;
       this.#entryId = entryId;
       this.#timeOfEntry = entry.time;
     }
-    if ('error' in built) return this.#ctx.discarded(this.ref, `report ${this.#sqNum} not sent: ${built.error}`);
     for (const r of built.reports) this.#ctx.sendReport(client.id, this.ref, r);
     // SqNum is INT8U for a URCB and INT16U for a BRCB (8-1 17.2.2), rolling over to 0.
     this.#sqNum = (this.#sqNum + 1) % (this.kind === 'URCB' ? 0x100 : 0x1_0000);

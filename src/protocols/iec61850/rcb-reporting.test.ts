@@ -320,6 +320,18 @@ describe('segmentation', () => {
     }
   });
 
+  it('marks the next buffered report BufOvfl after an entry too large to send', () => {
+    const b = new Bench([block('BRCB')]);
+    const tiny = { ...CLIENT_B, id: 12, maxPduSize: 130 };
+    b.engine.attach(tiny);
+    b.write(BRCB, 'RptEna', bool(true), tiny);
+    b.write(BRCB, 'GI', bool(true), tiny); // member 0, a whole data object, does not fit with the header
+    b.setInd(3, true); // one boolean: fits
+    const sent = b.drain();
+    expect(b.discarded).toHaveLength(1);
+    expect(sent.map((s) => [included(s.report), s.report.bufferOverflow])).toEqual([[[2], true]]);
+  });
+
   it('discards, and says so, a report whose single member cannot fit', () => {
     const b = new Bench();
     const tiny = { ...CLIENT_B, id: 11, maxPduSize: 60 };
