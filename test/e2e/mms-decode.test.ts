@@ -125,7 +125,7 @@ describe('gridgate mms decode', () => {
       const r = await runCli(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Usage: gridgate mms/);
-      expect(r.stdout).toMatch(/Example:\n( {2}.*\n)* {2}gridgate mms decode /);
+      expect(r.stdout).toMatch(/Examples?:\n( {2}.*\n)* {2}gridgate mms decode /);
     }
   });
 });
