@@ -139,7 +139,7 @@ describe('IEC 61850 client', () => {
     const rcb = await client.readRcb(RCB);
     expect(rcb.trgOps['data-change'] && !rcb.trgOps['quality-change']).toBe(true);
     await client.disable(RCB);
-    expect(writes.slice(-2)).toEqual(['Resv', 'RptEna']);
+    expect(writes.slice(-2)).toEqual(['RptEna', 'Resv']);
     expect((await client.readRcb(RCB)).rptEna).toBe(false);
   });
 

@@ -149,14 +149,27 @@ export class Iec61850Client {
   /**
    * Subscribes to a block's reports: reserves it (URCB) or resynchronises it (BRCB with
    * `entryId`), applies `settings`, enables it and, with `gi`, asks for a general interrogation.
+   * `onReport` and `onMalformed` are attached before the block is enabled: a buffered block sends
+   * its stored entries, and a GI its report, while the enabling writes are still being answered.
    */
-  async subscribe(ref: string, o: { settings?: RcbSettings; entryId?: Uint8Array; gi?: boolean } = {}): Promise<ReportSubscription> {
+  async subscribe(
+    ref: string,
+    o: {
+      settings?: RcbSettings;
+      entryId?: Uint8Array;
+      gi?: boolean;
+      onReport?: (r: Report) => void;
+      onMalformed?: (reason: string) => void;
+    } = {},
+  ): Promise<ReportSubscription> {
     const kind = rcbKind(ref);
     const rcb = await this.readRcb(ref);
     const dataSet = o.settings?.DatSet ?? rcb.datSet;
     const members =
       dataSet === '' ? [] : await this.dataSetMembers(dataSet.includes('/') ? dataSet : `${parseReference(ref).domainId}/${dataSet}`);
     const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members);
+    if (o.onReport !== undefined) sub.on('report', o.onReport);
+    if (o.onMalformed !== undefined) sub.on('malformed', o.onMalformed);
     await this.writeRcb(ref, {
       ...(kind === 'URCB' ? { Resv: true } : {}),
       ...o.settings,
@@ -172,9 +185,10 @@ export class Iec61850Client {
     return this.writeRcb(ref, { GI: true });
   }
 
-  /** Disables a block (and releases a URCB reservation). */
-  disable(ref: string): Promise<void> {
-    return this.writeRcb(ref, rcbKind(ref) === 'URCB' ? { RptEna: false, Resv: false } : { RptEna: false });
+  /** Disables a block, then releases a URCB's reservation (a server refuses Resv while the block is enabled). */
+  async disable(ref: string): Promise<void> {
+    await this.writeRcb(ref, { RptEna: false });
+    if (rcbKind(ref) === 'URCB') await this.writeRcb(ref, { Resv: false });
   }
 
   release(): Promise<unknown> {
@@ -212,6 +226,13 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     await this.#client.disable(this.ref);
   }
 
+  /** With an empty RptID the server names the block itself (IEC 61850-7-2, RptID). */
+  #namesBlock(rptId: string): boolean {
+    if (this.rptId !== '') return false;
+    const own = parseReference(this.ref);
+    return rptId.replaceAll('.', '$') === `${own.domainId}/${own.itemId}`;
+  }
+
   #onReport(ir: InformationReport): void {
     const vas = ir.variableAccessSpecification;
     if (vas.kind !== 'named-list' || vas.name.itemId !== 'RPT') return;
@@ -221,7 +242,7 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
       return;
     }
     const r = d.value;
-    if (r.rptId !== this.rptId) return;
+    if (r.rptId !== this.rptId && !this.#namesBlock(r.rptId)) return;
     if (r.entryId !== undefined) this.lastEntryId = r.entryId;
     if (r.subSeqNum === undefined) return void this.emit('report', r);
     const first = this.#segments[0];

@@ -53,15 +53,27 @@ export async function runReports(
   const buffered = rcbKind(o.rcb) === 'BRCB';
   let entryId = o.entryId;
   let backoff = o.retryMs ?? 1000;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (signal.aborted) resolve('aborted');
+    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
   for (let first = true; !signal.aborted; first = false) {
+    const resyncFrom = buffered ? entryId : undefined;
     let client: Iec61850Client | undefined;
     let sub: ReportSubscription | undefined;
     try {
       client = await Iec61850Client.connect(o);
       sub = await client.subscribe(o.rcb, {
         ...(o.settings === undefined ? {} : { settings: o.settings }),
-        ...(buffered && entryId !== undefined ? { entryId } : {}),
+        ...(resyncFrom === undefined ? {} : { entryId: resyncFrom }),
         ...(o.gi === true ? { gi: true } : {}),
+        onReport: (r) => {
+          // Reports still arriving after the stop (a buffered backlog) are left for the next run.
+          if (signal.aborted) return;
+          if (r.entryId !== undefined) entryId = r.entryId;
+          onReport(r);
+        },
+        onMalformed: (reason) => onStatus({ type: 'malformed', reason }),
       });
     } catch (err) {
       client?.mms.abort('subscription failed');
@@ -80,14 +92,8 @@ export async function runReports(
       rcb: o.rcb,
       rptId: s.rptId,
       members: s.members.length,
-      ...(buffered && entryId !== undefined ? { resyncFrom: entryId } : {}),
+      ...(resyncFrom === undefined ? {} : { resyncFrom }),
     });
-    s.on('report', (r) => {
-      if (r.entryId !== undefined) entryId = r.entryId;
-      onReport(r);
-    });
-    s.on('malformed', (reason) => onStatus({ type: 'malformed', reason }));
-    const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
     const ended = await Promise.race([client.mms.closed, aborted]);
     if (ended === 'aborted') {
       await s.stop().catch(() => undefined);

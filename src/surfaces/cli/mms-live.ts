@@ -16,6 +16,7 @@ import {
   addOutputOptions,
   addTlsOptions,
   emit,
+  EXIT_HELP,
   intArg,
   loggerFor,
   tlsFiles,
@@ -54,6 +55,7 @@ function common(cmd: Command): Command {
     .option('--timeout <s>', 'connect, association and request timeout, seconds', intArg('--timeout', 1, 3600), 10);
   addTlsOptions(cmd);
   addOutputOptions(cmd, 'warn');
+  cmd.addHelpText('after', EXIT_HELP);
   return cmd;
 }
 

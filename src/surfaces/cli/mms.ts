@@ -1,5 +1,6 @@
 /**
- * `gridgate mms`: IEC 61850 over MMS from the command line. `decode` reads a capture file offline;
+ * `gridgate mms`: IEC 61850 over MMS from the command line. The live sub-commands come from
+ * `mms-live.ts`; `decode` reads a capture file offline;
  * the group is built from {@link MMS_SUBCOMMANDS}, one factory per sub-command (or set of them).
  */
 import { createReadStream, statSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { itemJson, summaryJson } from '../../apps/mms/capture-json.js';
 import { CaptureReader } from '../../core/capture.js';
 import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { EXIT_HELP, intArg } from './common.js';
+import { mmsLiveCommands } from './mms-live.js';
 
 interface DecodeOptions {
   readonly json?: boolean;
@@ -130,12 +132,17 @@ ${EXIT_HELP}`,
 }
 
 /** Factories of the sub-commands of `gridgate mms`; each gives one command or several. */
-export const MMS_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [decodeCommand];
+export const MMS_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [mmsLiveCommands, decodeCommand];
 
 /** The `gridgate mms` command group. */
 export function mmsCommand(): Command {
-  const mms = new Command('mms').description('IEC 61850 over MMS: decode captures offline');
+  const mms = new Command('mms').description(
+    'IEC 61850 over MMS: browse an IED, read values and report control blocks, stream decoded reports, decode captures offline',
+  );
   for (const make of MMS_SUBCOMMANDS) for (const c of [make()].flat()) mms.addCommand(c);
-  mms.addHelpText('after', '\nExample:\n  gridgate mms decode ied.pcap');
+  mms.addHelpText(
+    'after',
+    "\nExamples:\n  gridgate mms rcb --host 10.0.0.5 --ref 'IED1LD0/LLN0$RP$EventsRCB01'\n  gridgate mms reports --host 10.0.0.5 --rcb 'IED1LD0/LLN0$BR$EventsBRCB01' --gi --json\n  gridgate mms decode ied.pcap",
+  );
   return mms;
 }
