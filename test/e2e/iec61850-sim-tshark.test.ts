@@ -5,12 +5,14 @@
  * must read every frame with nothing malformed and find every information report on `RPT`.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultSimModel } from '../../src/apps/iec61850-sim/default-model.js';
 import { Iec61850Simulator } from '../../src/apps/iec61850-sim/simulator.js';
 import { MmsClient } from '../../src/apps/mms/client.js';
+import { decodeMmsCapture } from '../../src/apps/mms/capture-decode.js';
+import { dataJson } from '../../src/apps/mms/data-format.js';
 import { pcapHeader, TcpFlow } from '../../src/core/pcap.js';
 import { decodeReport, type Report } from '../../src/protocols/iec61850/report.js';
 import type { MmsData } from '../../src/protocols/mms/data.js';
@@ -81,5 +83,13 @@ describe('iec61850-sim reports under tshark', () => {
     expect(reportFrames.every((f) => f['mms.vmd_specific']!.length === f['mms.unconfirmedService']!.length)).toBe(true);
     expect(reportFrames.every((f) => f['mms.vmd_specific']!.every((n) => n === 'RPT'))).toBe(true);
     expect(reports.filter((r) => r.subSeqNum !== undefined).length).toBeGreaterThan(1);
+
+    // gridgate's own offline decoder reads the same capture as the live client did, report by report.
+    const { items } = decodeMmsCapture(readFileSync(file));
+    const offline = items.flatMap((i) => (i.kind === 'report' && i.report.ok ? [i.report.value] : []));
+    // Values through their JSON form: live octets are Buffers (socket data), offline ones Uint8Arrays.
+    const shape = (r: Report) => [r.rptId, r.seqNum, r.subSeqNum, r.entries.map((e) => [e.index, dataJson(e.value), e.reason])];
+    expect(offline.map(shape)).toEqual(reports.map(shape));
+    expect(items.filter((i) => i.kind === 'report' && !i.report.ok)).toEqual([]);
   });
 });

@@ -5,10 +5,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MmsClient } from '../../src/apps/mms/client.js';
 import { MmsServer } from '../../src/apps/mms/server.js';
+import { decodeMmsCapture } from '../../src/apps/mms/capture-decode.js';
 import { tempDir } from './support.js';
 
 const FIELDS = [
@@ -182,5 +184,28 @@ describe('tshark reads gridgate MMS traffic', () => {
     expect(all('mms.floating_point')).toEqual(expect.arrayContaining(['0842470000', '0841440000']));
     expect(all('mms.unconfirmedService')).toEqual(['0']);
     expect(all('mms.data.visible-string')).toContain('Events1');
+  });
+
+  it("is read the same by gridgate's offline decoder: the association and every request/response pair", () => {
+    const { items, summary } = decodeMmsCapture(readFileSync(file));
+    expect(items.filter((i) => i.kind === 'associate-request' || i.kind === 'associate-response').map((i) => i.kind)).toEqual([
+      'associate-request',
+      'associate-response',
+    ]);
+    const pairs = items.flatMap((i) => (i.kind === 'confirmed' && i.response !== undefined ? [i.service] : []));
+    expect(pairs).toEqual([
+      'identify',
+      'status',
+      'getNameList',
+      'getNameList',
+      'read',
+      'read',
+      'write',
+      'getVariableAccessAttributes',
+      'defineNamedVariableList',
+      'getNamedVariableListAttributes',
+      'deleteNamedVariableList',
+    ]);
+    expect(summary).toMatchObject({ mmsStreams: 1 });
   });
 });
