@@ -18,6 +18,8 @@ export interface Transport extends AsyncIterable<Uint8Array> {
   /** This end's address and port (for captures and logs). */
   readonly localAddress: string;
   readonly localPort: number;
+  /** Octets sent and not yet taken by the network (a peer that stops reading makes it grow); where the transport can tell. */
+  readonly pending?: () => number;
 }
 
 function describe(address: string | undefined, port: number | undefined): string {
@@ -39,6 +41,7 @@ export function socketTransport(socket: Socket): Transport {
     remotePort: socket.remotePort ?? 0,
     localAddress: socket.localAddress ?? '?',
     localPort: socket.localPort ?? 0,
+    pending: () => socket.writableLength,
     send(chunks) {
       if (socket.destroyed || !socket.writable) return;
       socket.cork();

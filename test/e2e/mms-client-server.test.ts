@@ -2,9 +2,11 @@
  * The MMS client against the MMS server over loopback TCP and TLS: association, every confirmed
  * service, information reports, refusals and release.
  */
+import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MmsClient, MmsServiceError } from '../../src/apps/mms/client.js';
 import { MmsServer } from '../../src/apps/mms/server.js';
+import { MmsAssociation, type Closure } from '../../src/protocols/mms/association.js';
 import type { MmsData } from '../../src/protocols/mms/data.js';
 import type { InformationReport } from '../../src/protocols/mms/pdu.js';
 import { makePki } from './support.js';
@@ -158,6 +160,52 @@ describe('MMS over TLS with a password', () => {
       code: 'E_REFUSED',
       message: expect.stringContaining('diagnostic 13'),
     });
+    await server.close();
+  });
+});
+
+describe('MMS server against a client that stops reading', () => {
+  it('aborts that association once more than maxPendingOctets are queued, instead of growing without bound', async () => {
+    const server = new MmsServer({ maxPendingOctets: 256 * 1024 });
+    const port = await server.listen({ host: '127.0.0.1', port: 0 });
+    const closed = new Promise<Closure>((resolve) => server.once('closed', (_c, closure) => resolve(closure)));
+    // A client built from the sans-I/O core on a raw socket, so the test can stop reading.
+    const a = new MmsAssociation({ role: 'client' });
+    const sock = createConnection({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => sock.once('connect', resolve));
+    const flush = (): void => {
+      for (let b = a.pollTransmit(); b !== undefined; b = a.pollTransmit()) sock.write(b);
+    };
+    a.open(0);
+    flush();
+    await new Promise<void>((resolve) => {
+      const onData = (d: Buffer): void => {
+        a.receive(d, 0);
+        flush();
+        if (a.state !== 'associated') return;
+        sock.off('data', onData);
+        sock.pause();
+        resolve();
+      };
+      sock.on('data', onData);
+    });
+    const conn = [...server.connections][0]!;
+    const report: InformationReport = {
+      variableAccessSpecification: { kind: 'named-list', name: { scope: 'vmd', itemId: 'RPT' } },
+      results: [{ success: true, data: { type: 'octet-string', value: new Uint8Array(1000) } }],
+    };
+    let sent = 0;
+    while (conn.associated && sent < 1_000_000) {
+      for (let i = 0; i < 200; i++) conn.report(report);
+      sent += 200;
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await closed).toMatchObject({
+      origin: 'local',
+      how: 'aborted',
+      reason: expect.stringMatching(/^the client is not reading: \d+ octets queued toward it$/),
+    });
+    sock.destroy();
     await server.close();
   });
 });

@@ -34,7 +34,12 @@ export interface Identity {
   readonly revision: string;
 }
 
+/** Octets queued toward one client beyond which it is taken as not reading and its association is aborted. */
+export const DEFAULT_MAX_PENDING_OCTETS = 8 * 1024 * 1024;
+
 export interface MmsServerOptions extends Omit<MmsAssociationOptions, 'role' | 'requestTimeoutMs'> {
+  /** Default {@link DEFAULT_MAX_PENDING_OCTETS}: reports to a client that stops reading must not pile up without bound. */
+  readonly maxPendingOctets?: number;
   readonly identity?: Identity;
   readonly logger?: Logger;
   /** Sees the bytes of every association (captures). */
@@ -49,6 +54,8 @@ export class MmsServerConnection implements Caller {
   /** Named variable lists of association-specific scope (aa-specific, 14.5). */
   readonly aaLists = new Map<string, VariableList>();
   readonly #driver: SessionDriver<MmsEvent>;
+  readonly #transport: Transport;
+  readonly #maxPending: number;
   #flushQueued = false;
 
   constructor(
@@ -56,11 +63,14 @@ export class MmsServerConnection implements Caller {
     transport: Transport,
     association: MmsAssociation,
     onEvent: (c: MmsServerConnection, e: MmsEvent) => void,
-    tap: Tap | undefined,
+    o: { readonly tap?: Tap | undefined; readonly maxPendingOctets?: number | undefined } = {},
   ) {
     this.id = id;
     this.remote = transport.remote;
     this.association = association;
+    this.#transport = transport;
+    this.#maxPending = o.maxPendingOctets ?? DEFAULT_MAX_PENDING_OCTETS;
+    const tap = o.tap;
     this.#driver = new SessionDriver(association, transport, (e) => onEvent(this, e), tap === undefined ? {} : { tap });
   }
 
@@ -81,6 +91,8 @@ export class MmsServerConnection implements Caller {
    * the same turn of the event loop leave in one gather write.
    */
   report(report: InformationReport): void {
+    const queued = this.#transport.pending?.() ?? 0;
+    if (queued > this.#maxPending) return this.abort(`the client is not reading: ${queued} octets queued toward it`);
     this.association.report(report);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
@@ -139,7 +151,10 @@ export class MmsServer extends EventEmitter<{
     const id = this.#nextId++;
     const tap = this.#o.tap?.({ id, remote: transport.remote });
     const association = new MmsAssociation({ ...this.#o, role: 'server' });
-    const conn = new MmsServerConnection(id, transport, association, (c, e) => this.#onEvent(c, e), tap);
+    const conn = new MmsServerConnection(id, transport, association, (c, e) => this.#onEvent(c, e), {
+      tap,
+      maxPendingOctets: this.#o.maxPendingOctets,
+    });
     this.connections.add(conn);
     this.#log.debug({ remote: conn.remote, id }, 'connection');
     await conn.run();
