@@ -166,4 +166,23 @@ describe('gridgate mms against iec61850-sim', () => {
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]).not.toEqual(ticks[i - 1]);
     expect(got.some((r) => r.bufferOverflow === true)).toBe(false);
   }, 40_000);
+
+  it('resumes from the oldest buffered entry when the IED refuses the EntryID, saying the entries after it are lost', async () => {
+    const got: Report[] = [];
+    const statuses: RunStatus[] = [];
+    const stop = new AbortController();
+    const unknown = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1);
+    const run = runReports(
+      { host: '127.0.0.1', port: sim.port, rcb: BRCB, entryId: unknown },
+      (r) => got.push(r),
+      stop.signal,
+      (s) => statuses.push(s),
+    );
+    await until(() => got.length >= 3, 10_000, 'reports after the refused resync');
+    stop.abort();
+    await run;
+    expect(statuses[0]).toEqual({ type: 'resync-refused', entryId: unknown, reason: 'object-value-invalid' });
+    expect(statuses[1]).toMatchObject({ type: 'subscribed', rcb: BRCB });
+    expect(statuses[1]).not.toHaveProperty('resyncFrom');
+  }, 20_000);
 });

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import type { RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import type { Report } from '../../protocols/iec61850/report.js';
 import type { MmsClientOptions } from '../mms/client.js';
-import { Iec61850Client, rcbKind, type ReportSubscription } from './client.js';
+import { Iec61850Client, RcbWriteError, rcbKind, type ReportSubscription } from './client.js';
 
 export interface ReportRunOptions extends MmsClientOptions {
   /** The block, `LD/LLN0$BR$Name` or `LD/LLN0$RP$Name`. */
@@ -36,7 +36,9 @@ export type RunStatus =
       readonly resyncFrom?: Uint8Array;
     }
   | { readonly type: 'lost'; readonly reason: string; readonly retryInMs?: number }
-  | { readonly type: 'malformed'; readonly reason: string };
+  | { readonly type: 'malformed'; readonly reason: string }
+  /** The IED refused the EntryID to resume from: entries after it are lost; the run resumes from the oldest entry the IED holds. */
+  | { readonly type: 'resync-refused'; readonly entryId: Uint8Array; readonly reason: string };
 
 /**
  * Runs until `signal` aborts (then disables the block and releases the association) or, without
@@ -77,6 +79,17 @@ export async function runReports(
       });
     } catch (err) {
       client?.mms.abort('subscription failed');
+      if (err instanceof RcbWriteError && err.attribute === 'EntryID' && resyncFrom !== undefined) {
+        // The IED no longer holds that entry (its buffer overflowed or was purged): what it still
+        // holds is all newer, so enabling without an EntryID delivers it without duplicates.
+        onStatus({ type: 'resync-refused', entryId: resyncFrom, reason: err.accessError });
+        log.warn(
+          { entryId: Buffer.from(resyncFrom).toString('hex'), err: err.accessError },
+          'EntryID refused; resuming from the oldest entry',
+        );
+        entryId = undefined;
+        continue;
+      }
       if (first) throw err;
       const reason = (err as Error).message;
       onStatus({ type: 'lost', reason, retryInMs: backoff });

@@ -238,8 +238,16 @@ function reportsCommand(): Command {
       const timer = o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
       let seen = 0;
       try {
+        const { EntryID, ...settings } = settingsOf(o);
         await runReports(
-          { ...clientOptions(o), rcb: o.rcb, settings: settingsOf(o), gi: o.gi === true, reconnect: o.reconnect },
+          {
+            ...clientOptions(o),
+            rcb: o.rcb,
+            settings,
+            gi: o.gi === true,
+            reconnect: o.reconnect,
+            ...(EntryID === undefined ? {} : { entryId: EntryID }),
+          },
           (r) => {
             emit(o, formatReport(r).join('\n'), reportJson(r));
             if (o.count !== undefined && ++seen >= o.count) stop.abort();
@@ -252,6 +260,10 @@ function reportsCommand(): Command {
             } else if (s.type === 'lost') {
               process.stderr.write(
                 `gridgate: association lost (${s.reason})${s.retryInMs === undefined ? '' : `; reconnecting in ${s.retryInMs} ms`}\n`,
+              );
+            } else if (s.type === 'resync-refused') {
+              process.stderr.write(
+                `gridgate: the IED refused EntryID '${toHex(s.entryId).replace(/ /g, '')}'H (${s.reason}): the entries after it are lost; resuming from the oldest entry it holds\n`,
               );
             } else process.stderr.write(`gridgate: malformed report: ${s.reason}\n`);
           },
