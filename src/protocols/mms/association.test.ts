@@ -37,8 +37,15 @@ class Pair {
         moved = true;
         this.client.receive(b, this.now);
       }
-      for (let e = this.client.pollEvent(); e !== undefined; e = this.client.pollEvent()) this.clientEvents.push(e);
-      for (let e = this.server.pollEvent(); e !== undefined; e = this.server.pollEvent()) this.serverEvents.push(e);
+      // Polling decodes PDUs, which may queue an answer (a reject): move bytes again after it.
+      for (let e = this.client.pollEvent(); e !== undefined; e = this.client.pollEvent()) {
+        moved = true;
+        this.clientEvents.push(e);
+      }
+      for (let e = this.server.pollEvent(); e !== undefined; e = this.server.pollEvent()) {
+        moved = true;
+        this.serverEvents.push(e);
+      }
     }
   }
 
