@@ -183,7 +183,11 @@ export class MmsAssociation {
 
   receive(bytes: Uint8Array, now: number): void {
     if (this.#associateDeadline === undefined) this.#associateDeadline = now + (this.#o.associateTimeoutMs ?? 10_000);
-    this.#cotp.receive(bytes);
+    // Sockets deliver Node Buffers: every view of one is a slower object, and Buffer#slice does not
+    // copy. A plain view of the same memory keeps the decoders' views cheap and their copies copies.
+    const plain =
+      Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#cotp.receive(plain);
     this.#drain();
   }
 

@@ -197,11 +197,11 @@ export function decodeDataList(r: BerReader, limits: DataLimits = {}): MmsData[]
   return out;
 }
 
-const uint = (n: number, bits: number, what: string): number => {
-  if (!Number.isInteger(n) || n < 0 || n >= 2 ** bits)
-    throw new ProtocolError(MMS_LAYER, ErrorCode.RANGE, `${what}: ${n} outside 0..2^${bits}-1`);
-  return n;
-};
+/** `n` if it is an integer in 0..max, else a `ProtocolError` (`E_RANGE`) naming `what`. */
+function uint(n: number, max: number, what: string): number {
+  if (n >= 0 && n <= max && n === Math.floor(n)) return n;
+  throw new ProtocolError(MMS_LAYER, ErrorCode.RANGE, `${what}: ${n} outside 0..${max}`);
+}
 
 /** Context tags by type, built once: encoding a report touches them for every value. */
 const TAG_OF = Object.fromEntries(MMS_DATA_TYPES.map((r) => [r.type, { tagClass: 'context', tag: r.tag }])) as Record<
@@ -254,8 +254,8 @@ export function encodeData(w: BerWriter, data: MmsData): void {
       w.writeVisibleString(data.value, t);
       return;
     case 'binary-time': {
-      OUT_VIEW.setUint32(0, uint(data.msOfDay, 32, 'binary-time ms of day'));
-      if (data.days !== undefined) OUT_VIEW.setUint16(4, uint(data.days, 16, 'binary-time days'));
+      OUT_VIEW.setUint32(0, uint(data.msOfDay, 0xffffffff, 'binary-time ms of day'));
+      if (data.days !== undefined) OUT_VIEW.setUint16(4, uint(data.days, 0xffff, 'binary-time days'));
       w.writeTlvFrom('context', t.tag, OUT, data.days === undefined ? 4 : 6);
       return;
     }
@@ -263,8 +263,8 @@ export function encodeData(w: BerWriter, data: MmsData): void {
       w.writeUtf8(data.value, t);
       return;
     case 'utc-time': {
-      OUT_VIEW.setUint32(0, uint(data.seconds, 32, 'utc-time seconds'));
-      const f = uint(data.fraction, 24, 'utc-time fraction');
+      OUT_VIEW.setUint32(0, uint(data.seconds, 0xffffffff, 'utc-time seconds'));
+      const f = uint(data.fraction, 0xffffff, 'utc-time fraction');
       const q = data.quality;
       OUT[4] = f >> 16;
       OUT[5] = (f >> 8) & 0xff;
@@ -273,7 +273,7 @@ export function encodeData(w: BerWriter, data: MmsData): void {
         (q.leapSecondsKnown ? 0x80 : 0) |
         (q.clockFailure ? 0x40 : 0) |
         (q.clockNotSynchronized ? 0x20 : 0) |
-        uint(q.accuracy, 5, 'utc-time accuracy');
+        uint(q.accuracy, 31, 'utc-time accuracy');
       w.writeTlvFrom('context', t.tag, OUT, 8);
       return;
     }

@@ -208,5 +208,8 @@ export function writeMmsPdu(pdu: MmsPdu, w: BerWriter = new BerWriter()): BerWri
   }
 }
 
+/** One writer for {@link encodeMmsPdu}: encoding does not call out, so it is never used twice at once. */
+const SCRATCH = new BerWriter();
+
 /** Encodes an MMS PDU as one array. Out-of-range values throw `ProtocolError` (`E_RANGE`). */
-export const encodeMmsPdu = (pdu: MmsPdu): Uint8Array => writeMmsPdu(pdu).finish();
+export const encodeMmsPdu = (pdu: MmsPdu): Uint8Array => writeMmsPdu(pdu, SCRATCH.reset()).finish();

@@ -560,6 +560,12 @@ export class BerWriter {
     return this.#size;
   }
 
+  /** Empties the writer, keeping its buffer: encoders that run often reuse one writer. */
+  reset(): this {
+    this.#size = 0;
+    return this;
+  }
+
   /** A TLV with the given contents. */
   writeTlv(tagClass: TagClass, tag: number, constructed: boolean, content: Uint8Array): this {
     this.#header(tagClass, tag, constructed, content.length);

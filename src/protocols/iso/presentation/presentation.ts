@@ -330,10 +330,12 @@ export function encodeCpr(cpr: CprPpdu): Uint8Array {
 
 /** Fully-encoded user data with one PDV-list in `contextId`, single-ASN1-type (the P-DATA of MMS). */
 export function encodeUserData(contextId: number, data: Uint8Array): Uint8Array {
-  const w = new BerWriter();
-  writePdvs(w, [{ contextId, encoding: 'single-ASN1-type', data }]);
-  return w.finish();
+  writePdvs(SCRATCH.reset(), [{ contextId, encoding: 'single-ASN1-type', data }]);
+  return SCRATCH.finish();
 }
+
+/** One writer for {@link encodeUserData}, which calls out to nothing and so never runs twice at once. */
+const SCRATCH = new BerWriter();
 
 /** Decodes all PDV-lists of fully-encoded user data (the TD/TE PPDU user data, X.226 8.2). */
 export const decodeUserDataList = (bytes: Uint8Array): Decoded<Pdv[]> =>

@@ -113,6 +113,9 @@ function readLi(b: Uint8Array, p: number, end: number, what: string): { len: num
   return { len, next: p + 3 };
 }
 
+/** The parameters of an SPDU that has none (shared, never changed). */
+const NO_PARAMS: readonly RawParam[] = Object.freeze([]);
+
 /** Reads the units in [start, end), keeping each raw and reading those in `allowed` into `f`. */
 function readUnits(b: Uint8Array, start: number, end: number, allowed: readonly number[], f: Bag, seen: Set<string>): RawParam[] {
   const out: RawParam[] = [];
@@ -152,15 +155,16 @@ function readSpdu(b: Uint8Array, pos: number, type: SpduType): { spdu: Spdu; end
   if (len > b.length - next) stop(pos + 1, `${row.name} SPDU LI ${len} runs past the TSDU (${b.length - next} octet(s) left)`);
   let end = next + len;
   const f: Bag = {};
-  const params = readUnits(b, next, end, row.params, f, new Set());
+  // GIVE TOKENS and DATA TRANSFER usually carry no parameters (LI 0): every MMS PDU passes here.
+  const params = len === 0 ? NO_PARAMS : readUnits(b, next, end, row.params, f, new Set());
   if (row.userInformation) {
-    f.userData = b.slice(end);
+    f.userData = b.subarray(end);
     // 8.3 DT table: the user information field is present unless an Enclosure Item ends the SSDU.
     if (f.userData.length === 0 && ((f.enclosure ?? 0) & Enclosure.end) === 0) stop(end, 'DATA TRANSFER SPDU without user information');
     end = b.length;
   }
-  const base = { ...f, offset: pos, params };
-  const spdu: Spdu = type === 'AA' || type === 'GT' ? { ...base, type } : { ...base, type, userData: f.userData ?? EMPTY };
+  const spdu = Object.assign(f, { offset: pos, params, type }) as Spdu;
+  if (type !== 'AA' && type !== 'GT') f.userData ??= EMPTY;
   return { spdu, end };
 }
 
