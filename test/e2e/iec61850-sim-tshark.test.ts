@@ -4,7 +4,6 @@
  * than a 400-octet PDU) is written to a pcap from the client's tap, and Wireshark's MMS dissector
  * must read every frame with nothing malformed and find every information report on `RPT`.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { dataJson } from '../../src/apps/mms/data-format.js';
 import { pcapHeader, TcpFlow } from '../../src/core/pcap.js';
 import { decodeReport, type Report } from '../../src/protocols/iec61850/report.js';
 import type { MmsData } from '../../src/protocols/mms/data.js';
+import { tsharkFields } from '../support/tshark.js';
 import { tempDir, until } from './support.js';
 
 const FIELDS = [
@@ -65,17 +65,7 @@ describe('iec61850-sim reports under tshark', () => {
     const file = join(tempDir('iec61850-sim-tshark'), 'sim.pcap');
     writeFileSync(file, Buffer.concat(records));
 
-    const out = execFileSync(
-      'tshark',
-      ['-r', file, '-Y', 'mms', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...FIELDS.flatMap((f) => ['-e', f])],
-      {
-        encoding: 'utf8',
-      },
-    );
-    const frames = out
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => Object.fromEntries(l.split('\t').map((v, i) => [FIELDS[i]!, v === '' ? [] : v.split('|')])));
+    const frames = tsharkFields(file, { fields: FIELDS, filter: 'mms' });
     // 8388608 is Wireshark's expert severity "error".
     expect(frames.filter((f) => f['_ws.malformed']!.length > 0 || f['_ws.expert.severity']!.includes('8388608'))).toEqual([]);
     const reportFrames = frames.filter((f) => f['mms.unconfirmedService']!.length > 0);

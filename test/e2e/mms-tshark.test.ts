@@ -3,14 +3,13 @@
  * loopback while tshark captures; Wireshark's TPKT/COTP/session/presentation/ACSE/MMS dissectors
  * must read every frame with nothing malformed, and see the services, names and values we sent.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MmsClient } from '../../src/apps/mms/client.js';
 import { MmsServer } from '../../src/apps/mms/server.js';
 import { decodeMmsCapture } from '../../src/apps/mms/capture-decode.js';
+import { captureLoopback, tsharkFields, type TsharkFrame } from '../support/tshark.js';
 import { tempDir } from './support.js';
 
 const FIELDS = [
@@ -39,60 +38,10 @@ const FIELDS = [
   'mms.conclude_ResponsePDU_element',
 ];
 
-type Frame = Record<string, string[]>;
-
 const file = join(tempDir('mms-tshark'), 'mms.pcapng');
 
-function readCapture(port: number): Frame[] {
-  const out = execFileSync(
-    'tshark',
-    [
-      '-r',
-      file,
-      '-d',
-      `tcp.port==${port},tpkt`,
-      '-Y',
-      'tcp.len > 0',
-      '-T',
-      'fields',
-      '-E',
-      'occurrence=a',
-      '-E',
-      'aggregator=|',
-      ...FIELDS.flatMap((f) => ['-e', f]),
-    ],
-    { encoding: 'utf8' },
-  );
-  return out
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => Object.fromEntries(l.split('\t').map((v, i) => [FIELDS[i]!, v === '' ? [] : v.split('|')])));
-}
-
-async function startCapture(port: number): Promise<() => Promise<void>> {
-  const capture = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file, '-P', '-l'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let seen = '';
-  capture.stdout.on('data', (d: Buffer) => (seen += d.toString()));
-  const exited = new Promise((r) => capture.on('close', r));
-  const deadline = Date.now() + 20_000;
-  while (seen === '') {
-    if (Date.now() > deadline || capture.exitCode !== null) throw new Error('tshark did not start capturing');
-    await new Promise<void>((resolve) => {
-      const probe = createConnection({ host: '127.0.0.1', port }, () => probe.end());
-      probe.on('close', () => resolve());
-      probe.on('error', () => resolve());
-    });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return async () => {
-    await new Promise((r) => setTimeout(r, 500));
-    capture.kill('SIGINT');
-    await exited;
-  };
-}
-
 describe('tshark reads gridgate MMS traffic', () => {
-  let frames: Frame[] = [];
+  let frames: TsharkFrame[] = [];
   let serverPort = 0;
   const D = (itemId: string) => ({ scope: 'domain' as const, domainId: 'IED1LD0', itemId });
   const server = new MmsServer({ identity: { vendorName: 'gridgate-vendor', modelName: 'tshark-judge', revision: '3' } });
@@ -119,7 +68,7 @@ describe('tshark reads gridgate MMS traffic', () => {
       })
       .addList('LLN0$DS', [D('MMXU1$MX$Hz')]);
     serverPort = await server.listen({ host: '127.0.0.1', port: 0 });
-    const stop = await startCapture(serverPort);
+    const stop = await captureLoopback(serverPort, file);
     const c = await MmsClient.connect({ host: '127.0.0.1', port: serverPort });
     await c.identify();
     await c.status();
@@ -145,7 +94,7 @@ describe('tshark reads gridgate MMS traffic', () => {
     await reported;
     await c.release();
     await stop();
-    frames = readCapture(serverPort);
+    frames = tsharkFields(file, { fields: FIELDS, decodeAs: [`tcp.port==${serverPort},tpkt`], filter: 'tcp.len > 0' });
   }, 60_000);
   afterAll(() => server.close());
 

@@ -2,14 +2,14 @@
  * tshark as an independent judge: capture gridgate's IEC 104 traffic on loopback and check that
  * Wireshark's dissector reads every frame as we meant it, with nothing malformed.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Iec104Master } from '../../src/apps/iec104/master.js';
 import { rtuFromOptions } from '../../src/apps/rtu-sim/config.js';
 import { RtuSimulator } from '../../src/apps/rtu-sim/simulator.js';
 import { Cot, type Asdu } from '../../src/protocols/iec104/index.js';
+import { captureLoopback } from '../support/tshark.js';
 import { tempDir } from './support.js';
 
 /** Types whose information elements Wireshark's dissector leaves as raw data. */
@@ -91,22 +91,7 @@ describe('tshark reads gridgate traffic as IEC 60870-5-104', () => {
     await sim.start();
     port = sim.rtus[0]!.slave.port;
     const file = join(tempDir('tshark'), 'iec104.pcapng');
-    // -P -l prints each packet as it is captured, so the test knows the capture is live.
-    const capture = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file, '-P', '-l'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let seen = '';
-    capture.stdout.on('data', (d: Buffer) => (seen += d.toString()));
-    const exited = new Promise((r) => capture.on('close', r));
-    // Knock on the port until tshark reports a packet: dumpcap needs a moment after it starts.
-    const deadline = Date.now() + 20_000;
-    while (seen === '') {
-      if (Date.now() > deadline || capture.exitCode !== null) throw new Error('tshark did not start capturing');
-      await new Promise<void>((resolve) => {
-        const probe = createConnection({ host: '127.0.0.1', port }, () => probe.end());
-        probe.on('close', () => resolve());
-        probe.on('error', () => resolve());
-      });
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const stop = await captureLoopback(port, file);
     const master = await Iec104Master.connect({ host: '127.0.0.1', port });
     master.on('event', (e) => {
       if (e.type === 'asdu') received.push(e.asdu);
@@ -128,10 +113,7 @@ describe('tshark reads gridgate traffic as IEC 60870-5-104', () => {
     await master.stop();
     await master.close();
     await sim.stop();
-    // Give the capture a moment to see the FINs, then stop it and let it flush.
-    await new Promise((r) => setTimeout(r, 300));
-    capture.kill('SIGINT');
-    await exited;
+    await stop();
     frames = readCapture(file, port);
   }, 60_000);
 
