@@ -10,6 +10,7 @@
 import { fail, ok, type Decoded } from '../../core/result.js';
 import { bitAt, type BitString } from '../iso/ber/ber.js';
 import { binaryTimeMillis, type MmsData } from '../mms/data.js';
+import { rcbAttribute, rcbLayout, type RcbAttributeName } from './rcb-attributes.js';
 
 /** The layer named in IEC 61850 failures. */
 export const IEC61850_LAYER = 'iec61850';
@@ -143,21 +144,13 @@ export interface ReportControlBlock {
   readonly owner?: Uint8Array;
 }
 
-/** Component types per kind, in order (IEC 61850-8-1 Tables 50, 51); `?` rows are optional trailers. */
+/** Components per kind, in order, with their MMS types: the edition 1 rows of the attribute table (rcb-attributes.ts) (IEC 61850-8-1 Tables 50, 51). */
 const LAYOUT = {
-  URCB: [
-    ['RptID', 'visible-string'], ['RptEna', 'boolean'], ['Resv', 'boolean'], ['DatSet', 'visible-string'], ['ConfRev', 'unsigned'],
-    ['OptFlds', 'bit-string'], ['BufTm', 'unsigned'], ['SqNum', 'unsigned'], ['TrgOps', 'bit-string'], ['IntgPd', 'unsigned'],
-    ['GI', 'boolean'],
-  ],
-  BRCB: [
-    ['RptID', 'visible-string'], ['RptEna', 'boolean'], ['DatSet', 'visible-string'], ['ConfRev', 'unsigned'],
-    ['OptFlds', 'bit-string'], ['BufTm', 'unsigned'], ['SqNum', 'unsigned'], ['TrgOps', 'bit-string'], ['IntgPd', 'unsigned'],
-    ['GI', 'boolean'], ['PurgeBuf', 'boolean'], ['EntryID', 'octet-string'], ['TimeOfEntry', 'binary-time'],
-  ],
-} as const; // prettier-ignore
+  URCB: rcbLayout('URCB', 1).map((name) => [name, rcbAttribute(name, 'URCB', 1)!.type] as const),
+  BRCB: rcbLayout('BRCB', 1).map((name) => [name, rcbAttribute(name, 'BRCB', 1)!.type] as const),
+};
 
-type Field = (typeof LAYOUT)[keyof typeof LAYOUT][number][0];
+type Field = RcbAttributeName;
 type Typed<T extends MmsData['type']> = Extract<MmsData, { type: T }>;
 
 /**
