@@ -16,27 +16,15 @@
 import { ErrorCode, ProtocolError, decodeError, type DecodeFailure } from '../../core/errors.js';
 import { Queue } from '../../core/queue.js';
 import { Counters } from '../../core/counters.js';
-import { decodeAcse, encodeAcse, mmsAarq, AcseOid, type AcseApdu, type Aarq, type Aare } from '../iso/acse/acse.js';
+import { decodeAcse, encodeAcse, type Aarq, type Aare } from '../iso/acse/acse.js';
 import { CotpConnection } from '../iso/cotp/cotp.js';
-import {
-  decodeCp,
-  decodeCpa,
-  decodeCpr,
-  decodeUserDataList,
-  encodeCpa,
-  encodeCpr,
-  encodeUserData,
-  encodeCp,
-  mmsCp,
-  MmsPresentationContext,
-  ContextResult,
-  ProviderReason,
-} from '../iso/presentation/presentation.js';
+import { decodeUserDataList, encodeUserData, MmsPresentationContext } from '../iso/presentation/presentation.js';
 import { SessionConnection, type SessionEvent } from '../iso/session/connection.js';
-import { decodeMmsPdu, encodeMmsPdu, type InformationReport, type MmsPdu } from './pdu.js';
+import { answerConnect, connectRequest, readConnectConfirm, refusalReason } from './handshake.js';
 import type { Initiate, ServiceError } from './initiate.js';
+import type { InitiateLimits } from './negotiate.js';
+import { decodeMmsPdu, encodeMmsPdu, type InformationReport, type MmsPdu } from './pdu.js';
 import type { ConfirmedRequest, ConfirmedResponse } from './services.js';
-import { answerContexts, checkAarq, localInitiate, negotiateInitiate, type InitiateLimits } from './negotiate.js';
 
 /** The layer named in association errors. */
 export const ASSOCIATION_LAYER = 'mms.association';
@@ -300,7 +288,7 @@ export class MmsAssociation {
    */
   #drain(): void {
     for (let e = this.#cotp.pollEvent(); e !== undefined; e = this.#cotp.pollEvent()) {
-      if (e.type === 'connected' && this.role === 'client') this.#session.connect(this.#cpBytes());
+      if (e.type === 'connected' && this.role === 'client') this.#session.connect(connectRequest(this.#o));
       else if (e.type === 'data') this.#session.receive(e.userData);
       else if (e.type === 'closed') {
         this.#session.transportClosed();
@@ -332,7 +320,7 @@ export class MmsAssociation {
       case 'finished':
         return this.#close({ origin: e.origin, how: 'released', reason: 'association released' });
       case 'refused':
-        return this.#close({ origin: e.origin, how: 'refused', reason: this.#refusalReason(e.userData, e.reason) });
+        return this.#close({ origin: e.origin, how: 'refused', reason: this.#refusal ?? refusalReason(e.userData, e.reason) });
       case 'aborted': {
         const origin = e.reason === 'local' ? 'local' : 'remote';
         const why = {
@@ -351,145 +339,26 @@ export class MmsAssociation {
     }
   }
 
-  // ---- client association --------------------------------------------------------------------------
-
-  #cpBytes(): Uint8Array {
-    const o = this.#o;
-    const initiate = encodeMmsPdu({ pdu: 'initiate-request', initiate: localInitiate(o) });
-    const aarq = mmsAarq({
-      mmsInitiate: initiate,
-      calledApTitle: o.calledApTitle ?? '1.1.1.999.1',
-      calledAeQualifier: o.calledAeQualifier ?? 12,
-      callingApTitle: o.callingApTitle ?? '1.1.1.999',
-      callingAeQualifier: o.callingAeQualifier ?? 12,
-      ...(o.password === undefined ? {} : { password: o.password }),
-    });
-    const psel = o.psel ?? Uint8Array.of(0, 0, 0, 1);
-    return encodeCp(mmsCp(encodeAcse(aarq), psel, psel));
-  }
+  // ---- the handshake (handshake.ts) ---------------------------------------------------------------
 
   #onConnectConfirm(cpaBytes: Uint8Array): void {
-    const cpa = decodeCpa(cpaBytes);
-    if (!cpa.ok) return this.#abort('remote', 'CPA does not decode', ErrorCode.MALFORMED, cpa);
-    const refused = (cpa.value.results ?? []).find((r) => r.result !== ContextResult.acceptance);
-    if (refused !== undefined)
-      return this.#abort('remote', `the server refused a presentation context (result ${refused.result})`, ErrorCode.REFUSED);
-    const aare = this.#acse(cpa.value.userData?.find((p) => p.contextId === ACSE_CTX)?.data, 'AARE');
-    if (aare === undefined) return;
-    if (aare.result !== 0) {
-      return this.#abort(
-        'remote',
-        `association rejected: AARE result ${aare.result}, ${aare.resultSourceDiagnostic.source} diagnostic ${aare.resultSourceDiagnostic.diagnostic}`,
-        ErrorCode.REFUSED,
-      );
-    }
-    const pdu = this.#initiatePdu(aare.userInformation?.[0]?.data);
-    if (pdu === undefined) return;
-    if (pdu.pdu !== 'initiate-response') return this.#abort('remote', `the server answered initiate with ${pdu.pdu}`, ErrorCode.REFUSED);
-    this.#associated(pdu.initiate, aare);
+    const r = readConnectConfirm(cpaBytes);
+    if (!r.ok) return this.#abort('remote', r.reason, r.code, r.failure);
+    this.#associated(r.initiate, r.aare);
   }
-
-  // ---- server association ---------------------------------------------------------------------------
 
   #onConnectIndication(cpBytes: Uint8Array): void {
-    const cp = decodeCp(cpBytes);
-    if (!cp.ok) return this.#refuse(ProviderReason.reasonNotSpecified, [], `CP does not decode: ${cp.reason}`);
-    const answer = answerContexts(cp.value.contexts ?? []);
-    if (answer.acseContext === undefined || answer.mmsContext === undefined) {
-      return this.#refuse(
-        ProviderReason.defaultContextNotSupported,
-        answer.results,
-        'the CP does not propose both the ACSE and the MMS context in BER',
-      );
+    const a = answerConnect(cpBytes, this.#o);
+    if (a.kind === 'abort') return this.#abort('remote', a.reason, a.code, a.failure);
+    if (a.kind === 'refuse') {
+      // The session's `refused` event follows; it should name the real reason rather than the session code.
+      this.#refusal = a.reason;
+      return this.#session.refuse(a.cpr);
     }
-    this.#acseCtx = answer.acseContext;
-    this.#mmsCtx = answer.mmsContext;
-    const aarq = this.#acse(cp.value.userData?.find((p) => p.contextId === this.#acseCtx)?.data, 'AARQ');
-    if (aarq === undefined) return;
-    const refusal = checkAarq(aarq, this.#o.password);
-    if (refusal !== undefined) return this.#rejectAarq(answer.results, refusal.diagnostic, refusal.reason);
-    const pdu = this.#initiatePdu(aarq.userInformation?.[0]?.data);
-    if (pdu === undefined) return;
-    if (pdu.pdu !== 'initiate-request') return this.#rejectAarq(answer.results, 1, `AARQ carries ${pdu.pdu}, not initiate-request`);
-    const granted = negotiateInitiate(pdu.initiate, localInitiate(this.#o));
-    const aare: AcseApdu = {
-      type: 'AARE',
-      applicationContextName: AcseOid.MMS_APPLICATION_CONTEXT,
-      result: 0,
-      resultSourceDiagnostic: { source: 'acseServiceUser', diagnostic: 0 },
-      userInformation: [{ indirectReference: this.#mmsCtx, data: encodeMmsPdu({ pdu: 'initiate-response', initiate: granted }) }],
-    };
-    const cpa = encodeCpa({
-      respondingSelector: this.#o.psel ?? Uint8Array.of(0, 0, 0, 1),
-      results: answer.results,
-      userData: [{ contextId: this.#acseCtx, encoding: 'single-ASN1-type', data: encodeAcse(aare) }],
-    });
-    this.#session.accept(cpa);
-    this.#associated(granted, aarq);
-  }
-
-  /** AARE rejected-permanent with the diagnostic, in a CPR with user rejection, in a session REFUSE. */
-  #rejectAarq(results: readonly { result: number }[], diagnostic: number, reason: string): void {
-    const aare = encodeAcse({
-      type: 'AARE',
-      applicationContextName: AcseOid.MMS_APPLICATION_CONTEXT,
-      result: 1,
-      resultSourceDiagnostic: { source: 'acseServiceUser', diagnostic },
-    });
-    const cpr = encodeCpr({
-      results: results.map((r) => ({ result: r.result })),
-      userData: [{ contextId: this.#acseCtx, encoding: 'single-ASN1-type', data: aare }],
-    });
-    this.#session.refuse(cpr);
-    this.#closeAfterRefusal(reason);
-  }
-
-  /** A presentation-provider refusal (CPR with provider-reason) in a session REFUSE. */
-  #refuse(providerReason: number, results: readonly { result: number; providerReason?: number }[], reason: string): void {
-    this.#session.refuse(encodeCpr({ results: [...results], providerReason }));
-    this.#closeAfterRefusal(reason);
-  }
-
-  /** The session's `refused` event follows; it should name the real reason rather than the session code. */
-  #closeAfterRefusal(reason: string): void {
-    this.#refusal = reason;
-  }
-
-  #refusalReason(userData: Uint8Array, sessionReason: number): string {
-    if (this.#refusal !== undefined) return this.#refusal;
-    const cpr = decodeCpr(userData);
-    if (!cpr.ok) return `session refused, reason ${sessionReason}`;
-    const aareBytes = cpr.value.userData?.find((p) => p.contextId === ACSE_CTX)?.data;
-    const aare = aareBytes === undefined ? undefined : decodeAcse(aareBytes);
-    if (aare?.ok === true && aare.value.type === 'AARE') {
-      const d = aare.value.resultSourceDiagnostic;
-      return `association rejected: AARE result ${aare.value.result}, ${d.source} diagnostic ${d.diagnostic}`;
-    }
-    return `presentation connection refused, provider reason ${cpr.value.providerReason ?? 'not given'}`;
-  }
-
-  // ---- both roles -----------------------------------------------------------------------------------
-
-  #acse<T extends 'AARQ' | 'AARE'>(bytes: Uint8Array | undefined, type: T): Extract<AcseApdu, { type: T }> | undefined {
-    if (bytes === undefined) {
-      this.#abort('remote', `no ${type} in the ACSE presentation context`, ErrorCode.MALFORMED);
-      return undefined;
-    }
-    const d = decodeAcse(bytes);
-    if (!d.ok || d.value.type !== type) {
-      this.#abort('remote', `${type} expected`, ErrorCode.MALFORMED, d.ok ? undefined : d);
-      return undefined;
-    }
-    return d.value as Extract<AcseApdu, { type: T }>;
-  }
-
-  #initiatePdu(bytes: Uint8Array | undefined): MmsPdu | undefined {
-    const d = bytes === undefined ? undefined : decodeMmsPdu(bytes);
-    if (d === undefined || !d.ok) {
-      this.#abort('remote', 'no MMS initiate PDU in the ACSE user information', ErrorCode.MALFORMED, d?.ok === false ? d : undefined);
-      return undefined;
-    }
-    return d.value;
+    this.#acseCtx = a.acseContext;
+    this.#mmsCtx = a.mmsContext;
+    this.#session.accept(a.cpa);
+    this.#associated(a.initiate, a.aarq);
   }
 
   #associated(initiate: Initiate, peer: Aarq | Aare): void {

@@ -5,5 +5,6 @@ export * from './services.js';
 export * from './initiate.js';
 export * from './pdu.js';
 export * from './negotiate.js';
+export * from './handshake.js';
 export * from './association.js';
 export * from './types.js';
