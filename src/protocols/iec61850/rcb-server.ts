@@ -7,10 +7,10 @@
  * {@link ReportServer.nextTimeout}.
  *
  * ```ts
- * const engine = new ReportServer(blocks, { resolve: (ref) => dataSets.get(ref) }, {}, Date.now());
+ * const engine = new ReportServer(blocks, { resolve: (ref) => dataSets.get(ref) }, {}, now);
  * engine.attach({ id: 1, address: Uint8Array.of(10, 0, 0, 5), maxPduSize: 65000 });
- * engine.write('LD/LLN0$RP$EventsRCB01', 'RptEna', { type: 'boolean', value: true }, 1, Date.now());
- * engine.changed([{ ref: 'LD/GGIO1$ST$Ind1$stVal', reason: 'data-change' }], Date.now());
+ * engine.write('LD/LLN0$RP$EventsRCB01', 'RptEna', { type: 'boolean', value: true }, 1, now);
+ * engine.changed([{ ref: 'LD/GGIO1$ST$Ind1$stVal', reason: 'data-change' }], now);
  * for (let e = engine.pollEvent(); e; e = engine.pollEvent()) if (e.type === 'report') send(e.clientId, e.report);
  * ```
  */
