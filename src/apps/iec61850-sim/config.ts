@@ -6,7 +6,8 @@
  * anything is wrong. See docs/iec61850-sim.md for the format.
  */
 import { z } from 'zod';
-import { parseYamlConfig, readConfigText } from '../../core/config.js';
+import { parseYamlConfig, readConfigText, zodIssues } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
 import { OPT_FLDS, TRG_OPS, type OptFldName, type TrgOpName } from '../../protocols/iec61850/rcb.js';
 import { DEFAULT_BUFFER_ENTRIES } from '../../protocols/iec61850/rcb-buffer.js';
 import { RCB_MAX_REFERENCE } from '../../protocols/iec61850/rcb-attributes.js';
@@ -129,6 +130,8 @@ const modelSchema = z
 
 /** The validated model. */
 export type SimModel = z.output<typeof modelSchema>;
+/** A model before validation: the YAML shape, defaults still to fill in. */
+export type SimModelInput = z.input<typeof modelSchema>;
 export type SimLogicalDevice = SimModel['logicalDevices'][number];
 export type SimLogicalNode = SimLogicalDevice['logicalNodes'][number];
 export type SimDataObject = SimLogicalNode['dataObjects'][number];
@@ -231,6 +234,20 @@ function checkReferences(m: Pick<SimModel, 'ied' | 'logicalDevices'>, bad: (path
 /** Parses and validates a model; `file` names the source in messages. */
 export function parseSimModel(file: string, yaml: string): SimModel {
   return parseYamlConfig(file, yaml, modelSchema);
+}
+
+/**
+ * Validates a model built from another source (an SCL file); `lineOf` gives the source line of a
+ * model path when known. Throws a {@link ConfigError} listing every problem.
+ */
+export function validateSimModel(
+  file: string,
+  plain: SimModelInput,
+  lineOf: (path: readonly PropertyKey[]) => number | undefined,
+): SimModel {
+  const result = modelSchema.safeParse(plain);
+  if (result.success) return result.data;
+  throw new ConfigError(zodIssues(file, result.error, lineOf));
 }
 
 /** Reads and validates a model file. */
