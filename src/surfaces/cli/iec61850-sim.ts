@@ -1,8 +1,10 @@
 /** `gridgate iec61850-sim`: an IEC 61850 server (MMS) with report control blocks, for clients to connect to. */
 import { Command } from 'commander';
 import { defaultSimModel } from '../../apps/iec61850-sim/default-model.js';
-import { loadSimModel } from '../../apps/iec61850-sim/config.js';
+import { loadSimModel, type SimModel } from '../../apps/iec61850-sim/config.js';
+import { loadSclModel } from '../../apps/iec61850-sim/scl.js';
 import { Iec61850Simulator } from '../../apps/iec61850-sim/simulator.js';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../core/errors.js';
 import {
   addOutputOptions,
   addTlsOptions,
@@ -20,7 +22,18 @@ interface Iec61850SimOptions extends OutputOptions, TlsOptions {
   readonly host: string;
   readonly port: number;
   readonly config?: string;
+  readonly scl?: string;
+  readonly ied?: string;
   readonly password?: string;
+}
+
+/** The model from `--config`, `--scl` (with what it left out) or the built-in one. */
+function modelOf(o: Iec61850SimOptions): { model: SimModel; skipped: readonly ConfigIssue[] } {
+  const usage = (field: string, message: string): ConfigError => new ConfigError([{ file: '(command line)', field, message }]);
+  if (o.config !== undefined && o.scl !== undefined) throw usage('--config/--scl', 'choose one: a YAML model or an SCL file');
+  if (o.ied !== undefined && o.scl === undefined) throw usage('--ied', 'chooses an IED of an SCL file; give --scl too');
+  if (o.scl !== undefined) return loadSclModel(o.scl, o.ied === undefined ? {} : { ied: o.ied });
+  return { model: o.config === undefined ? defaultSimModel() : loadSimModel(o.config), skipped: [] };
 }
 
 export function iec61850SimCommand(): Command {
@@ -29,6 +42,8 @@ export function iec61850SimCommand(): Command {
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'TCP port (ISO transport over TCP, RFC 1006)', intArg('--port', 0, 65535), 102)
     .option('--config <file>', 'YAML model (see docs/iec61850-sim.md); default: the built-in model')
+    .option('--scl <file>', 'SCL file (ICD, CID, IID, SCD) to take the model from, instead of --config')
+    .option('--ied <name>', 'with --scl: the IED to simulate when the file describes several')
     .option('--password <password>', 'password every client must give (ACSE password authentication)');
   addTlsOptions(cmd);
   addOutputOptions(cmd, 'info');
@@ -50,19 +65,22 @@ Model (YAML):
 Examples:
   gridgate iec61850-sim                                   # built-in model on port 102
   gridgate iec61850-sim --port 10102 --config ied.yaml --log-level debug
+  gridgate iec61850-sim --port 10102 --scl station.scd --ied BAY1    # an IED of an SCL file
   gridgate iec61850-sim --port 3782 --tls-ca ca.pem --tls-cert ied.pem --tls-key ied.key
   gridgate mms reports --host 127.0.0.1 --port 10102 --rcb 'GRIDGATELD0/LLN0$BR$EventsBRCB01' --gi
 ${EXIT_HELP}`,
   );
   cmd.action(async (o: Iec61850SimOptions) => {
     const stopSignal = untilSignal();
-    const model = o.config === undefined ? defaultSimModel() : loadSimModel(o.config);
+    const { model, skipped } = modelOf(o);
+    const logger = loggerFor('iec61850-sim', o);
+    for (const s of skipped) logger.warn({ event: 'scl-skipped', file: s.file, line: s.line, at: s.field }, formatConfigIssue(s));
     const tls = tlsFiles(o);
     const sim = await Iec61850Simulator.start({
       model,
       host: o.host,
       port: o.port,
-      logger: loggerFor('iec61850-sim', o),
+      logger,
       ...(tls === undefined ? {} : { tls }),
       ...(o.password === undefined ? {} : { password: o.password }),
     });
