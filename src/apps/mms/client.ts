@@ -70,6 +70,7 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
   #associated: ((i: Initiate) => void) | undefined;
   #failed: ((e: Error) => void) | undefined;
   #closure: Closure | undefined;
+  #releasing = false;
 
   private constructor(transport: Transport, o: Omit<MmsClientOptions, 'host' | 'port'>) {
     super();
@@ -207,7 +208,8 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
   /** Orderly release (ACSE RLRQ); aborts if the server does not answer within `timeoutMs`. */
   async release(timeoutMs = 5000): Promise<Closure> {
     if (this.#closure !== undefined) return this.#closure;
-    if (this.association.state === 'associated') {
+    if (this.association.state === 'associated' && !this.#releasing) {
+      this.#releasing = true;
       this.association.release();
       this.#driver.pump();
     }

@@ -152,7 +152,9 @@ describe('MmsAssociation', () => {
 
   it('releases with RLRQ/RLRE: both sides closed as released', () => {
     const p = new Pair().associate();
-    p.client.request(IDENTIFY, p.now);
+    const id = p.client.request(IDENTIFY, p.now);
+    p.pump();
+    p.server.respond(id, { service: 'identify', vendorName: 'v', modelName: 'm', revision: 'r' });
     p.pump();
     p.client.release();
     p.pump();
@@ -216,5 +218,53 @@ describe('MmsAssociation', () => {
     expect(() => p.client.request(IDENTIFY, 0)).toThrow(/E_STATE|not possible/);
     expect(() => p.server.respond(1, { service: 'defineNamedVariableList' })).not.toThrow();
     expect(() => p.client.respond(1, { service: 'defineNamedVariableList' })).toThrow(/not possible/);
+  });
+
+  it('releases only after the requests sent are answered: a request in flight is not lost to the release', () => {
+    const p = new Pair().associate();
+    const id = p.client.request(IDENTIFY, p.now);
+    p.client.release();
+    expect(() => p.client.request(IDENTIFY, p.now)).toThrow(/not possible/);
+    p.pump();
+    expect(p.server.state).toBe('associated');
+    const req = p.serverEvents.find((e) => e.type === 'request');
+    expect(req).toMatchObject({ invokeId: id });
+    p.server.respond(id, { service: 'identify', vendorName: 'v', modelName: 'm', revision: 'r' });
+    p.pump();
+    expect(types(p.clientEvents).slice(-2)).toEqual(['response', 'closed']);
+    expect(p.clientEvents.at(-1)).toMatchObject({ how: 'released' });
+  });
+
+  it('a timed-out request keeps its slot at the server until its late answer; all slots held that way end the association', () => {
+    const p = new Pair({ maxServOutstanding: 2, requestTimeoutMs: 100 }).associate();
+    const [a, b, c] = [p.client.request(IDENTIFY, 0), p.client.request(IDENTIFY, 0), p.client.request(IDENTIFY, 50)];
+    p.pump();
+    const seen = () => p.serverEvents.flatMap((e) => (e.type === 'request' ? [e.invokeId] : []));
+    expect(seen()).toEqual([a, b]);
+    p.advance(100); // a and b time out; c must still wait: the server holds two requests
+    expect(seen()).toEqual([a, b]);
+    expect(p.client.state).toBe('closed');
+    expect(p.clientEvents.at(-1)).toMatchObject({
+      type: 'closed',
+      how: 'aborted',
+      reason: expect.stringContaining('no answer to 2 request(s)'),
+    });
+    void c;
+  });
+
+  it('a late answer frees the slot of its timed-out request', () => {
+    const p = new Pair({ maxServOutstanding: 2, requestTimeoutMs: 100 }).associate();
+    const a = p.client.request(IDENTIFY, 0);
+    p.pump();
+    p.advance(100);
+    const b = p.client.request(IDENTIFY, p.now);
+    const c = p.client.request(IDENTIFY, p.now);
+    p.pump();
+    const seen = () => p.serverEvents.flatMap((e) => (e.type === 'request' ? [e.invokeId] : []));
+    expect(seen()).toEqual([a, b]);
+    p.server.respond(a, { service: 'identify', vendorName: 'v', modelName: 'm', revision: 'r' });
+    p.pump();
+    expect(seen()).toEqual([a, b, c]);
+    expect(p.client.counters.get('lateResponses')).toBe(1);
   });
 });

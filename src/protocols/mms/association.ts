@@ -120,6 +120,9 @@ export class MmsAssociation {
   #associateDeadline: number | undefined;
   /** Invoke IDs pending or waiting, so a wrapped counter never reuses one in flight. */
   readonly #ids = new Set<number>();
+  /** Requests that timed out here but were sent: the server may still be working on them. */
+  readonly #expired = new Set<number>();
+  #releaseWanted = false;
   #nextInvokeId = 1;
   #refusal: string | undefined;
 
@@ -193,6 +196,7 @@ export class MmsAssociation {
       if (e?.type === 'closed') {
         this.#pending.clear();
         this.#ids.clear();
+        this.#expired.clear();
       }
       if (e === undefined || e.type !== 'pdu-octets') return e;
       this.#polling = true;
@@ -221,14 +225,23 @@ export class MmsAssociation {
     if (this.#state === 'associating' && this.#associateDeadline !== undefined && now >= this.#associateDeadline) {
       return this.#abort('local', `no association within ${this.#o.associateTimeoutMs ?? 10_000} ms`, ErrorCode.TIMEOUT);
     }
-    for (const p of [...this.#pending.values()]) if (now >= p.deadline) this.#expire(p);
-    for (let w = this.#waiting.peek(); w !== undefined && now >= w.deadline; w = this.#waiting.peek()) this.#expire(this.#waiting.shift()!);
+    for (const p of [...this.#pending.values()]) if (now >= p.deadline) this.#expire(p, true);
+    for (let w = this.#waiting.peek(); w !== undefined && now >= w.deadline; w = this.#waiting.peek())
+      this.#expire(this.#waiting.shift()!, false);
+    if (this.#expired.size >= this.#limit()) {
+      return this.#abort(
+        'local',
+        `no answer to ${this.#expired.size} request(s) past their timeout: the server holds every slot`,
+        ErrorCode.TIMEOUT,
+      );
+    }
     this.#dispatch();
+    this.#releaseIfIdle();
   }
 
   /** Client: sends (or queues, beyond the negotiated outstanding limit) a confirmed request; returns its invoke ID. */
   request(request: ConfirmedRequest, now: number): number {
-    if (this.role !== 'client' || this.#state !== 'associated') throw this.#usage('request()');
+    if (this.role !== 'client' || this.#state !== 'associated' || this.#releaseWanted) throw this.#usage('request()');
     let id = this.#nextInvokeId;
     while (this.#ids.has(id)) id = id >= 0x7fffffff ? 1 : id + 1;
     this.#nextInvokeId = id >= 0x7fffffff ? 1 : id + 1;
@@ -260,14 +273,23 @@ export class MmsAssociation {
     this.#serverSend({ pdu: 'unconfirmed', report }, 'report()');
   }
 
-  /** Orderly release: RLRQ in a session FINISH; the association closes when RLRE arrives. */
+  /**
+   * Orderly release: RLRQ in a session FINISH once every request sent has been answered or has
+   * timed out (a peer may drop requests still open when the release arrives); the association
+   * closes when the RLRE arrives. No request may be made after it.
+   */
   release(): void {
-    if (this.#state !== 'associated') throw this.#usage('release()');
+    if (this.#state !== 'associated' || this.#releaseWanted) throw this.#usage('release()');
+    this.#releaseWanted = true;
+    this.#releaseIfIdle();
+  }
+
+  #releaseIfIdle(): void {
+    if (!this.#releaseWanted || this.#state !== 'associated' || this.#pending.size > 0 || this.#waiting.length > 0) return;
     this.#state = 'releasing';
     this.#session.finish(encodeUserData(this.#acseCtx, encodeAcse({ type: 'RLRQ', reason: 0 })));
     this.#drain();
   }
-
   /** Ends the association at once (session ABORT) and with it the transport connection. */
   abort(reason = 'aborted by the local user'): void {
     if (this.#state !== 'closed') this.#abort('local', reason);
@@ -454,18 +476,24 @@ export class MmsAssociation {
     const pdvs = decodeUserDataList(userData);
     const rlrq = pdvs.ok ? pdvs.value.find((p) => p.contextId === this.#acseCtx) : undefined;
     const ok = rlrq !== undefined && decodeAcse(rlrq.data).ok;
-    this.#session.disconnect(encodeUserData(this.#acseCtx, encodeAcse({ type: 'RLRE', reason: 0 })));
     if (!ok) this.counters.inc('malformed');
+    this.#session.disconnect(encodeUserData(this.#acseCtx, encodeAcse({ type: 'RLRE', reason: 0 })));
   }
 
   #settle(invokeId: number, event: MmsEvent): void {
     if (!this.#pending.delete(invokeId)) {
       this.counters.inc('lateResponses');
+      // A late answer frees the slot its request held at the server.
+      if (this.#expired.delete(invokeId)) {
+        this.#ids.delete(invokeId);
+        this.#dispatch();
+      }
       return;
     }
     this.#ids.delete(invokeId);
     this.#emit(event);
     this.#dispatch();
+    this.#releaseIfIdle();
   }
 
   /** Queues an event: right after the PDU being decoded when polling, else at the end. */
@@ -474,9 +502,14 @@ export class MmsAssociation {
     else this.#events.push(e);
   }
 
-  #expire(p: Pending): void {
+  /**
+   * A request timed out. One that was sent still occupies a slot at the server until its late
+   * answer comes (8.2.1.1.2 counts requests the server has not answered), so it stays counted.
+   */
+  #expire(p: Pending, sent: boolean): void {
     this.#pending.delete(p.invokeId);
-    this.#ids.delete(p.invokeId);
+    if (sent) this.#expired.add(p.invokeId);
+    else this.#ids.delete(p.invokeId);
     this.counters.inc('timeouts');
     this.#events.push({ type: 'timeout', invokeId: p.invokeId });
   }
@@ -487,7 +520,7 @@ export class MmsAssociation {
 
   /** Sends waiting requests while fewer than the negotiated number are outstanding (8.2.1.1.2). */
   #dispatch(): void {
-    while (this.#state === 'associated' && this.#pending.size < this.#limit()) {
+    while (this.#state === 'associated' && this.#pending.size + this.#expired.size < this.#limit()) {
       const w = this.#waiting.shift();
       if (w === undefined) return;
       this.#pending.set(w.invokeId, w);
