@@ -209,3 +209,67 @@ describe('MMS server against a client that stops reading', () => {
     await server.close();
   });
 });
+
+describe('MMS server robustness', () => {
+  it('answers a request whose handler throws with a ServiceError, and serves on', async () => {
+    const server = new MmsServer();
+    server.domain('LD').addVariable({
+      name: 'bad',
+      read: () => {
+        throw new Error('handler bug');
+      },
+    });
+    server.domain('LD').addVariable({ name: 'good', read: () => ({ type: 'boolean', value: true }) });
+    const port = await server.listen({ host: '127.0.0.1', port: 0 });
+    const c = await MmsClient.connect({ host: '127.0.0.1', port });
+    await expect(c.read([{ scope: 'domain', domainId: 'LD', itemId: 'bad' }])).rejects.toMatchObject({
+      code: 'E_NEGATIVE',
+      serviceError: { errorClassName: 'others' },
+    });
+    expect(await c.read([{ scope: 'domain', domainId: 'LD', itemId: 'good' }])).toEqual([
+      { success: true, data: { type: 'boolean', value: true } },
+    ]);
+    await c.release();
+    await server.close();
+  });
+
+  it('aborts a client that sends requests but never reads the answers', async () => {
+    const server = new MmsServer({ maxPendingOctets: 256 * 1024 });
+    server.domain('LD').addVariable({ name: 'big', read: () => ({ type: 'octet-string', value: new Uint8Array(4000) }) });
+    const port = await server.listen({ host: '127.0.0.1', port: 0 });
+    const closed = new Promise<Closure>((resolve) => server.once('closed', (_c, closure) => resolve(closure)));
+    const a = new MmsAssociation({ role: 'client' });
+    const sock = createConnection({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => sock.once('connect', resolve));
+    const flush = (): void => {
+      for (let b = a.pollTransmit(); b !== undefined; b = a.pollTransmit()) sock.write(b);
+    };
+    a.open(0);
+    flush();
+    await new Promise<void>((resolve) => {
+      const onData = (d: Buffer): void => {
+        a.receive(d, 0);
+        while (a.pollEvent() !== undefined);
+        flush();
+        if (a.state !== 'associated') return;
+        sock.off('data', onData);
+        sock.pause();
+        resolve();
+      };
+      sock.on('data', onData);
+    });
+    a.request(
+      {
+        service: 'read',
+        variableAccessSpecification: { kind: 'list', variables: [{ name: { scope: 'domain', domainId: 'LD', itemId: 'big' } }] },
+      },
+      0,
+    );
+    const one = a.pollTransmit()!;
+    const flood = Buffer.concat(Array.from({ length: 1000 }, () => one));
+    for (let i = 0; i < 5 && !sock.destroyed; i++) sock.write(flood);
+    expect(await closed).toMatchObject({ origin: 'local', how: 'aborted', reason: expect.stringMatching(/^the client is not reading/) });
+    sock.destroy();
+    await server.close();
+  });
+});

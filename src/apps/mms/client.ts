@@ -80,10 +80,13 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
     this.#timeoutMs = o.requestTimeoutMs ?? 10_000;
     this.#driver = new SessionDriver(this.association, transport, (e) => this.#onEvent(e), o.tap === undefined ? {} : { tap: o.tap });
     this.#closed = new Promise((resolve) => this.once('closed', resolve));
-    void this.#driver.run().then(() => {
-      this.association.transportClosed();
-      this.#driver.pump();
-    });
+    void this.#driver
+      .run()
+      .catch((err: unknown) => this.#log.error({ err: (err as Error).message }, 'connection failed'))
+      .then(() => {
+        this.association.transportClosed();
+        this.#driver.pump();
+      });
   }
 
   /** Connects and associates; rejects with the reason the server or the network gave. */
@@ -255,7 +258,12 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
           w.reject(new GridgateError(ErrorCode.TIMEOUT, `${w.service}: no answer within ${this.#timeoutMs} ms`, { fault: 'remote' })),
         );
       case 'report':
-        this.emit('report', e.report);
+        try {
+          this.emit('report', e.report);
+        } catch (err) {
+          // A listener's failure must not take the association (and the reports after it) down.
+          this.#log.error({ err: (err as Error).message }, 'report listener failed');
+        }
         return;
       case 'malformed':
         this.#log.warn({ layer: e.failure.layer, offset: e.failure.offset, reason: e.failure.reason }, 'malformed PDU from the server');

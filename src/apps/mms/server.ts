@@ -25,6 +25,8 @@ const Err = {
   objectExists: { errorClass: 2, errorClassName: 'definition', code: 5 },
   objectNonExistent: { errorClass: 7, errorClassName: 'access', code: 7 },
   accessDenied: { errorClass: 7, errorClassName: 'access', code: 3 },
+  /** others / other: a handler of the application threw. */
+  handlerFailed: { errorClass: 12, errorClassName: 'others', code: 0 },
 } as const satisfies Record<string, ServiceError>;
 
 /** Identity answered to identify (10.6). */
@@ -77,9 +79,12 @@ export class MmsServerConnection implements Caller {
   /** Runs until the connection ends. */
   async run(): Promise<void> {
     this.association.open(monotonicNow());
-    await this.#driver.run();
-    this.association.transportClosed();
-    this.#driver.pump();
+    try {
+      await this.#driver.run();
+    } finally {
+      this.association.transportClosed();
+      this.#driver.pump();
+    }
   }
 
   get associated(): boolean {
@@ -91,8 +96,7 @@ export class MmsServerConnection implements Caller {
    * the same turn of the event loop leave in one gather write.
    */
   report(report: InformationReport): void {
-    const queued = this.#transport.pending?.() ?? 0;
-    if (queued > this.#maxPending) return this.abort(`the client is not reading: ${queued} octets queued toward it`);
+    if (this.#notReading()) return;
     this.association.report(report);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
@@ -102,9 +106,24 @@ export class MmsServerConnection implements Caller {
     });
   }
 
+  /** Answers request `invokeId` (called while the driver delivers the request, which then writes the answer). */
+  answer(invokeId: number, answer: ConfirmedResponse | ServiceError): void {
+    if (this.#notReading()) return;
+    if ('errorClass' in answer) this.association.respondError(invokeId, answer);
+    else this.association.respond(invokeId, answer);
+  }
+
   abort(reason?: string): void {
     this.association.abort(reason);
     this.#driver.pump();
+  }
+
+  /** A client with more than maxPendingOctets queued toward it is not reading: its association is aborted. */
+  #notReading(): boolean {
+    const queued = this.#transport.pending?.() ?? 0;
+    if (queued <= this.#maxPending) return false;
+    this.abort(`the client is not reading: ${queued} octets queued toward it`);
+    return true;
   }
 }
 
@@ -140,7 +159,8 @@ export class MmsServer extends EventEmitter<{
       port: o.port,
       ...(o.host === undefined ? {} : { host: o.host }),
       ...(o.tls === undefined ? {} : { tls: o.tls }),
-      onConnection: (t) => void this.serve(t),
+      onConnection: (t) =>
+        void this.serve(t).catch((err: unknown) => this.#log.error({ remote: t.remote, err: (err as Error).message }, 'connection failed')),
       onTlsError: (err, remote) => this.#log.warn({ remote, err: err.message }, 'TLS handshake failed'),
     });
     return this.#server.port;
@@ -157,8 +177,11 @@ export class MmsServer extends EventEmitter<{
     });
     this.connections.add(conn);
     this.#log.debug({ remote: conn.remote, id }, 'connection');
-    await conn.run();
-    this.connections.delete(conn);
+    try {
+      await conn.run();
+    } finally {
+      this.connections.delete(conn);
+    }
   }
 
   /** Stops listening and aborts every association. */
@@ -175,9 +198,15 @@ export class MmsServer extends EventEmitter<{
         this.emit('associated', c);
         return;
       case 'request': {
-        const answer = this.#answer(c, e.request);
-        if ('errorClass' in answer) c.association.respondError(e.invokeId, answer);
-        else c.association.respond(e.invokeId, answer);
+        let answer: ConfirmedResponse | ServiceError;
+        try {
+          answer = this.#answer(c, e.request);
+        } catch (err) {
+          // A failing variable handler answers this request with an error; the association and the server go on.
+          this.#log.error({ remote: c.remote, service: e.request.service, err: (err as Error).message }, 'request handler failed');
+          answer = Err.handlerFailed;
+        }
+        c.answer(e.invokeId, answer);
         return;
       }
       case 'malformed':
