@@ -6,6 +6,8 @@ import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MmsClient, MmsServiceError } from '../../src/apps/mms/client.js';
 import { MmsServer } from '../../src/apps/mms/server.js';
+import { SessionDriver } from '../../src/transport/driver.js';
+import { pipePair } from '../../src/transport/transport.js';
 import { MmsAssociation, type Closure } from '../../src/protocols/mms/association.js';
 import type { MmsData } from '../../src/protocols/mms/data.js';
 import type { InformationReport } from '../../src/protocols/mms/pdu.js';
@@ -271,5 +273,25 @@ describe('MMS server robustness', () => {
     expect(await closed).toMatchObject({ origin: 'local', how: 'aborted', reason: expect.stringMatching(/^the client is not reading/) });
     sock.destroy();
     await server.close();
+  });
+
+  it('getNameList stops with E_MALFORMED when a server repeats its page instead of continuing', async () => {
+    const [ct, st] = pipePair();
+    const core = new MmsAssociation({ role: 'server' });
+    let pages = 0;
+    const driver = new SessionDriver(core, st, (e) => {
+      if (e.type !== 'request' || e.request.service !== 'getNameList') return;
+      pages++;
+      core.respond(e.invokeId, { service: 'getNameList', identifiers: ['LD0', 'LD1'], moreFollows: true });
+    });
+    core.open(0);
+    void driver.run();
+    const c = await MmsClient.over(ct);
+    await expect(c.getNameList('domain')).rejects.toMatchObject({
+      code: 'E_MALFORMED',
+      message: "getNameList: the server repeated names after 'LD1'",
+    });
+    expect(pages).toBe(2);
+    c.abort();
   });
 });

@@ -204,7 +204,7 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
   readonly ref: string;
   readonly rptId: string;
   readonly members: readonly string[];
-  /** EntryID of the last report received (buffered blocks). */
+  /** EntryID of the last whole report delivered (buffered blocks): what to resynchronise from. */
   lastEntryId: Uint8Array | undefined;
   #segments: Report[] = [];
   readonly #listener: (r: InformationReport) => void;
@@ -226,11 +226,15 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     await this.#client.disable(this.ref);
   }
 
-  /** With an empty RptID the server names the block itself (IEC 61850-7-2, RptID). */
+  /**
+   * With an empty RptID the server names the block itself (IEC 61850-7-2, RptID): as the MMS
+   * reference `LD/LLN0$RP$Name` or the object reference `LD/LLN0.Name` (without the FC).
+   */
   #namesBlock(rptId: string): boolean {
     if (this.rptId !== '') return false;
     const own = parseReference(this.ref);
-    return rptId.replaceAll('.', '$') === `${own.domainId}/${own.itemId}`;
+    const given = rptId.replaceAll('.', '$');
+    return given === `${own.domainId}/${own.itemId}` || given === `${own.domainId}/${own.itemId.replace(/\$(RP|BR)\$/, '$')}`;
   }
 
   #onReport(ir: InformationReport): void {
@@ -243,8 +247,7 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     }
     const r = d.value;
     if (r.rptId !== this.rptId && !this.#namesBlock(r.rptId)) return;
-    if (r.entryId !== undefined) this.lastEntryId = r.entryId;
-    if (r.subSeqNum === undefined) return void this.emit('report', r);
+    if (r.subSeqNum === undefined) return this.#deliver(r);
     const first = this.#segments[0];
     if (first !== undefined && (first.seqNum !== r.seqNum || r.subSeqNum !== this.#segments.length)) {
       this.emit(
@@ -261,7 +264,13 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     if (r.moreSegmentsFollow === true) return;
     const parts = this.#segments;
     this.#segments = [];
-    this.emit('report', joinSegments(parts));
+    this.#deliver(joinSegments(parts));
+  }
+
+  /** A whole report: only now is its EntryID one to resynchronise from. */
+  #deliver(r: Report): void {
+    if (r.entryId !== undefined) this.lastEntryId = r.entryId;
+    this.emit('report', r);
   }
 }
 

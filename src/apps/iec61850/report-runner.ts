@@ -5,6 +5,7 @@
  * IED buffered meanwhile arrive and none is delivered twice.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import type { Report } from '../../protocols/iec61850/report.js';
@@ -19,7 +20,7 @@ export interface ReportRunOptions extends MmsClientOptions {
   readonly gi?: boolean;
   /** BRCB: resynchronise from this EntryID on the first connection. */
   readonly entryId?: Uint8Array;
-  /** Reconnect after a loss (default true); otherwise the run ends with the association. */
+  /** Reconnect after a loss (default true); otherwise the run fails with `E_CONNECTION` when the association is lost. */
   readonly reconnect?: boolean;
   /** First back-off in ms, doubled up to 30 s (default 1,000). */
   readonly retryMs?: number;
@@ -41,9 +42,9 @@ export type RunStatus =
   | { readonly type: 'resync-refused'; readonly entryId: Uint8Array; readonly reason: string };
 
 /**
- * Runs until `signal` aborts (then disables the block and releases the association) or, without
- * `reconnect`, until the association ends. The first connection's failure is thrown; later ones
- * are reported and retried.
+ * Runs until `signal` aborts (then disables the block and releases the association); without
+ * `reconnect`, a lost association fails the run with `E_CONNECTION`. The first connection's failure
+ * is thrown; later ones are reported and retried.
  */
 export async function runReports(
   o: ReportRunOptions,
@@ -116,7 +117,8 @@ export async function runReports(
     const retry = o.reconnect === false ? undefined : backoff;
     onStatus({ type: 'lost', reason: ended.reason, ...(retry === undefined ? {} : { retryInMs: retry }) });
     log.warn({ reason: ended.reason }, 'association lost');
-    if (retry === undefined) return;
+    if (retry === undefined)
+      throw new GridgateError(ErrorCode.CONNECTION, `${o.rcb}: association lost (${ended.reason})`, { fault: 'remote' });
     await sleep(retry, undefined, { signal }).catch(() => undefined);
   }
 }

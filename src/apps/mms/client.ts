@@ -149,9 +149,13 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
     return this.request({ service: 'status', extended });
   }
 
-  /** Every name of a class in a scope, following moreFollows with continueAfter (10.5). */
+  /**
+   * Every name of a class in a scope, following moreFollows with continueAfter (10.5). A server
+   * that answers a page without a new name would be asked forever: that is an `E_MALFORMED` error.
+   */
   async getNameList(objectClass: ObjectClassName, scope: NameListScope = { kind: 'vmd' }): Promise<string[]> {
     const names: string[] = [];
+    const seen = new Set<string>();
     const cls = OBJECT_CLASSES.indexOf(objectClass);
     for (let more = true; more;) {
       const last = names.at(-1);
@@ -161,8 +165,13 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
         scope,
         ...(last === undefined ? {} : { continueAfter: last }),
       });
-      names.push(...r.identifiers);
-      more = r.moreFollows !== false && r.identifiers.length > 0;
+      const fresh = r.identifiers.filter((n) => !seen.has(n));
+      if (fresh.length < r.identifiers.length) {
+        throw new GridgateError(ErrorCode.MALFORMED, `getNameList: the server repeated names after '${last ?? ''}'`, { fault: 'remote' });
+      }
+      for (const n of fresh) seen.add(n);
+      names.push(...fresh);
+      more = r.moreFollows !== false && fresh.length > 0;
     }
     return names;
   }

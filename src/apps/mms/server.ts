@@ -316,7 +316,9 @@ export class MmsServer extends EventEmitter<{
       if (cls === 'namedVariable') names = scope?.names ?? [];
       else names = [...(r.scope.kind === 'aa' ? c.aaLists : scope!.lists).keys()];
     } else names = [];
-    const from = r.continueAfter === undefined ? 0 : names.indexOf(r.continueAfter) + 1;
+    // An unknown continueAfter (deleted meanwhile) ends the list rather than starting it over.
+    const after = r.continueAfter === undefined ? -1 : names.indexOf(r.continueAfter);
+    const from = r.continueAfter !== undefined && after < 0 ? names.length : after + 1;
     const budget = (c.association.negotiated?.localDetail ?? 65000) - 32;
     const identifiers: string[] = [];
     let size = 0;
