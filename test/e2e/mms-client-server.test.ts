@@ -294,4 +294,21 @@ describe('MMS server robustness', () => {
     expect(pages).toBe(2);
     c.abort();
   });
+
+  it('bounds the named variable lists clients may define per scope', async () => {
+    const server = new MmsServer({ maxDefinedLists: 2 });
+    server.domain('LD').addVariable({ name: 'x', read: () => ({ type: 'boolean', value: true }) });
+    const port = await server.listen({ host: '127.0.0.1', port: 0 });
+    const c = await MmsClient.connect({ host: '127.0.0.1', port });
+    const L = (itemId: string) => ({ scope: 'domain' as const, domainId: 'LD', itemId });
+    await c.defineNamedVariableList(L('a'), [{ name: L('x') }]);
+    await c.defineNamedVariableList(L('b'), [{ name: L('x') }]);
+    await expect(c.defineNamedVariableList(L('c'), [{ name: L('x') }])).rejects.toMatchObject({
+      serviceError: { errorClassName: 'resource', code: 1 },
+    });
+    await c.deleteNamedVariableList([L('a')]);
+    await c.defineNamedVariableList(L('c'), [{ name: L('x') }]);
+    await c.release();
+    await server.close();
+  });
 });

@@ -191,8 +191,9 @@ export class Iec61850Client {
     if (rcbKind(ref) === 'URCB') await this.writeRcb(ref, { Resv: false });
   }
 
-  release(): Promise<unknown> {
-    return this.mms.release();
+  /** Orderly release; aborts when the IED does not answer within `timeoutMs`. */
+  release(timeoutMs?: number): Promise<unknown> {
+    return this.mms.release(timeoutMs);
   }
 }
 
@@ -240,13 +241,16 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
   #onReport(ir: InformationReport): void {
     const vas = ir.variableAccessSpecification;
     if (vas.kind !== 'named-list' || vas.name.itemId !== 'RPT') return;
+    // Another block's report is not this subscription's to decode (nor to call malformed).
+    const head = ir.results[0];
+    const rptId = head?.success === true && head.data.type === 'visible-string' ? head.data.value : undefined;
+    if (rptId === undefined || (rptId !== this.rptId && !this.#namesBlock(rptId))) return;
     const d = decodeReport(ir, { dataSetMembers: this.members });
     if (!d.ok) {
       this.emit('malformed', `${this.ref}: result ${d.offset}: ${d.reason}`);
       return;
     }
     const r = d.value;
-    if (r.rptId !== this.rptId && !this.#namesBlock(r.rptId)) return;
     if (r.subSeqNum === undefined) return this.#deliver(r);
     const first = this.#segments[0];
     if (first !== undefined && (first.seqNum !== r.seqNum || r.subSeqNum !== this.#segments.length)) {

@@ -27,6 +27,8 @@ const Err = {
   accessDenied: { errorClass: 7, errorClassName: 'access', code: 3 },
   /** others / other: a handler of the application threw. */
   handlerFailed: { errorClass: 12, errorClassName: 'others', code: 0 },
+  /** resource / memory-unavailable: a client defined as many lists as a scope may hold. */
+  resourceExhausted: { errorClass: 3, errorClassName: 'resource', code: 1 },
 } as const satisfies Record<string, ServiceError>;
 
 /** Identity answered to identify (10.6). */
@@ -42,6 +44,8 @@ export const DEFAULT_MAX_PENDING_OCTETS = 8 * 1024 * 1024;
 export interface MmsServerOptions extends Omit<MmsAssociationOptions, 'role' | 'requestTimeoutMs'> {
   /** Default {@link DEFAULT_MAX_PENDING_OCTETS}: reports to a client that stops reading must not pile up without bound. */
   readonly maxPendingOctets?: number;
+  /** Named variable lists clients may define per scope (domain, VMD or association); default 1,000. */
+  readonly maxDefinedLists?: number;
   readonly identity?: Identity;
   readonly logger?: Logger;
   /** Sees the bytes of every association (captures). */
@@ -137,6 +141,7 @@ export class MmsServer extends EventEmitter<{
   readonly connections = new Set<MmsServerConnection>();
   readonly #o: MmsServerOptions;
   readonly #log: Logger;
+  readonly #maxDefinedLists: number;
   #nextId = 1;
   #server: { server: Server; port: number; close: () => Promise<void> } | undefined;
 
@@ -144,6 +149,7 @@ export class MmsServer extends EventEmitter<{
     super();
     this.#o = options;
     this.#log = (options.logger ?? silentLogger).child({ protocol: 'mms-server' });
+    this.#maxDefinedLists = options.maxDefinedLists ?? 1000;
   }
 
   /** The domain `id`, created on first use. */
@@ -283,6 +289,8 @@ export class MmsServer extends EventEmitter<{
         const lists = this.#lists(r.variableListName, c);
         if (lists === undefined) return Err.objectUndefined;
         if (lists.has(r.variableListName.itemId)) return Err.objectExists;
+        // Lists a client defines outlive nothing but their scope: bound them against a hostile client.
+        if ([...lists.values()].filter((l) => l.deletable).length >= this.#maxDefinedLists) return Err.resourceExhausted;
         if (r.variables.some((v) => !this.#read(v.name, c).success)) return Err.objectNonExistent;
         lists.set(r.variableListName.itemId, { members: r.variables, deletable: true });
         this.#log.info({ remote: c.remote, list: objectNameText(r.variableListName) }, 'named variable list defined');

@@ -254,7 +254,7 @@ export function encodeData(w: BerWriter, data: MmsData): void {
       w.writeVisibleString(data.value, t);
       return;
     case 'binary-time': {
-      OUT_VIEW.setUint32(0, uint(data.msOfDay, 0xffffffff, 'binary-time ms of day'));
+      OUT_VIEW.setUint32(0, uint(data.msOfDay, MS_PER_DAY - 1, 'binary-time ms of day'));
       if (data.days !== undefined) OUT_VIEW.setUint16(4, uint(data.days, 0xffff, 'binary-time days'));
       w.writeTlvFrom('context', t.tag, OUT, data.days === undefined ? 4 : 6);
       return;

@@ -123,7 +123,7 @@ async function withClient<T>(o: LiveOptions, f: (c: Iec61850Client) => Promise<T
   try {
     return await f(c);
   } finally {
-    await c.release();
+    await c.release(o.timeout * 1000);
   }
 }
 
