@@ -124,8 +124,9 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
     const moreSegmentsFollow = optFlds.segmentation ? next('boolean', 'MoreSegmentsFollow').value : undefined;
     const incl = next('bit-string', 'Inclusion').value;
     if (incl.length > REPORT_MAX_MEMBERS) throw new Bad(i - 1, `Inclusion of ${incl.length} bits; at most ${REPORT_MAX_MEMBERS}`);
-    const inclusion = Array.from({ length: incl.length }, (_, b) => bitAt(incl, b));
-    const members = inclusion.flatMap((inc, index) => (inc ? [index] : []));
+    const inclusion: boolean[] = new Array<boolean>(incl.length);
+    const members: number[] = [];
+    for (let b = 0; b < incl.length; b++) if ((inclusion[b] = bitAt(incl, b))) members.push(b);
     if (members.length > res.length) throw new Bad(i - 1, `Inclusion sets ${members.length} members; the report has ${res.length} results`);
     const refs = optFlds['data-reference'] ? members.map((m) => next('visible-string', `data reference of member ${m}`).value) : undefined;
     const values = members.map((m) => {

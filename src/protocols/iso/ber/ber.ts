@@ -337,7 +337,14 @@ export class BerReader {
     if (tlv.contentEnd === s) this.fail('BIT STRING without its initial octet (X.690 8.6.2.2)', tlv.start);
     const unusedBits = this.bytes[s]!;
     if (unusedBits > 7) this.fail(`BIT STRING with ${unusedBits} unused bits; at most 7 (X.690 8.6.2.2)`, s);
-    const bits = this.bytes.slice(s + 1, tlv.contentEnd);
+    const n = tlv.contentEnd - s - 1;
+    // Small strings (quality, reasons, options) are copied by hand: V8 keeps a small new array on
+    // the heap, far cheaper than slice's fresh backing store, and reports carry dozens of them.
+    let bits: Uint8Array;
+    if (n <= 8) {
+      bits = new Uint8Array(n);
+      for (let i = 0; i < n; i++) bits[i] = this.bytes[s + 1 + i]!;
+    } else bits = this.bytes.slice(s + 1, tlv.contentEnd);
     if (bits.length === 0 && unusedBits !== 0) this.fail(`empty BIT STRING with ${unusedBits} unused bits; must be 0 (X.690 8.6.2.3)`, s);
     return { bits, unusedBits, length: bits.length * 8 - unusedBits };
   }
