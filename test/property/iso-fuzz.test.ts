@@ -18,6 +18,7 @@ import {
   decodeBer,
   decodeCotp,
   encodeCotp,
+  encodeTlvHeader,
   encodeTpkt,
   TpktFramer,
   walkBer,
@@ -150,10 +151,16 @@ function mutate(rng: Rng, input: Uint8Array, other: Uint8Array): Uint8Array {
 
 /** Headers of `n` nested SEQUENCEs with consistent lengths around a NULL: deep, but each length valid. */
 function nestBomb(n: number): Uint8Array {
-  const w = new BerWriter();
-  const go = (k: number): void => void (k === 0 ? w.writeNull() : w.writeSequence(() => go(k - 1)));
-  go(n);
-  return w.finish();
+  // Built inside out without recursion: thousands of levels would only test the stack of the builder.
+  let inner = Uint8Array.of(0x05, 0x00);
+  for (let k = 0; k < n; k++) {
+    const header = encodeTlvHeader('universal', 16, true, inner.length);
+    const next = new Uint8Array(header.length + inner.length);
+    next.set(header);
+    next.set(inner, header.length);
+    inner = next;
+  }
+  return inner;
 }
 
 /** Applies one of the value readers to every primitive TLV, descending into constructed ones. */
