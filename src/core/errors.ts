@@ -56,10 +56,15 @@ export class ProtocolError extends GridgateError {
   }
 }
 
-/** A decode failure: where in the input and why. Returned by codecs, never thrown by them. */
-export interface DecodeFailure {
+/**
+ * A decode failure: where in the input, what kind of fault and why. Returned by codecs, never
+ * thrown by them. `kind` is a stable name from the layer's own `as const` list: code counts and
+ * tests by it; `reason` is for people and may change wording.
+ */
+export interface DecodeFailure<K extends string = string> {
   readonly ok: false;
   readonly layer: string;
+  readonly kind: K;
   readonly offset: number;
   readonly reason: string;
 }

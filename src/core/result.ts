@@ -13,6 +13,15 @@ export function ok<T>(value: T): Ok<T> {
   return { ok: true, value };
 }
 
-export function fail(layer: string, offset: number, reason: string): DecodeFailure {
-  return { ok: false, layer, offset, reason };
+/**
+ * A located failure. Layers pass their own `kind` (an `as const` union); 'malformed' is the
+ * fallback while a layer has no finer list of its own.
+ */
+export function fail<K extends string = 'malformed'>(
+  layer: string,
+  offset: number,
+  reason: string,
+  kind?: K,
+): DecodeFailure<K | 'malformed'> {
+  return { ok: false, layer, kind: kind ?? 'malformed', offset, reason };
 }

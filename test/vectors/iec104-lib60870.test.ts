@@ -223,7 +223,7 @@ function readDirection(chunks: readonly StreamChunk[], dir: 'up' | 'down'): OurR
         else if (!typed)
           failures.push({
             frame: chunk.frame,
-            failure: { ok: false, layer: 'iec104.asdu', offset: 0, reason: `type ID ${asdu.value.typeId} has no table row` },
+            failure: { ok: false, layer: 'iec104.asdu', kind: 'unknownType', offset: 0, reason: `type ID ${asdu.value.typeId} has no table row` },
           });
         apdus.push({
           frame: chunk.frame,

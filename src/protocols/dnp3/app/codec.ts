@@ -224,7 +224,7 @@ export function decodeFragment(bytes: Uint8Array, options: DecodeOptions = {}): 
 }
 
 function failure(offset: number, reason: string, partial?: Fragment): FragmentFailure {
-  const f = { ok: false as const, layer: APP_LAYER, offset, reason };
+  const f = { ok: false as const, layer: APP_LAYER, kind: 'malformed', offset, reason };
   return partial === undefined ? f : { ...f, partial };
 }
 
