@@ -8,9 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PcapFile, type CapturedFlow } from '../../src/apps/proxy/capture.js';
-import type { TcpEndpoints } from '../../src/core/pcap.js';
+import type { TcpEndpoints } from '../../src/protocols/capture/pcap-writer.js';
 import { GOOD, encodeAsdu, encodeIFrame, encodeSFrame, encodeUFrame } from '../../src/protocols/iec104/index.js';
-import { readCapture } from '../../src/core/capture.js';
+import { readCapture } from '../../src/protocols/capture/reader.js';
 import { tempDir } from './support.js';
 
 const SLAVE_PORT = 12404;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { readCapture } from './capture.js';
-import { tcpStreams } from './capture-tcp.js';
-import { fromHex, toHex } from './bytes.js';
+import { readCapture } from './reader.js';
+import { tcpStreams } from './tcp.js';
+import { fromHex, toHex } from '../../core/bytes.js';
 import {
   CHUNKS_PER_RECORD,
   DEFAULT_SEGMENT_SIZE,
@@ -13,7 +13,7 @@ import {
   parseIpAddress,
   pcapHeader,
   type TcpEndpoints,
-} from './pcap.js';
+} from './pcap-writer.js';
 
 /** What the tests read back from one packet, checking both checksums on the way. */
 interface Segment {
