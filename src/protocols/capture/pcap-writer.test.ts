@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { readCapture } from './reader.js';
 import { tcpStreams } from './tcp.js';
 import { fromHex, toHex } from '../../core/bytes.js';
+import { ErrorCode } from '../../core/errors.js';
 import {
   CHUNKS_PER_RECORD,
   DEFAULT_SEGMENT_SIZE,
@@ -184,11 +185,11 @@ describe('TcpFlow', () => {
       'g::1',
       'localhost',
     ])
-      expect(() => parseIpAddress(bad), bad).toThrow(RangeError);
+      expect(() => parseIpAddress(bad), bad).toThrow(expect.objectContaining({ code: ErrorCode.RANGE }));
     const mapped = new TcpFlow({ clientIp: '::ffff:10.0.0.1', clientPort: 1, serverIp: '10.0.0.2', serverPort: 2 });
     expect(mapped.ipv6).toBe(false);
     expect(() => new TcpFlow({ clientIp: '::1', clientPort: 1, serverIp: '127.0.0.1', serverPort: 2 })).toThrow(/address family/);
-    expect(() => new TcpFlow({ ...V4, serverPort: 65536 })).toThrow(RangeError);
+    expect(() => new TcpFlow({ ...V4, serverPort: 65536 })).toThrow(expect.objectContaining({ code: ErrorCode.RANGE }));
   });
 });
 
