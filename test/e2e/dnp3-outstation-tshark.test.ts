@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { pcapHeader, TcpFlow } from '../../src/core/pcap.js';
+import { pcapHeader, TcpFlow } from '../../src/protocols/capture/pcap-writer.js';
 import { analogOutput, crob, readRange } from '../../src/protocols/dnp3/app/requests.js';
 import type { FunctionCodeName } from '../../src/protocols/dnp3/app/header.js';
 import { drain, pair, smallDb, type Pair } from '../support/dnp3-outstation.js';

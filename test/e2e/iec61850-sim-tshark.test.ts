@@ -12,7 +12,7 @@ import { Iec61850Simulator } from '../../src/apps/iec61850-sim/simulator.js';
 import { MmsClient } from '../../src/apps/mms/client.js';
 import { decodeMmsCapture } from '../../src/apps/mms/capture-decode.js';
 import { dataJson } from '../../src/apps/mms/data-format.js';
-import { pcapHeader, TcpFlow } from '../../src/core/pcap.js';
+import { pcapHeader, TcpFlow } from '../../src/protocols/capture/pcap-writer.js';
 import { decodeReport, type Report } from '../../src/protocols/iec61850/report.js';
 import type { MmsData } from '../../src/protocols/mms/data.js';
 import { tsharkFields } from '../support/tshark.js';

@@ -8,9 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PcapFile, type CapturedFlow } from '../../src/apps/proxy/capture.js';
-import type { TcpEndpoints } from '../../src/core/pcap.js';
+import type { TcpEndpoints } from '../../src/protocols/capture/pcap-writer.js';
 import { GOOD, encodeAsdu, encodeIFrame, encodeSFrame, encodeUFrame } from '../../src/protocols/iec104/index.js';
-import { readCapture } from '../../src/core/capture.js';
+import { readCapture } from '../../src/protocols/capture/reader.js';
+import { ErrorCode, type GridgateError } from '../../src/core/errors.js';
 import { tempDir } from './support.js';
 
 const SLAVE_PORT = 12404;
@@ -294,7 +295,7 @@ describe('PcapFile never throws into the proxy', () => {
     expect(() => traffic(bad, 2)).not.toThrow();
     traffic(pcap.flow(endpoints), 2);
     await pcap.close();
-    expect(errors.map((e) => e.name)).toEqual(['RangeError']);
+    expect(errors.map((e) => (e as GridgateError).code)).toEqual([ErrorCode.RANGE]);
     expect(readCapture(readFileSync(file)).packets).toHaveLength(3 + 2);
     // Writes after close are dropped and counted.
     pcap.flow(endpoints).open(BASE_TIME);

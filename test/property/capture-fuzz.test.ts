@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeMmsCapture } from '../../src/apps/mms/capture-decode.js';
 import { formatItem, formatSummary } from '../../src/apps/mms/capture-format.js';
 import { itemJson } from '../../src/apps/mms/capture-json.js';
-import { readCapture } from '../../src/core/capture.js';
+import { readCapture } from '../../src/protocols/capture/reader.js';
 import { ProtocolError } from '../../src/core/errors.js';
 import { FUZZ_SEED, Rng } from '../support/fuzz.js';
 

@@ -25,8 +25,8 @@ import {
   type ObjectHeader,
   type Point,
 } from '../../src/protocols/dnp3/index.js';
-import { readCapture, type Capture } from '../../src/core/capture.js';
-import { tcpStreams, type StreamChunk, type TcpStreamContent } from '../../src/core/capture-tcp.js';
+import { readCapture, type Capture } from '../../src/protocols/capture/reader.js';
+import { tcpStreams, type StreamChunk, type TcpStreamContent } from '../../src/protocols/capture/tcp.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/dnp3-opendnp3.pcap', import.meta.url));
 const PORT = 20000;

@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApduFramer, decodeApdu, decodeAsdu, TYPES, UFunction, type Asdu, type ElementKind } from '../../src/protocols/iec104/index.js';
-import { readCapture, type Capture } from '../../src/core/capture.js';
-import { tcpStreams, type StreamChunk, type TcpStreamContent } from '../../src/core/capture-tcp.js';
+import { readCapture, type Capture } from '../../src/protocols/capture/reader.js';
+import { tcpStreams, type StreamChunk, type TcpStreamContent } from '../../src/protocols/capture/tcp.js';
 import type { DecodeFailure } from '../../src/core/errors.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/iec104-lib60870.pcap', import.meta.url));
@@ -223,7 +223,13 @@ function readDirection(chunks: readonly StreamChunk[], dir: 'up' | 'down'): OurR
         else if (!typed)
           failures.push({
             frame: chunk.frame,
-            failure: { ok: false, layer: 'iec104.asdu', kind: 'unknownType', offset: 0, reason: `type ID ${asdu.value.typeId} has no table row` },
+            failure: {
+              ok: false,
+              layer: 'iec104.asdu',
+              kind: 'unknownType',
+              offset: 0,
+              reason: `type ID ${asdu.value.typeId} has no table row`,
+            },
           });
         apdus.push({
           frame: chunk.frame,

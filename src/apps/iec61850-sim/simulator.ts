@@ -9,7 +9,7 @@
  * (`LD/Name`), VMD ones (`/Name`), and — for URCBs — the association's own (`@Name`).
  */
 import { silentLogger, type Logger } from '../../core/log.js';
-import { parseIpAddress } from '../../core/pcap.js';
+import { parseIpAddress } from '../../protocols/capture/pcap-writer.js';
 import { rcbLayout } from '../../protocols/iec61850/rcb-attributes.js';
 import { ReportServer } from '../../protocols/iec61850/rcb-server.js';
 import type { DataSetMember, DataSetView, MemberChange } from '../../protocols/iec61850/rcb-types.js';

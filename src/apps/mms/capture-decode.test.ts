@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readCapture } from '../../core/capture.js';
-import { tcpStreams } from '../../core/capture-tcp.js';
-import { pcapHeader, TcpFlow } from '../../core/pcap.js';
+import { readCapture } from '../../protocols/capture/reader.js';
+import { tcpStreams } from '../../protocols/capture/tcp.js';
+import { pcapHeader, TcpFlow } from '../../protocols/capture/pcap-writer.js';
 import { decodeMmsCapture } from './capture-decode.js';
 import { formatItem, formatSummary } from './capture-format.js';
 import type { MmsCaptureItem } from './capture-items.js';

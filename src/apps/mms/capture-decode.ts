@@ -11,9 +11,9 @@
  * and malformed PDUs. Nothing is thrown for bad traffic; what is not decoded is counted in the
  * {@link MmsCaptureSummary}.
  */
-import { CaptureReader, type CapturePacket, type CaptureTime } from '../../core/capture.js';
-import { tcpSegmentOf } from '../../core/capture-ip.js';
-import { TcpReassembler, type TcpConversation, type TcpStreamEvent } from '../../core/capture-tcp.js';
+import { CaptureReader, type CapturePacket, type CaptureTime } from '../../protocols/capture/reader.js';
+import { tcpSegmentOf } from '../../protocols/capture/ip.js';
+import { TcpReassembler, type TcpConversation, type TcpStreamEvent } from '../../protocols/capture/tcp.js';
 import {
   objectNameText,
   type AccessResult,
@@ -23,7 +23,7 @@ import {
 } from '../../protocols/mms/index.js';
 import type { At, ItemBase, MmsCaptureItem, MmsCaptureItemKind, Side } from './capture-items.js';
 import { CaptureKnowledge, decodeCapturedReport, isIec61850Report, listName, meaningOf, type Scope } from './capture-meaning.js';
-import { CaptureStack, type SidedEvent } from './capture-stack.js';
+import { CaptureStack, type SidedEvent } from '../../protocols/mms/capture-stack.js';
 
 /** Options of {@link MmsCaptureDecoder}. */
 export interface MmsCaptureOptions {

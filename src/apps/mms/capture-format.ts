@@ -3,7 +3,7 @@
  * interpretation indented below it: RCBs field by field, written RCB attributes with their result,
  * data set members, reports per OptFlds with every member's value, reason, quality and time stamp.
  */
-import { captureTimeIso } from '../../core/capture.js';
+import { captureTimeIso } from '../../protocols/capture/reader.js';
 import { AssociateResult, type Aare, type Aarq } from '../../protocols/iso/index.js';
 import {
   namedBits,

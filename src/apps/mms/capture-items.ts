@@ -3,7 +3,7 @@
  * confirmed request/response pair, information report, release, transport event, stream gap and
  * malformed PDU, each located by frame, capture time, TCP stream and endpoints.
  */
-import type { CaptureTime } from '../../core/capture.js';
+import type { CaptureTime } from '../../protocols/capture/reader.js';
 import type { ReportControlBlock, Report } from '../../protocols/iec61850/index.js';
 import type { Aare, Aarq } from '../../protocols/iso/index.js';
 import type {

@@ -3,7 +3,7 @@
  * `kind`, `frame`, `time` (ISO 8601), `stream`, `client` and `server`; the rest depends on the
  * kind. Values follow `data-format.ts` (plain JSON), RCBs and reports `iec61850/format.ts`.
  */
-import { captureTimeIso } from '../../core/capture.js';
+import { captureTimeIso } from '../../protocols/capture/reader.js';
 import { AssociateResult, type Aare, type Aarq } from '../../protocols/iso/index.js';
 import { namedBits, PARAMETER_CBB, REJECT_CLASSES, SERVICES_SUPPORTED, type Initiate } from '../../protocols/mms/index.js';
 import { rcbAttributeJson, rcbJson, reportJson } from '../iec61850/format.js';

@@ -10,7 +10,7 @@
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import { CHUNKS_PER_RECORD, TcpFlow, pcapHeader, type TcpEndpoints } from '../../core/pcap.js';
+import { CHUNKS_PER_RECORD, TcpFlow, pcapHeader, type TcpEndpoints } from '../../protocols/capture/pcap-writer.js';
 
 /** Buffered octets beyond which records are dropped rather than queued. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;

@@ -9,7 +9,7 @@ import { MmsCaptureDecoder } from '../../apps/mms/capture-decode.js';
 import { formatItem, formatStream, formatSummary } from '../../apps/mms/capture-format.js';
 import type { MmsCaptureItem } from '../../apps/mms/capture-items.js';
 import { itemJson, summaryJson } from '../../apps/mms/capture-json.js';
-import { CaptureReader } from '../../core/capture.js';
+import { CaptureReader } from '../../protocols/capture/reader.js';
 import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { EXIT_HELP, intArg } from './common.js';
 import { mmsLiveCommands } from './mms-live.js';

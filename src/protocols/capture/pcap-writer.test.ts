@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { readCapture } from './capture.js';
-import { tcpStreams } from './capture-tcp.js';
-import { fromHex, toHex } from './bytes.js';
+import { readCapture } from './reader.js';
+import { tcpStreams } from './tcp.js';
+import { fromHex, toHex } from '../../core/bytes.js';
+import { ErrorCode } from '../../core/errors.js';
 import {
   CHUNKS_PER_RECORD,
   DEFAULT_SEGMENT_SIZE,
@@ -13,7 +14,7 @@ import {
   parseIpAddress,
   pcapHeader,
   type TcpEndpoints,
-} from './pcap.js';
+} from './pcap-writer.js';
 
 /** What the tests read back from one packet, checking both checksums on the way. */
 interface Segment {
@@ -184,11 +185,11 @@ describe('TcpFlow', () => {
       'g::1',
       'localhost',
     ])
-      expect(() => parseIpAddress(bad), bad).toThrow(RangeError);
+      expect(() => parseIpAddress(bad), bad).toThrow(expect.objectContaining({ code: ErrorCode.RANGE }));
     const mapped = new TcpFlow({ clientIp: '::ffff:10.0.0.1', clientPort: 1, serverIp: '10.0.0.2', serverPort: 2 });
     expect(mapped.ipv6).toBe(false);
     expect(() => new TcpFlow({ clientIp: '::1', clientPort: 1, serverIp: '127.0.0.1', serverPort: 2 })).toThrow(/address family/);
-    expect(() => new TcpFlow({ ...V4, serverPort: 65536 })).toThrow(RangeError);
+    expect(() => new TcpFlow({ ...V4, serverPort: 65536 })).toThrow(expect.objectContaining({ code: ErrorCode.RANGE }));
   });
 });
 

@@ -15,9 +15,9 @@
  * Sequence numbers compare modulo 2^32 (RFC 9293 3.4). Time comes from the packets; nothing here
  * reads a clock.
  */
-import type { CapturePacket, CaptureTime } from './capture.js';
-import { tcpSegmentOf, type PacketReading, type TcpSegment } from './capture-ip.js';
-import { Counters } from './counters.js';
+import type { CapturePacket, CaptureTime } from './reader.js';
+import { tcpSegmentOf, type PacketReading, type TcpSegment } from './ip.js';
+import { Counters } from '../../core/counters.js';
 
 /** One TCP connection seen in a capture. */
 export interface TcpConversation {

@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { TcpFlags, TcpSegment } from './capture-ip.js';
-import { TcpReassembler, type TcpStreamEvent } from './capture-tcp.js';
+import type { TcpFlags, TcpSegment } from './ip.js';
+import { TcpReassembler, type TcpStreamEvent } from './tcp.js';
 
 const C = '10.0.0.9:50210';
 const S = '10.0.0.5:102';

@@ -12,9 +12,9 @@
  *
  * Formats: tcpdump.org pcap (draft-ietf-opsawg-pcap) and pcapng (draft-ietf-opsawg-pcapng).
  */
-import { ErrorCode, ProtocolError } from './errors.js';
+import { ErrorCode, ProtocolError } from '../../core/errors.js';
 
-/** Link-layer header types (tcpdump.org LINKTYPE_ values) that `capture-ip.ts` reads. */
+/** Link-layer header types (tcpdump.org LINKTYPE_ values) that `ip.ts` reads. */
 export const LinkType = {
   NULL: 0,
   ETHERNET: 1,

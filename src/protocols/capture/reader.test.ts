@@ -8,11 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { captureTimeIso, CaptureReader, LinkType, readCapture, type CapturePacket } from './capture.js';
-import { ErrorCode, ProtocolError } from './errors.js';
-import { Rng } from '../../test/support/fuzz.js';
+import { captureTimeIso, CaptureReader, LinkType, readCapture, type CapturePacket } from './reader.js';
+import { ErrorCode, ProtocolError } from '../../core/errors.js';
+import { Rng } from '../../../test/support/fuzz.js';
 
-const fixture = (ext: string): string => fileURLToPath(new URL(`../../test/fixtures/mms-libiec61850-urcb.${ext}`, import.meta.url));
+const fixture = (ext: string): string => fileURLToPath(new URL(`../../../test/fixtures/mms-libiec61850-urcb.${ext}`, import.meta.url));
 const bytesOf = (ext: string): Uint8Array => new Uint8Array(readFileSync(fixture(ext)));
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
  * chunks, `[record header, packet]`, so a writer can hand them to `writev` without concatenating
  * and can drop whole records by counting chunks. Packets start at the IP header (LINKTYPE_RAW).
  */
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 /** LINKTYPE_RAW: each packet begins with an IPv4 or IPv6 header, told apart by its version. */
 export const LINKTYPE_RAW = 101;
@@ -52,13 +53,13 @@ export function pcapHeader(): Uint8Array {
 /**
  * Parses an IPv4 or IPv6 address in text form to 4 or 16 octets. An IPv4-mapped IPv6 address
  * (`::ffff:127.0.0.1`, what Node reports for IPv4 peers of a dual-stack socket) gives the IPv4
- * octets; a zone (`fe80::1%eth0`) is ignored. Throws a RangeError for anything else.
+ * octets; a zone (`fe80::1%eth0`) is ignored. Throws a `GridgateError` `E_RANGE` for anything else.
  */
 export function parseIpAddress(text: string): Uint8Array {
   const v4 = parseIpv4(text);
   if (v4 !== undefined) return v4;
   const v6 = parseIpv6(text.replace(/%[^%]*$/, ''));
-  if (v6 === undefined) throw new RangeError(`not an IP address: ${JSON.stringify(text)}`);
+  if (v6 === undefined) throw new GridgateError(ErrorCode.RANGE, `not an IP address: ${JSON.stringify(text)}`);
   const mapped = v6.subarray(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
   return mapped ? v6.slice(12) : v6;
 }
@@ -185,15 +186,18 @@ export class TcpFlow {
     const clientIp = parseIpAddress(endpoints.clientIp);
     const serverIp = parseIpAddress(endpoints.serverIp);
     if (clientIp.length !== serverIp.length) {
-      throw new RangeError(`client ${endpoints.clientIp} and server ${endpoints.serverIp} are not of one address family`);
+      throw new GridgateError(
+        ErrorCode.RANGE,
+        `client ${endpoints.clientIp} and server ${endpoints.serverIp} are not of one address family`,
+      );
     }
     const port = (name: string, p: number): number => {
-      if (!Number.isInteger(p) || p < 0 || p > 0xffff) throw new RangeError(`${name} ${String(p)} outside 0..65535`);
+      if (!Number.isInteger(p) || p < 0 || p > 0xffff) throw new GridgateError(ErrorCode.RANGE, `${name} ${String(p)} outside 0..65535`);
       return p;
     };
     const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     if (!Number.isInteger(segmentSize) || segmentSize < 1 || segmentSize > MAX_SEGMENT_SIZE) {
-      throw new RangeError(`segment size ${String(segmentSize)} outside 1..${MAX_SEGMENT_SIZE}`);
+      throw new GridgateError(ErrorCode.RANGE, `segment size ${String(segmentSize)} outside 1..${MAX_SEGMENT_SIZE}`);
     }
     this.#segmentSize = segmentSize;
     this.#v6 = clientIp.length === 16;

@@ -1,12 +1,12 @@
 /**
  * TCP segments out of packets: every link type read, IPv4 and IPv6 (with an extension header),
  * what is skipped and why, and headers that break their format, located by layer and offset.
- * Packets come from core/pcap.ts's TcpFlow (valid IP and TCP, checked by tshark elsewhere).
+ * Packets come from pcap-writer.ts's TcpFlow (valid IP and TCP, checked by tshark elsewhere).
  */
 import { describe, expect, it } from 'vitest';
-import { LinkType, type CapturePacket } from './capture.js';
-import { ipv6Text, tcpSegmentOf, type PacketReading } from './capture-ip.js';
-import { CHUNKS_PER_RECORD, parseIpAddress, TcpFlow } from './pcap.js';
+import { LinkType, type CapturePacket } from './reader.js';
+import { ipv6Text, tcpSegmentOf, type PacketReading } from './ip.js';
+import { CHUNKS_PER_RECORD, parseIpAddress, TcpFlow } from './pcap-writer.js';
 
 const PAYLOAD = Uint8Array.from({ length: 40 }, (_, i) => i);
 

@@ -7,7 +7,7 @@
  * {@link tcpSegmentOf} never throws: a packet is a segment, something else (skipped, with the
  * reason), or malformed (layer, offset in the packet, reason).
  */
-import { LinkType, type CapturePacket, type CaptureTime } from './capture.js';
+import { LinkType, type CapturePacket, type CaptureTime } from './reader.js';
 
 /** One TCP segment as captured. */
 export interface TcpSegment {

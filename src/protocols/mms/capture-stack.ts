@@ -27,8 +27,9 @@ import {
   type AcseApdu,
   type Pdv,
   type Spdu,
-} from '../../protocols/iso/index.js';
-import { decodeMmsPdu, type Initiate, type MmsPdu, type ServiceError } from '../../protocols/mms/index.js';
+} from '../iso/index.js';
+import { type Initiate, type ServiceError } from './initiate.js';
+import { decodeMmsPdu, type MmsPdu } from './pdu.js';
 
 /** What a conversation's stack yields, per PDU, in stream order. */
 export type StackEvent =
