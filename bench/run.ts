@@ -16,4 +16,5 @@ dnp3CodecBench();
 await dnp3PollBench();
 const mms = mmsCodecBench();
 await mmsLoopbackBench(mms.decodeReport);
+await (await import('./transport-retry.js')).transportRetryBench();
 console.log(`end: ${memory()}`);

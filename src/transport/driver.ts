@@ -2,6 +2,7 @@
  * Runs a sans-I/O protocol session over a transport: feeds it received bytes, writes what it
  * transmits, delivers its events, and keeps one timer armed at its earliest deadline.
  */
+import { ErrorCode, GridgateError } from '../core/errors.js';
 import type { Transport } from './transport.js';
 
 /** The shape every protocol core in gridgate exposes to its driver. */
@@ -38,6 +39,7 @@ export class SessionDriver<E> {
   #pumping = false;
   #again = false;
   #ended = false;
+  #closeError: GridgateError | undefined;
 
   constructor(session: SansIoSession<E>, transport: Transport, onEvent: (e: E) => void, options: DriverOptions = {}) {
     this.#session = session;
@@ -53,8 +55,18 @@ export class SessionDriver<E> {
     return this.#lastActivity;
   }
 
-  /** Reads until the connection ends or the session closes; resolves then. */
-  async run(): Promise<void> {
+  /**
+   * Why the connection ended, once {@link run} has resolved: the transport's
+   * {@link Transport.closeError} (a reset, a TLS alert, a timeout) as `E_CONNECTION` with that
+   * error as `cause`; `undefined` when it ended cleanly or the session closed it (the session's own
+   * `closed` event says why then).
+   */
+  get closeError(): GridgateError | undefined {
+    return this.#closeError;
+  }
+
+  /** Reads until the connection ends or the session closes; resolves then, with {@link closeError}. */
+  async run(): Promise<GridgateError | undefined> {
     this.pump();
     try {
       for await (const chunk of this.#transport) {
@@ -70,7 +82,15 @@ export class SessionDriver<E> {
       clearTimeout(this.#timer);
       this.#timer = undefined;
       this.#transport.close();
+      const cause = this.#transport.closeError;
+      if (cause !== undefined) {
+        this.#closeError = new GridgateError(ErrorCode.CONNECTION, `connection to ${this.#transport.remote} lost: ${cause.message}`, {
+          fault: 'remote',
+          cause,
+        });
+      }
     }
+    return this.#closeError;
   }
 
   /**

@@ -28,10 +28,9 @@ export interface SerialOptions {
 
 export type SerialCounter = 'chunksIn' | 'chunksOut' | 'octetsIn' | 'octetsOut' | 'errors';
 
-/** A serial transport, with counters and the last line error. */
+/** A serial transport, with counters. */
 export interface SerialTransport extends Transport {
   readonly counters: Counters<SerialCounter>;
-  readonly lastError: Error | undefined;
 }
 
 /** Checks line settings; throws a {@link ConfigError} naming the option at fault. */
@@ -52,7 +51,8 @@ export function checkSerialOptions(o: SerialOptions): void {
 
 /**
  * Opens a serial port. Fails with `E_CONNECTION` when the device cannot be opened. Reading ends
- * when the port closes (device gone, {@link Transport.close}); line errors are counted.
+ * when the port closes (device gone, {@link Transport.close}); line errors are counted, and the
+ * error that came with an unexpected close (or the last one before it) is its `closeError`.
  */
 export async function openSerial(o: SerialOptions): Promise<SerialTransport> {
   checkSerialOptions(o);
@@ -74,6 +74,7 @@ export async function openSerial(o: SerialOptions): Promise<SerialTransport> {
   let wake: (() => void) | undefined;
   let ended = false;
   let lastError: Error | undefined;
+  let closeError: Error | undefined;
   port.on('data', (chunk: Buffer) => {
     counters.inc('chunksIn');
     counters.inc('octetsIn', chunk.length);
@@ -84,14 +85,16 @@ export async function openSerial(o: SerialOptions): Promise<SerialTransport> {
     counters.inc('errors');
     lastError = err;
   });
-  port.on('close', () => {
+  port.on('close', (err: Error | null) => {
+    // A close this side did not ask for (the device unplugged, the line gone) ends with a cause.
+    if (!ended) closeError = err ?? lastError ?? new Error(`serial ${o.path} closed`);
     ended = true;
     wake?.();
   });
   return {
     counters,
-    get lastError() {
-      return lastError;
+    get closeError() {
+      return closeError;
     },
     remote: o.path,
     remoteAddress: o.path,

@@ -30,7 +30,7 @@ class RawMaster {
   readonly events: MasterEvent[] = [];
   readonly session = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, responseTimeoutMs: 5000 }, performance.now());
   readonly driver: SessionDriver<MasterEvent>;
-  readonly done: Promise<void>;
+  readonly done: Promise<unknown>;
 
   constructor(readonly transport: Transport) {
     this.driver = new SessionDriver(this.session, transport, (e) => this.events.push(e));

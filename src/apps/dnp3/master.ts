@@ -57,7 +57,8 @@ export type Dnp3MasterEvent =
   | { readonly type: 'unsolicited'; readonly block: KuraBlock; readonly fragment: Fragment }
   | { readonly type: 'iin'; readonly iin: Iin }
   | { readonly type: 'warning'; readonly error: ProtocolError }
-  | { readonly type: 'closed' };
+  /** `error`: why the connection ended, when the transport failed (a reset, a TLS alert). */
+  | { readonly type: 'closed'; readonly error?: GridgateError };
 
 /** What an outstation answered to a command. */
 export interface CommandResult {
@@ -104,11 +105,12 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
       monotonicNow(),
     );
     this.#driver = new SessionDriver(this.session, transport, (e) => this.#onEvent(e));
-    this.#done = this.#driver.run().then(() => {
+    this.#done = this.#driver.run().then((lost) => {
       this.#ended = true;
-      for (const w of this.#waiters.values()) w.reject(new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
+      for (const w of this.#waiters.values())
+        w.reject(lost ?? new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
       this.#waiters.clear();
-      this.emit('event', { type: 'closed' });
+      this.emit('event', { type: 'closed', ...(lost === undefined ? {} : { error: lost }) });
     });
   }
 

@@ -24,7 +24,7 @@ import { monotonicNow, SessionDriver } from '../../transport/driver.js';
 import { listen, type TlsFiles } from '../../transport/net.js';
 import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import type { Transport } from '../../transport/transport.js';
-import { bindUdp } from '../../transport/udp-server.js';
+import { openUdp } from '../../transport/udp.js';
 import { databaseOf, defaultOutstationPoints, type OutstationPointDef } from './outstation-config.js';
 
 /** Where the outstation listens. */
@@ -181,9 +181,9 @@ export class Dnp3Outstation {
         onTlsError: (err, remote) => this.#log.warn({ peer: remote, err: err.message }, 'TLS handshake refused'),
       });
     } else if (l.kind === 'udp') {
-      const t = await bindUdp({
-        host: l.host,
-        port: l.port,
+      const t = await openUdp({
+        localAddress: l.host,
+        localPort: l.port,
         ...(l.remoteHost === undefined ? {} : { remoteAddress: l.remoteHost }),
         ...(l.remotePort === undefined ? {} : { remotePort: l.remotePort }),
       });

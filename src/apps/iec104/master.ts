@@ -109,8 +109,8 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     this.remote = transport.remote;
     this.#session = new LinkSession('controlling', monotonicNow(), resolveLinkParams(o.link));
     this.#driver = new SessionDriver(this.#session, transport, (e) => this.#onLinkEvent(e));
-    this.#done = this.#driver.run().then(() => {
-      if (!this.#closedEmitted) this.#emitClosed(undefined);
+    this.#done = this.#driver.run().then((lost) => {
+      if (!this.#closedEmitted) this.#emitClosed(lost);
     });
   }
 

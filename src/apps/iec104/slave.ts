@@ -129,7 +129,8 @@ export class SlaveConnection {
     this.#driver.pump();
   }
 
-  run(): Promise<void> {
+  /** Runs the link until it ends; resolves with the transport's error when one ended it. */
+  run(): Promise<GridgateError | undefined> {
     return this.#driver.run();
   }
 }
@@ -255,10 +256,10 @@ export class Iec104Slave {
     );
     this.#connections.add(c);
     this.#log.info({ peer: c.remote, id: c.id }, 'master connected');
-    void c.run().then(() => this.#onGone(c));
+    void c.run().then((lost) => this.#onGone(c, lost));
   }
 
-  #onGone(c: SlaveConnection): void {
+  #onGone(c: SlaveConnection, lost: GridgateError | undefined): void {
     this.#connections.delete(c);
     const unacked = c.session.takeUnacknowledged().filter(isSpontaneousMonitor);
     if (unacked.length > 0) {
@@ -267,7 +268,16 @@ export class Iec104Slave {
       const kept = target === undefined ? unacked : unacked.filter((a) => !target.sendBytes(a));
       this.#keepOlder(kept);
     }
-    this.#log.info({ peer: c.remote, id: c.id, counters: c.session.counters.snapshot(), resent: unacked.length }, 'master disconnected');
+    this.#log.info(
+      {
+        peer: c.remote,
+        id: c.id,
+        ...(lost === undefined ? {} : { err: lost.message }),
+        counters: c.session.counters.snapshot(),
+        resent: unacked.length,
+      },
+      'master disconnected',
+    );
   }
 
   #onEvent(c: SlaveConnection, e: LinkEvent): void {

@@ -280,15 +280,19 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
       case 'concluded':
         return;
       case 'closed': {
-        const closure: Closure = { origin: e.origin, how: e.how, reason: e.reason, ...(e.error === undefined ? {} : { error: e.error }) };
+        // A connection that ended with an error (a reset, a TLS alert) names it: "transport
+        // connection closed" alone would not say why.
+        const lost = e.error === undefined ? (this.#driver.closeError?.cause as Error | undefined) : undefined;
+        const reason = lost === undefined ? e.reason : `${e.reason}: ${lost.message}`;
+        const closure: Closure = { origin: e.origin, how: e.how, reason, ...(e.error === undefined ? {} : { error: e.error }) };
         this.#closure = closure;
-        this.#log.info({ how: e.how, origin: e.origin, reason: e.reason }, 'association closed');
+        this.#log.info({ how: e.how, origin: e.origin, reason }, 'association closed');
         const err = new GridgateError(
           e.how === 'refused' ? ErrorCode.REFUSED : ErrorCode.CONNECTION,
-          `MMS association ${e.how}: ${e.reason}`,
+          `MMS association ${e.how}: ${reason}`,
           {
             fault: e.origin === 'local' ? 'local' : 'remote',
-            ...(e.error === undefined ? {} : { cause: e.error }),
+            ...(e.error === undefined ? (lost === undefined ? {} : { cause: lost }) : { cause: e.error }),
           },
         );
         this.#failed?.(err);

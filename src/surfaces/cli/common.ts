@@ -17,13 +17,15 @@ export const Exit = {
   TIMEOUT: 4,
   NEGATIVE: 5,
   PROTOCOL: 6,
+  /** 128 + SIGPIPE (13): what a shell reports for a tool ended by a closed pipe (`yes | head`). */
+  OUTPUT_CLOSED: 141,
 } as const;
 
 export const EXIT_HELP = `
 Exit codes:
   0 success            3 connection failed or lost   5 negative confirmation
   1 internal error     4 timeout                     6 protocol error from the peer
-  2 usage or configuration error`;
+  2 usage or configuration error                     141 the reader of the output left (| head)`;
 
 export function exitCodeOf(err: unknown): number {
   if (!(err instanceof GridgateError)) return Exit.INTERNAL;

@@ -8,8 +8,11 @@ import { iec104Command } from './iec104-client.js';
 import { iec61850SimCommand } from './iec61850-sim.js';
 import { packageVersion, reportError, Exit } from './common.js';
 import { mmsCommand } from './mms.js';
+import { endQuietlyOnClosedPipe } from './output.js';
 import { proxyCommand } from './proxy.js';
 import { rtuSimCommand } from './rtu-sim.js';
+
+endQuietlyOnClosedPipe();
 
 const program = new Command('gridgate')
   .description('connect, proxy, poll, decode and load-test power-grid protocols (IEC 60870-5-104, DNP3, IEC 61850 MMS, ICCP/TASE.2)')

@@ -77,11 +77,6 @@ async function decode(file: string, o: DecodeOptions): Promise<void> {
   } catch (err) {
     throw unreadable(file, err);
   }
-  // `| head` closes the pipe: stop quietly instead of failing on EPIPE.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
   const reader = new CaptureReader();
   const decoder = new MmsCaptureDecoder(o.port === undefined ? {} : { port: o.port });
   const print = printer(o);

@@ -1,0 +1,191 @@
+/**
+ * Why a connection ended reaches the application: a TCP reset, a TLS alert after the handshake,
+ * (OpenSSL's server refusing our certificate), a reset in-memory pipe and a serial device that goes away each surface as `E_CONNECTION` with
+ * the transport's error as `cause`, in the IEC 104 master's `closed` event, the DNP3 master's and
+ * the MMS client's errors. The peers are raw sockets written here.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { Dnp3Master } from '../../src/apps/dnp3/master.js';
+import { Iec104Master, type MasterEvent } from '../../src/apps/iec104/master.js';
+import { MmsClient } from '../../src/apps/mms/client.js';
+import { GridgateError } from '../../src/core/errors.js';
+import { LinkSession } from '../../src/protocols/iec104/index.js';
+import { SessionDriver } from '../../src/transport/driver.js';
+import { openSerial } from '../../src/transport/serial.js';
+import { pipePair } from '../../src/transport/transport.js';
+import { makePki, until } from './support.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A peer that accepts, waits for the first octets and answers them with a TCP reset (RST). */
+async function resettingPeer(): Promise<number> {
+  const server: Server = createServer((s: Socket) => {
+    s.on('error', () => undefined);
+    s.once('data', () => s.resetAndDestroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  const a = server.address();
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const a = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+/** The `closed` event of an IEC 104 master, once it comes. */
+function closedEvent(m: Iec104Master): Promise<Extract<MasterEvent, { type: 'closed' }>> {
+  return new Promise((resolve) =>
+    m.on('event', (e) => {
+      if (e.type === 'closed') resolve(e);
+    }),
+  );
+}
+
+/** The system error code (`ECONNRESET`, `ERR_SSL_...`) behind a gridgate error. */
+const causeCode = (err: unknown): unknown => ((err as GridgateError).cause as NodeJS.ErrnoException | undefined)?.code;
+
+describe('the cause of a lost connection reaches the application', () => {
+  test('TCP reset: the IEC 104 master closes with E_CONNECTION caused by ECONNRESET; STARTDT fails with it', async () => {
+    const port = await resettingPeer();
+    const m = await Iec104Master.connect({ host: '127.0.0.1', port });
+    cleanups.push(() => m.close());
+    const closed = closedEvent(m);
+    const start = m.start().catch((err: unknown) => err);
+    const e = await closed;
+    expect(e.error).toMatchObject({ code: 'E_CONNECTION', fault: 'remote' });
+    expect(e.error?.message).toMatch(/lost: .*ECONNRESET/);
+    expect(causeCode(e.error)).toBe('ECONNRESET');
+    expect(causeCode(await start)).toBe('ECONNRESET');
+  });
+
+  test('TCP reset: a waiting DNP3 scan fails with the reset as its cause, and the closed event carries it', async () => {
+    const port = await resettingPeer();
+    const m = await Dnp3Master.open({
+      link: { kind: 'tcp', host: '127.0.0.1', port },
+      masterAddress: 1,
+      outstationAddress: 10,
+      startupTasks: false,
+      unsolicitedClasses: [],
+    });
+    cleanups.push(() => m.close());
+    const closed = new Promise<unknown>((resolve) =>
+      m.on('event', (e) => {
+        if (e.type === 'closed') resolve(e.error);
+      }),
+    );
+    const err = await m.scan('SCAN_INTEGRITY').catch((x: unknown) => x);
+    expect(err).toMatchObject({ code: 'E_CONNECTION' });
+    expect(causeCode(err)).toBe('ECONNRESET');
+    expect(causeCode(await closed)).toBe('ECONNRESET');
+  });
+
+  test('TCP reset: MMS association fails with E_CONNECTION naming the reset', async () => {
+    const port = await resettingPeer();
+    const err = await MmsClient.connect({ host: '127.0.0.1', port }).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(GridgateError);
+    expect(err).toMatchObject({ code: 'E_CONNECTION' });
+    expect((err as Error).message).toMatch(/transport connection closed: read ECONNRESET/);
+    expect(causeCode(err)).toBe('ECONNRESET');
+  });
+
+  test('TLS: a server that refuses our certificate after the handshake (TLS 1.3) is named by its alert', async () => {
+    const pki = makePki();
+    const port = await freePort();
+    // OpenSSL's own server as the peer: under TLS 1.3 the client's handshake is complete before the
+    // server has checked the client's certificate, so the refusal arrives as an alert (unknown CA)
+    // on a connection that is already open.
+    const server: ChildProcess = spawn(
+      'openssl',
+      [
+        's_server',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-Verify',
+        '1',
+        '-verify_return_error',
+        '-CAfile',
+        pki.ca,
+        '-cert',
+        pki.serverCert,
+        '-key',
+        pki.serverKey,
+      ],
+      { stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    cleanups.push(() => void server.kill('SIGKILL'));
+    let out = '';
+    server.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => /ACCEPT/.test(out), 10_000, 'openssl s_server');
+    const m = await Iec104Master.connect({
+      host: '127.0.0.1',
+      port,
+      tls: { ca: pki.ca, cert: pki.strangerCert, key: pki.strangerKey },
+    });
+    cleanups.push(() => m.close());
+    const e = await closedEvent(m);
+    expect(e.error).toMatchObject({ code: 'E_CONNECTION' });
+    expect(causeCode(e.error)).toBe('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA');
+    expect(e.error?.message).toMatch(/alert unknown ca/);
+  });
+
+  test('pipe: a reset end gives the other side its error; a plain close gives none', async () => {
+    const [a, b] = pipePair();
+    const rtu = new SessionDriver(new LinkSession('controlled', 0), b, () => undefined);
+    const rtuDone = rtu.run();
+    const m = Iec104Master.attach(a);
+    await m.start();
+    const closed = closedEvent(m);
+    const reset = Object.assign(new Error('link reset by the test'), { code: 'ECONNRESET' });
+    b.reset(reset);
+    const e = await closed;
+    expect(e.error).toMatchObject({ code: 'E_CONNECTION' });
+    expect(e.error?.cause).toBe(reset);
+    // The side that reset closed on purpose: no error of its own.
+    expect(await rtuDone).toBeUndefined();
+
+    const [c, d] = pipePair();
+    const other = new SessionDriver(new LinkSession('controlled', 0), d, () => undefined);
+    const otherDone = other.run();
+    const m2 = Iec104Master.attach(c);
+    const closed2 = closedEvent(m2);
+    d.close();
+    expect((await closed2).error).toBeUndefined();
+    expect(await otherDone).toBeUndefined();
+  });
+
+  test('serial: a device that goes away ends the DNP3 channel with the device error as cause', async () => {
+    const child: ChildProcess = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    await until(() => /starting data transfer loop/.test(log), 5000, 'socat pty pair');
+    const path = [...log.matchAll(/PTY is (\S+)/g)].map((x) => x[1]!)[0]!;
+    const m = await Dnp3Master.open({
+      link: { kind: 'transport', transport: await openSerial({ path, baudRate: 115200 }) },
+      masterAddress: 1,
+      outstationAddress: 10,
+      startupTasks: false,
+      unsolicitedClasses: [],
+    });
+    cleanups.push(() => m.close());
+    const closed = new Promise<unknown>((resolve) =>
+      m.on('event', (e) => {
+        if (e.type === 'closed') resolve(e.error);
+      }),
+    );
+    child.kill('SIGKILL');
+    const err = await closed;
+    expect(err).toMatchObject({ code: 'E_CONNECTION' });
+    expect((err as GridgateError).cause).toBeInstanceOf(Error);
+  });
+});
