@@ -6,6 +6,7 @@
 import type { BlockList } from 'node:net';
 import { Counters } from '../../core/counters.js';
 import type { Logger } from '../../core/log.js';
+import { toHex } from '../../core/bytes.js';
 import { Queue } from '../../core/queue.js';
 import { ApduFramer, formatApdu, LinkSession, type LinkEvent, type LinkParams } from '../../protocols/iec104/index.js';
 import { SessionDriver, monotonicNow, type Tap } from '../../transport/driver.js';
@@ -13,6 +14,7 @@ import { connect, isAllowed, listen, parseAllowList } from '../../transport/net.
 import type { Transport } from '../../transport/transport.js';
 import { SlaveConnection } from '../iec104/slave.js';
 import type { GroupConfig, MasterRole } from './config.js';
+import { WarnThrottle } from './group-throttle.js';
 import { GroupRouter, type RouteAction } from './router.js';
 
 export type GroupState = 'connecting' | 'up' | 'stopped';
@@ -117,6 +119,7 @@ export class ProxyGroup {
   /** Requests held while the slave link is (re)starting data transfer; bounded by buffsize. */
   readonly #toSlave = new Queue<Uint8Array>();
   readonly #slaveTraffic = newTraffic();
+  readonly #throttle = new WarnThrottle(60_000);
   #state: GroupState = 'stopped';
   #stopping = false;
   #router: GroupRouter;
@@ -505,6 +508,16 @@ export class ProxyGroup {
           }
           // Data in flight while STOPDT goes out after the last master left: counted, not silent.
           if (!delivered) this.counters.inc('noStartedMaster');
+          break;
+        }
+        case 'close': {
+          const m = this.#masters.get(a.master);
+          if (this.#throttle.admit(a.kind, monotonicNow()))
+            this.#log.warn(
+              { master: m?.conn.remote, kind: a.kind, reason: a.reason, bytes: toHex(a.asdu) },
+              'undecodable ASDU from a master: its link is closed',
+            );
+          m?.conn.close();
           break;
         }
         case 'drop': {
