@@ -69,8 +69,9 @@ test('a master sending a monitor-direction type or a cause its type does not all
   m.sendI(0, 0, Uint8Array.of(0x01, 0x01, 0x03, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01));
   // C_SC_NA_1 with COT 3 (spontaneous), which table 14 of 101 does not allow (COT 45).
   m.sendI(1, 0, Uint8Array.of(0x2d, 0x01, 0x03, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01));
-  await until(() => m.iFrames.length >= 2, 2000, 'two negative mirrors');
-  const [a, b] = m.asdus;
+  await until(() => m.iFrames.length >= 3, 2000, 'two negative mirrors after the end of initialisation');
+  const [ei, a, b] = m.asdus;
+  expect(ei?.type).toBe('M_EI_NA_1');
   expect([a?.typeId, a?.cot, a?.negative]).toEqual([1, Cot.UNKNOWN_TYPE, true]);
   expect([b?.typeId, b?.cot, b?.negative]).toEqual([45, Cot.UNKNOWN_COT, true]);
   expect(m.ended).toBe(false);
