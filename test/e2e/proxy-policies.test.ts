@@ -122,8 +122,10 @@ test('slave hosts are tried in order, round and round, until one accepts', async
   ];
   const { proxy, log, port } = await proxied(first, { hosts }, {}, false);
   await until(() => (counters(proxy)['slaveConnectFailures'] ?? 0) >= 4, 5000, 'two rounds of failures');
+  // Each host's failure is logged once (then counted per minute); the order shows the rotation,
+  // the counter the rounds (group-core.test.ts follows every attempt on a virtual clock).
   const tried = log.lines.filter((l) => l.msg === 'slave connection failed').map((l) => l['host']);
-  expect(tried.slice(0, 4)).toEqual([`${SLAVE_IP}:${first}`, `${SLAVE_IP}:${second}`, `${SLAVE_IP}:${first}`, `${SLAVE_IP}:${second}`]);
+  expect(tried).toEqual([`${SLAVE_IP}:${first}`, `${SLAVE_IP}:${second}`]);
 
   // The RTU appears on the second host: the group comes up there.
   const sim = new RtuSimulator([rtuFromOptions({ host: SLAVE_IP, port: second, ca: 1 })]);
@@ -193,7 +195,8 @@ test('a master that never started receives no monitoring data; end of initialisa
   slave.broadcast({ type: 'M_EI_NA_1', cot: Cot.INIT, ca: 1, objects: [{ ioa: 0, value: 0, localChange: false }] });
   slave.broadcast({ type: 'M_SP_NA_1', cot: Cot.SPONT, ca: 1, objects: [{ ioa: 7, value: true, quality: GOOD }] });
   await until(() => spIoas(a).includes(7), 2000, 'the spontaneous point');
-  expect(a.asdus.map((x) => x.type)).toEqual(['M_SP_NA_1']);
+  // The RTU's end of initialisation is not forwarded; the proxy's own (CA = the RTU number) came at STARTDT.
+  expect(a.asdus.map((x) => `${x.type}@${x.ca}`)).toEqual(['M_EI_NA_1@1', 'M_SP_NA_1@1']);
   // A test frame round trip: anything sent to the quiet master before its TESTFR con has arrived.
   await quiet.testfr();
   expect(quiet.iFrames).toHaveLength(0);
@@ -201,16 +204,17 @@ test('a master that never started receives no monitoring data; end of initialisa
   // Once started it gets what comes from then on, and nothing held back from before.
   await quiet.startdt();
   slave.broadcast({ type: 'M_SP_NA_1', cot: Cot.SPONT, ca: 1, objects: [{ ioa: 8, value: true, quality: GOOD }] });
-  await until(() => quiet.iFrames.length > 0, 2000, 'fresh data at the started master');
+  await until(() => quiet.iFrames.length > 1, 2000, 'fresh data at the started master');
   await quiet.testfr();
-  expect(quiet.asdus.flatMap(ioasOf)).toEqual([8]);
+  expect(quiet.asdus.map((x) => x.type)).toEqual(['M_EI_NA_1', 'M_SP_NA_1']);
+  expect(quiet.asdus.slice(1).flatMap(ioasOf)).toEqual([8]);
 });
 
-test("'buffsize': a master that stops acknowledging is bounded, counted and logged; the others and the slave link are not stalled", async () => {
+test("'buffsize': a master that stops acknowledging is closed with a reason once it is behind past t1, never skipped; the other gets everything", async () => {
   const slave = await startSlaveRtu();
   cleanups.push(() => slave.close());
   const buffSize = 100;
-  const { proxy, log, port } = await proxied(slave.port, { buffSize }, { logLevel: 'info' });
+  const { proxy, log, port } = await proxied(slave.port, { buffSize, t1: 2, t2: 1 }, { logLevel: 'info' });
   const stalled = await raw(port);
   await stalled.startdt();
   const a = await startedMaster(port);
@@ -222,17 +226,14 @@ test("'buffsize': a master that stops acknowledging is bounded, counted and logg
   }
   await until(() => spIoas(a).length >= n, 10_000, `${n} ASDUs at the healthy master`);
   expect(spIoas(a)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-  await until(() => stalled.iFrames.length === 12, 2000, 'k frames at the stalled master');
-
+  // It got its k window (after the end of initialisation) and nothing after a gap.
+  expect(stalled.iFrames.length).toBeLessThanOrEqual(12);
+  await stalled.waitEnded(2000);
   const snap = proxy.group(1)!.snapshot();
-  const st = snap.masters.find((m) => m.peer === `127.0.0.1:${stalled.socket.localPort}`)!;
-  expect(st.unacknowledged).toBe(12);
-  expect(st.queued).toBeLessThanOrEqual(buffSize);
-  expect(snap.counters['dropsToMaster']).toBe(n - 12 - st.queued);
-  expect(log.has(/^link refuses data/)).toBe(true);
+  expect(snap.counters['dropsToMaster'] ?? 0).toBe(0);
+  expect(log.lines.some((l) => l.msg === 'master link closed' || l.msg.startsWith('master cannot keep up'))).toBe(true);
   expect(snap.counters['slaveConnects']).toBe(1);
   expect(log.has('slave link closed')).toBe(false);
-  expect(stalled.ended).toBe(false);
 });
 
 test("roles: a 'monitor' master's command is refused with a negative ACT_CON and logged, its GI works; a 'control' master commands", async () => {

@@ -11,12 +11,15 @@ import {
   cotName,
   cp56FromDate,
   encodeAsdu,
-  isUnknownReply,
+  completes,
+  dataCauseOf,
+  replyKind,
   LinkSession,
   TYPES,
   typeName,
   type Asdu,
   type AsduInit,
+  type Completion,
   type DoublePoint,
   type LinkEvent,
   type LinkParams,
@@ -55,7 +58,7 @@ interface MasterEventMap {
 }
 
 /** How far a request is followed before its promise resolves. */
-export type RequestUntil = 'actcon' | 'actterm' | 'data';
+export type RequestUntil = Completion;
 
 export interface RequestResult {
   /** The positive ACT_CON (absent for reads, which are answered by data). */
@@ -82,7 +85,8 @@ interface Pending {
   readonly until: RequestUntil;
   readonly ca: number;
   readonly ioa: number;
-  readonly replyCots: (cot: number) => boolean;
+  /** The cause of the data that answers it (101 clause 7.4: interrogated, counters, or 5 for reads). */
+  readonly dataCot: number;
   confirmation: Asdu | undefined;
   readonly replies: Asdu[];
   readonly resolve: (r: RequestResult) => void;
@@ -189,12 +193,8 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
         new GridgateError(ErrorCode.STATE, `a ${asdu.type} to CA ${asdu.ca} IOA ${ioa} is already waiting for its reply`),
       );
     }
-    const replyCots =
-      typeId === TYPES.C_IC_NA_1.id
-        ? interrogationCots(asdu)
-        : typeId === TYPES.C_CI_NA_1.id
-          ? counterCots(asdu)
-          : (c: number) => c === Cot.REQ;
+    const first = asdu.type === 'RAW' ? undefined : (asdu.objects[0] as { value?: unknown } | undefined);
+    const dataCot = dataCauseOf(typeId, typeof first?.value === 'number' ? first.value : 0) ?? Cot.REQ;
     return new Promise<RequestResult>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
       const timer = setTimeout(() => {
@@ -207,7 +207,7 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
           ),
         );
       }, timeoutMs);
-      this.#pending.set(key, { key, until, ca: asdu.ca, ioa, replyCots, confirmation: undefined, replies: [], resolve, reject, timer });
+      this.#pending.set(key, { key, until, ca: asdu.ca, ioa, dataCot, confirmation: undefined, replies: [], resolve, reject, timer });
       try {
         this.send(asdu);
       } catch (err) {
@@ -361,25 +361,27 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     }
   }
 
-  /** Routes a received ASDU to the request it answers, if any. */
+  /** Routes a received ASDU to the request it answers, if any (the rules: asdu/requests.ts). */
   #match(a: Asdu): void {
     if (this.#pending.size === 0) return;
     const ioa = firstIoa(a);
+    const kind = replyKind(a.cot, a.negative);
     const p = this.#pending.get(keyOf(a.typeId, a.ca, ioa));
-    if (p !== undefined && (a.cot === Cot.ACTCON || a.cot === Cot.ACTTERM || a.cot === Cot.DEACTCON || isUnknownReply(a.cot))) {
-      if (a.negative || isUnknownReply(a.cot)) return this.#finish(p, new NegativeConfirmationError(a));
-      if (a.cot === Cot.ACTCON || a.cot === Cot.DEACTCON) {
+    if (p !== undefined && (kind === 'negative' || kind === 'confirmation' || kind === 'termination')) {
+      if (kind === 'negative') return this.#finish(p, new NegativeConfirmationError(a));
+      if (kind === 'confirmation') {
         p.confirmation = a;
-        if (p.until === 'actcon') this.#finish(p, { confirmation: a, termination: undefined, replies: p.replies });
+        if (completes(p.until, kind)) this.#finish(p, { confirmation: a, termination: undefined, replies: p.replies });
         return;
       }
       this.#finish(p, { confirmation: p.confirmation, termination: a, replies: p.replies });
       return;
     }
+    if (kind !== 'interrogated' && kind !== 'counters' && kind !== 'requested') return;
     for (const q of this.#pending.values()) {
-      if (q.ca !== a.ca || !q.replyCots(a.cot) || (q.until === 'data' && q.ioa !== ioa)) continue;
+      if (q.ca !== a.ca || q.dataCot !== a.cot || (q.until === 'data' && q.ioa !== ioa)) continue;
       q.replies.push(a);
-      if (q.until === 'data') this.#finish(q, { confirmation: undefined, termination: undefined, replies: q.replies });
+      if (completes(q.until, kind)) this.#finish(q, { confirmation: undefined, termination: undefined, replies: q.replies });
       return;
     }
   }
@@ -390,15 +392,4 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     if (outcome instanceof Error) p.reject(outcome);
     else p.resolve(outcome);
   }
-}
-
-function interrogationCots(a: AsduInit): (cot: number) => boolean {
-  const qoi = a.type === 'C_IC_NA_1' ? (a.objects[0]?.value ?? Cot.INROGEN) : Cot.INROGEN;
-  return (cot) => cot === qoi;
-}
-
-function counterCots(a: AsduInit): (cot: number) => boolean {
-  const rqt = a.type === 'C_CI_NA_1' ? (a.objects[0]?.value ?? 5) : 5;
-  const cot = rqt === 5 ? Cot.REQCOGEN : Cot.REQCOGEN + rqt;
-  return (c) => c === cot;
 }

@@ -148,6 +148,8 @@ export function exportYaml(c: ProxyConfig): string {
       sameIp: g.sameIp,
       masters: g.masters,
       interrogationToAll: g.interrogationToAll,
+      ...(g.t0 === undefined ? {} : { t0: g.t0 }),
+      ...(g.endOfInit === undefined ? {} : { endOfInit: g.endOfInit }),
       ...(g.capture === undefined ? {} : { capture: g.capture }),
     })),
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, formatConfigIssue } from '../../core/errors.js';
-import { GROUP_DEFAULTS } from './config.js';
+import { GROUP_DEFAULTS, GROUP_EXTRA_DEFAULTS } from './config.js';
 import { loadProxyConfig } from './config-load.js';
 import { parseProxyYaml } from './config-yaml.js';
 
@@ -95,6 +95,8 @@ describe('a valid YAML file', () => {
         { address: '10.2.0.0/16', role: 'control' },
       ],
       interrogationToAll: true,
+      t0: 3,
+      endOfInit: true,
       capture: 'captures/sub-a.pcap',
     });
   });
@@ -102,12 +104,13 @@ describe('a valid YAML file', () => {
   it('fills the defaults', () => {
     const { config } = parseProxyYaml(F, VALID);
     const { maxConnections, idleTime, t1, t2, t3, w, k, buffSize, logEvents, sameIp, interrogationToAll } = GROUP_DEFAULTS;
+    const { t0, endOfInit } = GROUP_EXTRA_DEFAULTS;
     expect(config.groups[1]).toEqual({
       id: 2,
       name: 'SUB-B',
       port: 2405,
       rtu: 33,
-      ...{ maxConnections, idleTime, t1, t2, t3, w, k, buffSize, logEvents, sameIp, interrogationToAll },
+      ...{ maxConnections, idleTime, t0, t1, t2, t3, w, k, buffSize, logEvents, sameIp, interrogationToAll, endOfInit },
       hosts: [
         { host: 'fd00::7', port: 2404 },
         { host: 'rtu-b.example.net', port: 2404 },

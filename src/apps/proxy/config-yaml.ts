@@ -7,7 +7,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../../core/errors.js';
-import { GROUP_DEFAULTS, NTP_DEFAULT_EVERY_SEC, type GroupConfig } from './config.js';
+import { GROUP_DEFAULTS, GROUP_EXTRA_DEFAULTS, NTP_DEFAULT_EVERY_SEC, type GroupConfig } from './config.js';
 import {
   addressListProblem,
   GROUP_LIMITS,
@@ -69,6 +69,7 @@ const groupShape = {
   rtu: limit('rtu'),
   maxConnections: limit('maxConnections').default(GROUP_DEFAULTS.maxConnections),
   idleTime: limit('idleTime').default(GROUP_DEFAULTS.idleTime),
+  t0: whole(1, 255).default(GROUP_EXTRA_DEFAULTS.t0),
   t1: limit('t1').default(GROUP_DEFAULTS.t1),
   t2: limit('t2').default(GROUP_DEFAULTS.t2),
   t3: limit('t3').default(GROUP_DEFAULTS.t3),
@@ -81,6 +82,7 @@ const groupShape = {
   filter: z.array(address, { error: missingOr('a list of IP addresses and CIDR blocks') }).default([]),
   masters: z.array(z.strictObject(masterShape), { error: missingOr('a list of { address, role }') }).default([]),
   interrogationToAll: flag.default(GROUP_DEFAULTS.interrogationToAll),
+  endOfInit: flag.default(GROUP_EXTRA_DEFAULTS.endOfInit),
   capture: text('a file name').min(1, 'is empty').optional(),
 };
 const group = z.strictObject(groupShape).superRefine((g, ctx) => {

@@ -33,6 +33,11 @@ export interface GroupConfig {
   readonly maxConnections: number;
   /** `idletime`: seconds without traffic after which a link is closed. */
   readonly idleTime: number;
+  /**
+   * Seconds a connection attempt to a slave host may take before the next host is tried (t0 of
+   * clause 9.6). Not a CSV column: IEC104MM2SS uses a fixed 3 s, the default here.
+   */
+  readonly t0?: number | undefined;
   readonly t1: number;
   readonly t2: number;
   readonly t3: number;
@@ -51,6 +56,11 @@ export interface GroupConfig {
   readonly masters: readonly MasterRule[];
   /** Send interrogated data (COT 20..41) to every started master, not only to the one that asked. */
   readonly interrogationToAll: boolean;
+  /**
+   * Send a synthetic end of initialisation (M_EI_NA_1 with the RTU number as common address) to
+   * each master that starts data transfer, as IEC104MM2SS does (default true).
+   */
+  readonly endOfInit?: boolean | undefined;
   /** Write this group's traffic to a pcap file. */
   readonly capture?: string | undefined;
 }
@@ -76,6 +86,16 @@ export const GROUP_DEFAULTS = {
   logEvents: false,
   sameIp: 'all',
   interrogationToAll: false,
+} as const;
+
+/**
+ * Defaults of settings the CSV has no column for (a CSV group leaves them unset): IEC104MM2SS
+ * gives up a connection attempt after a fixed 3 s (t0), and sends a synthetic end of
+ * initialisation to each master that starts data transfer.
+ */
+export const GROUP_EXTRA_DEFAULTS = {
+  t0: 3,
+  endOfInit: true,
 } as const;
 
 export const NTP_DEFAULT_EVERY_SEC = 900;

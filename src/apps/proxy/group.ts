@@ -1,47 +1,26 @@
 /**
- * One proxy group at run time: the slave link (tried over the configured hosts, round and round),
- * the listener for the group's masters (open only while the slave link is up), one controlled
- * link per master, and the router that decides where each ASDU goes.
+ * One proxy group at run time: the thin adapter that carries out what {@link GroupCore} decides.
+ * It opens the connections the core asks for, feeds it every chunk each connection reads, writes
+ * what it sends, logs what it logs, and keeps one timer armed at the core's next deadline.
  */
-import type { BlockList } from 'node:net';
-import { Counters } from '../../core/counters.js';
+import { ApduFramer, formatApdu } from '../../protocols/iec104/index.js';
+import type { Counters } from '../../core/counters.js';
 import type { Logger } from '../../core/log.js';
-import { Queue } from '../../core/queue.js';
-import { ApduFramer, formatApdu, LinkSession, type LinkEvent, type LinkParams } from '../../protocols/iec104/index.js';
-import { SessionDriver, monotonicNow, type Tap } from '../../transport/driver.js';
-import { connect, isAllowed, listen, parseAllowList } from '../../transport/net.js';
+import { monotonicNow, type Tap } from '../../transport/driver.js';
+import { connect, listen } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
-import { SlaveConnection } from '../iec104/slave.js';
 import type { GroupConfig, MasterRole } from './config.js';
-import { GroupRouter, type RouteAction } from './router.js';
+import {
+  GroupCore,
+  type GroupAction,
+  type GroupCounter,
+  type GroupState,
+  type LinkId,
+  type LinkTraffic,
+  type Refusal,
+} from './group-core.js';
 
-export type GroupState = 'connecting' | 'up' | 'stopped';
-
-export type GroupCounter =
-  | 'slaveConnects'
-  | 'slaveConnectFailures'
-  | 'mastersAccepted'
-  | 'mastersRefused'
-  | 'dropsToMaster'
-  | 'dropsToSlave'
-  | 'idleClosed'
-  | 'listenFailures'
-  | 'ackHolds'
-  | 'noStartedMaster';
-
-/** Traffic of one link by type ID (index = type ID), cheap enough for every ASDU. */
-export interface LinkTraffic {
-  readonly asdusIn: Uint32Array;
-  readonly asdusOut: Uint32Array;
-}
-
-/** A refused master connection, kept for the console (the last 50 per group). */
-export interface Refusal {
-  /** Unix ms. */
-  readonly at: number;
-  readonly peer: string;
-  readonly reason: string;
-}
+export type { GroupCounter, GroupState, LinkTraffic, Refusal } from './group-core.js';
 
 export interface MasterSnapshot {
   readonly id: number;
@@ -55,6 +34,8 @@ export interface MasterSnapshot {
   readonly started: boolean;
   readonly queued: number;
   readonly unacknowledged: number;
+  /** True while its queue is above the high mark (the slave link is slowed for it). */
+  readonly behind: boolean;
   readonly traffic: LinkTraffic;
   readonly counters: Readonly<Record<string, number>>;
 }
@@ -74,6 +55,8 @@ export interface GroupSnapshot {
     readonly since: number | undefined;
     readonly dataTransfer: string;
     readonly queued: number;
+    /** True while the proxy withholds acknowledgements (a master is behind). */
+    readonly held: boolean;
     readonly traffic: LinkTraffic;
     readonly counters: Readonly<Record<string, number>>;
   };
@@ -92,467 +75,258 @@ export interface GroupDeps {
   readonly retryDelayMs?: number;
   /** Address to listen on for masters (default: every interface). */
   readonly listenHost?: string;
+  /** Opens a slave connection (default: TCP); tests pass in-memory pipes. */
+  readonly connect?: (o: { host: string; port: number; timeoutMs: number; signal: AbortSignal }) => Promise<Transport>;
+  /** Opens the masters' listener (default: TCP). */
+  readonly listen?: (onConnection: (t: Transport) => void) => Promise<{ close: () => Promise<void> }>;
+  /** Monotonic milliseconds (default: performance.now). */
+  readonly now?: () => number;
 }
 
-interface MasterLink {
-  readonly connectedAt: number;
-  startedAt: number | undefined;
-  readonly conn: SlaveConnection;
-  readonly oa: number;
-  readonly role: MasterRole;
-  readonly traffic: LinkTraffic;
+interface Open {
+  readonly transport: Transport;
+  readonly tap: Tap | undefined;
 }
-
-const newTraffic = (): LinkTraffic => ({ asdusIn: new Uint32Array(256), asdusOut: new Uint32Array(256) });
 
 export class ProxyGroup {
   readonly config: GroupConfig;
-  readonly counters = new Counters<GroupCounter>();
+  readonly core: GroupCore;
   readonly #deps: GroupDeps;
   readonly #log: Logger;
-  readonly #link: LinkParams;
-  readonly #filter: BlockList | undefined;
-  readonly #roles: readonly { list: BlockList; role: MasterRole }[];
-  readonly #masters = new Map<number, MasterLink>();
-  /** Requests held while the slave link is (re)starting data transfer; bounded by buffsize. */
-  readonly #toSlave = new Queue<Uint8Array>();
-  readonly #slaveTraffic = newTraffic();
-  #state: GroupState = 'stopped';
-  #stopping = false;
-  #router: GroupRouter;
-  #routerTimer: NodeJS.Timeout | undefined;
-  #routerArmedFor: number | undefined;
-  #slave: { session: LinkSession; driver: SessionDriver<LinkEvent>; peer: string; address: string; since: number } | undefined;
-  #trying: string | undefined;
-  readonly #refusals: Refusal[] = [];
-  #listener: { close: () => Promise<void> } | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
-  #wake: (() => void) | undefined;
-  /** Aborts a slave connection attempt in progress when the group stops. */
-  #abort = new AbortController();
-  #loop: Promise<void> | undefined;
-  #nextMasterId = 1;
-  /** Re-checks a held slave link while every started master is behind. */
-  #holdTimer: NodeJS.Timeout | undefined;
+  readonly #now: () => number;
+  readonly #links = new Map<LinkId, Open>();
+  readonly #attempts = new Map<number, AbortController>();
+  readonly #running = new Set<Promise<void>>();
+  #listener: Promise<{ close: () => Promise<void> } | undefined> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #armedFor = Infinity;
+  #pumping = false;
 
   constructor(config: GroupConfig, deps: GroupDeps) {
     this.config = config;
     this.#deps = deps;
     this.#log = deps.logger;
-    this.#link = {
-      k: config.k,
-      w: config.w,
-      t0: config.t1 * 1000,
-      t1: config.t1 * 1000,
-      t2: config.t2 * 1000,
-      t3: config.t3 * 1000,
-      maxQueue: config.buffSize,
-    };
-    this.#filter = parseAllowList(config.filter);
-    this.#roles = config.masters.map((m) => ({ list: parseAllowList([m.address])!, role: m.role }));
-    this.#router = this.#newRouter();
+    this.#now = deps.now ?? monotonicNow;
+    this.core = new GroupCore(config, deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs });
+  }
+
+  get counters(): Counters<GroupCounter> {
+    return this.core.counters;
   }
 
   get state(): GroupState {
-    return this.#state;
+    return this.core.state;
   }
 
   /** Starts trying the slave hosts; returns at once. */
   start(): void {
-    if (this.#loop !== undefined) return;
-    this.#stopping = false;
-    this.#abort = new AbortController();
-    this.#state = 'connecting';
-    this.#idleTimer = setInterval(() => this.#checkIdle(), 1000);
-    this.#idleTimer.unref();
-    this.#loop = this.#slaveLoop();
+    this.core.start(this.#now());
+    this.#pump();
   }
 
   /** Closes the slave link, every master and the listener. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#abort.abort();
-    clearInterval(this.#idleTimer);
-    clearTimeout(this.#routerTimer);
-    this.#wake?.();
-    this.#slave?.session.close();
-    this.#slave?.driver.pump();
-    await this.#loop;
-    this.#loop = undefined;
-    this.#state = 'stopped';
+    this.core.stop(this.#now());
+    this.#pump();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await (await listener)?.close();
   }
 
   snapshot(): GroupSnapshot {
-    const s = this.#slave;
+    const c = this.core;
+    const wall = Date.now() - this.#now();
+    const s = c.slave;
     return {
       id: this.config.id,
       name: this.config.name,
       port: this.config.port,
       rtu: this.config.rtu,
-      state: this.#state,
+      state: c.state,
       slave: {
         peer: s?.peer,
-        trying: s === undefined ? this.#trying : undefined,
-        since: s?.since,
+        trying: s === undefined ? c.trying : undefined,
+        since: s === undefined ? undefined : s.since + wall,
         dataTransfer: s === undefined ? 'closed' : s.session.state,
-        queued: (s?.session.queued ?? 0) + this.#toSlave.length,
-        traffic: this.#slaveTraffic,
+        queued: (s?.session.queued ?? 0) + c.heldForSlave,
+        held: s?.session.acknowledgementsHeld ?? false,
+        traffic: c.slaveTraffic,
         counters: s?.session.counters.snapshot() ?? {},
       },
-      masters: [...this.#masters.values()].map((m) => ({
-        id: m.conn.id,
-        connectedAt: m.connectedAt,
-        startedAt: m.startedAt,
-        peer: m.conn.remote,
-        address: m.conn.remoteAddress,
+      masters: [...c.masters.values()].map((m) => ({
+        id: m.id,
+        connectedAt: m.connectedAt + wall,
+        startedAt: m.startedAt === undefined ? undefined : m.startedAt + wall,
+        peer: m.peer,
+        address: m.address,
         oa: m.oa,
         role: m.role,
-        started: m.conn.started,
-        queued: m.conn.session.queued,
-        unacknowledged: m.conn.session.unacknowledged,
+        started: m.session.state === 'started',
+        queued: m.session.queued,
+        unacknowledged: m.session.unacknowledged,
+        behind: m.behindSince !== undefined,
         traffic: m.traffic,
-        counters: m.conn.session.counters.snapshot(),
+        counters: m.session.counters.snapshot(),
       })),
-      refusals: [...this.#refusals],
-      counters: this.counters.snapshot(),
-      router: this.#router.counters.snapshot(),
+      refusals: [...c.refusals],
+      counters: c.counters.snapshot(),
+      router: c.router.counters.snapshot(),
     };
   }
 
-  #newRouter(): GroupRouter {
-    return new GroupRouter({
-      interrogationToAll: this.config.interrogationToAll,
-      requestTimeoutMs: Math.max(30_000, 4 * this.#link.t1),
-      maxWaiting: this.config.buffSize,
-    });
-  }
-
-  async #sleep(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-    this.#wake = undefined;
-  }
-
-  /** Tries the hosts in order, round and round; runs the group while a slave link is up. */
-  async #slaveLoop(): Promise<void> {
-    const hosts = this.config.hosts;
-    let i = 0;
-    while (!this.#stopping) {
-      const h = hosts[i % hosts.length]!;
-      i++;
-      let transport: Transport;
-      this.#trying = `${h.host}:${h.port}`;
-      try {
-        transport = await connect({ host: h.host, port: h.port, timeoutMs: this.#link.t0, signal: this.#abort.signal });
-      } catch (err) {
-        this.counters.inc('slaveConnectFailures');
-        this.#log.warn({ host: `${h.host}:${h.port}`, err: (err as Error).message }, 'slave connection failed');
-        if (i % hosts.length === 0 && !this.#stopping) await this.#sleep(this.#deps.retryDelayMs ?? 2000);
-        continue;
-      }
-      if (this.#stopping) {
-        transport.close();
-        break;
-      }
-      this.counters.inc('slaveConnects');
-      await this.#runSlave(transport, `${h.host}:${h.port}`);
-      // Start the next round with the host that worked.
-      i--;
-      if (!this.#stopping) await this.#sleep(this.#deps.retryDelayMs ?? 2000);
-    }
-  }
-
-  async #runSlave(transport: Transport, peer: string): Promise<void> {
-    const session = new LinkSession('controlling', monotonicNow(), this.#link);
-    const tap = this.#tapFor('slave', transport);
-    const driver = new SessionDriver(session, transport, (e) => this.#onSlaveEvent(e), tap === undefined ? {} : { tap });
-    this.#slave = { session, driver, peer, address: transport.remoteAddress, since: Date.now() };
-    this.#trying = undefined;
-    this.#state = 'up';
-    this.#log.info({ slave: peer }, 'slave link up');
-    const run = driver.run();
+  /** Carries out the core's actions, then arms the one timer at its next deadline. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
     try {
-      this.#listener = await listen({
-        ...(this.#deps.listenHost === undefined ? {} : { host: this.#deps.listenHost }),
-        port: this.config.port,
-        onConnection: (t) => this.#accept(t),
-      });
-      this.#log.info({ port: this.config.port }, 'listening for masters');
+      this.core.wallOffset = Date.now() - this.#now();
+      for (let a = this.core.pollAction(); a !== undefined; a = this.core.pollAction()) this.#do(a);
+    } finally {
+      this.#pumping = false;
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    const next = this.core.nextTimeout();
+    if (next === undefined || this.core.state === 'stopped') return;
+    if (this.#timer !== undefined && this.#armedFor <= next) return;
+    clearTimeout(this.#timer);
+    this.#armedFor = next;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#armedFor = Infinity;
+        this.core.handleTimeout(this.#now());
+        this.#pump();
+      },
+      Math.max(0, next - this.#now()),
+    );
+  }
+
+  #do(a: GroupAction): void {
+    switch (a.type) {
+      case 'send': {
+        const l = this.#links.get(a.link);
+        if (l === undefined) return;
+        l.tap?.('tx', a.chunks);
+        l.transport.send(a.chunks);
+        return;
+      }
+      case 'log':
+        this.#log[a.level](a.fields ?? {}, a.msg);
+        return;
+      case 'connect':
+        this.#connect(a.attempt, a.host, a.port, a.timeoutMs);
+        return;
+      case 'cancelConnect':
+        this.#attempts.get(a.attempt)?.abort();
+        this.#attempts.delete(a.attempt);
+        return;
+      case 'close':
+        this.#links.get(a.link)?.transport.close();
+        return;
+      case 'listen':
+        this.#listener = this.#listen();
+        return;
+      case 'unlisten': {
+        const l = this.#listener;
+        this.#listener = undefined;
+        this.#track(l?.then((x) => x?.close()));
+        return;
+      }
+    }
+  }
+
+  #connect(attempt: number, host: string, port: number, timeoutMs: number): void {
+    // One controller per attempt: nothing stays attached to a long-lived signal after it ends.
+    const abort = new AbortController();
+    this.#attempts.set(attempt, abort);
+    const open = this.#deps.connect ?? connect;
+    this.#track(
+      open({ host, port, timeoutMs, signal: abort.signal }).then(
+        (t) => {
+          this.#attempts.delete(attempt);
+          if (!this.core.connected(attempt, `${host}:${port}`, t.remoteAddress, this.#now())) {
+            t.close();
+            return;
+          }
+          this.#run('slave', t, 'slave');
+          this.#pump();
+        },
+        (err: unknown) => {
+          this.#attempts.delete(attempt);
+          this.core.connectFailed(attempt, (err as Error).message, this.#now());
+          this.#pump();
+        },
+      ),
+    );
+  }
+
+  async #listen(): Promise<{ close: () => Promise<void> } | undefined> {
+    const onConnection = (t: Transport): void => this.#accept(t);
+    try {
+      const l =
+        this.#deps.listen !== undefined
+          ? await this.#deps.listen(onConnection)
+          : await listen({
+              ...(this.#deps.listenHost === undefined ? {} : { host: this.#deps.listenHost }),
+              port: this.config.port,
+              onConnection,
+            });
+      this.core.listening();
+      this.#pump();
+      return l;
     } catch (err) {
-      this.counters.inc('listenFailures');
-      this.#log.error({ port: this.config.port, err: (err as Error).message }, 'cannot listen for masters: closing the slave link');
-      session.close();
-      driver.pump();
+      this.core.listenFailed((err as Error).message, this.#now());
+      this.#pump();
+      return undefined;
     }
-    await run;
-    // The slave link is gone: no listener, no masters (the original's rule, so that the RTU's
-    // availability reports stay true).
-    this.#slave = undefined;
-    clearInterval(this.#holdTimer);
-    this.#holdTimer = undefined;
-    this.#state = this.#stopping ? 'stopped' : 'connecting';
-    const listener = this.#listener;
-    this.#listener = undefined;
-    for (const m of this.#masters.values()) {
-      m.conn.close();
-      this.#log.info({ peer: m.conn.remote }, 'master disconnected with the slave link');
-    }
-    this.#masters.clear();
-    this.#toSlave.clear();
-    clearTimeout(this.#routerTimer);
-    this.#routerArmedFor = undefined;
-    this.#router = this.#newRouter();
-    await listener?.close();
-    this.#log.warn({ slave: peer, counters: session.counters.snapshot() }, 'slave link down: masters disconnected');
   }
 
   #accept(t: Transport): void {
-    const address = t.remoteAddress;
-    const refuse = (reason: string): void => {
-      this.counters.inc('mastersRefused');
-      this.#refusals.push({ at: Date.now(), peer: t.remote, reason });
-      if (this.#refusals.length > 50) this.#refusals.shift();
-      this.#log.warn({ peer: t.remote, reason }, 'master refused');
-      t.close();
+    const r = this.core.admit(t.remote, t.remoteAddress, this.#now());
+    if ('refused' in r) t.close();
+    else this.#run(r.id, t, 'master');
+    this.#pump();
+  }
+
+  /** Reads one connection into the core until it ends. */
+  #run(link: LinkId, t: Transport, kind: 'slave' | 'master'): void {
+    const tap = this.#tapFor(kind, t);
+    this.#links.set(link, { transport: t, tap });
+    const read = async (): Promise<void> => {
+      try {
+        for await (const chunk of t) {
+          tap?.('rx', [chunk]);
+          this.core.receive(link, chunk, this.#now());
+          this.#pump();
+        }
+      } finally {
+        tap?.('end', []);
+        t.close();
+        // The slave's id is reused by the next slave link: only the current one may end it.
+        if (this.#links.get(link)?.transport === t) {
+          this.#links.delete(link);
+          this.core.linkEnded(link, this.#now());
+          this.#pump();
+        }
+      }
     };
-    if (this.#slave === undefined || this.#stopping) return refuse('slave link is down');
-    if (!isAllowed(this.#filter, address)) return refuse('address not in the filter');
-    if (plain(address) === plain(this.#slave.address)) return refuse('same address as the slave');
-    const same = [...this.#masters.values()].filter((m) => plain(m.conn.remoteAddress) === plain(address));
-    if (same.length > 0 && this.config.sameIp === 'old') return refuse('same ip policy "old": a master from this address is connected');
-    if (same.length > 0 && this.config.sameIp === 'new') {
-      for (const m of same) {
-        this.#log.info({ peer: m.conn.remote }, 'same ip policy "new": closing the older connection');
-        m.conn.close();
-        this.#forgetMaster(m.conn.id);
-      }
-    }
-    if (this.#masters.size >= this.config.maxConnections) return refuse(`max conn ${this.config.maxConnections} reached`);
-    const role = this.#roles.find((r) => isAllowed(r.list, address))?.role ?? 'control';
-    const id = this.#nextMasterId++;
-    const oa = this.#router.addMaster(id, role);
-    if (oa === undefined) return refuse('no originator address left (255 masters)');
-    const session = new LinkSession('controlled', monotonicNow(), this.#link);
-    const tap = this.#tapFor('master', t);
-    const log = this.#log.child({ master: t.remote });
-    const conn = new SlaveConnection(id, t, session, log, (c, e) => this.#onMasterEvent(c, e), tap === undefined ? {} : { tap });
-    this.#masters.set(id, { conn, oa, role, traffic: newTraffic(), connectedAt: Date.now(), startedAt: undefined });
-    this.counters.inc('mastersAccepted');
-    this.#log.info({ peer: t.remote, oa, role }, 'master connected');
-    void conn.run().then(() => {
-      if (this.#forgetMaster(id)) this.#log.info({ peer: t.remote, counters: session.counters.snapshot() }, 'master disconnected');
-    });
+    this.#track(read());
   }
 
-  /** Removes a master from routing; true the first time. */
-  #forgetMaster(id: number): boolean {
-    if (!this.#masters.delete(id)) return false;
-    this.#execute(this.#router.removeMaster(id, monotonicNow()));
-    this.#syncSlave();
-    return true;
-  }
-
-  #onMasterEvent(c: SlaveConnection, e: LinkEvent): void {
-    switch (e.type) {
-      case 'started':
-      case 'stopped': {
-        const m = this.#masters.get(c.id);
-        if (m !== undefined) m.startedAt = e.type === 'started' ? Date.now() : undefined;
-        this.#router.setStarted(c.id, e.type === 'started');
-        this.#log.info({ peer: c.remote }, `master data transfer ${e.type}`);
-        this.#syncSlave();
-        return;
-      }
-      case 'asdu': {
-        const m = this.#masters.get(c.id);
-        if (m !== undefined) m.traffic.asdusIn[e.asdu[0]!]!++;
-        this.#execute(this.#router.fromMaster(c.id, e.asdu, monotonicNow()));
-        return;
-      }
-      case 'warning':
-        this.#log.warn({ peer: c.remote, err: e.error.message }, 'master link warning');
-        return;
-      case 'closed':
-        this.#log.warn({ peer: c.remote, err: e.error.message, code: e.error.code }, 'master link closed');
-        return;
-    }
-  }
-
-  #onSlaveEvent(e: LinkEvent): void {
-    switch (e.type) {
-      case 'asdu':
-        this.#slaveTraffic.asdusIn[e.asdu[0]!]!++;
-        this.#execute(this.#router.fromSlave(e.asdu, monotonicNow()));
-        this.#updateHold();
-        return;
-      case 'started':
-        this.#log.info('slave data transfer started');
-        this.#flushToSlave();
-        this.#syncSlave();
-        return;
-      case 'stopped':
-        this.#log.info('slave data transfer stopped');
-        this.#syncSlave();
-        return;
-      case 'warning':
-        this.#log.warn({ err: e.error.message }, 'slave link warning');
-        return;
-      case 'closed':
-        this.#log.warn({ err: e.error.message, code: e.error.code }, 'slave link closed');
-        return;
-    }
-  }
-
-  /**
-   * Back-pressure without loss: when every started master has more than half its buffer queued,
-   * the slave link stops acknowledging at w (t2 still acknowledges, so the RTU never reaches t1)
-   * and the RTU keeps its events until a master catches up. One slow master among faster ones
-   * never holds the link: the others keep it going and the slow one's overflow is dropped,
-   * counted and logged.
-   */
-  #updateHold(): void {
-    const s = this.#slave;
-    if (s === undefined) return;
-    const highWater = Math.max(1, Math.floor(this.config.buffSize / 2));
-    let started = 0;
-    let behind = 0;
-    for (const m of this.#masters.values()) {
-      if (!m.conn.started) continue;
-      started++;
-      if (m.conn.session.queued >= highWater) behind++;
-    }
-    const hold = started > 0 && behind === started;
-    if (hold === s.session.acknowledgementsHeld) return;
-    s.session.holdAcknowledgements(hold);
-    s.driver.pump();
-    clearInterval(this.#holdTimer);
-    this.#holdTimer = undefined;
-    if (hold) {
-      this.counters.inc('ackHolds');
-      this.#log.info({ highWater }, 'every master is behind: slowing the slave link');
-      this.#holdTimer = setInterval(() => this.#updateHold(), 5);
-    } else {
-      this.#log.info('masters caught up: slave link at full speed');
-    }
-  }
-
-  /** STARTDT toward the slave once a master is started; STOPDT when none is. */
-  #syncSlave(): void {
-    const s = this.#slave;
-    if (s === undefined || s.session.isClosed) return;
-    const want = this.#router.anyStarted;
-    const now = monotonicNow();
-    if (want && s.session.state === 'stopped') s.session.startDataTransfer(now);
-    else if (!want && s.session.state === 'started') s.session.stopDataTransfer(now);
-    s.driver.pump();
-  }
-
-  #flushToSlave(): void {
-    const s = this.#slave;
-    if (s === undefined) return;
-    for (let a = this.#toSlave.shift(); a !== undefined; a = this.#toSlave.shift()) this.#sendToSlave(a);
-  }
-
-  #sendToSlave(asdu: Uint8Array): void {
-    const s = this.#slave;
-    if (s === undefined) return;
-    if (s.session.state !== 'started') {
-      if (this.#toSlave.length >= this.config.buffSize) {
-        this.counters.inc('dropsToSlave');
-        this.#log.warn('request to the slave dropped: buffer full while data transfer restarts');
-        return;
-      }
-      this.#toSlave.push(asdu);
-      return;
-    }
-    const r = s.session.send(asdu, monotonicNow());
-    s.driver.pump();
-    if (r.ok) this.#slaveTraffic.asdusOut[asdu[0]!]!++;
-    else {
-      this.counters.inc('dropsToSlave');
-      this.#log.warn({ refusal: r.refusal }, 'request to the slave dropped');
-    }
-  }
-
-  #sendToMaster(m: MasterLink, asdu: Uint8Array): void {
-    if (!m.conn.started) return;
-    if (m.conn.sendBytes(asdu)) m.traffic.asdusOut[asdu[0]!]!++;
-    else this.counters.inc('dropsToMaster');
-  }
-
-  #execute(actions: readonly RouteAction[]): void {
-    for (const a of actions) {
-      switch (a.to) {
-        case 'slave':
-          this.#sendToSlave(a.asdu);
-          break;
-        case 'master': {
-          const m = this.#masters.get(a.master);
-          if (m !== undefined) this.#sendToMaster(m, a.asdu);
-          break;
-        }
-        case 'masters': {
-          let delivered = false;
-          for (const m of this.#masters.values()) {
-            if (!m.conn.started) continue;
-            this.#sendToMaster(m, a.asdu);
-            delivered = true;
-          }
-          // Data in flight while STOPDT goes out after the last master left: counted, not silent.
-          if (!delivered) this.counters.inc('noStartedMaster');
-          break;
-        }
-        case 'drop': {
-          const peer = a.master === undefined ? undefined : this.#masters.get(a.master)?.conn.remote;
-          this.#log.warn({ reason: a.reason, ...(peer === undefined ? {} : { master: peer }) }, 'ASDU not forwarded');
-          break;
-        }
-      }
-    }
-    this.#armRouter();
-  }
-
-  /** One timer for the router's pending-request deadlines. */
-  #armRouter(): void {
-    const next = this.#router.nextTimeout();
-    if (next === this.#routerArmedFor) return;
-    clearTimeout(this.#routerTimer);
-    this.#routerTimer = undefined;
-    this.#routerArmedFor = next;
-    if (next === undefined) return;
-    this.#routerTimer = setTimeout(
-      () => {
-        this.#routerArmedFor = undefined;
-        this.#execute(this.#router.handleTimeout(monotonicNow()));
-      },
-      Math.max(0, next - monotonicNow()),
+  #track(p: Promise<unknown> | undefined): void {
+    if (p === undefined) return;
+    const done = p.then(
+      () => undefined,
+      () => undefined,
     );
-    this.#routerTimer.unref();
-  }
-
-  /** `idletime`: a link with no traffic for that long is closed (and, for the slave, reopened). */
-  #checkIdle(): void {
-    const limit = this.config.idleTime * 1000;
-    const now = monotonicNow();
-    const s = this.#slave;
-    if (s !== undefined && now - s.driver.lastActivity > limit) {
-      this.counters.inc('idleClosed');
-      this.#log.warn({ slave: s.peer, idleTime: this.config.idleTime }, 'slave link idle: closing');
-      s.session.close();
-      s.driver.pump();
-    }
-    for (const m of this.#masters.values()) {
-      if (now - m.conn.lastActivity > limit) {
-        this.counters.inc('idleClosed');
-        this.#log.warn({ peer: m.conn.remote, idleTime: this.config.idleTime }, 'master link idle: closing');
-        m.conn.close();
-      }
-    }
+    this.#running.add(done);
+    void done.then(() => this.#running.delete(done));
   }
 
   /**
@@ -573,9 +347,4 @@ export class ProxyGroup {
       }
     };
   }
-}
-
-/** Address without the IPv4-mapped IPv6 prefix, for comparisons. */
-function plain(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -23,6 +23,7 @@ const sp = (ioa: number, cot: number, oa = 0): Uint8Array =>
 function where(actions: readonly RouteAction[]): string[] {
   return actions.map((a) => {
     if (a.to === 'drop') return `drop`;
+    if (a.to === 'close') return `close ${a.kind}`;
     const d = decodeAsdu(a.asdu);
     const tag = d.ok ? `${d.value.type}:${d.value.cot}${d.value.negative ? '-' : ''}@${d.value.originator}` : '?';
     return a.to === 'slave' ? `slave ${tag}` : a.to === 'masters' ? `all ${tag}` : `m${a.master} ${tag}`;
@@ -164,11 +165,26 @@ describe('GroupRouter', () => {
     expect(r.counters.get('orphanReplies')).toBe(1);
   });
 
-  test('malformed ASDUs are dropped and counted, never thrown', () => {
+  test("a master's undecodable ASDU closes only its link and never goes to the slave; the slave's is dropped", () => {
     const r = router();
     r.addMaster(1, 'control');
-    expect(where(r.fromMaster(1, Uint8Array.of(1, 2), 0))).toEqual(['drop']);
+    expect(where(r.fromMaster(1, Uint8Array.of(0x2d, 0x01, 0x06, 0x00, 0x01), 0))).toEqual(['close asduHeader']);
+    expect(where(r.fromMaster(1, Uint8Array.of(0x2d, 0x7f, 0x06, 0x00, 0x05, 0x00, 0x4d, 0x00, 0x00, 0x01), 0))).toEqual([
+      'close asduBody',
+    ]);
     expect(where(r.fromSlave(Uint8Array.of(1), 0))).toEqual(['drop']);
-    expect(r.counters.get('malformed')).toBe(2);
+    expect(r.counters.get('asduHeader')).toBe(1);
+    expect(r.counters.get('asduBody')).toBe(1);
+    expect(r.counters.get('malformed')).toBe(1);
+    expect(r.pendingCount).toBe(0);
+  });
+
+  test('a monitor-direction type or a cause the type does not take in control direction is mirrored negatively (COT 44, 45)', () => {
+    const r = router();
+    r.addMaster(1, 'control');
+    expect(where(r.fromMaster(1, sp(5, Cot.SPONT), 0))).toEqual(['drop', 'm1 M_SP_NA_1:44-@0']);
+    expect(where(r.fromMaster(1, sc(5, Cot.SPONT), 0))).toEqual(['drop', 'm1 C_SC_NA_1:45-@0']);
+    expect(where(r.fromMaster(1, gi(0, Cot.ACTCON), 0))).toEqual(['drop', 'm1 C_IC_NA_1:45-@0']);
+    expect(r.pendingCount).toBe(0);
   });
 });

@@ -9,7 +9,8 @@
  * 2. An RTU that answers with OA 0 is matched by (type ID, common address, IOA) against pending
  *    requests. Requests of different masters on the same key are serialised: the second waits
  *    until the first is complete (ACT_TERM, negative reply, or ACT_CON where no ACT_TERM follows)
- *    or has timed out, so each master gets exactly its own complete answer.
+ *    or has timed out, so each master gets exactly its own complete answer. When a request is
+ *    complete is the table of protocols/iec104/asdu/requests.ts.
  * 3. Interrogated data (COT 20..41) goes to the master whose interrogation is pending for that
  *    common address and cause, or to every started master with `interrogationToAll`.
  * 4. Everything else from the slave is monitoring data for every started master, except end of
@@ -18,30 +19,50 @@
 import { Counters } from '../../core/counters.js';
 import { Queue } from '../../core/queue.js';
 import {
-  Cot,
+  completes,
+  completionOf,
+  dataCauseOf,
   decodeAsdu,
   decodeAsduHeader,
-  isInterrogationReply,
-  isCounterInterrogationReply,
-  isUnknownReply,
+  firstIoaOf,
+  negativeMirror,
+  refuseRequest,
+  replyKind,
   typeName,
   TYPES,
+  withOriginator,
+  type Completion,
+  type ReplyKind,
+  type TypedAsdu,
 } from '../../protocols/iec104/index.js';
 import type { MasterRole } from './config.js';
+
+/** Why an ASDU from a master was not forwarded: the counter it is counted by. */
+export type MasterRefusal =
+  'asduHeader' | 'asduBody' | 'unknownType' | 'unknownCause' | 'refusedCommands' | 'tooManyWaiting' | 'unknownMaster';
 
 export type RouteAction =
   | { readonly to: 'slave'; readonly asdu: Uint8Array; readonly master: number }
   | { readonly to: 'master'; readonly master: number; readonly asdu: Uint8Array }
   | { readonly to: 'masters'; readonly asdu: Uint8Array }
-  | { readonly to: 'drop'; readonly reason: string; readonly asdu: Uint8Array; readonly master?: number };
+  /** Not forwarded; `kind` is set for a master's ASDU that was refused. */
+  | { readonly to: 'drop'; readonly reason: string; readonly asdu: Uint8Array; readonly master?: number; readonly kind?: MasterRefusal }
+  /** The master sent what cannot be interpreted and cannot be answered: close its link only. */
+  | {
+      readonly to: 'close';
+      readonly master: number;
+      readonly kind: 'asduHeader' | 'asduBody';
+      readonly reason: string;
+      readonly asdu: Uint8Array;
+    };
 
 export type RouterCounter =
+  | MasterRefusal
   | 'requests'
   | 'replies'
   | 'monitor'
   | 'interrogated'
   | 'orphanReplies'
-  | 'refusedCommands'
   | 'malformed'
   | 'endOfInit'
   | 'requestTimeouts'
@@ -54,10 +75,8 @@ interface Master {
   started: boolean;
 }
 
-type Completion = 'actterm' | 'actcon' | 'data';
-
-interface Pending {
-  readonly master: number;
+/** What the router keeps of a request to match its replies. */
+interface Request {
   readonly key: string;
   readonly typeId: number;
   readonly ca: number;
@@ -67,28 +86,18 @@ interface Pending {
   readonly completesOn: Completion;
   /** For interrogations: the cause its data carries (the QOI, or 37 + RQT for counters). */
   readonly dataCot: number | undefined;
+}
+
+interface Pending extends Request {
+  readonly master: number;
   readonly expiresAt: number;
 }
 
 interface Waiting {
   readonly master: number;
+  readonly request: Request;
   readonly asdu: Uint8Array;
 }
-
-const OA_OFFSET = 3;
-
-/** Types answered by ACT_CON alone (101 clause 7.4; 104 clause 8). */
-const CONFIRM_ONLY: ReadonlySet<number> = new Set([
-  TYPES.C_CS_NA_1.id,
-  TYPES.C_TS_NA_1.id,
-  TYPES.C_TS_TA_1.id,
-  TYPES.C_RP_NA_1.id,
-  TYPES.C_CD_NA_1.id,
-  TYPES.P_ME_NA_1.id,
-  TYPES.P_ME_NB_1.id,
-  TYPES.P_ME_NC_1.id,
-  TYPES.P_AC_NA_1.id,
-]);
 
 /** What a `monitor` master may still ask for: interrogations, reads and tests change nothing. */
 const MONITOR_ALLOWED: ReadonlySet<number> = new Set([
@@ -99,23 +108,28 @@ const MONITOR_ALLOWED: ReadonlySet<number> = new Set([
   TYPES.C_TS_TA_1.id,
 ]);
 
-function ioaOf(asdu: Uint8Array): number {
-  return asdu.length >= 9 ? asdu[6]! | (asdu[7]! << 8) | (asdu[8]! << 16) : 0;
+const keyOf = (typeId: number, ca: number, ioa: number): string => `${typeId}/${ca}/${ioa}`;
+
+/** The request a decoded ASDU from a master makes. */
+function requestOf(a: TypedAsdu): Request {
+  const first = a.objects[0] as { ioa?: number; select?: unknown; value?: unknown } | undefined;
+  const ioa = first?.ioa ?? 0;
+  const qualifier = typeof first?.value === 'number' ? first.value : 0;
+  return {
+    key: keyOf(a.typeId, a.ca, ioa),
+    typeId: a.typeId,
+    ca: a.ca,
+    ioa,
+    oa: a.originator,
+    completesOn: completionOf(a.typeId, a.cot, first?.select === true),
+    dataCot: dataCauseOf(a.typeId, qualifier),
+  };
 }
 
-function withOa(asdu: Uint8Array, oa: number): Uint8Array {
-  if (asdu[OA_OFFSET] === oa) return asdu;
-  const copy = asdu.slice();
-  copy[OA_OFFSET] = oa;
-  return copy;
-}
-
-/** A negative mirror of a request, with the confirmation cause for its activation/deactivation. */
-function negativeMirror(asdu: Uint8Array): Uint8Array {
-  const copy = asdu.slice();
-  const cot = copy[2]! & 0x3f;
-  copy[2] = (copy[2]! & 0x80) | 0x40 | (cot === Cot.DEACT ? Cot.DEACTCON : Cot.ACTCON);
-  return copy;
+/** The request of an ASDU of a type without a table row (private range): followed to ACT_TERM. */
+function rawRequestOf(asdu: Uint8Array, typeId: number, ca: number, oa: number): Request {
+  const ioa = firstIoaOf(asdu);
+  return { key: keyOf(typeId, ca, ioa), typeId, ca, ioa, oa, completesOn: 'actterm', dataCot: undefined };
 }
 
 export interface RouterOptions {
@@ -209,40 +223,60 @@ export class GroupRouter {
     return out;
   }
 
-  /** An ASDU from master `id`: forward, hold behind a conflicting request, or refuse. */
+  /**
+   * An ASDU from master `id`: forward, hold behind a conflicting request, refuse with a negative
+   * mirror, or close that master's link when it cannot be decoded (it must never reach the slave:
+   * a strict RTU closes its link on it, which would cost every master of the group).
+   */
   fromMaster(id: number, asdu: Uint8Array, now: number): RouteAction[] {
     const m = this.#masters.get(id);
-    const h = decodeAsduHeader(asdu);
-    if (m === undefined || !h.ok) {
-      this.counters.inc('malformed');
-      return [{ to: 'drop', reason: h.ok ? 'unknown master' : `malformed ASDU: ${h.reason}`, asdu, master: id }];
+    if (m === undefined) {
+      this.counters.inc('unknownMaster');
+      return [{ to: 'drop', reason: 'unknown master', asdu, master: id, kind: 'unknownMaster' }];
     }
+    const d = decodeAsdu(asdu);
+    if (!d.ok) {
+      const kind = decodeAsduHeader(asdu).ok ? 'asduBody' : 'asduHeader';
+      this.counters.inc(kind);
+      return [{ to: 'close', master: id, kind, reason: d.reason, asdu }];
+    }
+    const a = d.value;
     this.counters.inc('requests');
-    const { typeId } = h.value;
-    if (m.role === 'monitor' && !MONITOR_ALLOWED.has(typeId)) {
+    const refusal = refuseRequest(a.typeId, a.cot);
+    if (refusal !== undefined) {
+      const kind = refusal === 44 ? 'unknownType' : 'unknownCause';
+      this.counters.inc(kind);
+      return [
+        { to: 'drop', reason: `${typeName(a.typeId)} with cause ${a.cot} is no request`, asdu, master: id, kind },
+        { to: 'master', master: id, asdu: negativeMirror(asdu, refusal) },
+      ];
+    }
+    if (m.role === 'monitor' && !MONITOR_ALLOWED.has(a.typeId)) {
       this.counters.inc('refusedCommands');
       return [
-        { to: 'drop', reason: `monitor master may not send ${typeName(typeId)}`, asdu, master: id },
+        { to: 'drop', reason: `monitor master may not send ${typeName(a.typeId)}`, asdu, master: id, kind: 'refusedCommands' },
         { to: 'master', master: id, asdu: negativeMirror(asdu) },
       ];
     }
-    const key = `${typeId}/${h.value.ca}/${ioaOf(asdu)}`;
+    const request = a.type === 'RAW' ? rawRequestOf(asdu, a.typeId, a.ca, a.originator) : requestOf(a);
+    const key = request.key;
     const others = (this.#pending.get(key) ?? []).some((p) => p.master !== id) || (this.#waiting.get(key)?.length ?? 0) > 0;
     if (others) {
       if (this.#waitingCount >= this.#o.maxWaiting) {
+        this.counters.inc('tooManyWaiting');
         return [
-          { to: 'drop', reason: 'too many requests waiting', asdu, master: id },
+          { to: 'drop', reason: 'too many requests waiting', asdu, master: id, kind: 'tooManyWaiting' },
           { to: 'master', master: id, asdu: negativeMirror(asdu) },
         ];
       }
       this.counters.inc('serialised');
       let q = this.#waiting.get(key);
       if (q === undefined) this.#waiting.set(key, (q = new Queue()));
-      q.push({ master: id, asdu });
+      q.push({ master: id, request, asdu });
       this.#waitingCount++;
       return [];
     }
-    return [this.#forward(m, key, asdu, now)];
+    return [this.#forward(m, request, asdu, now)];
   }
 
   /** An ASDU from the slave: to the master it answers, to every started master, or dropped. */
@@ -252,28 +286,34 @@ export class GroupRouter {
       this.counters.inc('malformed');
       return [{ to: 'drop', reason: `malformed ASDU from the slave: ${h.reason}`, asdu }];
     }
-    const { typeId, cot, ca, originator } = h.value;
+    const { typeId, cot, ca, originator, negative } = h.value;
     if (typeId === TYPES.M_EI_NA_1.id) {
       this.counters.inc('endOfInit');
       return [{ to: 'drop', reason: 'end of initialisation is not forwarded', asdu }];
     }
-    if (cot === Cot.ACTCON || cot === Cot.DEACTCON || cot === Cot.ACTTERM || isUnknownReply(cot)) {
-      return this.#reply(asdu, typeId, ca, cot, originator, now);
-    }
-    if (isInterrogationReply(cot) || isCounterInterrogationReply(cot)) {
-      this.counters.inc('interrogated');
-      const p = this.#pendingFor(originator, (q) => q.ca === ca && q.dataCot === cot);
-      if (p === undefined || this.#o.interrogationToAll) return [{ to: 'masters', asdu }];
-      return [{ to: 'master', master: p.master, asdu: withOa(asdu, p.oa) }];
-    }
-    if (cot === Cot.REQ) {
-      const ioa = ioaOf(asdu);
-      const p = this.#pendingFor(originator, (q) => q.typeId === TYPES.C_RD_NA_1.id && q.ca === ca && q.ioa === ioa);
-      if (p !== undefined) {
-        const out: RouteAction[] = [{ to: 'master', master: p.master, asdu: withOa(asdu, p.oa) }];
+    const kind = replyKind(cot, negative);
+    switch (kind) {
+      case 'confirmation':
+      case 'termination':
+      case 'negative':
+        return this.#reply(asdu, typeId, ca, cot, kind, originator, now);
+      case 'interrogated':
+      case 'counters': {
+        this.counters.inc('interrogated');
+        const p = this.#pendingFor(originator, (q) => q.ca === ca && q.dataCot === cot);
+        if (p === undefined || this.#o.interrogationToAll) return [{ to: 'masters', asdu }];
+        return [{ to: 'master', master: p.master, asdu: withOriginator(asdu, p.oa) }];
+      }
+      case 'requested': {
+        const ioa = firstIoaOf(asdu);
+        const p = this.#pendingFor(originator, (q) => q.completesOn === 'data' && q.ca === ca && q.ioa === ioa);
+        if (p === undefined) break;
+        const out: RouteAction[] = [{ to: 'master', master: p.master, asdu: withOriginator(asdu, p.oa) }];
         this.#complete(p, now, out);
         return out;
       }
+      case 'other':
+        break;
     }
     this.counters.inc('monitor');
     return [{ to: 'masters', asdu }];
@@ -305,37 +345,16 @@ export class GroupRouter {
     return out;
   }
 
-  #forward(m: Master, key: string, asdu: Uint8Array, now: number): RouteAction {
-    const typeId = asdu[0]!;
-    const cot = asdu[2]! & 0x3f;
-    let completesOn: Completion = 'actterm';
-    let dataCot: number | undefined;
-    if (typeId === TYPES.C_RD_NA_1.id) completesOn = 'data';
-    else if (cot === Cot.DEACT || CONFIRM_ONLY.has(typeId) || isSelect(asdu)) completesOn = 'actcon';
-    if (typeId === TYPES.C_IC_NA_1.id) dataCot = asdu[9];
-    if (typeId === TYPES.C_CI_NA_1.id) {
-      const rqt = (asdu[9] ?? 0) & 0x3f;
-      dataCot = rqt === 5 || rqt === 0 ? Cot.REQCOGEN : Cot.REQCOGEN + rqt;
-    }
-    const p: Pending = {
-      master: m.id,
-      key,
-      typeId,
-      ca: asdu[4]! | (asdu[5]! << 8),
-      ioa: ioaOf(asdu),
-      oa: asdu[OA_OFFSET]!,
-      completesOn,
-      dataCot,
-      expiresAt: now + this.#o.requestTimeoutMs,
-    };
-    const list = this.#pending.get(key);
-    if (list === undefined) this.#pending.set(key, [p]);
+  #forward(m: Master, request: Request, asdu: Uint8Array, now: number): RouteAction {
+    const p: Pending = { ...request, master: m.id, expiresAt: now + this.#o.requestTimeoutMs };
+    const list = this.#pending.get(request.key);
+    if (list === undefined) this.#pending.set(request.key, [p]);
     else list.push(p);
-    return { to: 'slave', asdu: withOa(asdu, m.oa), master: m.id };
+    return { to: 'slave', asdu: withOriginator(asdu, m.oa), master: m.id };
   }
 
-  #reply(asdu: Uint8Array, typeId: number, ca: number, cot: number, originator: number, now: number): RouteAction[] {
-    const key = `${typeId}/${ca}/${ioaOf(asdu)}`;
+  #reply(asdu: Uint8Array, typeId: number, ca: number, cot: number, kind: ReplyKind, originator: number, now: number): RouteAction[] {
+    const key = keyOf(typeId, ca, firstIoaOf(asdu));
     const byOa = this.#byOa.get(originator);
     if (originator !== 0 && byOa === undefined) {
       // The RTU mirrors originator addresses and this one belongs to a master that has left.
@@ -348,16 +367,14 @@ export class GroupRouter {
       if (byOa !== undefined) {
         // The RTU names the master (mirrored OA) but nothing is pending: a late reply after a timeout.
         this.counters.inc('replies');
-        return [{ to: 'master', master: byOa.id, asdu: withOa(asdu, 0) }];
+        return [{ to: 'master', master: byOa.id, asdu: withOriginator(asdu, 0) }];
       }
       this.counters.inc('orphanReplies');
       return [{ to: 'drop', reason: `reply ${key} cot ${cot} matches no pending request`, asdu }];
     }
     this.counters.inc('replies');
-    const out: RouteAction[] = [{ to: 'master', master: p.master, asdu: withOa(asdu, p.oa) }];
-    const negative = (asdu[2]! & 0x40) !== 0 || isUnknownReply(cot);
-    const done = negative || cot === Cot.ACTTERM || (p.completesOn === 'actcon' && (cot === Cot.ACTCON || cot === Cot.DEACTCON));
-    if (done) this.#complete(p, now, out);
+    const out: RouteAction[] = [{ to: 'master', master: p.master, asdu: withOriginator(asdu, p.oa) }];
+    if (completes(p.completesOn, kind)) this.#complete(p, now, out);
     return out;
   }
 
@@ -391,16 +408,8 @@ export class GroupRouter {
       q.shift();
       this.#waitingCount--;
       const m = this.#masters.get(next.master);
-      if (m !== undefined) out.push(this.#forward(m, key, next.asdu, now));
+      if (m !== undefined) out.push(this.#forward(m, next.request, next.asdu, now));
     }
     this.#waiting.delete(key);
   }
-}
-
-/** True for a command whose S/E bit asks for selection (select answers with ACT_CON only). */
-function isSelect(asdu: Uint8Array): boolean {
-  const d = decodeAsdu(asdu);
-  if (!d.ok || d.value.type === 'RAW') return false;
-  const first = d.value.objects[0] as { select?: unknown } | undefined;
-  return first?.select === true;
 }

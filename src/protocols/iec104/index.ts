@@ -9,3 +9,5 @@ export * from './asdu/time.js';
 export * from './asdu/types.js';
 export * from './asdu/build.js';
 export * from './asdu/format.js';
+export * from './asdu/header.js';
+export * from './asdu/requests.js';
