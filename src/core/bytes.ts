@@ -5,6 +5,8 @@
  * that a codec's entry point turns into a located decode failure. Nothing else escapes it.
  */
 
+import { ErrorCode, GridgateError } from './errors.js';
+
 /** Raised inside codecs when input runs out or a field is invalid; caught at the codec boundary. */
 export class CursorError extends Error {
   readonly offset: number;
@@ -173,10 +175,10 @@ export function toHex(b: Uint8Array): string {
   return s;
 }
 
-/** Parses hex with optional whitespace: `"68 04 43 00 00 00"`. */
+/** Parses hex with optional whitespace: `"68 04 43 00 00 00"`; anything else is `E_RANGE`. */
 export function fromHex(hex: string): Uint8Array {
   const clean = hex.replace(/\s+/g, '');
-  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new Error(`invalid hex: ${hex}`);
+  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new GridgateError(ErrorCode.RANGE, `invalid hex: ${hex}`);
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
   return out;

@@ -4,6 +4,7 @@
  * node is a structure of its children, and every node is addressable by its `$`-joined path
  * (`GGIO1$ST$SPCSO1$stVal`), as IEC 61850-8-1 and TASE.2 name their objects.
  */
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { DATA_ACCESS_ERRORS, accessFailure, type AccessResult, type ObjectName, type VariableRef } from '../../protocols/mms/access.js';
 import type { MmsData } from '../../protocols/mms/data.js';
 import type { WriteResult } from '../../protocols/mms/services.js';
@@ -48,7 +49,7 @@ export class MmsScope {
   /** Adds a variable tree; each of its nodes becomes a name (pre-order). */
   addVariable(node: MmsNode): this {
     const visit = (n: MmsNode, path: string): void => {
-      if (this.#index.has(path)) throw new Error(`variable ${path} is defined twice`);
+      if (this.#index.has(path)) throw new GridgateError(ErrorCode.CONFIG, `variable ${path} is defined twice`);
       this.#index.set(path, n);
       for (const c of n.children ?? []) visit(c, `${path}$${c.name}`);
     };

@@ -6,6 +6,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pinoRoll from 'pino-roll';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import type { Tap } from '../../transport/driver.js';
 import type { Transport } from '../../transport/transport.js';
 import { PcapFile } from './capture.js';
@@ -176,7 +177,7 @@ export class Proxy {
   restartGroup(id: number, next?: GroupConfig): Promise<void> {
     return this.#serial(async () => {
       const r = this.#groups.get(id);
-      if (r === undefined) throw new Error(`no group ${id}`);
+      if (r === undefined) throw new GridgateError(ErrorCode.RANGE, `no group ${id}`);
       const g = next ?? r.group.config;
       await this.#stopGroup(id);
       await this.#startGroup(g);

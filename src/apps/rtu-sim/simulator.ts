@@ -3,6 +3,7 @@
  * database that answers interrogations, reads and commands, and produces spontaneous changes
  * and avalanches.
  */
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { buildObject, Cot, maxObjectsPerAsdu, numericValue, type AsduInit, type TypeName } from '../../protocols/iec104/index.js';
 import { Iec104Slave, type SlaveRequest } from '../iec104/slave.js';
@@ -91,7 +92,7 @@ export class SimulatedRtu {
   }
 
   get slave(): Iec104Slave {
-    if (this.#slave === undefined) throw new Error(`${this.config.name} is not started`);
+    if (this.#slave === undefined) throw new GridgateError(ErrorCode.STATE, `${this.config.name} is not started`);
     return this.#slave;
   }
 

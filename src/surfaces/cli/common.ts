@@ -43,8 +43,11 @@ export function exitCodeOf(err: unknown): number {
       return Exit.NEGATIVE;
     case ErrorCode.MALFORMED:
     case ErrorCode.SEQUENCE:
-    case ErrorCode.STATE:
       return Exit.PROTOCOL;
+    case ErrorCode.STATE:
+      // The peer broke the protocol's order (6), or this program used an API out of order: a
+      // fault of gridgate's own (1), reported with its code instead of a stack trace.
+      return err.fault === 'remote' ? Exit.PROTOCOL : Exit.INTERNAL;
   }
 }
 

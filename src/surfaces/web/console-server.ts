@@ -14,6 +14,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { applyGroupEdit, exportCsv, exportYaml, type GroupEdit } from '../../apps/proxy/config-edit.js';
 import type { GroupSnapshot } from '../../apps/proxy/group.js';
 import type { Proxy } from '../../apps/proxy/proxy.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 export interface ConsoleOptions {
   readonly proxy: Proxy;
@@ -98,7 +99,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new Error(`body larger than ${MAX_BODY} octets`);
+    if (size > MAX_BODY) throw new GridgateError(ErrorCode.RANGE, `body larger than ${MAX_BODY} octets`, { fault: 'remote' });
     chunks.push(c as Buffer);
   }
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
