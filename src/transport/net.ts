@@ -55,7 +55,11 @@ export interface ConnectOptions {
   readonly tls?: TlsFiles;
   /** Local address to connect from (multi-homed hosts, tests on 127.0.0.x). */
   readonly localAddress?: string;
-  /** Aborting gives up the attempt at once (a stopping service must not wait for t0). */
+  /**
+   * Aborting gives up the attempt at once (a stopping service must not wait for t0). It concerns
+   * the attempt only: once connected, the transport is the caller's to close, and the signal keeps
+   * no listener of this attempt (one signal may serve any number of attempts).
+   */
   readonly signal?: AbortSignal;
 }
 
