@@ -2,7 +2,8 @@
  * Why a connection ended reaches the application: a TCP reset, a TLS alert after the handshake
  * (OpenSSL's server refusing our certificate) and a reset in-memory pipe each surface as
  * `E_CONNECTION` with the transport's error as `cause`, in the IEC 104 master's `closed` event,
- * the DNP3 master's and the MMS client's errors. The peers are raw sockets written here.
+ * the DNP3 master's and the MMS client's errors, and in the proxy's log. The peers are raw
+ * sockets written here.
  *
  * A serial device that goes away is not tested: serialport does not reliably notice a pty whose
  * other side closes (no 'close' at all when it happens right after opening or after a read).
@@ -17,6 +18,7 @@ import { GridgateError } from '../../src/core/errors.js';
 import { LinkSession } from '../../src/protocols/iec104/index.js';
 import { SessionDriver } from '../../src/transport/driver.js';
 import { pipePair } from '../../src/transport/transport.js';
+import { connectMaster, group, proxyConfig, SLAVE_IP, startProxy, freePort as freeProxyPort } from './proxy-support.js';
 import { makePki, until } from './support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -25,12 +27,12 @@ afterEach(async () => {
 });
 
 /** A peer that accepts, waits for the first octets and answers them with a TCP reset (RST). */
-async function resettingPeer(): Promise<number> {
+async function resettingPeer(host = '127.0.0.1'): Promise<number> {
   const server: Server = createServer((s: Socket) => {
     s.on('error', () => undefined);
     s.once('data', () => s.resetAndDestroy());
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
   const a = server.address();
   return typeof a === 'object' && a !== null ? a.port : 0;
@@ -98,6 +100,21 @@ describe('the cause of a lost connection reaches the application', () => {
     expect(err).toMatchObject({ code: 'E_CONNECTION' });
     expect((err as Error).message).toMatch(/transport connection closed: read ECONNRESET/);
     expect(causeCode(err)).toBe('ECONNRESET');
+  });
+
+  test('TCP reset: the proxy logs the slave link down with the reset as its reason', async () => {
+    const rtuPort = await resettingPeer(SLAVE_IP);
+    const port = await freeProxyPort();
+    const { proxy, log } = await startProxy(proxyConfig([group(1, port, rtuPort)]), { logLevel: 'info' });
+    cleanups.push(() => proxy.stop());
+    await until(() => proxy.group(1)?.state === 'up', 5000, 'slave link up');
+    // A master starting makes the proxy send STARTDT act to the RTU, which answers with a reset.
+    const { master } = await connectMaster(port);
+    cleanups.push(() => master.close());
+    void master.start().catch(() => undefined);
+    await until(() => log.has('slave link down: masters disconnected'), 5000, 'slave link down');
+    const down = log.lines.find((l) => l.msg === 'slave link down: masters disconnected');
+    expect(down?.['why']).toMatch(/^connection lost: read ECONNRESET/);
   });
 
   test('TLS: a server that refuses our certificate after the handshake (TLS 1.3) is named by its alert', async () => {

@@ -309,18 +309,25 @@ export class GroupCore {
     }
   }
 
-  /** A link's connection ended (the peer closed it, or the adapter did on a `close` action). */
-  linkEnded(link: LinkId, now: number): void {
+  /**
+   * A link's connection ended (the peer closed it, or the adapter did on a `close` action);
+   * `error` is the transport's reason when one ended it (a reset, a TLS alert), for the log.
+   */
+  linkEnded(link: LinkId, now: number, error?: Error): void {
     this.#now = now;
     if (link === 'slave') {
-      if (this.#slave !== undefined) this.#slaveGone(now, 'connection ended');
+      if (this.#slave !== undefined) this.#slaveGone(now, error === undefined ? 'connection ended' : `connection lost: ${error.message}`);
       return;
     }
     const m = this.#masters.get(link);
     if (m === undefined) return;
     m.session.close();
     this.#forget(m, now);
-    this.#log('info', 'master disconnected', { peer: m.peer, counters: m.session.counters.snapshot() });
+    this.#log('info', 'master disconnected', {
+      peer: m.peer,
+      ...(error === undefined ? {} : { err: error.message }),
+      counters: m.session.counters.snapshot(),
+    });
   }
 
   /** The earliest time {@link handleTimeout} must run. */

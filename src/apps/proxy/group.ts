@@ -311,7 +311,7 @@ export class ProxyGroup {
         // The slave's id is reused by the next slave link: only the current one may end it.
         if (this.#links.get(link)?.transport === t) {
           this.#links.delete(link);
-          this.core.linkEnded(link, this.#now());
+          this.core.linkEnded(link, this.#now(), t.closeError);
           this.#pump();
         }
       }
