@@ -9,16 +9,18 @@
  * other side closes (no 'close' at all when it happens right after opening or after a read).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Dnp3Master } from '../../src/apps/dnp3/master.js';
 import { Iec104Master, type MasterEvent } from '../../src/apps/iec104/master.js';
+import { Iec104Slave } from '../../src/apps/iec104/slave.js';
+import { createLogger } from '../../src/core/log.js';
 import { MmsClient } from '../../src/apps/mms/client.js';
 import { GridgateError } from '../../src/core/errors.js';
 import { LinkSession } from '../../src/protocols/iec104/index.js';
 import { SessionDriver } from '../../src/transport/driver.js';
 import { pipePair } from '../../src/transport/transport.js';
-import { connectMaster, group, proxyConfig, SLAVE_IP, startProxy, freePort as freeProxyPort } from './proxy-support.js';
+import { connectMaster, group, LogSink, proxyConfig, SLAVE_IP, startProxy, freePort as freeProxyPort } from './proxy-support.js';
 import { makePki, until } from './support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -100,6 +102,23 @@ describe('the cause of a lost connection reaches the application', () => {
     expect(err).toMatchObject({ code: 'E_CONNECTION' });
     expect((err as Error).message).toMatch(/transport connection closed: read ECONNRESET/);
     expect(causeCode(err)).toBe('ECONNRESET');
+  });
+
+  test('TCP reset: the IEC 104 slave logs the master disconnected with the reset as its reason', async () => {
+    const log = new LogSink();
+    const slave = await Iec104Slave.listen({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger('slave', { level: 'info', destination: log }),
+    });
+    cleanups.push(() => slave.close());
+    const s = createConnection({ host: '127.0.0.1', port: slave.port });
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    await until(() => log.has('master connected'), 5000, 'master connected');
+    s.resetAndDestroy();
+    await until(() => log.has('master disconnected'), 5000, 'master disconnected');
+    expect(log.lines.find((l) => l.msg === 'master disconnected')?.['err']).toMatch(/lost: read ECONNRESET/);
   });
 
   test('TCP reset: the proxy logs the slave link down with the reset as its reason', async () => {
