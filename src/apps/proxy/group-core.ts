@@ -298,6 +298,9 @@ export class GroupCore {
       s.lastActivity = now;
       s.session.receive(bytes, now);
       this.#drainSlave(now);
+      // What this read brought is delivered (or the link is held): let the RTU send on at once
+      // rather than after w frames, which bounds a paced RTU by round trips, not by its rate.
+      if (this.#slave === s) s.session.acknowledgeReceived();
     } else {
       const m = this.#masters.get(link);
       if (m === undefined) return;

@@ -92,6 +92,11 @@ export function proxyRegistry(groups: () => readonly GroupSnapshot[], ntp?: () =
       set({ ...g(s), reason: 'malformed' }, s.router['malformed'] ?? 0);
       set({ ...g(s), reason: 'end-of-init' }, s.router['endOfInit'] ?? 0);
       set({ ...g(s), reason: 'monitor-role-command' }, s.router['refusedCommands'] ?? 0);
+      // A master's ASDU that never reached the slave: undecodable (its link closed) or refused.
+      set({ ...g(s), reason: 'master-asdu-header' }, s.router['asduHeader'] ?? 0);
+      set({ ...g(s), reason: 'master-asdu-body' }, s.router['asduBody'] ?? 0);
+      set({ ...g(s), reason: 'master-unknown-type' }, s.router['unknownType'] ?? 0);
+      set({ ...g(s), reason: 'master-unknown-cause' }, s.router['unknownCause'] ?? 0);
       set({ ...g(s), reason: 'no-started-master' }, s.counters['noStartedMaster'] ?? 0);
     }
   });
@@ -100,6 +105,12 @@ export function proxyRegistry(groups: () => readonly GroupSnapshot[], ntp?: () =
   });
   counter('gridgate_proxy_masters_refused_total', 'Master connections refused', ['group', 'id'], (set) => {
     for (const s of groups()) set(g(s), s.counters['mastersRefused'] ?? 0);
+  });
+  counter('gridgate_proxy_masters_behind_closed_total', 'Master links closed for staying behind (flow control)', ['group', 'id'], (set) => {
+    for (const s of groups()) set(g(s), s.counters['mastersBehindClosed'] ?? 0);
+  });
+  counter('gridgate_proxy_ack_holds_total', 'Times the slave link was slowed because a master was behind', ['group', 'id'], (set) => {
+    for (const s of groups()) set(g(s), s.counters['ackHolds'] ?? 0);
   });
   if (ntp !== undefined) {
     gauge('gridgate_ntp_offset_seconds', 'Clock offset measured by the last NTP query', [], (set) => {

@@ -415,6 +415,19 @@ describe('LinkSession: k and w windows (clause 5.1)', () => {
     expect(s.acknowledgementsHeld).toBe(false);
   });
 
+  it('acknowledgeReceived acknowledges before w, once, and not while held', () => {
+    const s = startedControlling({ w: 8 });
+    for (let i = 0; i < 3; i++) feed(s, iFrame(i, 0, sp(i)), 100);
+    expect(tx(s)).toEqual([]);
+    s.acknowledgeReceived();
+    s.acknowledgeReceived();
+    expect(tx(s)).toEqual([sFrame(3)]);
+    s.holdAcknowledgements(true);
+    feed(s, iFrame(3, 0, sp(3)), 200);
+    s.acknowledgeReceived();
+    expect(tx(s)).toEqual([]);
+  });
+
   it('the controlling station obeys k too', () => {
     const s = startedControlling({ k: 2, w: 1 });
     for (let i = 0; i < 3; i++) s.send(hex(sp(i)), 0);

@@ -243,6 +243,15 @@ export class LinkSession {
     if (!hold && !this.#closed && this.#rxUnacked > 0) this.#acknowledge();
   }
 
+  /**
+   * Acknowledges every I frame received so far at once, earlier than w requires (clause 5.5:
+   * w is the latest point, not the only one). A relay calls it after each read so that the
+   * sender's k window reopens one round trip sooner; nothing while acknowledgements are held.
+   */
+  acknowledgeReceived(): void {
+    if (!this.#closed && !this.#holdAcks && this.#rxUnacked > 0) this.#acknowledge();
+  }
+
   get acknowledgementsHeld(): boolean {
     return this.#holdAcks;
   }
