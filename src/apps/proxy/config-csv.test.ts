@@ -17,12 +17,14 @@ function row(over: Readonly<Record<number, string>> = {}): string {
   return cols.join(',');
 }
 const load = (...lines: string[]) => parseIec104mm2ssCsv(F, lines.join('\n'));
+const loadStrict = (...lines: string[]) => parseIec104mm2ssCsv(F, lines.join('\n'), { strict: true });
 const formatted = (issues: readonly Parameters<typeof formatConfigIssue>[0][]) => issues.map(formatConfigIssue);
 
 describe('the original IEC104MM2SS sample file', () => {
   it('loads groups 111 and 222, the NTP options, and notes rows 444 and 555 after the end marker', () => {
-    const { config, rejected, notes } = parseIec104mm2ssCsv('iec104mm2ss.csv', readFileSync(SAMPLE, 'utf8'));
+    const { config, rejected, warnings, notes } = parseIec104mm2ssCsv('iec104mm2ss.csv', readFileSync(SAMPLE, 'utf8'));
     expect(rejected).toEqual([]);
+    expect(warnings).toEqual([]);
     expect(config.nogui).toBe(false);
     expect(config.ntpServers).toEqual(['10.1.1.15', 'time.windows.com', 'pool.ntp.org']);
     expect(config.ntpUpdateEverySec).toBe(900);
@@ -114,8 +116,8 @@ describe('group rows', () => {
     [{ 15: '10.0.0.1;masters' }, 'filter', /'masters' is not an IP address or CIDR block/],
     [{ 0: '-5' }, 'id', /'-5' is not a whole number/],
     [{ 0: '1.5' }, 'id', /'1\.5' is not a whole number/],
-  ])('rejects %o as %s, with the line, and loads the other rows', (over, field, message) => {
-    const { config, rejected } = load('# comment', row({ 0: '7', 2: '2000' }), row(over), row({ 0: '8', 2: '2001' }));
+  ])('strict: rejects %o as %s, with the line, and loads the other rows', (over, field, message) => {
+    const { config, rejected } = loadStrict('# comment', row({ 0: '7', 2: '2000' }), row(over), row({ 0: '8', 2: '2001' }));
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toMatchObject({ file: F, line: 3, field });
     expect(rejected[0]?.message).toMatch(message);
@@ -284,7 +286,7 @@ describe('comments, options and the end marker', () => {
   });
 
   it("loads nothing from the '!' row on, and notes the rows it skips", () => {
-    const { config, rejected, notes } = load(
+    const { config, rejected, notes } = loadStrict(
       row(),
       '!,ignored,2405',
       '# a comment: no note',
@@ -322,5 +324,63 @@ describe('parseHostPort', () => {
     expect(parseHostPort('rtu:2404')).toEqual({ ok: true, value: { host: 'rtu', port: 2404 } });
     expect(parseHostPort('1234:1')).toMatchObject({ ok: false });
     expect(parseHostPort('')).toMatchObject({ ok: false, reason: "'' is not IP:PORT (the port is missing)" });
+  });
+});
+
+describe('cells IEC104MM2SS replaces by its default (test/fixtures/iec104mm2ss-bad-cells.csv)', () => {
+  const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/iec104mm2ss-bad-cells.csv', import.meta.url));
+  const text = readFileSync(FIXTURE, 'utf8');
+
+  it('loads them with the default and a warning naming line, column, value and default; --strict rejects them', () => {
+    const { config, rejected, warnings } = parseIec104mm2ssCsv(F, text);
+    expect(config.groups.map((g) => g.id)).toEqual([1, 2, 3]);
+    const [timers, lists, relations] = config.groups;
+    expect(timers).toMatchObject({ maxConnections: 5, idleTime: 60, t1: 15, t2: 10, k: 12 });
+    expect(lists).toMatchObject({ buffSize: 1000, logEvents: false, sameIp: 'all', hosts: [{ host: '10.0.0.3', port: 2404 }] });
+    expect(lists?.filter).toEqual(['10.0.0.0/8']);
+    expect(relations).toMatchObject({ maxConnections: 5, t1: 15, t2: 10, w: 8, k: 12 });
+    const strictNote = ' (--strict rejects the row)';
+    expect(formatted(warnings)).toEqual(
+      [
+        `${F}:6 idletime: '6O' is not a whole number: loaded with IEC104MM2SS's default 60`,
+        `${F}:6 t1: '15s' is not a whole number: loaded with IEC104MM2SS's default 15`,
+        `${F}:6 t2: 0 is outside 1..255: loaded with IEC104MM2SS's default 10`,
+        `${F}:6 k: 'twelve' is not a whole number: loaded with IEC104MM2SS's default 12`,
+        `${F}:7 buffsize: 10 must be at least k (12): loaded with IEC104MM2SS's default 1000`,
+        `${F}:7 logevents: 'yes' is not Y or N: loaded with IEC104MM2SS's default N`,
+        `${F}:7 same ip: 'both' is not all, new or old: loaded with IEC104MM2SS's default all`,
+        `${F}:7 hosts: '10.0.0.2' is not IP:PORT (the port is missing): entry skipped, as IEC104MM2SS does`,
+        `${F}:7 filter: 'masters' is not an IP address or CIDR block: entry skipped, as IEC104MM2SS does`,
+        `${F}:8 max conn: 0 is outside 1..2147483647: loaded with IEC104MM2SS's default 5`,
+        `${F}:8 t2: 15 s must be less than t1 (15 s): loaded with IEC104MM2SS's default 10`,
+        `${F}:8 w: 13 must not exceed k (12): loaded with IEC104MM2SS's default 8`,
+      ].map((w) => w + strictNote),
+    );
+    expect(formatted(rejected)).toEqual([
+      `${F}:9 hosts: '10.0.0.5' is not IP:PORT (the port is missing)`,
+      `${F}:10 filter: 'everyone' is not an IP address or CIDR block`,
+      `${F}:11 t2: 8 s must be less than t1 (5 s) (IEC104MM2SS's default 10 would not do either)`,
+    ]);
+
+    const strict = parseIec104mm2ssCsv(F, text, { strict: true });
+    expect(strict.config.groups).toEqual([]);
+    expect(strict.warnings).toEqual([]);
+    expect(formatted(strict.rejected).slice(0, 3)).toEqual([
+      `${F}:6 idletime: '6O' is not a whole number`,
+      `${F}:7 buffsize: 10 must be at least k (12)`,
+      `${F}:8 max conn: 0 is outside 1..2147483647`,
+    ]);
+  });
+
+  it("an empty 'max conn' means 5, as in IEC104MM2SS", () => {
+    expect(load(row({ 4: '' })).config.groups[0]?.maxConnections).toBe(5);
+  });
+
+  it('warns when the first row is not the version line, as the original refuses such a file', () => {
+    expect(formatted(load('# no version line', row()).warnings)).toEqual([
+      `${F}:1: the first row is not the version line 'iec104MM2SS-1port-v1.0 ini file': IEC104MM2SS refuses such a file ("wrong initial file"); gridgate reads it anyway`,
+    ]);
+    expect(load('iec104MM2SS-1port-v1.0 ini file,,,', row()).warnings).toEqual([]);
+    expect(load(row()).config.groups).toHaveLength(1);
   });
 });

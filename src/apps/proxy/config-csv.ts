@@ -1,121 +1,69 @@
 /**
  * Reader of the IEC104MM2SS initial file (`iec104mm2ss.csv`), the format users of that proxy already
- * have. It keeps that program's rules (comments, option rows, the `!` end marker, one group per row)
- * and reports every row it does not load: bad rows go to `rejected` and do not stop the others, as
- * in the original, where a bad group is skipped and the rest start.
+ * have. It keeps that program's rules (version line, comments, option rows, the `!` end marker, one
+ * group per row) and reports every row it does not load: bad rows go to `rejected` and do not stop
+ * the others, as in the original, where a bad group is skipped and the rest start.
  *
- * The value rules (ranges, host and filter syntax, relations between timers) are exported so the
- * YAML reader applies exactly the same ones.
+ * A bad cell the original would have replaced by its default (it reads a column only when it is a
+ * positive whole number, `Y`, or `all`/`old`/`new`, and skips host and filter entries it cannot
+ * read) loads here too, with that default and a warning naming line, column, value and the default
+ * used; `strict` rejects such rows instead. Cells the original cannot do without (id, name, port,
+ * RTU number, at least one host) reject the row in both modes.
  */
-import { isIP } from 'node:net';
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import type { ConfigIssue } from '../../core/errors.js';
-import { parseAllowList } from '../../transport/net.js';
 import { GROUP_DEFAULTS, NTP_DEFAULT_EVERY_SEC, type GroupConfig, type HostPort, type ProxyConfig } from './config.js';
+import {
+  addressListProblem,
+  GROUP_LIMITS,
+  isHostOrIp,
+  NAME_MAX,
+  NTP_EVERY_LIMITS,
+  parseHostPort,
+  readName,
+  relationProblem,
+  type Checked,
+  type NumericField,
+} from './config-rules.js';
+
+export {
+  addressListProblem,
+  GROUP_LIMITS,
+  isHostName,
+  isHostOrIp,
+  NAME_MAX,
+  NTP_EVERY_LIMITS,
+  parseHostPort,
+  readName,
+  relationProblem,
+  type Checked,
+  type NumericField,
+} from './config-rules.js';
 
 /** A loaded configuration: what will run, the rows that will not, and remarks about the rest. */
 export interface ProxyConfigLoad {
   readonly config: ProxyConfig;
   /** Rows (CSV) that are wrong and were left out; always empty for YAML, which loads all or nothing. */
   readonly rejected: readonly ConfigIssue[];
+  /**
+   * Cells loaded with IEC104MM2SS's default instead of the value written, and a missing version
+   * line: the file runs, but not as written. Always empty for YAML.
+   */
+  readonly warnings: readonly ConfigIssue[];
   /** Things the user should know that did not stop loading (names cut, rows after `!`, ...). */
   readonly notes: readonly ConfigIssue[];
 }
 
-const INT32_MAX = 2_147_483_647;
-/** Node timers hold at most 2^31-1 ms; a longer period would fire at once. */
-const TIMER_MAX_SEC = 2_147_483;
-
-/**
- * Inclusive ranges of the numeric group fields (times in seconds). t1, t2, w and k follow
- * IEC 60870-5-104 clause 9.6 and the link's own checks (`checkLinkParams`), which allow t3 up to 48 h;
- * buffSize is at most the link's queue limit and at least k (checked by {@link relationProblem}).
- */
-export const GROUP_LIMITS = {
-  id: [0, INT32_MAX],
-  port: [1, 65535],
-  rtu: [1, 65535],
-  maxConnections: [1, INT32_MAX],
-  idleTime: [1, TIMER_MAX_SEC],
-  t1: [1, 255],
-  t2: [1, 255],
-  t3: [1, 172_800],
-  w: [1, 32767],
-  k: [1, 32767],
-  buffSize: [1, 10_000_000],
-} as const satisfies Record<string, readonly [number, number]>;
-export type NumericField = keyof typeof GROUP_LIMITS;
-
-/** Limits of `ntp_update_every_sec`. */
-export const NTP_EVERY_LIMITS = [1, TIMER_MAX_SEC] as const;
-
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
-
-const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-const HOST_NAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
-
-/** A DNS host name (RFC 1123); all-numeric names are refused since resolvers read them as IPv4. */
-export function isHostName(s: string): boolean {
-  return HOST_NAME.test(s) && !/^[\d.]+$/.test(s);
-}
-
-/** An IP address (v4 or v6) or a host name. */
-export function isHostOrIp(s: string): boolean {
-  return isIP(s) !== 0 || isHostName(s);
-}
-
-/** Parses one slave address: `10.0.0.5:2404`, `[fd00::5]:2404` or `rtu1.example:2404`. */
-export function parseHostPort(entry: string): Checked<HostPort> {
-  const e = entry.trim();
-  const bad = (reason: string): Checked<HostPort> => ({ ok: false, reason });
-  let host: string;
-  let portText: string;
-  if (e.startsWith('[')) {
-    const m = /^\[([^\]]*)\]:(.*)$/.exec(e);
-    if (m === null) return bad(`'${e}' is not [IPv6]:PORT`);
-    host = m[1] ?? '';
-    portText = m[2] ?? '';
-    if (isIP(host) !== 6) return bad(`'${host}' in '${e}' is not an IPv6 address`);
-  } else {
-    const colon = e.lastIndexOf(':');
-    if (colon < 0) return bad(`'${e}' is not IP:PORT (the port is missing)`);
-    host = e.slice(0, colon);
-    portText = e.slice(colon + 1);
-    if (host.includes(':')) return bad(`'${e}' is not IP:PORT (write IPv6 addresses in brackets: [::1]:2404)`);
-    if (host === '') return bad(`'${e}' is not IP:PORT (the host is missing)`);
-    if (isIP(host) !== 4 && !isHostName(host)) return bad(`'${host}' in '${e}' is not an IPv4 address or host name`);
-  }
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) return bad(`'${e}' has port '${portText}'; a port is 1..65535`);
-  return { ok: true, value: { host, port } };
-}
-
-/** Checks a list of IPs and CIDR blocks the way the listener will read it; `undefined` when valid. */
-export function addressListProblem(entries: readonly string[]): string | undefined {
-  try {
-    parseAllowList(entries);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
+/** How to read bad cells: `lenient` as IEC104MM2SS does (default and warn), `strict` rejects the row. */
+export interface CsvReadOptions {
+  readonly strict?: boolean;
 }
 
 /**
- * The rules between fields of one group: t2 < t1 and w <= k (clause 9.6), and a buffer of at least
- * k ASDUs (the IEC104MM2SS manual: "Minimum buffer size is equal k").
+ * The first row of every IEC104MM2SS 1.0 file (the original exits with "wrong initial file" when its
+ * first column does not contain this).
  */
-export function relationProblem(g: {
-  readonly t1: number;
-  readonly t2: number;
-  readonly w: number;
-  readonly k: number;
-  readonly buffSize: number;
-}): { readonly field: 't2' | 'w' | 'buffSize'; readonly message: string } | undefined {
-  if (g.t2 >= g.t1) return { field: 't2', message: `${g.t2} s must be less than t1 (${g.t1} s)` };
-  if (g.w > g.k) return { field: 'w', message: `${g.w} must not exceed k (${g.k})` };
-  if (g.buffSize < g.k) return { field: 'buffSize', message: `${g.buffSize} must be at least k (${g.k})` };
-  return undefined;
-}
+export const VERSION_MARK = 'iec104MM2SS-1port-v1.0';
 
 /** Column names as in the header row of the original file; issues name fields with them. */
 const COLUMNS = 'id,sys name,port no,rtu no,max conn,idletime,t1,t2,t3,w,k,buffsize,logevents,same ip,hosts,filter'.split(',');
@@ -134,20 +82,6 @@ const NUMERIC: readonly (readonly [column: number, key: Exclude<NumericField, 'i
   [11, 'buffSize'],
 ];
 const COLUMN_OF: Readonly<Record<'t2' | 'w' | 'buffSize', string>> = { t2: 't2', w: 'w', buffSize: 'buffsize' };
-export const NAME_MAX = 16;
-
-/**
- * A group name: not empty, no control characters (it names log files and log lines), and cut to
- * 16 characters as IEC104MM2SS does; the caller notes a cut.
- */
-export function readName(full: string): Checked<string> {
-  if (full.trim() === '') return { ok: false, reason: 'is empty; every group needs a name' };
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(full))
-    return { ok: false, reason: `'${JSON.stringify(full).slice(1, -1)}' contains a control character` };
-  return { ok: true, value: Array.from(full).slice(0, NAME_MAX).join('') };
-}
-
 /** The first problem found in a row; thrown inside {@link readGroup} only. */
 class RowProblem extends Error {
   constructor(
@@ -166,28 +100,92 @@ interface Seen {
   readonly ports: Map<number, { readonly line: number; readonly id: number }>;
 }
 
+type Remark = Omit<ConfigIssue, 'file' | 'line'>;
 type RowOutcome<T> =
-  | { readonly ok: true; readonly value: T; readonly notes: readonly Omit<ConfigIssue, 'file' | 'line'>[] }
+  | { readonly ok: true; readonly value: T; readonly notes: readonly Remark[]; readonly warnings: readonly Remark[] }
   | { readonly ok: false; readonly field: string; readonly message: string };
 
-function readNumber(f: readonly string[], column: number, key: Exclude<NumericField, 'id'>): number {
+/**
+ * A bad cell: in lenient mode it takes `fallback` with a warning saying so; in strict mode (or with
+ * no fallback) the row is rejected.
+ */
+interface Cells {
+  bad<T>(field: string, problem: string, fallback: T | undefined, action?: string): T;
+  readonly warnings: Remark[];
+}
+
+function cells(strict: boolean): Cells {
+  const warnings: Remark[] = [];
+  return {
+    warnings,
+    bad<T>(field: string, problem: string, fallback: T | undefined, action = `loaded with IEC104MM2SS's default ${String(fallback)}`): T {
+      if (strict || fallback === undefined) fail(field, problem);
+      warnings.push({ field, message: `${problem}: ${action} (--strict rejects the row)` });
+      return fallback;
+    },
+  };
+}
+
+type DefaultedField = Exclude<NumericField, 'id' | 'port' | 'rtu'>;
+const hasDefault = (key: NumericField): key is DefaultedField => key in GROUP_DEFAULTS;
+
+function readNumber(f: readonly string[], column: number, key: Exclude<NumericField, 'id'>, c: Cells): number {
   const name = COLUMNS[column] ?? key;
   const raw = f[column] ?? '';
   const [min, max] = GROUP_LIMITS[key];
-  if (raw === '') {
-    const fallback = key === 'port' || key === 'rtu' ? undefined : GROUP_DEFAULTS[key];
-    return fallback ?? fail(name, `is empty; a value in ${min}..${max} is required`);
-  }
-  if (!/^\d+$/.test(raw)) fail(name, `'${raw}' is not a whole number`);
+  const fallback = hasDefault(key) ? GROUP_DEFAULTS[key] : undefined;
+  if (raw === '') return fallback ?? fail(name, `is empty; a value in ${min}..${max} is required`);
+  if (!/^\d+$/.test(raw)) return c.bad(name, `'${raw}' is not a whole number`, fallback);
   const n = Number(raw);
-  if (n < min || n > max) fail(name, `${n} is outside ${min}..${max}`);
+  if (n < min || n > max) return c.bad(name, `${n} is outside ${min}..${max}`, fallback);
   return n;
 }
 
+/**
+ * `t2 < t1`, `w <= k` and `buffsize >= k`: the original does not check the first two and replaces a
+ * buffer smaller than k by its default; here the offending field takes its default when that
+ * satisfies the rule, and the row is rejected when even the default does not (t1 below 11 s, k below 8).
+ */
+function checkRelations(n: Record<Exclude<NumericField, 'id'>, number>, c: Cells): void {
+  for (let relation = relationProblem(n); relation !== undefined; relation = relationProblem(n)) {
+    const fallback = GROUP_DEFAULTS[relation.field];
+    const column = COLUMN_OF[relation.field];
+    if (relationProblem({ ...n, [relation.field]: fallback })?.field === relation.field)
+      fail(column, `${relation.message} (IEC104MM2SS's default ${fallback} would not do either)`);
+    n[relation.field] = c.bad(column, relation.message, fallback);
+  }
+}
+
+/**
+ * Host or filter entries: the original skips entries it cannot read and keeps the others; so does
+ * lenient mode, with a warning per entry. With no usable entry the row is rejected: the original does
+ * not load a group without a host, and a filter whose every entry is unreadable refuses every master
+ * there (loading it as "no filter" would open the group to everyone).
+ */
+function readList<T>(field: string, entries: readonly string[], read: (entry: string) => Checked<T>, c: Cells): T[] {
+  const good: T[] = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const r = read(entry);
+    if (r.ok) good.push(r.value);
+    else problems.push(r.reason);
+  }
+  const first = problems[0];
+  if (first !== undefined && good.length === 0) fail(field, first);
+  for (const p of problems) c.bad(field, p, true, 'entry skipped, as IEC104MM2SS does');
+  return good;
+}
+
+function filterEntry(entry: string): Checked<string> {
+  const problem = addressListProblem([entry]);
+  return problem === undefined ? { ok: true, value: entry } : { ok: false, reason: problem };
+}
+
 /** Reads one group row, checking the columns in file order and stopping at the first problem. */
-function readGroup(f: readonly string[], seen: Seen): RowOutcome<GroupConfig> {
+function readGroup(f: readonly string[], seen: Seen, strict: boolean): RowOutcome<GroupConfig> {
   try {
-    const notes: Omit<ConfigIssue, 'file' | 'line'>[] = [];
+    const notes: Remark[] = [];
+    const c = cells(strict);
     const idText = f[0] ?? '';
     const id = Number(idText);
     if (!/^\d+$/.test(idText) || id > GROUP_LIMITS.id[1]) fail('id', `'${idText}' is not a whole number in 0..${GROUP_LIMITS.id[1]}`);
@@ -201,32 +199,34 @@ function readGroup(f: readonly string[], seen: Seen): RowOutcome<GroupConfig> {
 
     const n = {} as Record<Exclude<NumericField, 'id'>, number>;
     for (const [column, key] of NUMERIC) {
-      n[key] = readNumber(f, column, key);
+      n[key] = readNumber(f, column, key, c);
       const other = key === 'port' ? seen.ports.get(n.port) : undefined;
       if (other !== undefined) fail('port no', `${n.port} is already used by group ${other.id} on line ${other.line}`);
     }
-    const relation = relationProblem(n);
-    if (relation !== undefined) fail(COLUMN_OF[relation.field], relation.message);
+    checkRelations(n, c);
 
     const logText = f[12] ?? '';
-    const logEvents = logText === '' ? GROUP_DEFAULTS.logEvents : /^y$/i.test(logText) ? true : /^n$/i.test(logText) ? false : undefined;
-    if (logEvents === undefined) fail('logevents', `'${logText}' is not Y or N`);
+    const logEvents =
+      logText === ''
+        ? GROUP_DEFAULTS.logEvents
+        : /^y$/i.test(logText)
+          ? true
+          : /^n$/i.test(logText)
+            ? false
+            : c.bad('logevents', `'${logText}' is not Y or N`, GROUP_DEFAULTS.logEvents, "loaded with IEC104MM2SS's default N");
 
     const sameText = (f[13] ?? '').toLowerCase();
-    const sameIp = sameText === '' ? GROUP_DEFAULTS.sameIp : sameText;
-    if (sameIp !== 'all' && sameIp !== 'new' && sameIp !== 'old') fail('same ip', `'${f[13] ?? ''}' is not all, new or old`);
+    const sameIp =
+      sameText === ''
+        ? GROUP_DEFAULTS.sameIp
+        : sameText === 'all' || sameText === 'new' || sameText === 'old'
+          ? sameText
+          : c.bad('same ip', `'${f[13] ?? ''}' is not all, new or old`, GROUP_DEFAULTS.sameIp);
 
-    const hosts: HostPort[] = [];
-    for (const entry of splitList(f[14])) {
-      const h = parseHostPort(entry);
-      if (!h.ok) fail('hosts', h.reason);
-      hosts.push(h.value);
-    }
+    const hosts = readList<HostPort>('hosts', splitList(f[14]), parseHostPort, c);
     if (hosts.length === 0) fail('hosts', "is empty; give the slave's IP:PORT, several separated by ';'");
 
-    const filter = splitList(f[15]);
-    const filterProblem = addressListProblem(filter);
-    if (filterProblem !== undefined) fail('filter', filterProblem);
+    const filter = readList('filter', splitList(f[15]), filterEntry, c);
 
     const extra = f.slice(COLUMNS.length).filter((v) => v !== '');
     if (extra.length > 0) notes.push({ message: `columns after 'filter' are ignored: ${extra.map((v) => `'${v}'`).join(', ')}` });
@@ -242,7 +242,7 @@ function readGroup(f: readonly string[], seen: Seen): RowOutcome<GroupConfig> {
       masters: [],
       interrogationToAll: GROUP_DEFAULTS.interrogationToAll,
     };
-    return { ok: true, value: group, notes };
+    return { ok: true, value: group, notes, warnings: c.warnings };
   } catch (err) {
     if (err instanceof RowProblem) return { ok: false, field: err.field, message: err.message };
     throw err;
@@ -263,7 +263,7 @@ type Option =
 const OPTION_NAMES = ['nogui', 'ntp_server', 'ntp_update_every_sec'] as const;
 
 function readOption(name: (typeof OPTION_NAMES)[number], value: string): RowOutcome<Option> {
-  const ok = (o: Option): RowOutcome<Option> => ({ ok: true, value: o, notes: [] });
+  const ok = (o: Option): RowOutcome<Option> => ({ ok: true, value: o, notes: [], warnings: [] });
   const bad = (message: string): RowOutcome<Option> => ({ ok: false, field: name, message });
   if (name === 'nogui') return ok({ kind: 'nogui' });
   if (name === 'ntp_server') {
@@ -332,9 +332,11 @@ function readRows(input: string): Row[] {
 
 /**
  * Reads an IEC104MM2SS initial file. Never throws for bad content: every row that cannot be used is
- * in `rejected` (line, column name, reason), and the other rows load.
+ * in `rejected` (line, column name, reason), every cell loaded with a default in `warnings`, and the
+ * other rows load.
  */
-export function parseIec104mm2ssCsv(file: string, text: string): ProxyConfigLoad {
+export function parseIec104mm2ssCsv(file: string, text: string, options: CsvReadOptions = {}): ProxyConfigLoad {
+  const strict = options.strict === true;
   const groups: GroupConfig[] = [];
   const ntpServers: string[] = [];
   let ntpUpdateEverySec: number = NTP_DEFAULT_EVERY_SEC;
@@ -342,10 +344,20 @@ export function parseIec104mm2ssCsv(file: string, text: string): ProxyConfigLoad
   let nogui = false;
   const rejected: ConfigIssue[] = [];
   const notes: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
   let seen: Seen = { ids: new Map(), ports: new Map() };
   let endLine: number | undefined;
 
-  for (const row of readRows(text)) {
+  const rows = readRows(text);
+  const first = rows[0];
+  if (first !== undefined && !('fields' in first && (first.fields[0] ?? '').includes(VERSION_MARK))) {
+    warnings.push({
+      file,
+      line: first.line,
+      message: `the first row is not the version line '${VERSION_MARK} ini file': IEC104MM2SS refuses such a file ("wrong initial file"); gridgate reads it anyway`,
+    });
+  }
+  for (const row of rows) {
     const { line } = row;
     const afterEnd = `not loaded: after the end marker '!' on line ${endLine ?? 0}`;
     if ('broken' in row) {
@@ -370,7 +382,7 @@ export function parseIec104mm2ssCsv(file: string, text: string): ProxyConfigLoad
       }
       continue;
     }
-    const outcome = option === undefined ? readGroup(row.fields, seen) : readOption(option, row.fields[1] ?? '');
+    const outcome = option === undefined ? readGroup(row.fields, seen, strict) : readOption(option, row.fields[1] ?? '');
     if (outcome.ok && 'id' in outcome.value) {
       seen.ids.set(outcome.value.id, line);
       seen.ports.set(outcome.value.port, { line, id: outcome.value.id });
@@ -385,6 +397,7 @@ export function parseIec104mm2ssCsv(file: string, text: string): ProxyConfigLoad
       continue;
     }
     for (const n of outcome.notes) notes.push({ file, line, ...n });
+    for (const w of outcome.warnings) warnings.push({ file, line, ...w });
     const v = outcome.value;
     if ('id' in v) groups.push(v);
     else if (v.kind === 'nogui') nogui = true;
@@ -396,5 +409,5 @@ export function parseIec104mm2ssCsv(file: string, text: string): ProxyConfigLoad
       ntpEveryLine = line;
     }
   }
-  return { config: { groups, ntpServers, ntpUpdateEverySec, nogui }, rejected, notes };
+  return { config: { groups, ntpServers, ntpUpdateEverySec, nogui }, rejected, warnings, notes };
 }

@@ -202,6 +202,7 @@ export function parseProxyYaml(file: string, text: string): ProxyConfigLoad {
   return {
     config: { groups, ntpServers: cfg.ntpServers, ntpUpdateEverySec: cfg.ntpUpdateEverySec, nogui: cfg.nogui },
     rejected: [],
+    warnings: [],
     notes,
   };
 }

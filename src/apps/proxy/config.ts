@@ -73,9 +73,12 @@ export interface ProxyConfig {
   readonly nogui: boolean;
 }
 
-/** Defaults of IEC104MM2SS where a column is empty. */
+/**
+ * Defaults of IEC104MM2SS where a column is empty (and, reading CSV leniently, where a cell is bad):
+ * the values its group class starts with (`max conn` 5, not the 2 of its sample file).
+ */
 export const GROUP_DEFAULTS = {
-  maxConnections: 2,
+  maxConnections: 5,
   idleTime: 60,
   t1: 15,
   t2: 10,
