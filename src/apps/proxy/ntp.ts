@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, GridgateError } from '../../core/errors.js';
@@ -33,8 +34,8 @@ export interface NtpStatus {
   /**
    * `never`: no attempt finished yet. `synced`: a server answered; the offset is known and the
    * clock was not changed (small offset, `setClock: 'never'`, or setting it failed: see `error`).
-   * `unreachable`: no server gave a valid reply. `no-privilege`: the offset is large but we may
-   * not set the clock. `set`: the clock was stepped by `offsetMs`.
+   * `unreachable`: no server gave a valid reply. `no-privilege`: the offset is large and setting the
+   * clock was refused (EPERM: neither root nor CAP_SYS_TIME). `set`: the clock was stepped by `offsetMs`.
    */
   readonly state: 'never' | 'synced' | 'unreachable' | 'no-privilege' | 'set';
   /** `host:port` of the server that answered. */
@@ -57,8 +58,13 @@ export interface NtpUpdaterOptions {
   readonly servers: readonly string[];
   /** Seconds between updates. */
   readonly everySec: number;
-  /** `auto`: step the clock when running as root and the offset exceeds 50 ms. `never`: only measure. */
+  /**
+   * `auto`: step the clock when the offset exceeds the step threshold, if the process may (root, or
+   * any user with CAP_SYS_TIME, as the systemd unit gives it); found out by trying. `never`: only measure.
+   */
   readonly setClock: 'auto' | 'never';
+  /** Offsets up to this are left alone (default {@link CLOCK_STEP_THRESHOLD_MS}). */
+  readonly stepThresholdMs?: number | undefined;
   /** Wait per server, DNS lookup included (default 2000 ms). */
   readonly timeoutMs?: number | undefined;
   readonly logger: Logger;
@@ -80,10 +86,31 @@ interface NtpServer {
   readonly label: string;
 }
 
-/** What to do with a measured offset. Pure, so the policy can be tested without touching a clock. */
-export function clockAction(setClock: 'auto' | 'never', isRoot: boolean, offsetMs: number): 'synced' | 'no-privilege' | 'set' {
-  if (setClock === 'never' || !(Math.abs(offsetMs) > CLOCK_STEP_THRESHOLD_MS)) return 'synced';
-  return isRoot ? 'set' : 'no-privilege';
+/**
+ * What to do with a measured offset: leave the clock (`synced`) or try to step it (`set`). Whether the
+ * process may is not guessed from its user id: a non-root service with CAP_SYS_TIME may, root in a
+ * container without it may not; the attempt tells ({@link setSystemClock} fails with EPERM).
+ */
+export function clockAction(setClock: 'auto' | 'never', offsetMs: number, thresholdMs = CLOCK_STEP_THRESHOLD_MS): 'synced' | 'set' {
+  return setClock === 'auto' && Math.abs(offsetMs) > thresholdMs ? 'set' : 'synced';
+}
+
+/** CAP_SYS_TIME's bit in the Linux capability sets (linux/capability.h). */
+const CAP_SYS_TIME = 25n;
+
+/**
+ * Whether this process may set the clock, as far as can be told without trying: on Linux, whether
+ * CAP_SYS_TIME is in its effective set (/proc/self/status); elsewhere, whether it runs as root.
+ * For display only; the updater decides by trying.
+ */
+export function mayChangeClock(): boolean {
+  try {
+    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (eff !== undefined) return ((BigInt(`0x${eff}`) >> CAP_SYS_TIME) & 1n) === 1n;
+  } catch {
+    // No /proc (not Linux): fall back to the user id below.
+  }
+  return process.getuid?.() === 0;
 }
 
 /** Parses one `servers` entry. @throws GridgateError (E_CONFIG) when it cannot be used. */
@@ -118,6 +145,7 @@ export class NtpUpdater {
   readonly #servers: readonly NtpServer[];
   readonly #everyMs: number;
   readonly #setClock: 'auto' | 'never';
+  readonly #stepThresholdMs: number;
   readonly #timeoutMs: number;
   readonly #logger: Logger;
   readonly #onStatus: ((s: NtpStatus) => void) | undefined;
@@ -139,6 +167,7 @@ export class NtpUpdater {
     }
     this.#everyMs = options.everySec * 1000;
     this.#setClock = options.setClock;
+    this.#stepThresholdMs = options.stepThresholdMs ?? CLOCK_STEP_THRESHOLD_MS;
     this.#timeoutMs = timeoutMs;
     this.#logger = options.logger;
     this.#onStatus = options.onStatus;
@@ -205,26 +234,23 @@ export class NtpUpdater {
       lastSuccess: Date.now(),
     };
     const fields = { ...measured, referenceId: reply.referenceId, ...(failures.length ? { failures } : {}) };
-    const action = clockAction(this.#setClock, process.getuid?.() === 0, reply.offsetMs);
-    if (action === 'synced') {
+    if (clockAction(this.#setClock, reply.offsetMs, this.#stepThresholdMs) === 'synced') {
       this.#logger.info(fields, 'NTP offset measured');
       return { state: 'synced', ...measured };
-    }
-    if (action === 'no-privilege') {
-      const error = `offset exceeds ${CLOCK_STEP_THRESHOLD_MS} ms but not running as root: clock not set`;
-      this.#logger.warn(fields, `NTP: ${error}`);
-      return { state: 'no-privilege', ...measured, error };
     }
     try {
       const target = await setSystemClock(reply.offsetMs);
       this.#logger.info({ ...fields, setTo: new Date(target).toISOString() }, 'NTP: system clock set');
       return { state: 'set', ...measured };
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') {
+        const error = `offset exceeds ${this.#stepThresholdMs} ms but this process may not set the clock (it needs root or CAP_SYS_TIME): clock not set`;
+        this.#logger.warn(fields, `NTP: ${error}`);
+        return { state: 'no-privilege', ...measured, error };
+      }
       const error = `could not set the clock: ${errorText(e)}`;
       this.#logger.error(fields, `NTP: ${error}`);
-      // Root without CAP_SYS_TIME (containers) is a privilege problem like any other.
-      const denied = /not permitted|EPERM/i.test(error);
-      return { state: denied ? 'no-privilege' : 'synced', ...measured, error };
+      return { state: 'synced', ...measured, error };
     }
   }
 
@@ -296,13 +322,21 @@ export class NtpUpdater {
   }
 }
 
-/** Steps the clock by `offsetMs` with `date -u -s @seconds.fraction`; resolves to the time set. */
-function setSystemClock(offsetMs: number): Promise<number> {
+/**
+ * Steps the system clock by `offsetMs` (`date -u -s @seconds.fraction`, which calls clock_settime)
+ * and resolves to the time set. Fails with `code: 'EPERM'` when the process lacks the privilege
+ * (root or CAP_SYS_TIME; `date` inherits an ambient capability such as the systemd unit's).
+ */
+export function setSystemClock(offsetMs: number): Promise<number> {
   const target = Date.now() + offsetMs;
   return new Promise((resolve, reject) => {
-    execFile('date', ['-u', '-s', `@${(target / 1000).toFixed(3)}`], { timeout: 5000 }, (err, _stdout, stderr) => {
-      if (err) reject(new Error(stderr.trim() || err.message));
-      else resolve(target);
+    // LC_ALL=C: the refusal is recognised by its English text ("Operation not permitted", strerror(EPERM)).
+    const env = { ...process.env, LC_ALL: 'C' };
+    execFile('date', ['-u', '-s', `@${(target / 1000).toFixed(3)}`], { timeout: 5000, env }, (err, _stdout, stderr) => {
+      if (err === null) return resolve(target);
+      const e: NodeJS.ErrnoException = new Error(stderr.trim() || err.message);
+      if (/not permitted/i.test(e.message)) e.code = 'EPERM';
+      reject(e);
     });
   });
 }
