@@ -12,6 +12,7 @@ import type { Transport } from '../../transport/transport.js';
 import { PcapFile } from './capture.js';
 import type { GroupConfig, ProxyConfig } from './config.js';
 import { ProxyGroup, type GroupSnapshot } from './group.js';
+import { RepeatLimiter, textLine } from './log-lines.js';
 
 export interface ProxyOptions {
   /** Where the proxy's own log goes (standard error by default). */
@@ -21,6 +22,13 @@ export interface ProxyOptions {
   readonly logDir?: string;
   /** Rotate a group's log file at this size (pino-roll syntax, default `10m`), keeping 5. */
   readonly logFileSize?: string;
+  /**
+   * Per-group log files as plain text for people (local time, level, message, fields) or as pino's
+   * JSON lines for machines (default `json`; the CLI picks `text` for CSV configurations).
+   */
+  readonly logFormat?: 'text' | 'json';
+  /** Repeats of a message are counted this long and then summed up in one line (default 60 s). */
+  readonly repeatWindowMs?: number;
   /** Address the groups listen on for masters (default: every interface). */
   readonly listenHost?: string;
   /** Pause between rounds over a group's slave hosts. */
@@ -32,7 +40,16 @@ interface Running {
   readonly key: string;
   readonly file: { end(): void } | undefined;
   readonly capture: PcapFile | undefined;
-  readonly tail: LogTail;
+  readonly limiter: RepeatLimiter;
+  /** Writes lines the limiter lets out (summaries) to the group's file and console tail. */
+  readonly out: (lines: readonly string[]) => void;
+  /** Unix ms when this group was (re)started. */
+  readonly startedAt: number;
+}
+
+/** Something pino (or the limiter) can write lines to. */
+interface LineSink {
+  write(line: string): unknown;
 }
 
 /** The last lines a group logged (the same lines as its log file), and live subscribers. */
@@ -93,8 +110,15 @@ export class Proxy {
   readonly #o: ProxyOptions;
   readonly #destination: DestinationStream;
   readonly #groups = new Map<number, Running>();
+  /**
+   * Log tails by group id, kept across restarts and reloads of a group so that the console's live
+   * tail goes on; dropped when a reload removes the group.
+   */
+  readonly #tails = new Map<number, LogTail>();
   #config: ProxyConfig;
   #ops: Promise<unknown> = Promise.resolve();
+  #repeatTimer: NodeJS.Timeout | undefined;
+  #startedAt: number | undefined;
 
   constructor(config: ProxyConfig, o: ProxyOptions = {}) {
     this.#o = o;
@@ -117,7 +141,27 @@ export class Proxy {
     return run;
   }
 
+  /** Unix ms when {@link start} was called (undefined before). */
+  get startedAt(): number | undefined {
+    return this.#startedAt;
+  }
+
+  /** Unix ms when group `id` was last (re)started. */
+  groupStartedAt(id: number): number | undefined {
+    return this.#groups.get(id)?.startedAt;
+  }
+
   start(): Promise<void> {
+    this.#startedAt ??= Date.now();
+    const windowMs = this.#o.repeatWindowMs ?? 60_000;
+    this.#repeatTimer ??= setInterval(
+      () => {
+        const now = Date.now();
+        for (const r of this.#groups.values()) r.out(r.limiter.flush(now));
+      },
+      Math.max(10, windowMs / 6),
+    );
+    this.#repeatTimer.unref();
     return this.#serial(async () => {
       for (const g of this.#config.groups) await this.#startGroup(g);
       this.log.info({ groups: this.#groups.size }, 'proxy started');
@@ -141,6 +185,7 @@ export class Proxy {
         continue;
       }
       await this.#stopGroup(id);
+      if (g === undefined) this.#tails.delete(id);
       stopped++;
     }
     for (const g of next.groups) {
@@ -154,6 +199,8 @@ export class Proxy {
   }
 
   stop(): Promise<void> {
+    clearInterval(this.#repeatTimer);
+    this.#repeatTimer = undefined;
     return this.#serial(async () => {
       for (const id of [...this.#groups.keys()]) await this.#stopGroup(id);
       this.log.info('proxy stopped');
@@ -164,9 +211,9 @@ export class Proxy {
     return [...this.#groups.values()].map((r) => r.group.snapshot());
   }
 
-  /** The log tail of a group (undefined for an unknown id). */
+  /** The log tail of a group (undefined for an unknown id); the same object across restarts. */
   logTail(id: number): LogTail | undefined {
-    return this.#groups.get(id)?.tail;
+    return this.#tails.get(id);
   }
 
   /**
@@ -192,38 +239,28 @@ export class Proxy {
 
   async #startGroup(g: GroupConfig): Promise<void> {
     const level = this.#o.logLevel ?? 'info';
-    let file: (DestinationStream & { end(): void }) | undefined;
-    const tail = new LogTail();
-    const streams: pino.StreamEntry[] = [
-      { level: level as pino.Level, stream: this.#destination },
-      { level: level as pino.Level, stream: tail },
-    ];
-    if (g.logEvents) {
-      // A log file that cannot be written is logged; the group runs without it.
-      try {
-        mkdirSync(this.#o.logDir ?? 'log', { recursive: true });
-        accessSync(this.#o.logDir ?? 'log', constants.W_OK);
-        file = await pinoRoll({
-          file: join(this.#o.logDir ?? 'log', fileName(g)),
-          extension: '.log',
-          size: this.#o.logFileSize ?? '10m',
-          limit: { count: 5 },
-          mkdir: true,
-        });
-        const name = g.name;
-        (file as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
-          this.log.error({ group: name, err: err.message }, 'group log file write failed'),
-        );
-        streams.push({ level: level as pino.Level, stream: file });
-      } catch (err) {
-        this.log.error(
-          { group: g.name, dir: this.#o.logDir ?? 'log', err: (err as Error).message },
-          'group log file cannot be opened: the group runs without it',
-        );
-        file = undefined;
+    const tail = this.#tails.get(g.id) ?? new LogTail();
+    this.#tails.set(g.id, tail);
+    // Repeats are limited in what people read (the group's file and the console), not on standard
+    // error: that stays the complete record at --log-level for machines (journald, log shippers).
+    const limited: LineSink[] = [tail];
+    const file = g.logEvents ? await this.#openLogFile(g) : undefined;
+    if (file !== undefined) limited.push(this.#o.logFormat === 'text' ? { write: (line: string) => file.write(textLine(line)) } : file);
+    const limiter = new RepeatLimiter(this.#o.repeatWindowMs === undefined ? {} : { windowMs: this.#o.repeatWindowMs });
+    const out = (lines: readonly string[]): void => {
+      for (const line of lines) {
+        const text = line.endsWith('\n') ? line : `${line}\n`;
+        for (const s of limited) s.write(text);
       }
-    }
-    const logger = pino({ name: 'proxy', level }, pino.multistream(streams)).child({ group: g.name, id: g.id });
+    };
+    const destination = this.#destination;
+    const sink: LineSink = {
+      write: (line: string) => {
+        destination.write(line);
+        out(limiter.accept(line, Date.now()));
+      },
+    };
+    const logger = pino({ name: 'proxy', level }, sink).child({ group: g.name, id: g.id });
     const capture =
       g.capture === undefined
         ? undefined
@@ -236,8 +273,31 @@ export class Proxy {
       ...(this.#o.retryDelayMs === undefined ? {} : { retryDelayMs: this.#o.retryDelayMs }),
       ...(capture === undefined ? {} : { tapFor: (kind: 'slave' | 'master', t: Transport) => captureTap(capture, kind, t) }),
     });
-    this.#groups.set(g.id, { group, key: keyOf(g), file, capture, tail });
+    this.#groups.set(g.id, { group, key: keyOf(g), file, capture, limiter, out, startedAt: Date.now() });
     group.start();
+  }
+
+  /** The group's log file, rotated; a file that cannot be opened is logged and the group runs without it. */
+  async #openLogFile(g: GroupConfig): Promise<(DestinationStream & { end(): void }) | undefined> {
+    const dir = this.#o.logDir ?? 'log';
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+      const file = await pinoRoll({
+        file: join(dir, fileName(g)),
+        extension: '.log',
+        size: this.#o.logFileSize ?? '10m',
+        limit: { count: 5 },
+        mkdir: true,
+      });
+      (file as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
+        this.log.error({ group: g.name, err: err.message }, 'group log file write failed'),
+      );
+      return file;
+    } catch (err) {
+      this.log.error({ group: g.name, dir, err: (err as Error).message }, 'group log file cannot be opened: the group runs without it');
+      return undefined;
+    }
   }
 
   async #stopGroup(id: number): Promise<void> {
@@ -245,6 +305,7 @@ export class Proxy {
     if (r === undefined) return;
     this.#groups.delete(id);
     await r.group.stop();
+    r.out(r.limiter.drain(Date.now()));
     await r.capture?.close();
     r.file?.end();
   }
