@@ -48,7 +48,7 @@ describe('repeat limiter (virtual time)', () => {
     expect(bytesOut).toBeLessThan(bytesIn / 20);
   });
 
-  it('another host, another error or another level shows at once; debug lines are never held', () => {
+  it('another host, another error or another level shows at once; info and debug lines are never held', () => {
     const limiter = new RepeatLimiter();
     expect(limiter.accept(failed('10.0.0.5:2404'), 0)).toHaveLength(1);
     expect(limiter.accept(failed('10.0.0.5:2404'), 1)).toEqual([]);
@@ -59,6 +59,8 @@ describe('repeat limiter (virtual time)', () => {
     ).toHaveLength(1);
     const apdu = json({ level: 20, msg: '<- U TESTFR_ACT' });
     expect([...limiter.accept(apdu, 5), ...limiter.accept(apdu, 6)]).toHaveLength(2);
+    const up = json({ level: 30, msg: 'slave link up', slave: '10.0.0.5:2404' });
+    expect([...limiter.accept(up, 7), ...limiter.accept(up, 8)]).toHaveLength(2);
   });
 
   it('a master reconnecting from new ports is one source; a message that stops repeating is forgotten', () => {

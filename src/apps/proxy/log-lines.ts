@@ -63,7 +63,11 @@ export function textLine(json: string): string {
 export interface RepeatLimiterOptions {
   /** How long repeats are counted before one summary line (default 60 s). */
   readonly windowMs?: number;
-  /** Lines below this pino level are never held back (default 30, info: debug APDU lines all pass). */
+  /**
+   * Lines below this pino level are never held back (default 40, warn): state changes (info: link up,
+   * master connected) always show in order, debug APDU lines all pass; floods are warnings (retries,
+   * refusals).
+   */
   readonly minLevel?: number;
   /** Distinct messages tracked at once; beyond that new ones pass unlimited (default 1000). */
   readonly maxKeys?: number;
@@ -94,7 +98,7 @@ export class RepeatLimiter {
 
   constructor(o: RepeatLimiterOptions = {}) {
     this.#windowMs = o.windowMs ?? 60_000;
-    this.#minLevel = o.minLevel ?? 30;
+    this.#minLevel = o.minLevel ?? 40;
     this.#maxKeys = o.maxKeys ?? 1000;
   }
 
