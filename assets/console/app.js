@@ -1,7 +1,19 @@
 // gridgate proxy console: a live view of the proxy's groups over its REST API and WebSocket
 // (docs/console.md). Plain JavaScript, no build step.
 const PAGE = 50;
-const state = { groups: [], selected: undefined, page: 0, filter: '', socket: undefined };
+/** Samples kept per chart: two minutes at the default push period of one second. */
+const HISTORY = 120;
+const state = {
+  groups: [],
+  selected: undefined,
+  page: 0,
+  filter: '',
+  socket: undefined,
+  // Rates are computed here from the totals of successive pushes: key -> { last, samples }.
+  history: new Map(),
+  refusedSeen: undefined,
+  configLoadedAt: undefined,
+};
 const $ = (sel) => document.querySelector(sel);
 
 function token() {
@@ -19,6 +31,8 @@ function el(tag, attrs = {}, ...children) {
   for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
   return e;
 }
+
+const NUMERIC_FIELDS = ['port', 'rtu', 't1', 't2', 't3', 'k', 'w', 'idleTime', 'maxConnections'];
 
 const ago = (ms) => {
   if (ms === undefined || ms === null) return '–';
@@ -88,10 +102,13 @@ function renderList() {
 function renderDetail() {
   const g = state.groups.find((x) => x.id === state.selected);
   if (!g) return;
-  $('#detail-title').textContent = `Group ${g.id} ${g.name} — port ${g.port}`;
+  $('#detail-title').textContent = `Group ${g.id} ${g.name} — port ${g.port}, RTU ${g.rtu}`;
+  $('#group-started').textContent = g.startedAt ? `started at ${new Date(g.startedAt).toLocaleString()}` : '';
+  renderCharts(g);
   $('#masters tbody').replaceChildren(
-    ...g.masters.map((m) =>
-      el(
+    ...g.masters.map((m) => {
+      const samples = state.history.get(`m${g.id}/${m.id}`)?.samples ?? [];
+      return el(
         'tr',
         { 'data-master': m.peer },
         el('td', {}, m.peer),
@@ -102,26 +119,50 @@ function renderDetail() {
         el('td', {}, `${m.asdusIn}/${m.asdusOut}`),
         el('td', {}, m.commands),
         el('td', {}, m.queued),
-      ),
-    ),
+        el(
+          'td',
+          { class: 'rates' },
+          chart(samples, { width: 120, height: 24, title: `master ${m.peer} ASDUs per second` }),
+          legend(samples),
+        ),
+      );
+    }),
   );
+  // A new refusal since the table was loaded: load it again (the push carries only the count).
+  if (state.refusedSeen !== undefined && g.refused !== state.refusedSeen) loadRefusals(g.id).catch(() => undefined);
 }
 
-async function loadDetail(id) {
-  const res = await api(`/api/groups/${id}`);
-  if (!res.ok) return;
-  const d = await res.json();
+function showRefusals(d) {
+  state.refusedSeen = d.refused;
   $('#refusals tbody').replaceChildren(
     ...d.refusals
       .slice()
       .reverse()
       .map((r) => el('tr', {}, el('td', {}, new Date(r.at).toLocaleTimeString()), el('td', {}, r.peer), el('td', {}, r.reason))),
   );
+}
+
+async function loadRefusals(id) {
+  state.refusedSeen = undefined;
+  const res = await api(`/api/groups/${id}`);
+  if (res.ok && id === state.selected) showRefusals(await res.json());
+}
+
+/** Loads the refusals and fills the edit form (only on selection and after a restart: never under the user's typing). */
+async function loadDetail(id) {
+  state.refusedSeen = undefined;
+  const res = await api(`/api/groups/${id}`);
+  if (!res.ok) return;
+  const d = await res.json();
+  showRefusals(d);
   const f = $('#edit-form');
   const c = d.config;
+  f.name.value = c.name;
+  f.port.value = c.port;
+  f.rtu.value = c.rtu;
   f.hosts.value = c.hosts.map((h) => (h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`)).join(';');
   f.filter.value = c.filter.join(';');
-  for (const k of ['t1', 't2', 't3', 'k', 'w', 'idleTime', 'maxConnections']) f[k].value = c[k];
+  for (const k of NUMERIC_FIELDS) f[k].value = c[k];
   f.logEvents.checked = c.logEvents;
   f.sameIp.value = c.sameIp;
 }
@@ -137,32 +178,140 @@ function select(id) {
   state.socket?.send(JSON.stringify({ type: 'subscribeLog', group: id }));
 }
 
+/** pino's level numbers (30 is info, 40 warn): the same names as the text log files. */
+const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every line has, or that name the group itself: not repeated in the pane. */
+const STANDARD = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name', 'group', 'id']);
+
+const fieldText = (k, v) => `${k}=${typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)}`;
+
 function appendLog(line) {
   const log = $('#log');
-  let text = line;
+  let entry;
   try {
     const j = JSON.parse(line);
-    text = `${new Date(j.time).toLocaleTimeString()} ${['', '', '', 'DEBUG', 'INFO', 'WARN', 'ERROR'][Math.floor(j.level / 10)] ?? j.level} ${j.msg}`;
+    const level = LEVELS[j.level] ?? String(j.level);
+    const fields = Object.entries(j)
+      .filter(([k]) => !STANDARD.has(k))
+      .map(([k, v]) => fieldText(k, v))
+      .join(' ');
+    entry = el(
+      'div',
+      { class: `line level-${level.toLowerCase()}` },
+      el('span', { class: 'time' }, new Date(j.time).toLocaleTimeString()),
+      ' ',
+      el('span', { class: 'level' }, level.padEnd(5)),
+      ' ',
+      el('span', { class: 'msg' }, j.msg ?? ''),
+      fields ? ' ' : '',
+      el('span', { class: 'fields' }, fields),
+    );
   } catch {
-    // Not JSON: show as it is.
+    entry = el('div', { class: 'line' }, line);
   }
-  log.append(text + '\n');
+  log.append(entry);
   while (log.childNodes.length > 500) log.firstChild.remove();
   log.scrollTop = log.scrollHeight;
+}
+
+/** Adds one push's totals to a series: rates per second from the difference to the last push. */
+function sample(key, now, totals) {
+  let h = state.history.get(key);
+  if (!h) {
+    h = { last: undefined, samples: [] };
+    state.history.set(key, h);
+  }
+  if (h.last && now > h.last.t) {
+    const dt = (now - h.last.t) / 1000;
+    // Totals start again from 0 when a link or group restarts: no negative rate.
+    const rate = (a, b) => Math.max(0, a - b) / dt;
+    h.samples.push({ in: rate(totals.in, h.last.in), out: rate(totals.out, h.last.out), queue: totals.queue });
+    if (h.samples.length > HISTORY) h.samples.shift();
+  }
+  h.last = { t: now, ...totals };
+  return h.samples;
+}
+
+function recordRates(groups) {
+  const now = Date.now();
+  const live = new Set();
+  for (const g of groups) {
+    const queued = g.slave.queued + g.masters.reduce((n, m) => n + m.queued, 0);
+    live.add(`g${g.id}`);
+    sample(`g${g.id}`, now, { in: g.asdusIn, out: g.asdusOut, queue: queued });
+    for (const m of g.masters) {
+      live.add(`m${g.id}/${m.id}`);
+      sample(`m${g.id}/${m.id}`, now, { in: m.asdusIn, out: m.asdusOut, queue: m.queued });
+    }
+  }
+  // Masters that left and groups that were removed take their history with them.
+  for (const key of state.history.keys()) if (!live.has(key)) state.history.delete(key);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+/**
+ * A small line chart drawn as SVG: ASDUs/s in and out on one scale, and the queue depth on its own
+ * (it is a count, not a rate). The legend gives the latest values.
+ */
+function chart(samples, { width, height, title }) {
+  const svg = svgEl('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': title });
+  const rateMax = Math.max(1, ...samples.map((s) => Math.max(s.in, s.out)));
+  const queueMax = Math.max(1, ...samples.map((s) => s.queue));
+  // The newest sample at the right edge, older ones leftwards, one step per push.
+  const step = (width - 2) / (HISTORY - 1);
+  const x = (i) => width - 1 - (samples.length - 1 - i) * step;
+  const line = (key, max, cls) => {
+    const points = samples.map((s, i) => `${x(i).toFixed(1)},${(height - 1 - (s[key] / max) * (height - 3)).toFixed(1)}`).join(' ');
+    svg.append(svgEl('polyline', { points, class: cls, 'data-series': key }));
+  };
+  svg.append(svgEl('rect', { x: 0, y: 0, width, height, class: 'frame' }));
+  line('queue', queueMax, 'queue');
+  line('in', rateMax, 'in');
+  line('out', rateMax, 'out');
+  return svg;
+}
+
+function legend(samples) {
+  const s = samples.at(-1) ?? { in: 0, out: 0, queue: 0 };
+  return el(
+    'span',
+    { class: 'legend' },
+    el('span', { class: 'in' }, `in ${s.in.toFixed(1)}/s`),
+    ' ',
+    el('span', { class: 'out' }, `out ${s.out.toFixed(1)}/s`),
+    ' ',
+    el('span', { class: 'queue' }, `queue ${s.queue}`),
+  );
+}
+
+function renderCharts(g) {
+  const samples = state.history.get(`g${g.id}`)?.samples ?? [];
+  $('#group-chart').replaceChildren(
+    chart(samples, { width: 360, height: 70, title: `group ${g.id} ASDUs per second and queue` }),
+    legend(samples),
+  );
 }
 
 $('#edit-form').onsubmit = async (ev) => {
   ev.preventDefault();
   const f = ev.target;
-  const edit = { hosts: f.hosts.value, filter: f.filter.value, logEvents: f.logEvents.checked, sameIp: f.sameIp.value };
-  for (const k of ['t1', 't2', 't3', 'k', 'w', 'idleTime', 'maxConnections']) edit[k] = Number(f[k].value);
+  const edit = { name: f.name.value, hosts: f.hosts.value, filter: f.filter.value, logEvents: f.logEvents.checked, sameIp: f.sameIp.value };
+  for (const k of NUMERIC_FIELDS) edit[k] = Number(f[k].value);
   const out = $('#edit-result');
   out.className = '';
   out.textContent = 'restarting…';
   const res = await api(`/api/groups/${state.selected}/restart`, { method: 'POST', body: JSON.stringify(edit) });
   const body = await res.json();
-  if (res.ok) out.textContent = 'restarted with the new settings';
-  else {
+  if (res.ok) {
+    out.textContent = 'restarted with the new settings';
+    loadDetail(state.selected).catch(() => undefined);
+  } else {
     out.className = 'error';
     out.textContent = body.problems ? body.problems.map((p) => `${p.field}: ${p.message}`).join('\n') : body.error;
   }
@@ -195,6 +344,24 @@ for (const [id, path] of [
   };
 }
 
+/** The configuration panel: rows rejected, cells loaded with IEC104MM2SS's default, notes. */
+async function loadConfigIssues() {
+  const res = await api('/api/config/issues');
+  if (!res.ok) return;
+  const r = await res.json();
+  const where = (i) => `${i.line === undefined ? i.file : `${i.file}:${i.line}`}${i.field ? ` ${i.field}` : ''}: ${i.message}`;
+  const items = [
+    ...r.rejected.map((i) => el('li', { class: 'rejected' }, 'rejected: ', where(i))),
+    ...r.warnings.map((i) => el('li', { class: 'warning' }, 'warning: ', where(i))),
+    ...r.notes.map((i) => el('li', { class: 'note' }, 'note: ', where(i))),
+  ];
+  const panel = $('#config-issues');
+  panel.hidden = items.length === 0;
+  $('#config-issues summary').textContent =
+    `Configuration: ${r.rejected.length} rows rejected, ${r.warnings.length} warnings, ${r.notes.length} notes`;
+  $('#config-issues ul').replaceChildren(...items);
+}
+
 function renderNtp(ntp) {
   const e = $('#ntp');
   if (!ntp) {
@@ -224,9 +391,15 @@ function connect() {
     const m = JSON.parse(ev.data);
     if (m.type === 'groups') {
       state.groups = m.groups.sort((a, b) => a.id - b.id);
+      recordRates(state.groups);
       renderList();
       renderDetail();
       renderNtp(m.ntp);
+      $('#started').textContent = m.startedAt ? `started at ${new Date(m.startedAt).toLocaleString()}` : '';
+      if (m.configLoadedAt !== state.configLoadedAt) {
+        state.configLoadedAt = m.configLoadedAt;
+        loadConfigIssues().catch(() => undefined);
+      }
     } else if (m.type === 'logTail' && m.group === state.selected) {
       $('#log').textContent = '';
       m.lines.forEach(appendLog);

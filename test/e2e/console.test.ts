@@ -9,6 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Proxy } from '../../src/apps/proxy/proxy.js';
 import { rtuFromOptions } from '../../src/apps/rtu-sim/config.js';
 import { RtuSimulator } from '../../src/apps/rtu-sim/simulator.js';
+import { readFileSync } from 'node:fs';
+import { parseIec104mm2ssCsv } from '../../src/apps/proxy/config-csv.js';
 import { startConsole, type ConsoleServer } from '../../src/surfaces/web/console-server.js';
 import { connectMaster, freePort, group, proxyConfig, SLAVE_IP, startProxy, waitGroupUp, type TestMaster } from './proxy-support.js';
 import { until } from './support.js';
@@ -24,8 +26,9 @@ let simPorts: number[] = [];
 const masters: TestMaster[] = [];
 let groupPorts: number[] = [];
 
+/** RTU 2 sends 20 spontaneous changes a second, for the rate charts. */
 async function startSim(ca: number, port: number): Promise<RtuSimulator> {
-  const sim = new RtuSimulator([rtuFromOptions({ host: SLAVE_IP, port, ca })]);
+  const sim = new RtuSimulator([rtuFromOptions({ host: SLAVE_IP, port, ca, rate: ca === 2 ? 20 : 0 })]);
   await sim.start();
   return sim;
 }
@@ -52,7 +55,10 @@ beforeAll(async () => {
   }));
   await waitGroupUp(proxy, 1);
   await waitGroupUp(proxy, 2);
-  consoleServer = await startConsole({ proxy, host: '127.0.0.1', port: 0, token: TOKEN, pushEveryMs: 200 });
+  // The configuration panel shows what loading a file had to say: here the bad-cells fixture's.
+  const loaded = parseIec104mm2ssCsv('site.csv', readFileSync('test/fixtures/iec104mm2ss-bad-cells.csv', 'utf8'));
+  const report = { loadedAt: Date.now(), rejected: loaded.rejected, warnings: loaded.warnings, notes: loaded.notes };
+  consoleServer = await startConsole({ proxy, host: '127.0.0.1', port: 0, token: TOKEN, pushEveryMs: 200, configReport: () => report });
 }, 60_000);
 
 afterAll(async () => {
@@ -122,25 +128,17 @@ describe('web console', () => {
         .snapshot()
         .masters.map((x) => x.peer),
     ).toEqual(before);
-    // The new filter is in force: a master from 127.0.0.1 is refused, and the console shows why.
+    // The new filter is in force: a master from 127.0.0.1 is refused. Without selecting the group
+    // again, the refusals table shows it, and the live tail (which went on through the restart)
+    // shows the warning as WARN with its fields.
     await connectMaster(groupPorts[0]!, { attempts: 1 })
       .then((x) => x.master.start().finally(() => x.master.close()))
       .catch(() => undefined);
+    await expect.poll(() => page.locator('#refusals tbody').textContent(), { timeout: 5000 }).toMatch(/not in the filter/);
     await expect
-      .poll(
-        () =>
-          page
-            .locator('#refusals tbody')
-            .textContent()
-            .then(async (t) => t ?? ''),
-        { timeout: 5000 },
-      )
-      .toMatch(/not in the filter/)
-      .catch(async () => {
-        // The refusal list refreshes when the group is selected again.
-        await page.locator('tr[data-group="1"]').click();
-        await expect.poll(() => page.locator('#refusals tbody').textContent()).toMatch(/not in the filter/);
-      });
+      .poll(() => page.locator('#log').textContent())
+      .toMatch(/ WARN {2}master refused peer=127\.0\.0\.1:\d+ reason="address not in the filter"/);
+    await expect.poll(() => page.locator('#log').textContent()).toMatch(/INFO {2}slave link up slave=127\.0\.0\.2:\d+/);
     await page.locator('#edit-form input[name="t2"]').fill('99');
     await page.locator('#restart').click();
     await expect.poll(() => page.locator('#edit-result').textContent()).toMatch(/t2: 99 s must be less than t1/);
@@ -201,5 +199,70 @@ describe('web console', () => {
     // On loopback, reading is open but a change without the token is still refused.
     expect((await fetch(`${consoleServer.url}api/groups`)).status).toBe(200);
     expect((await fetch(`${consoleServer.url}api/groups/1/restart`, { method: 'POST', body: '{}' })).status).toBe(401);
+  });
+
+  test('name, port and RTU number are editable; the page and the group say when they started', async () => {
+    const page = await openPage();
+    await expect.poll(() => page.locator('#started').textContent()).toMatch(/^started at /);
+    await page.locator('tr[data-group="1"]').click();
+    await expect.poll(() => page.locator('#edit-form input[name="name"]').inputValue()).toBe('G1');
+    const newPort = await freePort();
+    await page.locator('#edit-form input[name="name"]').fill('FEEDER-7');
+    await page.locator('#edit-form input[name="rtu"]').fill('7');
+    await page.locator('#edit-form input[name="port"]').fill(String(newPort));
+    await page.locator('#restart').click();
+    await expect.poll(() => page.locator('#edit-result').textContent()).toBe('restarted with the new settings');
+    expect(proxy.group(1)!.config).toMatchObject({ name: 'FEEDER-7', rtu: 7, port: newPort });
+    await expect.poll(() => page.locator('tr[data-group="1"] td').nth(1).textContent()).toBe('FEEDER-7');
+    await expect.poll(() => page.locator('#group-started').textContent()).toMatch(/^started at /);
+    // Another group's port is refused, by name.
+    await page.locator('#edit-form input[name="port"]').fill(String(groupPorts[1]));
+    await page.locator('#restart').click();
+    await expect.poll(() => page.locator('#edit-result').textContent()).toBe(`port: ${groupPorts[1]} is already used by group 2`);
+    await page.close();
+  });
+
+  test('rates as small live charts: the group and each master, ASDUs/s in and out and the queue', async () => {
+    const page = await openPage();
+    await page.locator('tr[data-group="2"]').click();
+    // RTU 2 sends 20 changes a second to the started master: the group's "in" rate and the master's "out" rate rise.
+    await expect
+      .poll(async () => Number(/in ([\d.]+)\/s/.exec((await page.locator('#group-chart .legend').textContent()) ?? '')?.[1]), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(5);
+    await expect
+      .poll(
+        async () => Number(/out ([\d.]+)\/s/.exec((await page.locator('#masters tbody tr .legend').first().textContent()) ?? '')?.[1]),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBeGreaterThan(5);
+    const points = async () => ((await page.locator('#group-chart polyline[data-series="in"]').getAttribute('points')) ?? '').split(' ');
+    await expect.poll(async () => (await points()).length).toBeGreaterThan(5);
+    await page.screenshot({ path: `${SHOTS}/console-charts.png` });
+    // Drawn by the page itself: nothing is loaded from elsewhere.
+    expect(await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).host))).toEqual(
+      expect.not.arrayContaining([expect.not.stringMatching(/^127\.0\.0\.1:\d+$/)]),
+    );
+    await page.close();
+  });
+
+  test('levels as pino means them (an info line is INFO, a warning WARN), with their fields; configuration warnings shown', async () => {
+    const page = await openPage();
+    await page.locator('tr[data-group="2"]').click();
+    await expect.poll(() => page.locator('#log').textContent()).toMatch(/INFO {2}master connected peer=127\.0\.0\.1:\d+ oa=1 role=control/);
+    expect(await page.locator('#log .level-info').count()).toBeGreaterThan(0);
+    expect(await page.locator('#log .level-debug').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('#config-issues summary').textContent())
+      .toBe('Configuration: 3 rows rejected, 12 warnings, 0 notes');
+    await page.locator('#config-issues summary').click();
+    await expect
+      .poll(() => page.locator('#config-issues li.warning').first().textContent())
+      .toBe("warning: site.csv:6 idletime: '6O' is not a whole number: loaded with IEC104MM2SS's default 60 (--strict rejects the row)");
+    await page.screenshot({ path: `${SHOTS}/console-config.png` });
+    await page.close();
   });
 });

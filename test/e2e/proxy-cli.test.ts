@@ -2,8 +2,8 @@
  * `gridgate proxy` as users run it: the IEC104MM2SS CSV file, its flags, rejected rows, metrics,
  * SIGHUP reload and SIGTERM shutdown.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { RtuSimulator } from '../../src/apps/rtu-sim/simulator.js';
@@ -168,4 +168,68 @@ describe('gridgate proxy (CLI)', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('/nonexistent/site.csv');
   });
+
+  test('cells IEC104MM2SS would default load with a warning; --strict rejects their rows', async () => {
+    const dir = tempDir('proxy-lenient');
+    copyFileSync('test/fixtures/iec104mm2ss-bad-cells.csv', join(dir, 'site.csv'));
+    const args = ['-i', 'site.csv', '--set-clock', 'never', '--log-level', 'silent', '--nogui'];
+    const lenient = startProxyCli(args, dir);
+    await until(() => lenient.out().includes('group 3 RELATIONS'), 10_000, 'groups');
+    expect(lenient.out()).toContain(
+      "warning: site.csv:6 idletime: '6O' is not a whole number: loaded with IEC104MM2SS's default 60 (--strict rejects the row)",
+    );
+    expect(lenient.out()).toContain('rejected: site.csv:9 hosts:');
+    lenient.child.kill('SIGTERM');
+    expect(await lenient.exited).toBe(0);
+    const strict = await runCli(['proxy', ...args, '-i', join(dir, 'site.csv'), '--strict']);
+    expect(strict.code).toBe(2);
+    expect(strict.stdout).toContain(`rejected: ${join(dir, 'site.csv')}:6 idletime: '6O' is not a whole number`);
+    expect(strict.stdout).not.toContain('warning:');
+    expect(strict.stderr).toContain('no valid group to run');
+  });
+
+  test('-c/--service is accepted on Linux, points to the systemd unit and runs without the console', async () => {
+    const sim = await withSim();
+    const dir = tempDir('proxy-service');
+    writeFileSync(
+      join(dir, 'iec104mm2ss.csv'),
+      [HEADER, row(1, 'A', await freePort(), `${SLAVE_IP}:${sim.rtus[0]!.slave.port}`)].join('\n'),
+    );
+    const p = startProxyCli(['-c', '--set-clock', 'never', '--log-level', 'silent'], dir);
+    await until(() => p.out().includes('group 1 A'), 10_000, 'start');
+    expect(p.out()).toMatch(/-c\/--service: on Linux, install the systemd unit \S+contrib\/gridgate-proxy\.service/);
+    expect(p.out()).not.toContain('console on');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+});
+
+/** systemd-analyze comes with Debian's `systemd` package; install it when missing and allowed to. */
+function systemdAnalyze(): string | undefined {
+  const found = spawnSync('systemd-analyze', ['--version']);
+  if (found.status === 0) return undefined;
+  if (process.getuid?.() !== 0) return 'systemd-analyze is missing and installing the systemd package needs root';
+  try {
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'systemd'], { stdio: 'pipe', timeout: 300_000 });
+    return undefined;
+  } catch (err) {
+    return `systemd-analyze is missing and apt-get could not install the systemd package: ${(err as Error).message}`;
+  }
+}
+
+describe('contrib/gridgate-proxy.service', () => {
+  const missing = systemdAnalyze();
+  test.skipIf(missing !== undefined)(
+    `passes systemd-analyze verify without a warning${missing === undefined ? '' : ` (skipped: ${missing})`}`,
+    () => {
+      const r = spawnSync('systemd-analyze', ['verify', 'contrib/gridgate-proxy.service'], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const unit = readFileSync('contrib/gridgate-proxy.service', 'utf8');
+      // The unit runs as a non-root user that may set the clock: what the NTP updater relies on.
+      expect(unit).toMatch(/^DynamicUser=yes$/m);
+      expect(unit).toMatch(/^AmbientCapabilities=CAP_SYS_TIME$/m);
+      expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+    },
+  );
 });

@@ -30,6 +30,28 @@ describe('console edits', () => {
     expect(r).toEqual({ ok: true, config: { ...g, filter: ['10.0.0.0/8', '10.1.1.1'], t1: 20, sameIp: 'old' } });
   });
 
+  test('name, port and RTU number are editable; the port stays unique and the name at most 16 characters', () => {
+    expect(applyGroupEdit(g, { name: 'NEW-NAME', port: 2410, rtu: 7 })).toEqual({
+      ok: true,
+      config: { ...g, name: 'NEW-NAME', port: 2410, rtu: 7 },
+    });
+    const taken = new Map([[2405, 222]]);
+    expect(applyGroupEdit(g, { port: 2405 }, taken)).toEqual({
+      ok: false,
+      problems: [{ field: 'port', message: '2405 is already used by group 222' }],
+    });
+    expect(applyGroupEdit(g, { port: 2404 }, new Map([[2404, 111]]))).toMatchObject({ ok: true });
+    expect(applyGroupEdit(g, { name: 'ABCDEFGHIJKLMNOPQ', rtu: 0, port: 70000 })).toMatchObject({
+      ok: false,
+      problems: [
+        { field: 'name', message: "'ABCDEFGHIJKLMNOPQ' is longer than 16 characters" },
+        { field: 'port', message: '70000 is not an integer in 1..65535' },
+        { field: 'rtu', message: '0 is not an integer in 1..65535' },
+      ],
+    });
+    expect(applyGroupEdit(g, { name: ' ' })).toMatchObject({ ok: false, problems: [{ field: 'name' }] });
+  });
+
   test('every problem is named by field, and nothing is applied', () => {
     const r = applyGroupEdit(g, { hosts: '10.0.0.5', filter: '10.0.0.0/99', k: 0 });
     expect(r.ok).toBe(false);

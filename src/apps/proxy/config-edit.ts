@@ -4,10 +4,14 @@
  */
 import { stringify } from 'yaml';
 import type { GroupConfig, HostPort, ProxyConfig, SameIpPolicy } from './config.js';
-import { addressListProblem, GROUP_LIMITS, parseHostPort, relationProblem, type NumericField } from './config-csv.js';
+import { addressListProblem, GROUP_LIMITS, NAME_MAX, parseHostPort, readName, relationProblem, type NumericField } from './config-rules.js';
 
 /** What the edit form may change; hosts and filter as users type them, `;`-separated. */
 export interface GroupEdit {
+  /** `sys name`: at most 16 characters (the original's edit field holds no more). */
+  readonly name?: string;
+  readonly port?: number;
+  readonly rtu?: number;
   readonly hosts?: string;
   readonly filter?: string;
   readonly t1?: number;
@@ -29,7 +33,7 @@ export interface EditProblem {
 export type EditResult =
   { readonly ok: true; readonly config: GroupConfig } | { readonly ok: false; readonly problems: readonly EditProblem[] };
 
-const NUMERIC_EDITS = ['t1', 't2', 't3', 'k', 'w', 'idleTime', 'maxConnections'] as const satisfies readonly NumericField[];
+const NUMERIC_EDITS = ['port', 'rtu', 't1', 't2', 't3', 'k', 'w', 'idleTime', 'maxConnections'] as const satisfies readonly NumericField[];
 
 const split = (s: string): string[] =>
   s
@@ -37,9 +41,17 @@ const split = (s: string): string[] =>
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
-/** Applies an edit to a group's settings, or lists every problem by field. */
-export function applyGroupEdit(current: GroupConfig, edit: GroupEdit): EditResult {
+/**
+ * Applies an edit to a group's settings, or lists every problem by field. `portsInUse` maps the
+ * listen ports of the other groups to their ids: a group's port is unique, as in the file.
+ */
+export function applyGroupEdit(current: GroupConfig, edit: GroupEdit, portsInUse: ReadonlyMap<number, number> = new Map()): EditResult {
   const problems: EditProblem[] = [];
+  if (edit.name !== undefined) {
+    const name = typeof edit.name === 'string' ? readName(edit.name) : { ok: false as const, reason: 'must be text' };
+    if (!name.ok) problems.push({ field: 'name', message: name.reason });
+    else if (name.value !== edit.name) problems.push({ field: 'name', message: `'${edit.name}' is longer than ${NAME_MAX} characters` });
+  }
   const numbers: Partial<Record<(typeof NUMERIC_EDITS)[number], number>> = {};
   for (const f of NUMERIC_EDITS) {
     const v = edit[f];
@@ -49,6 +61,8 @@ export function applyGroupEdit(current: GroupConfig, edit: GroupEdit): EditResul
       problems.push({ field: f, message: `${String(v)} is not an integer in ${min}..${max}` });
     else numbers[f] = v;
   }
+  const other = numbers.port === undefined || numbers.port === current.port ? undefined : portsInUse.get(numbers.port);
+  if (other !== undefined) problems.push({ field: 'port', message: `${numbers.port} is already used by group ${other}` });
   let hosts: readonly HostPort[] = current.hosts;
   if (edit.hosts !== undefined) {
     const parsed = split(edit.hosts).map(parseHostPort);
@@ -73,6 +87,7 @@ export function applyGroupEdit(current: GroupConfig, edit: GroupEdit): EditResul
     ...numbers,
     hosts,
     filter,
+    ...(edit.name === undefined ? {} : { name: edit.name }),
     ...(edit.sameIp === undefined ? {} : { sameIp: edit.sameIp }),
     ...(edit.logEvents === undefined ? {} : { logEvents: edit.logEvents }),
   };

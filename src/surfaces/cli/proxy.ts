@@ -3,15 +3,16 @@
  * same flags), with YAML configuration, /metrics, SIGHUP reload and SIGTERM shutdown.
  */
 import { Command, Option } from 'commander';
-import { loadProxyConfig } from '../../apps/proxy/config-load.js';
+import { isYamlFile, loadProxyConfig } from '../../apps/proxy/config-load.js';
 import type { ProxyConfig } from '../../apps/proxy/config.js';
 import { proxyRegistry } from '../../apps/proxy/metrics.js';
-import { NtpUpdater } from '../../apps/proxy/ntp.js';
+import { mayChangeClock, NtpUpdater } from '../../apps/proxy/ntp.js';
 import { Proxy } from '../../apps/proxy/proxy.js';
-import { ConfigError, formatConfigIssue } from '../../core/errors.js';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { startConsole, type ConsoleServer } from '../web/console-server.js';
+import { fileURLToPath } from 'node:url';
+import { startConsole, type ConsoleOptions, type ConsoleServer } from '../web/console-server.js';
 import { serveMetrics, type MetricsServer } from '../web/metrics-server.js';
 import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './common.js';
 
@@ -27,6 +28,9 @@ interface ProxyCliOptions extends OutputOptions {
   readonly setClock: 'auto' | 'never';
   readonly console: string;
   readonly consoleToken?: string;
+  readonly strict?: boolean;
+  readonly service?: boolean;
+  readonly logFormat?: 'text' | 'json';
 }
 
 export function proxyCommand(): Command {
@@ -45,7 +49,15 @@ export function proxyCommand(): Command {
       [] as string[],
     )
     .option('-n, --nogui', 'run without the web console')
+    .option('-c, --service', 'as in IEC104MM2SS: run without the console; installing the service is systemd (Linux) or WinSW (Windows)')
+    .option('--strict', 'reject CSV rows with a bad cell instead of loading them with the IEC104MM2SS default and a warning')
     .option('--log-dir <dir>', 'folder of the per-group log files (logevents = Y)', 'log')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'per-group log files: text for people, json for machines (default: text for CSV, json for YAML)',
+      ).choices(['text', 'json']),
+    )
     .option('--listen-host <address>', 'address the groups listen on for masters (default: every interface)')
     .option(
       '--metrics-port <port>',
@@ -81,30 +93,43 @@ ${EXIT_HELP}`,
   return cmd;
 }
 
-/** Loads the file, reports every rejected row and note, and merges the command-line NTP options. */
-function load(o: ProxyCliOptions): ProxyConfig {
-  const { config, rejected, notes } = loadProxyConfig(o.ini);
+/** What loading the file had to say, by kind; the console shows it. */
+export interface LoadIssues {
+  readonly rejected: readonly ConfigIssue[];
+  readonly warnings: readonly ConfigIssue[];
+  readonly notes: readonly ConfigIssue[];
+}
+
+/** Loads the file, reports every rejected row, warning and note, and merges the command-line NTP options. */
+function load(o: ProxyCliOptions): { config: ProxyConfig; issues: LoadIssues } {
+  const { config, rejected, warnings, notes } = loadProxyConfig(o.ini, { strict: o.strict === true });
   for (const r of rejected) emit(o, `rejected: ${formatConfigIssue(r)}`, { event: 'rejected', ...r });
+  for (const w of warnings) emit(o, `warning: ${formatConfigIssue(w)}`, { event: 'warning', ...w });
   for (const n of notes) emit(o, `note: ${formatConfigIssue(n)}`, { event: 'note', ...n });
   if (config.groups.length === 0) throw new ConfigError([{ file: o.ini, message: 'no valid group to run' }]);
-  return {
+  const merged = {
     ...config,
     ntpServers: [...config.ntpServers, ...o.ntp_server],
     ntpUpdateEverySec: o.ntp_update_every_sec ?? config.ntpUpdateEverySec,
     nogui: config.nogui || o.nogui === true,
   };
+  return { config: merged, issues: { rejected, warnings, notes } };
 }
 
 async function runProxy(o: ProxyCliOptions): Promise<void> {
   // Listen for SIGTERM/SIGINT before anything is printed: a supervisor may signal at once.
   const stopSignal = untilSignal();
-  const config = load(o);
+  if (o.service === true) serviceNote(o);
+  const loaded = load(o);
+  const config = loaded.config;
+  let report = { loadedAt: Date.now(), ...loaded.issues };
   // Check everything that can be wrong in the options before a single group starts.
-  const consoleAddress = config.nogui || o.nogui === true ? undefined : parseConsoleAddress(o.console);
+  const consoleAddress = config.nogui || o.nogui === true || o.service === true ? undefined : parseConsoleAddress(o.console);
   if (config.groups.some((g) => g.logEvents)) checkLogDir(o.logDir);
   const proxy = new Proxy(config, {
     logLevel: o.logLevel ?? 'info',
     logDir: o.logDir,
+    logFormat: o.logFormat ?? (isYamlFile(o.ini) ? 'json' : 'text'),
     ...(o.listenHost === undefined ? {} : { listenHost: o.listenHost }),
   });
   let ntp: NtpUpdater | undefined;
@@ -112,14 +137,16 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
   let consoleServer: ConsoleServer | undefined;
   const onHup = (): void => {
     let next: ProxyConfig;
+    let nextIssues: LoadIssues;
     try {
-      next = load(o);
+      ({ config: next, issues: nextIssues } = load(o));
     } catch (err) {
       proxy.log.error({ err: (err as Error).message }, 'reload refused: the running configuration stays');
       return;
     }
     proxy.reload(next).then(
       (r) => {
+        report = { loadedAt: Date.now(), ...nextIssues };
         startNtp(next);
         emit(o, `reloaded: ${r.kept} kept, ${r.stopped} stopped, ${r.started} started`, { event: 'reloaded', ...r });
       },
@@ -161,10 +188,13 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
       );
       emit(o, `metrics on http://${o.metricsHost}:${metrics.port}/metrics`, { event: 'metrics', host: o.metricsHost, port: metrics.port });
     }
-    // The console also says whether this process may set the clock (root, and --set-clock auto).
-    const clockMaySet = o.setClock === 'auto' && process.getuid?.() === 0;
+    // The console also says whether this process may set the clock (root or CAP_SYS_TIME, and --set-clock auto).
+    const clockMaySet = o.setClock === 'auto' && mayChangeClock();
     if (consoleAddress !== undefined) {
-      consoleServer = await openConsole(o, consoleAddress, proxy, () => (ntp === undefined ? undefined : { ...ntp.status, clockMaySet }));
+      consoleServer = await openConsole(o, consoleAddress, proxy, {
+        ntp: () => (ntp === undefined ? undefined : { ...ntp.status, clockMaySet }),
+        configReport: () => report,
+      });
     }
     process.on('SIGHUP', onHup);
     const signal = await stopSignal;
@@ -177,6 +207,21 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
     await metrics?.close();
     await proxy.stop();
   }
+}
+
+/** The unit file shipped in the package (contrib/), next to dist/. */
+const UNIT = fileURLToPath(new URL('../../../contrib/gridgate-proxy.service', import.meta.url));
+
+/**
+ * IEC104MM2SS's `-c` makes a Windows service of the running program. Here the service manager runs
+ * gridgate: `-c` is accepted (and, as in the original, implies --nogui) and says where the recipe is.
+ */
+function serviceNote(o: ProxyCliOptions): void {
+  const how =
+    process.platform === 'win32'
+      ? 'on Windows, run it as a service with WinSW (docs/proxy.md, "Running as a service")'
+      : `on Linux, install the systemd unit ${UNIT} (docs/proxy.md, "Running as a service"); running in the foreground without the console`;
+  emit(o, `-c/--service: ${how}`, { event: 'service', unit: UNIT, platform: process.platform });
 }
 
 function checkLogDir(dir: string): void {
@@ -207,11 +252,11 @@ async function openConsole(
   o: ProxyCliOptions,
   address: { host: string; port: number },
   proxy: Proxy,
-  ntp: () => unknown,
+  live: Pick<ConsoleOptions, 'ntp' | 'configReport'>,
 ): Promise<ConsoleServer | undefined> {
   const token = o.consoleToken ?? process.env['GRIDGATE_CONSOLE_TOKEN'] ?? randomBytes(18).toString('base64url');
   try {
-    const c = await startConsole({ proxy, host: address.host, port: address.port, token, ntp });
+    const c = await startConsole({ proxy, host: address.host, port: address.port, token, ...live });
     emit(o, `console on ${c.url} (token ${token})`, { event: 'console', url: c.url, token });
     return c;
   } catch (err) {

@@ -14,7 +14,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { applyGroupEdit, exportCsv, exportYaml, type GroupEdit } from '../../apps/proxy/config-edit.js';
 import type { GroupSnapshot } from '../../apps/proxy/group.js';
 import type { Proxy } from '../../apps/proxy/proxy.js';
-import { ErrorCode, GridgateError } from '../../core/errors.js';
+import { ErrorCode, GridgateError, type ConfigIssue } from '../../core/errors.js';
+
+/** What loading the configuration file had to say, for the console's configuration panel. */
+export interface ConfigReport {
+  /** Unix ms of the load (start or SIGHUP reload): the page fetches the report again when it changes. */
+  readonly loadedAt: number;
+  readonly rejected: readonly ConfigIssue[];
+  readonly warnings: readonly ConfigIssue[];
+  readonly notes: readonly ConfigIssue[];
+}
 
 export interface ConsoleOptions {
   readonly proxy: Proxy;
@@ -25,6 +34,8 @@ export interface ConsoleOptions {
   readonly ntp?: () => unknown;
   /** How often live group updates are pushed (ms, default 1000). */
   readonly pushEveryMs?: number;
+  /** Rows rejected, cells defaulted and notes of the last load (none when not given). */
+  readonly configReport?: () => ConfigReport;
 }
 
 export interface ConsoleServer {
@@ -45,8 +56,11 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** One group in the list: everything the table shows, small enough for 500 groups a second. */
-export function groupSummary(s: GroupSnapshot): Record<string, unknown> {
+/**
+ * One group in the list: everything the table shows, small enough for 500 groups a second. The page
+ * turns the totals of successive pushes into rates (ASDUs/s) for its charts.
+ */
+export function groupSummary(s: GroupSnapshot, startedAt?: number): Record<string, unknown> {
   const sum = (a: Uint32Array): number => a.reduce((n, x) => n + x, 0);
   const commands = (a: Uint32Array): number => a.slice(45, 70).reduce((n, x) => n + x, 0);
   return {
@@ -54,6 +68,7 @@ export function groupSummary(s: GroupSnapshot): Record<string, unknown> {
     name: s.name,
     port: s.port,
     rtu: s.rtu,
+    startedAt,
     state: s.state,
     slave: { peer: s.slave.peer, trying: s.slave.trying, since: s.slave.since, dataTransfer: s.slave.dataTransfer, queued: s.slave.queued },
     asdusIn: sum(s.slave.traffic.asdusIn),
@@ -107,6 +122,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
   const open = isLoopback(o.host);
+  const summaries = (): Record<string, unknown>[] => o.proxy.snapshot().map((s) => groupSummary(s, o.proxy.groupStartedAt(s.id)));
+  const liveState = (): Record<string, unknown> => ({
+    type: 'groups',
+    groups: summaries(),
+    ntp: o.ntp?.() ?? null,
+    startedAt: o.proxy.startedAt,
+    configLoadedAt: o.configReport?.().loadedAt ?? null,
+  });
   /** The token from the header, or (reads and the WebSocket only) from the query string. */
   const authorized = (req: IncomingMessage, url: URL, write = false): boolean => {
     const given = req.headers['x-gridgate-token'] ?? (write ? '' : (url.searchParams.get('token') ?? ''));
@@ -129,7 +152,9 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
     const write = req.method !== 'GET';
     if ((write || !open) && !authorized(req, url, write))
       return send(res, 401, { error: 'a valid token is needed (X-Gridgate-Token header)' });
-    if (req.method === 'GET' && path === '/api/groups') return send(res, 200, { groups: o.proxy.snapshot().map(groupSummary) });
+    if (req.method === 'GET' && path === '/api/groups') return send(res, 200, { groups: summaries(), startedAt: o.proxy.startedAt });
+    if (req.method === 'GET' && path === '/api/config/issues')
+      return send(res, 200, o.configReport?.() ?? { loadedAt: null, rejected: [], warnings: [], notes: [] });
     if (req.method === 'GET' && path === '/api/ntp') return send(res, 200, { ntp: o.ntp?.() ?? null });
     if (req.method === 'GET' && path === '/api/config.csv') return send(res, 200, exportCsv(o.proxy.config), 'text/csv; charset=utf-8');
     if (req.method === 'GET' && path === '/api/config.yaml')
@@ -140,7 +165,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
     const id = Number(m[1]);
     if (req.method === 'GET' && m[2] === undefined) {
       const s = group.snapshot();
-      return send(res, 200, { ...groupSummary(s), refusals: s.refusals, counters: s.counters, router: s.router, config: group.config });
+      return send(res, 200, {
+        ...groupSummary(s, o.proxy.groupStartedAt(id)),
+        refusals: s.refusals,
+        counters: s.counters,
+        router: s.router,
+        config: group.config,
+      });
     }
     if (req.method === 'GET' && m[2] === '/log') {
       const n = Math.min(500, Math.max(1, Number(url.searchParams.get('lines') ?? 200) || 200));
@@ -154,7 +185,8 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
         return send(res, 400, { error: `body is not JSON: ${(err as Error).message}` });
       }
       if (edit === null || typeof edit !== 'object') return send(res, 400, { error: 'body must be a JSON object' });
-      const r = applyGroupEdit(group.config, edit);
+      const ports = new Map(o.proxy.config.groups.filter((g) => g.id !== id).map((g) => [g.port, g.id]));
+      const r = applyGroupEdit(group.config, edit, ports);
       if (!r.ok) return send(res, 400, { problems: r.problems });
       await o.proxy.restartGroup(id, r.config);
       return send(res, 200, { config: r.config });
@@ -218,11 +250,11 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleServer> {
       clients.delete(ws);
     });
     ws.on('error', () => ws.terminate());
-    ws.send(JSON.stringify({ type: 'groups', groups: o.proxy.snapshot().map(groupSummary), ntp: o.ntp?.() ?? null }));
+    ws.send(JSON.stringify(liveState()));
   };
   const timer = setInterval(() => {
     if (clients.size === 0) return;
-    const text = JSON.stringify({ type: 'groups', groups: o.proxy.snapshot().map(groupSummary), ntp: o.ntp?.() ?? null });
+    const text = JSON.stringify(liveState());
     // A client that cannot keep up skips updates rather than growing our memory.
     for (const c of clients) if (c.bufferedAmount < 4_000_000) c.send(text);
   }, o.pushEveryMs ?? 1000);
