@@ -66,7 +66,10 @@ export function proxyCommand(): Command {
     )
     .option('--metrics-host <address>', 'address for /metrics', '127.0.0.1')
     .addOption(
-      new Option('--set-clock <mode>', 'set the system clock from NTP when privileged (auto) or never')
+      new Option(
+        '--set-clock <mode>',
+        'step the system clock from NTP (auto: tried; without root or CAP_SYS_TIME reported as no-privilege) or never',
+      )
         .choices(['auto', 'never'])
         .default('auto'),
     )
@@ -85,7 +88,9 @@ Examples:
   gridgate proxy                           # reads iec104mm2ss.csv in the working directory
   gridgate proxy -i site.csv -s pool.ntp.org -t 600 --metrics-port 9464
   gridgate proxy -i proxy.yaml --log-level debug
+  gridgate proxy -i site.csv --strict      # reject rows with a bad cell instead of using the default
 
+Service: the systemd unit contrib/gridgate-proxy.service (docs/proxy.md, "Running as a service").
 Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the file (unchanged groups keep their connections).
 ${EXIT_HELP}`,
   );
