@@ -1,7 +1,7 @@
 /**
  * The proxy's per-group log lines for people: a plain text form of pino's JSON lines (local time,
- * level, message, fields), and a limiter that keeps a repeating message (a dead RTU retried every
- * few seconds, ~40 MB a day) to its first line and then one count per minute.
+ * level, message, fields). Repeated warnings are already counted where they arise (the group's
+ * WarnThrottle, group-throttle.ts), so every destination gets the same lines.
  */
 
 /** pino's level numbers and the names shown in text. */
@@ -58,103 +58,4 @@ export function textLine(json: string): string {
   const level = levelName(Number(line['level'])).padEnd(5);
   const words = [time, level, String(line['msg'] ?? ''), ...fieldWords(line)];
   return `${words.join(' ')}\n`;
-}
-
-export interface RepeatLimiterOptions {
-  /** How long repeats are counted before one summary line (default 60 s). */
-  readonly windowMs?: number;
-  /**
-   * Lines below this pino level are never held back (default 40, warn): state changes (info: link up,
-   * master connected) always show in order, debug APDU lines all pass; floods are warnings (retries,
-   * refusals).
-   */
-  readonly minLevel?: number;
-  /** Distinct messages tracked at once; beyond that new ones pass unlimited (default 1000). */
-  readonly maxKeys?: number;
-}
-
-interface Repeat {
-  /** The latest repeat held back, parsed. */
-  last: Record<string, unknown>;
-  held: number;
-  windowStart: number;
-}
-
-/** The address of `peer`/`host` fields without the port: a master reconnecting from new ports is one source. */
-const withoutPort = (v: unknown): string => (typeof v === 'string' ? v.replace(/:\d+$/, '') : '');
-
-/**
- * Holds back repeats of a message. The first line of a kind passes; further lines of that kind in
- * the same window are counted, and when the window ends one line says how many there were (with the
- * fields of the last). A kind is the level, the message, the address it is about (host, slave or
- * peer, without the port) and the error text, so a second failing host or a new error still shows
- * at once. Pure: time comes in as `now`.
- */
-export class RepeatLimiter {
-  readonly #windowMs: number;
-  readonly #minLevel: number;
-  readonly #maxKeys: number;
-  readonly #repeats = new Map<string, Repeat>();
-
-  constructor(o: RepeatLimiterOptions = {}) {
-    this.#windowMs = o.windowMs ?? 60_000;
-    this.#minLevel = o.minLevel ?? 40;
-    this.#maxKeys = o.maxKeys ?? 1000;
-  }
-
-  /** The lines to write now for one JSON line (none while it is held back). */
-  accept(json: string, now: number): string[] {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(json) as Record<string, unknown>;
-    } catch {
-      return [json];
-    }
-    const level = Number(line['level']);
-    if (!(level >= this.#minLevel)) return [json];
-    const key = [level, line['msg'], withoutPort(line['host'] ?? line['slave'] ?? line['peer']), line['err'] ?? ''].join('\t');
-    const r = this.#repeats.get(key);
-    if (r === undefined) {
-      if (this.#repeats.size < this.#maxKeys) this.#repeats.set(key, { last: line, held: 0, windowStart: now });
-      return [json];
-    }
-    r.held++;
-    r.last = line;
-    return this.#windowEnded(key, r, now);
-  }
-
-  /** Summary lines of every window that has ended by `now` (the driver calls it on a timer). */
-  flush(now: number): string[] {
-    const out: string[] = [];
-    for (const [key, r] of [...this.#repeats]) out.push(...this.#windowEnded(key, r, now));
-    return out;
-  }
-
-  /** Summaries of everything held, whatever the time (a group stopping). */
-  drain(now: number): string[] {
-    const out: string[] = [];
-    for (const r of this.#repeats.values()) if (r.held > 0) out.push(this.#summary(r, now));
-    this.#repeats.clear();
-    return out;
-  }
-
-  #windowEnded(key: string, r: Repeat, now: number): string[] {
-    if (now - r.windowStart < this.#windowMs) return [];
-    // A kind that stopped repeating is forgotten: its next line is a first line again.
-    if (r.held === 0) {
-      this.#repeats.delete(key);
-      return [];
-    }
-    const out = [this.#summary(r, now)];
-    r.held = 0;
-    r.windowStart = now;
-    return out;
-  }
-
-  #summary(r: Repeat, now: number): string {
-    const ms = now - r.windowStart;
-    const span = ms < 90_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
-    const times = r.held === 1 ? 'once more' : `${r.held} more times`;
-    return JSON.stringify({ ...r.last, time: now, msg: `${String(r.last['msg'])} (${times} in ${span})`, repeated: r.held });
-  }
 }

@@ -12,7 +12,7 @@ import type { Transport } from '../../transport/transport.js';
 import { PcapFile } from './capture.js';
 import type { GroupConfig, ProxyConfig } from './config.js';
 import { ProxyGroup, type GroupSnapshot } from './group.js';
-import { RepeatLimiter, textLine } from './log-lines.js';
+import { textLine } from './log-lines.js';
 
 export interface ProxyOptions {
   /** Where the proxy's own log goes (standard error by default). */
@@ -27,8 +27,6 @@ export interface ProxyOptions {
    * JSON lines for machines (default `json`; the CLI picks `text` for CSV configurations).
    */
   readonly logFormat?: 'text' | 'json';
-  /** Repeats of a message are counted this long and then summed up in one line (default 60 s). */
-  readonly repeatWindowMs?: number;
   /** Address the groups listen on for masters (default: every interface). */
   readonly listenHost?: string;
   /** Pause between rounds over a group's slave hosts. */
@@ -40,9 +38,6 @@ interface Running {
   readonly key: string;
   readonly file: { end(): void } | undefined;
   readonly capture: PcapFile | undefined;
-  readonly limiter: RepeatLimiter;
-  /** Writes lines the limiter lets out (summaries) to the group's file and console tail. */
-  readonly out: (lines: readonly string[]) => void;
   /** Unix ms when this group was (re)started. */
   readonly startedAt: number;
 }
@@ -117,7 +112,6 @@ export class Proxy {
   readonly #tails = new Map<number, LogTail>();
   #config: ProxyConfig;
   #ops: Promise<unknown> = Promise.resolve();
-  #repeatTimer: NodeJS.Timeout | undefined;
   #startedAt: number | undefined;
 
   constructor(config: ProxyConfig, o: ProxyOptions = {}) {
@@ -153,15 +147,6 @@ export class Proxy {
 
   start(): Promise<void> {
     this.#startedAt ??= Date.now();
-    const windowMs = this.#o.repeatWindowMs ?? 60_000;
-    this.#repeatTimer ??= setInterval(
-      () => {
-        const now = Date.now();
-        for (const r of this.#groups.values()) r.out(r.limiter.flush(now));
-      },
-      Math.max(10, windowMs / 6),
-    );
-    this.#repeatTimer.unref();
     return this.#serial(async () => {
       for (const g of this.#config.groups) await this.#startGroup(g);
       this.log.info({ groups: this.#groups.size }, 'proxy started');
@@ -199,8 +184,6 @@ export class Proxy {
   }
 
   stop(): Promise<void> {
-    clearInterval(this.#repeatTimer);
-    this.#repeatTimer = undefined;
     return this.#serial(async () => {
       for (const id of [...this.#groups.keys()]) await this.#stopGroup(id);
       this.log.info('proxy stopped');
@@ -241,26 +224,15 @@ export class Proxy {
     const level = this.#o.logLevel ?? 'info';
     const tail = this.#tails.get(g.id) ?? new LogTail();
     this.#tails.set(g.id, tail);
-    // Repeats are limited in what people read (the group's file and the console), not on standard
-    // error: that stays the complete record at --log-level for machines (journald, log shippers).
-    const limited: LineSink[] = [tail];
+    const sinks: LineSink[] = [this.#destination, tail];
     const file = g.logEvents ? await this.#openLogFile(g) : undefined;
-    if (file !== undefined) limited.push(this.#o.logFormat === 'text' ? { write: (line: string) => file.write(textLine(line)) } : file);
-    const limiter = new RepeatLimiter(this.#o.repeatWindowMs === undefined ? {} : { windowMs: this.#o.repeatWindowMs });
-    const out = (lines: readonly string[]): void => {
-      for (const line of lines) {
-        const text = line.endsWith('\n') ? line : `${line}\n`;
-        for (const s of limited) s.write(text);
-      }
-    };
-    const destination = this.#destination;
-    const sink: LineSink = {
+    if (file !== undefined) sinks.push(this.#o.logFormat === 'text' ? { write: (line: string) => file.write(textLine(line)) } : file);
+    const fanOut: LineSink = {
       write: (line: string) => {
-        destination.write(line);
-        out(limiter.accept(line, Date.now()));
+        for (const s of sinks) s.write(line);
       },
     };
-    const logger = pino({ name: 'proxy', level }, sink).child({ group: g.name, id: g.id });
+    const logger = pino({ name: 'proxy', level }, fanOut).child({ group: g.name, id: g.id });
     const capture =
       g.capture === undefined
         ? undefined
@@ -273,7 +245,7 @@ export class Proxy {
       ...(this.#o.retryDelayMs === undefined ? {} : { retryDelayMs: this.#o.retryDelayMs }),
       ...(capture === undefined ? {} : { tapFor: (kind: 'slave' | 'master', t: Transport) => captureTap(capture, kind, t) }),
     });
-    this.#groups.set(g.id, { group, key: keyOf(g), file, capture, limiter, out, startedAt: Date.now() });
+    this.#groups.set(g.id, { group, key: keyOf(g), file, capture, startedAt: Date.now() });
     group.start();
   }
 
@@ -305,7 +277,6 @@ export class Proxy {
     if (r === undefined) return;
     this.#groups.delete(id);
     await r.group.stop();
-    r.out(r.limiter.drain(Date.now()));
     await r.capture?.close();
     r.file?.end();
   }
