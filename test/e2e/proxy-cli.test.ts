@@ -3,7 +3,7 @@
  * SIGHUP reload and SIGTERM shutdown.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { RtuSimulator } from '../../src/apps/rtu-sim/simulator.js';
@@ -188,17 +188,18 @@ describe('gridgate proxy (CLI)', () => {
     expect(strict.stderr).toContain('no valid group to run');
   });
 
-  test('-c/--service is accepted on Linux, points to the systemd unit and runs without the console', async () => {
+  test('-c/--service is accepted on Linux, points to the systemd unit and runs without the console; CSV group logs are text', async () => {
     const sim = await withSim();
     const dir = tempDir('proxy-service');
-    writeFileSync(
-      join(dir, 'iec104mm2ss.csv'),
-      [HEADER, row(1, 'A', await freePort(), `${SLAVE_IP}:${sim.rtus[0]!.slave.port}`)].join('\n'),
-    );
-    const p = startProxyCli(['-c', '--set-clock', 'never', '--log-level', 'silent'], dir);
+    const logged = row(1, 'A', await freePort(), `${SLAVE_IP}:${sim.rtus[0]!.slave.port}`).replace(',N,all,', ',Y,all,');
+    writeFileSync(join(dir, 'iec104mm2ss.csv'), [HEADER, logged].join('\n'));
+    const p = startProxyCli(['-c', '--set-clock', 'never', '--log-level', 'info'], dir);
     await until(() => p.out().includes('group 1 A'), 10_000, 'start');
     expect(p.out()).toMatch(/-c\/--service: on Linux, install the systemd unit \S+contrib\/gridgate-proxy\.service/);
     expect(p.out()).not.toContain('console on');
+    const file = join(dir, 'log', 'A-1.1.log');
+    await until(() => existsSync(file) && readFileSync(file, 'utf8').includes('slave link up'), 10_000, 'group log');
+    expect(readFileSync(file, 'utf8')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d INFO {2}slave link up slave=/m);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
   });
