@@ -319,5 +319,8 @@ describe('clock policy (pure: never touches the clock)', () => {
       expect(() => parseNtpServer(bad), bad).toThrow(/NTP server/);
     }
     expect(() => new NtpUpdater({ servers: [], everySec: 60, setClock: 'never', logger: pino({ level: 'silent' }) })).toThrow(/no servers/);
+    expect(
+      () => new NtpUpdater({ servers: ['h'], everySec: 60, setClock: 'auto', stepThresholdMs: -1, logger: pino({ level: 'silent' }) }),
+    ).toThrow(/step threshold -1 ms must be 0 or more/);
   });
 });

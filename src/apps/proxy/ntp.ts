@@ -167,7 +167,11 @@ export class NtpUpdater {
     }
     this.#everyMs = options.everySec * 1000;
     this.#setClock = options.setClock;
-    this.#stepThresholdMs = options.stepThresholdMs ?? CLOCK_STEP_THRESHOLD_MS;
+    const stepThresholdMs = options.stepThresholdMs ?? CLOCK_STEP_THRESHOLD_MS;
+    if (!Number.isFinite(stepThresholdMs) || stepThresholdMs < 0) {
+      throw new GridgateError(ErrorCode.CONFIG, `NTP: step threshold ${stepThresholdMs} ms must be 0 or more`);
+    }
+    this.#stepThresholdMs = stepThresholdMs;
     this.#timeoutMs = timeoutMs;
     this.#logger = options.logger;
     this.#onStatus = options.onStatus;

@@ -42,7 +42,7 @@ interface Running {
   readonly startedAt: number;
 }
 
-/** Something pino (or the limiter) can write lines to. */
+/** Something pino can write its JSON lines to. */
 interface LineSink {
   write(line: string): unknown;
 }
