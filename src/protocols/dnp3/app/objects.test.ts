@@ -11,9 +11,7 @@ import {
   flagNames,
   flagsOf,
   isKnownGroup,
-  isKuraType,
   isValidControlCode,
-  KURA_TYPES,
   objectName,
   objectRow,
   objectSize,
@@ -162,9 +160,6 @@ describe('the object table', () => {
     expect(byType('AnalogInput').every((n) => /^Group3[02]Var/.test(n))).toBe(true);
     expect(byType('AnalogOutputStatus').every((n) => /^Group4[02]Var/.test(n))).toBe(true);
     expect(byType('DNPTime')).toEqual(['Group50Var1', 'Group50Var3']);
-    expect(KURA_TYPES.every((t) => byType(t).length > 0)).toBe(true);
-    expect(isKuraType('AnalogInput')).toBe(true);
-    expect(isKuraType('ControlRelayOutputBlock')).toBe(false);
   });
 
   test('kinds: event groups are events, commands are commands', () => {

@@ -167,7 +167,7 @@ export class Dnp3OutstationSession {
     this.channel.receive(bytes, now);
     for (let e = this.channel.pollEvent(); e !== undefined; e = this.channel.pollEvent()) {
       if (e.type === 'fragment') this.#onFragment(e.bytes, now);
-      else if (e.type === 'dropped') this.#events.push({ type: 'warning', error: e.error });
+      else if (e.type === 'dropped') this.#events.push({ type: 'warning', error: decodeError(e.drop) });
     }
     this.#pumpUnsolicited(now);
   }
@@ -269,7 +269,7 @@ export class Dnp3OutstationSession {
         return;
       }
       f = d.partial;
-      iin2 = decodeFailureIin2(bytes, d, f);
+      iin2 = decodeFailureIin2(d);
     }
     if (isResponseFunction(f.function)) return this.#warn(ErrorCode.STATE, `${f.functionName} sent to an outstation`);
     if (f.function === FunctionCode.CONFIRM) return this.#onConfirm(f, now);
