@@ -3,10 +3,11 @@
  * servers: a response that never ends, malformed responses, a flood of `05 64`; and against
  * `gridgate dnp3-sim`: a rejected read, select-before-operate right after a restart.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Dnp3Channel } from '../../src/protocols/dnp3/stack/channel.js';
-import { runCli, startCli } from './support.js';
+import { CLI, runCli, startCli, until } from './support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -216,5 +217,35 @@ describe('dnp3 against gridgate dnp3-sim', () => {
     expect(scan.every((b) => b.Group === 30 && b.Type === 'AnalogInput')).toBe(true);
     const wrapped = await runCli([...args, '--envelope']);
     expect(JSON.parse(wrapped.stdout.trim())).toMatchObject({ Scan: 'SCAN_INTEGRITY', Data: scan });
+  });
+
+  test('dnp3-sim under a flood of 05 64 from a master logs a few lines, not one per frame', async () => {
+    const child = spawn(process.execPath, [CLI, 'dnp3-sim', '--host', '127.0.0.1', '--port', '0', '--json', '--log-level', 'warn']);
+    cleanups.push(() => void child.kill('SIGTERM'));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => /"event":"listening"/.test(out), 10_000, 'dnp3-sim listening');
+    const port = (JSON.parse(out.split('\n').find((l) => l.includes('listening'))!) as { port: number }).port;
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < chunk.length; i += 2) chunk.set([0x05, 0x64], i);
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const deadline = performance.now() + 2500;
+    await new Promise<void>((resolve) => {
+      const pump = (): void => {
+        while (performance.now() < deadline && socket.write(chunk));
+        if (performance.now() >= deadline) return resolve();
+        socket.once('drain', pump);
+      };
+      socket.on('connect', pump);
+    });
+    socket.destroy();
+    await until(() => /"total"/.test(err), 5000, 'the summary at disconnection');
+    const lines = err.split('\n').filter((l) => l.includes('dropped'));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.length).toBeLessThanOrEqual(6);
+    expect((JSON.parse(lines.at(-1)!) as { total: Record<string, number> }).total['badHeaderCrc']).toBeGreaterThan(1000);
   });
 });

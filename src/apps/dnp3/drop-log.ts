@@ -80,3 +80,41 @@ export class DropLog {
     return true;
   }
 }
+
+/** A {@link DropLog} on the process clock with its own (unreferenced) timer, for one connection. */
+export class TimedDropLog {
+  readonly #drops: DropLog;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(log: Logger, totals: DropTotals, intervalMs?: number) {
+    this.#drops = new DropLog(log, totals, intervalMs);
+  }
+
+  note(d: DropNotice): void {
+    if (this.#closed) return;
+    this.#drops.note(d, performance.now());
+    this.#arm();
+  }
+
+  /** Logs what is unlogged and stops the timer (the connection ended). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#drops.flush();
+  }
+
+  #arm(): void {
+    const due = this.#drops.nextTimeout();
+    if (due === undefined || this.#timer !== undefined || this.#closed) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#drops.handleTimeout(performance.now());
+        this.#arm();
+      },
+      Math.max(0, due - performance.now()),
+    );
+    this.#timer.unref();
+  }
+}

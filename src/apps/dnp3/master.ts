@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import type { Fragment, ObjectHeaderSpec } from '../../protocols/dnp3/app/codec.js';
 import { IIN_INDEX, requestErrors, type Iin, type IinName } from '../../protocols/dnp3/app/header.js';
 import { Dnp3MasterSession, type MasterEvent, type TaskInit } from '../../protocols/dnp3/master/master.js';
-import { DropLog } from './drop-log.js';
+import { TimedDropLog } from './drop-log.js';
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
@@ -125,8 +125,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
   readonly #driver: SessionDriver<MasterEvent>;
   readonly #waiters = new Map<number, Waiter>();
   readonly #log: Logger;
-  readonly #drops: DropLog;
-  #dropTimer: NodeJS.Timeout | undefined;
+  readonly #drops: TimedDropLog;
   readonly #done: Promise<void>;
   readonly remote: string;
   #ended = false;
@@ -135,7 +134,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
     super();
     this.remote = transport.remote;
     this.#log = (o.logger ?? silentLogger).child({ peer: transport.remote, outstation: o.outstationAddress });
-    this.#drops = new DropLog(this.#log, () => this.session.dropCounts(), o.dropLogIntervalMs);
+    this.#drops = new TimedDropLog(this.#log, () => this.session.dropCounts(), o.dropLogIntervalMs);
     this.session = new Dnp3MasterSession(
       {
         localAddress: o.masterAddress,
@@ -154,8 +153,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
     this.#driver = new SessionDriver(this.session, transport, (e) => this.#onEvent(e));
     this.#done = this.#driver.run().then((lost) => {
       this.#ended = true;
-      clearTimeout(this.#dropTimer);
-      this.#drops.flush();
+      this.#drops.close();
       for (const w of this.#waiters.values())
         w.reject(lost ?? new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
       this.#waiters.clear();
@@ -246,20 +244,6 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
     });
   }
 
-  #armDropTimer(): void {
-    const due = this.#drops.nextTimeout();
-    if (due === undefined || this.#dropTimer !== undefined || this.#ended) return;
-    this.#dropTimer = setTimeout(
-      () => {
-        this.#dropTimer = undefined;
-        this.#drops.handleTimeout(monotonicNow());
-        this.#armDropTimer();
-      },
-      Math.max(0, due - monotonicNow()),
-    );
-    this.#dropTimer.unref();
-  }
-
   #onEvent(e: MasterEvent): void {
     switch (e.type) {
       case 'taskComplete': {
@@ -284,8 +268,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         for (const block of kuraBlocks(e.fragment)) this.emit('event', { type: 'unsolicited', block, fragment: e.fragment });
         return;
       case 'dropped':
-        this.#drops.note(e.drop, monotonicNow());
-        this.#armDropTimer();
+        this.#drops.note(e.drop);
         return;
       case 'iin':
         this.#log.info({ iin: e.iin.set }, 'IIN changed');
