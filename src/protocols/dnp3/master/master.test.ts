@@ -341,6 +341,16 @@ describe('Dnp3MasterSession select-before-operate and housekeeping', () => {
     expect(events(m).find((e) => e.type === 'taskComplete')).toMatchObject({ fragments: [{ objects: [{ points: [{ status: 4 }] }] }] });
     expect(o.take(m)).toEqual([]);
   });
+
+  test('a SELECT answered with IIN2 request errors is not followed by an OPERATE', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    m.submitSelectOperate({ kind: 'crob', objects: [{ ...crob, points: [point(0)] }] }, 0);
+    const [sel] = o.take(m);
+    o.respond(m, { seq: sel!.control.seq, iin: ['PARAMETER_ERROR'], objects: [{ ...crob, points: [point(0)] }] });
+    expect(events(m).some((e) => e.type === 'taskComplete')).toBe(true);
+    expect(o.take(m)).toEqual([]);
+  });
 });
 
 describe('Dnp3Channel link services', () => {

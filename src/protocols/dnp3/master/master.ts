@@ -11,7 +11,7 @@ import { Counters } from '../../../core/counters.js';
 import { Queue } from '../../../core/queue.js';
 import { fail } from '../../../core/result.js';
 import { decodeFragment, encodeRequest, type AppFailureKind, type Fragment, type ObjectHeaderSpec } from '../app/codec.js';
-import { FunctionCode, decodeAppControl, hasIin, type FunctionCodeName, type Iin } from '../app/header.js';
+import { FunctionCode, IIN2_REQUEST_ERRORS, decodeAppControl, hasIin, type FunctionCodeName, type Iin } from '../app/header.js';
 import { confirm, readClass, timeAbsolute, timeLastRecorded, unsolicitedClasses, writeIinClear } from '../app/requests.js';
 import { Dnp3Channel, type ChannelDropKind, type ChannelOptions } from '../stack/channel.js';
 
@@ -364,7 +364,9 @@ export class Dnp3MasterSession {
 
   #onComplete(flight: InFlight, now: number): void {
     const task = flight.task;
-    if (task.operate === true && flight.fragments.every((fr) => fr.objects.every((h) => h.points.every((p) => p.status === 0)))) {
+    const accepted = (fr: Fragment): boolean =>
+      (fr.iin === undefined || (fr.iin.iin2 & IIN2_REQUEST_ERRORS) === 0) && fr.objects.every((h) => h.points.every((p) => p.status === 0));
+    if (task.operate === true && flight.fragments.every(accepted)) {
       // Back to back (4.4.3): the OPERATE leaves now, before anything queued meanwhile.
       this.#send({ ...task, function: 'OPERATE', operate: false }, now);
       return;
