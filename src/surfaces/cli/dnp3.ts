@@ -88,17 +88,15 @@ function common(cmd: Command): Command {
     .addOption(new Option('--stop-bits <n>', 'serial: stop bits').choices(SERIAL_STOP_BITS.map(String)).default('1'))
     .option('--outstation-address <n>', 'link address of the outstation', intArg('--outstation-address', 0, 65519), 10)
     .option('--master-address <n>', 'link address of this master', intArg('--master-address', 0, 65519), 1)
-    .option(
-      '--timeout <duration>',
-      'response timeout for the whole response: 500ms, 2s or seconds',
-      durationArg('--timeout', 1, 3_600_000),
-      5000,
+    .addOption(
+      new Option('--timeout <duration>', 'response timeout for the whole response: 500ms, 2s or seconds')
+        .argParser(durationArg('--timeout', 1, 3_600_000))
+        .default(5000, '5s'),
     )
-    .option(
-      '--connect-timeout <duration>',
-      'TCP/TLS connect timeout: 500ms, 2s or seconds',
-      durationArg('--connect-timeout', 1, 3_600_000),
-      10_000,
+    .addOption(
+      new Option('--connect-timeout <duration>', 'TCP/TLS connect timeout: 500ms, 2s or seconds')
+        .argParser(durationArg('--connect-timeout', 1, 3_600_000))
+        .default(10_000, '10s'),
     )
     .option(
       '--max-response-fragments <n>',
