@@ -14,6 +14,7 @@ await loopbackBench();
 await proxyBench();
 dnp3CodecBench();
 await dnp3PollBench();
+await (await import('./dnp3-hostile.js')).dnp3HostileBench();
 const mms = mmsCodecBench();
 await mmsLoopbackBench(mms.decodeReport);
 await (await import('./transport-retry.js')).transportRetryBench();

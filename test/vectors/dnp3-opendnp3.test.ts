@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kuraBlock, kuraResponse, type KuraBlock } from '../../src/apps/dnp3/kura.js';
+import { kuraBlocks, kuraResponse, type KuraBlock } from '../../src/apps/dnp3/kura.js';
 import {
   DOUBLE_BIT_NAMES,
   LinkFramer,
@@ -941,7 +941,7 @@ describe('opendnp3 capture (dnp3-opendnp3.pcap)', () => {
     expect(ao.variation).toBe(7);
     expect(ao.points.map((p) => p.value)).toEqual([123, -456789, 12.5, Math.fround(3.14159265358979)]);
     // LISTEN: each header of an unsolicited response is one Kura object.
-    const listen = u.objects.map(kuraBlock);
+    const listen = kuraBlocks(u);
     expect(listen.map((k) => k?.Type)).toEqual([
       'AnalogInput',
       'Counter',

@@ -5,7 +5,7 @@
  */
 import { ConfigError, type ConfigIssue } from '../../core/errors.js';
 import type { Fragment, ObjectHeader, ObjectHeaderSpec } from '../../protocols/dnp3/app/codec.js';
-import { ControlCode, isKuraType, objectRow, type ControlCodeName, type Point } from '../../protocols/dnp3/app/objects/index.js';
+import { ControlCode, objectRow, type ControlCodeName, type Point, type PointType } from '../../protocols/dnp3/app/objects/index.js';
 import { analogOutput, crob, readAll, readClass, readCount, readRange } from '../../protocols/dnp3/app/requests.js';
 
 export const SCAN_FUNCTIONS = [
@@ -21,6 +21,31 @@ export const COMMAND_FUNCTIONS = ['CMD_AOI32', 'CMD_AOI16', 'CMD_AOF32', 'CMD_AO
 export type ScanFunction = (typeof SCAN_FUNCTIONS)[number];
 export type CommandFunction = (typeof COMMAND_FUNCTIONS)[number];
 
+/**
+ * The point types Kura's read and unsolicited output reports (`Type`), in opendnp3's names; other
+ * objects (CTO, time delays, IIN, command echoes) shape the data but are not printed.
+ */
+export const KURA_TYPES = [
+  'BinaryInput',
+  'DoubleBitBinaryInput',
+  'BinaryOutputStatus',
+  'Counter',
+  'FrozenCounter',
+  'AnalogInput',
+  'AnalogOutputStatus',
+  'DNPTime',
+] as const satisfies readonly PointType[];
+/** A point type Kura reports. */
+export type KuraType = (typeof KURA_TYPES)[number];
+
+/** Whether a row type is one Kura reports. */
+export function isKuraType(t: PointType): t is KuraType {
+  return (KURA_TYPES as readonly PointType[]).includes(t);
+}
+
+/** Kura's (opendnp3's) quality of the time stamps of one object header. */
+export type TimestampQuality = 'INVALID' | 'SYNCHRONIZED' | 'UNSYNCHRONIZED';
+
 /** One data point as Kura prints it. */
 export interface KuraValue {
   readonly Index: number;
@@ -35,7 +60,7 @@ export interface KuraBlock {
   readonly Group: number;
   readonly Variation: number;
   readonly Event: boolean;
-  readonly TimestampQuality: 'INVALID' | 'SYNCHRONIZED' | 'UNSYNCHRONIZED';
+  readonly TimestampQuality: TimestampQuality;
   readonly Values: readonly KuraValue[];
 }
 
@@ -148,22 +173,47 @@ function kuraValue(p: Point, type: string): KuraValue {
   };
 }
 
-/** One object header as Kura's "sequence of data points", or undefined for types Kura does not report. */
-export function kuraBlock(h: ObjectHeader): KuraBlock | undefined {
+/**
+ * The time-stamp quality of one object header, as opendnp3's measurement handler (Kura's stack)
+ * assigns it: objects carrying an absolute 48-bit time are SYNCHRONIZED; relative-time objects
+ * (g2v3, g4v3) take the quality of the CTO before them in the fragment, g51v1 SYNCHRONIZED and
+ * g51v2 UNSYNCHRONIZED, INVALID with no CTO; everything else, g50 times included, is INVALID.
+ */
+function timestampQuality(h: ObjectHeader, cto: TimestampQuality): TimestampQuality {
   const row = objectRow(h.group, h.variation);
-  if (row === undefined || !isKuraType(row.type) || h.points.length === 0) return undefined;
-  const timed = h.points.some((p) => p.timeMs !== undefined) && row.type !== 'DNPTime';
-  return {
-    Type: row.type,
-    Group: h.group,
-    Variation: h.variation,
-    Event: row.kind === 'event',
-    TimestampQuality: timed ? 'SYNCHRONIZED' : 'INVALID',
-    Values: h.points.map((p) => kuraValue(p, row.type)),
-  };
+  if (row?.layout.form !== 'fixed' || row.type === 'DNPTime') return 'INVALID';
+  const elements: readonly string[] = row.layout.elements;
+  if (elements.includes('TIME48')) return 'SYNCHRONIZED';
+  return elements.includes('TIME16_REL') ? cto : 'INVALID';
+}
+
+/** The CTO quality a header sets for the headers after it (Annex A, group 51), or undefined. */
+function ctoQuality(h: ObjectHeader): TimestampQuality | undefined {
+  if (h.group !== 51) return undefined;
+  return h.variation === 1 ? 'SYNCHRONIZED' : h.variation === 2 ? 'UNSYNCHRONIZED' : undefined;
+}
+
+/** One fragment's object headers as Kura's "sequences of data points", leaving out types Kura does not report. */
+export function kuraBlocks(f: Fragment): KuraBlock[] {
+  const out: KuraBlock[] = [];
+  let cto: TimestampQuality = 'INVALID';
+  for (const h of f.objects) {
+    cto = ctoQuality(h) ?? cto;
+    const row = objectRow(h.group, h.variation);
+    if (row === undefined || !isKuraType(row.type) || h.points.length === 0) continue;
+    out.push({
+      Type: row.type,
+      Group: h.group,
+      Variation: h.variation,
+      Event: row.kind === 'event',
+      TimestampQuality: timestampQuality(h, cto),
+      Values: h.points.map((p) => kuraValue(p, row.type)),
+    });
+  }
+  return out;
 }
 
 /** A read's response, all fragments: Kura's array, one element per object header. */
 export function kuraResponse(fragments: readonly Fragment[]): KuraBlock[] {
-  return fragments.flatMap((f) => f.objects.flatMap((h) => kuraBlock(h) ?? []));
+  return fragments.flatMap(kuraBlocks);
 }

@@ -7,8 +7,9 @@ import { EventEmitter } from 'node:events';
 import { ErrorCode, GridgateError, ProtocolError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { Fragment, ObjectHeaderSpec } from '../../protocols/dnp3/app/codec.js';
-import type { Iin } from '../../protocols/dnp3/app/header.js';
+import { IIN_INDEX, requestErrors, type Iin, type IinName } from '../../protocols/dnp3/app/header.js';
 import { Dnp3MasterSession, type MasterEvent, type TaskInit } from '../../protocols/dnp3/master/master.js';
+import { TimedDropLog } from './drop-log.js';
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
@@ -16,7 +17,7 @@ import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import { openUdp } from '../../transport/udp.js';
 import {
   commandObject,
-  kuraBlock,
+  kuraBlocks,
   kuraResponse,
   scanObjects,
   type CommandFunction,
@@ -37,7 +38,12 @@ export interface Dnp3MasterOptions {
   readonly link: Dnp3Link;
   readonly masterAddress: number;
   readonly outstationAddress: number;
+  /** How long a request waits for its whole response (default 5000 ms). */
   readonly responseTimeoutMs?: number;
+  /** Most fragments and octets one response may have (defaults: 256 fragments, 512 KiB). */
+  readonly maxResponseFragments?: number;
+  readonly maxResponseOctets?: number;
+  /** TCP/TLS connection timeout (default 10000 ms). */
   readonly connectTimeoutMs?: number;
   /** Classes to enable for unsolicited reporting at start-up (default 1, 2, 3; [] for none). */
   readonly unsolicitedClasses?: readonly (1 | 2 | 3)[];
@@ -50,12 +56,16 @@ export interface Dnp3MasterOptions {
   /** Send a link-status request after this long without traffic (0 = never). */
   readonly keepAliveMs?: number;
   readonly logger?: Logger;
+  /** Shortest interval between two log lines about dropped frames (default 1000 ms). */
+  readonly dropLogIntervalMs?: number;
 }
 
 export type Dnp3MasterEvent =
   /** Unsolicited data, one Kura object per object header (the driver's LISTEN representation). */
   | { readonly type: 'unsolicited'; readonly block: KuraBlock; readonly fragment: Fragment }
   | { readonly type: 'iin'; readonly iin: Iin }
+  /** The result of an integrity poll the master ran by itself (at start-up, after a restart). */
+  | { readonly type: 'integrity'; readonly blocks: readonly KuraBlock[] }
   | { readonly type: 'warning'; readonly error: ProtocolError }
   /** `error`: why the connection ended, when the transport failed (a reset, a TLS alert). */
   | { readonly type: 'closed'; readonly error?: GridgateError };
@@ -64,6 +74,38 @@ export type Dnp3MasterEvent =
 export interface CommandResult {
   readonly status: string;
   readonly statusCode: number;
+}
+
+/**
+ * The outstation answered a read or command with IIN2 request-error bits (IIN2.0 function not
+ * supported, IIN2.1 object unknown, IIN2.2 parameter error): it did not do all that was asked.
+ * `blocks` holds whatever data the response still carried.
+ */
+export class Dnp3RejectedError extends ProtocolError {
+  readonly rejected: readonly IinName[];
+  readonly blocks: readonly KuraBlock[];
+  constructor(task: string, rejected: readonly IinName[], blocks: readonly KuraBlock[]) {
+    super('dnp3.master', ErrorCode.NEGATIVE, `${task} rejected by the outstation: ${iinText(rejected)}`, { fault: 'remote' });
+    this.rejected = rejected;
+    this.blocks = blocks;
+  }
+}
+
+/** `IIN2.2 PARAMETER_ERROR, IIN2.1 OBJECT_UNKNOWN` style text of IIN bits. */
+export function iinText(names: readonly IinName[]): string {
+  return names
+    .map((n) => {
+      const i = IIN_INDEX[n];
+      return `IIN${i < 8 ? 1 : 2}.${i % 8} ${n}`;
+    })
+    .join(', ');
+}
+
+/** The request-error bits of any fragment of a response. */
+function rejectedBy(fragments: readonly Fragment[]): IinName[] {
+  const names = new Set<IinName>();
+  for (const f of fragments) if (f.iin !== undefined) for (const n of requestErrors(f.iin)) names.add(n);
+  return [...names];
 }
 
 interface Waiter {
@@ -83,6 +125,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
   readonly #driver: SessionDriver<MasterEvent>;
   readonly #waiters = new Map<number, Waiter>();
   readonly #log: Logger;
+  readonly #drops: TimedDropLog;
   readonly #done: Promise<void>;
   readonly remote: string;
   #ended = false;
@@ -91,11 +134,14 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
     super();
     this.remote = transport.remote;
     this.#log = (o.logger ?? silentLogger).child({ peer: transport.remote, outstation: o.outstationAddress });
+    this.#drops = new TimedDropLog(this.#log, () => this.session.dropCounts(), o.dropLogIntervalMs);
     this.session = new Dnp3MasterSession(
       {
         localAddress: o.masterAddress,
         remoteAddress: o.outstationAddress,
         ...(o.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: o.responseTimeoutMs }),
+        ...(o.maxResponseFragments === undefined ? {} : { maxResponseFragments: o.maxResponseFragments }),
+        ...(o.maxResponseOctets === undefined ? {} : { maxResponseOctets: o.maxResponseOctets }),
         ...(o.unsolicitedClasses === undefined ? {} : { unsolicitedClasses: o.unsolicitedClasses }),
         ...(o.startupTasks === undefined ? {} : { startupTasks: o.startupTasks }),
         ...(o.timeSync === undefined ? {} : { timeSync: o.timeSync }),
@@ -107,6 +153,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
     this.#driver = new SessionDriver(this.session, transport, (e) => this.#onEvent(e));
     this.#done = this.#driver.run().then((lost) => {
       this.#ended = true;
+      this.#drops.close();
       for (const w of this.#waiters.values())
         w.reject(lost ?? new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
       this.#waiters.clear();
@@ -135,27 +182,37 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
     return new Dnp3Master(transport, o);
   }
 
-  /** A Kura scan function; resolves with Kura's JSON array. */
+  /**
+   * A Kura scan function; resolves with Kura's JSON array. Rejects with {@link Dnp3RejectedError}
+   * (carrying the blocks the response held) when the outstation set IIN2 request-error bits.
+   */
   async scan(fn: ScanFunction, params: ScanParams = {}): Promise<KuraBlock[]> {
-    return kuraResponse(await this.#run({ kind: fn, function: 'READ', objects: scanObjects(fn, params) }));
+    const fragments = await this.#run({ kind: fn, function: 'READ', objects: scanObjects(fn, params) });
+    const blocks = kuraResponse(fragments);
+    const rejected = rejectedBy(fragments);
+    if (rejected.length > 0) throw new Dnp3RejectedError(fn, rejected, blocks);
+    return blocks;
   }
 
-  /** A Kura command function: select-before-operate when `select`, else direct operate. */
+  /**
+   * A Kura command function: select-before-operate when `select` (SELECT and OPERATE back to
+   * back, as one task), else direct operate.
+   */
   async command(fn: CommandFunction, index: number, value: number | string | KuraCrob, select: boolean): Promise<CommandResult> {
     const objects: ObjectHeaderSpec[] = [commandObject(fn, index, value)];
-    if (select) {
-      const sel = echoedStatus(await this.#run({ kind: `${fn} select`, function: 'SELECT', objects }));
-      if (sel === undefined || sel.statusCode !== 0) return sel ?? { status: 'NO_ECHO', statusCode: -1 };
-      return (
-        echoedStatus(await this.#run({ kind: `${fn} operate`, function: 'OPERATE', objects })) ?? { status: 'NO_ECHO', statusCode: -1 }
-      );
-    }
-    return (
-      echoedStatus(await this.#run({ kind: `${fn} direct operate`, function: 'DIRECT_OPERATE', objects })) ?? {
-        status: 'NO_ECHO',
-        statusCode: -1,
-      }
-    );
+    const fragments = select
+      ? await this.#start((now) => this.session.submitSelectOperate({ kind: `${fn} select-before-operate`, objects }, now))
+      : await this.#run({ kind: `${fn} direct operate`, function: 'DIRECT_OPERATE', objects });
+    const status = echoedStatus(fragments);
+    if (status !== undefined) return status;
+    const rejected = rejectedBy(fragments);
+    if (rejected.length > 0) throw new Dnp3RejectedError(fn, rejected, []);
+    return { status: 'NO_ECHO', statusCode: -1 };
+  }
+
+  /** Drops seen on this channel so far, by kind (link, transport, application, master layers). */
+  get drops(): Readonly<Record<string, number>> {
+    return this.session.dropCounts();
   }
 
   /** Any request; resolves with every response fragment. */
@@ -174,10 +231,14 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
   }
 
   #run(task: TaskInit): Promise<readonly Fragment[]> {
+    return this.#start((now) => this.session.submit(task, now));
+  }
+
+  #start(submit: (now: number) => number): Promise<readonly Fragment[]> {
     return new Promise((resolve, reject) => {
       if (this.#ended || this.session.isClosed)
         return reject(new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
-      const id = this.session.submit(task, monotonicNow());
+      const id = submit(monotonicNow());
       this.#waiters.set(id, { resolve, reject });
       this.#driver.pump();
     });
@@ -189,7 +250,11 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         const w = this.#waiters.get(e.id);
         this.#waiters.delete(e.id);
         this.#log.debug({ task: e.kind, fragments: e.fragments.length }, 'task complete');
-        w?.resolve(e.fragments);
+        if (w !== undefined) return w.resolve(e.fragments);
+        // The master's own tasks: a refusal is worth a warning; an integrity poll's data is news.
+        const rejected = rejectedBy(e.fragments);
+        if (rejected.length > 0) this.#log.warn({ task: e.kind, iin: rejected }, `${e.kind} rejected by the outstation`);
+        if (e.kind === 'integrity') this.emit('event', { type: 'integrity', blocks: kuraResponse(e.fragments) });
         return;
       }
       case 'taskFailed': {
@@ -200,10 +265,10 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         return;
       }
       case 'unsolicited':
-        for (const h of e.fragment.objects) {
-          const block = kuraBlock(h);
-          if (block !== undefined) this.emit('event', { type: 'unsolicited', block, fragment: e.fragment });
-        }
+        for (const block of kuraBlocks(e.fragment)) this.emit('event', { type: 'unsolicited', block, fragment: e.fragment });
+        return;
+      case 'dropped':
+        this.#drops.note(e.drop);
         return;
       case 'iin':
         this.#log.info({ iin: e.iin.set }, 'IIN changed');

@@ -25,6 +25,7 @@ import { listen, type TlsFiles } from '../../transport/net.js';
 import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import type { Transport } from '../../transport/transport.js';
 import { openUdp } from '../../transport/udp.js';
+import { TimedDropLog } from './drop-log.js';
 import { databaseOf, defaultOutstationPoints, type OutstationPointDef } from './outstation-config.js';
 
 /** Where the outstation listens. */
@@ -208,15 +209,19 @@ export class Dnp3Outstation {
       { ...o.session, localAddress: o.outstationAddress, remoteAddress: o.masterAddress, database: this.database },
       monotonicNow(),
     );
-    const driver = new SessionDriver(session, transport, (e) => this.#onEvent(e, transport.remote));
+    const drops = new TimedDropLog(this.#log.child({ peer: transport.remote }), () => session.channel.dropCounts());
+    const driver = new SessionDriver(session, transport, (e) => this.#onEvent(e, transport.remote, drops));
     this.#log.info({ peer: transport.remote }, 'master connected');
-    const done = driver.run().then(
-      () => this.#ended(association),
-      (err: unknown) => {
-        this.#log.error({ peer: transport.remote, err }, 'association failed');
-        this.#ended(association);
-      },
-    );
+    const done = driver
+      .run()
+      .then(
+        () => this.#ended(association),
+        (err: unknown) => {
+          this.#log.error({ peer: transport.remote, err }, 'association failed');
+          this.#ended(association);
+        },
+      )
+      .finally(() => drops.close());
     const association: Association = { session, driver, transport, done };
     this.#current = association;
   }
@@ -228,7 +233,7 @@ export class Dnp3Outstation {
     this.#log.info({ peer: a.transport.remote }, 'master disconnected');
   }
 
-  #onEvent(e: OutstationEvent, peer: string): void {
+  #onEvent(e: OutstationEvent, peer: string, drops: TimedDropLog): void {
     this.options.onEvent?.(e);
     const log = this.#log;
     switch (e.type) {
@@ -243,6 +248,9 @@ export class Dnp3Outstation {
         return;
       case 'unsolicitedClasses':
         log.info({ peer, classes: e.classes }, 'unsolicited classes');
+        return;
+      case 'dropped':
+        drops.note(e.drop);
         return;
       case 'warning':
         log.warn({ peer, err: e.error.message }, 'dropped');

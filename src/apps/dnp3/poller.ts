@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { KuraBlock } from './kura.js';
-import { Dnp3Master, type Dnp3MasterOptions } from './master.js';
+import { Dnp3Master, Dnp3RejectedError, type Dnp3MasterOptions } from './master.js';
 
 export interface PollerOptions extends Dnp3MasterOptions {
   /** Seconds between integrity scans (0 = only at start-up). */
@@ -71,6 +71,7 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
         this.emit('event', { type: 'connected', remote: m.remote });
         m.on('event', (e) => {
           if (e.type === 'unsolicited') this.emit('event', { type: 'unsolicited', block: e.block });
+          else if (e.type === 'integrity') this.emit('event', { type: 'scan', kind: 'SCAN_INTEGRITY', blocks: e.blocks });
         });
         this.#schedule(m);
         await m.closed;
@@ -106,11 +107,16 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
       m.scan(kind)
         .then(
           (blocks) => this.emit('event', { type: 'scan', kind, blocks }),
-          (err: unknown) => this.emit('event', { type: 'error', message: `${kind}: ${(err as Error).message}` }),
+          (err: unknown) => {
+            // A refused scan still delivers what the outstation sent, then says what it refused.
+            if (err instanceof Dnp3RejectedError) this.emit('event', { type: 'scan', kind, blocks: err.blocks });
+            this.emit('event', { type: 'error', message: (err as Error).message });
+          },
         )
         .finally(() => busy.delete(kind));
     };
-    scan('SCAN_INTEGRITY');
+    // With the start-up tasks, the master polls integrity itself (reported as an `integrity` event).
+    if (this.#o.startupTasks === false) scan('SCAN_INTEGRITY');
     const every = (sec: number | undefined, kind: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES'): void => {
       if (sec !== undefined && sec > 0) this.#timers.push(setInterval(() => scan(kind), sec * 1000));
     };

@@ -1,16 +1,18 @@
 /** `gridgate dnp3 scan|command|listen`: the Kura DNP3 driver's functions from the command line. */
 import { Command, Option } from 'commander';
+import { pino } from 'pino';
 import { COMMAND_FUNCTIONS, SCAN_FUNCTIONS, type CommandFunction, type KuraBlock, type ScanFunction } from '../../apps/dnp3/kura.js';
 import { Dnp3Poller } from '../../apps/dnp3/poller.js';
-import { Dnp3Master, type Dnp3Link, type Dnp3MasterOptions } from '../../apps/dnp3/master.js';
+import { Dnp3Master, Dnp3RejectedError, type Dnp3Link, type Dnp3MasterOptions } from '../../apps/dnp3/master.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../core/log.js';
+import { DEFAULT_MAX_RESPONSE_FRAGMENTS, DEFAULT_MAX_RESPONSE_OCTETS } from '../../protocols/dnp3/master/master.js';
 import { SERIAL_DATA_BITS, SERIAL_PARITIES, SERIAL_STOP_BITS, type SerialParity } from '../../transport/serial.js';
 import {
   addOutputOptions,
   addTlsOptions,
   EXIT_HELP,
   intArg,
-  loggerFor,
   tlsFiles,
   untilSignal,
   type OutputOptions,
@@ -30,7 +32,13 @@ interface Dnp3Options extends OutputOptions, TlsOptions {
   readonly localPort: number;
   readonly outstationAddress: number;
   readonly masterAddress: number;
+  /** Milliseconds. */
   readonly timeout: number;
+  /** Milliseconds. */
+  readonly connectTimeout: number;
+  readonly maxResponseFragments: number;
+  readonly maxResponseOctets: number;
+  readonly pretty?: boolean;
   readonly function: string;
   readonly group?: number;
   readonly variation?: number;
@@ -40,6 +48,30 @@ interface Dnp3Options extends OutputOptions, TlsOptions {
   readonly value?: string;
   readonly select?: boolean;
   readonly duration?: number;
+}
+
+/**
+ * A duration option in milliseconds: `500ms`, `2s`, `1.5s`, or a bare number of seconds (as
+ * `--timeout` always took). Names the option in its error.
+ */
+export function durationArg(name: string, minMs: number, maxMs: number): (v: string) => number {
+  return (v: string) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v.trim());
+    const ms = m === null ? NaN : Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000));
+    if (!(ms >= minMs && ms <= maxMs)) {
+      const range = `${minMs} ms..${maxMs / 1000} s`;
+      throw new ConfigError([{ file: '(command line)', field: name, message: `'${v}' is not a duration in ${range} (e.g. 500ms, 2s, 2)` }]);
+    }
+    return ms;
+  };
+}
+
+/**
+ * Logs to standard error asynchronously, in a bounded buffer: a peer that makes the master log
+ * fast cannot block it on a slow terminal or grow its memory (lines past 1 MiB waiting are dropped).
+ */
+function dnp3Logger(o: OutputOptions): Logger {
+  return createLogger('dnp3', { level: o.logLevel ?? 'warn', destination: pino.destination({ dest: 2, sync: false, maxLength: 1 << 20 }) });
 }
 
 function common(cmd: Command): Command {
@@ -56,7 +88,29 @@ function common(cmd: Command): Command {
     .addOption(new Option('--stop-bits <n>', 'serial: stop bits').choices(SERIAL_STOP_BITS.map(String)).default('1'))
     .option('--outstation-address <n>', 'link address of the outstation', intArg('--outstation-address', 0, 65519), 10)
     .option('--master-address <n>', 'link address of this master', intArg('--master-address', 0, 65519), 1)
-    .option('--timeout <s>', 'response timeout, seconds', intArg('--timeout', 1, 3600), 5);
+    .addOption(
+      new Option('--timeout <duration>', 'response timeout for the whole response: 500ms, 2s or seconds')
+        .argParser(durationArg('--timeout', 1, 3_600_000))
+        .default(5000, '5s'),
+    )
+    .addOption(
+      new Option('--connect-timeout <duration>', 'TCP/TLS connect timeout: 500ms, 2s or seconds')
+        .argParser(durationArg('--connect-timeout', 1, 3_600_000))
+        .default(10_000, '10s'),
+    )
+    .option(
+      '--max-response-fragments <n>',
+      'most fragments one response may have',
+      intArg('--max-response-fragments', 1, 1_000_000),
+      DEFAULT_MAX_RESPONSE_FRAGMENTS,
+    )
+    .option(
+      '--max-response-octets <n>',
+      'most octets one response may have (all fragments)',
+      intArg('--max-response-octets', 1, 1 << 30),
+      DEFAULT_MAX_RESPONSE_OCTETS,
+    )
+    .option('--pretty', 'indent the JSON output (default: compact, one value per line, as Kura prints it)');
   addTlsOptions(cmd);
   addOutputOptions(cmd, 'warn');
   return cmd;
@@ -92,18 +146,21 @@ async function masterOptions(o: Dnp3Options, listen: boolean): Promise<Dnp3Maste
     link,
     masterAddress: o.masterAddress,
     outstationAddress: o.outstationAddress,
-    responseTimeoutMs: o.timeout * 1000,
+    responseTimeoutMs: o.timeout,
+    connectTimeoutMs: o.connectTimeout,
+    maxResponseFragments: o.maxResponseFragments,
+    maxResponseOctets: o.maxResponseOctets,
     // One-shot scans and commands skip the start-up poll; LISTEN enables unsolicited reporting.
     startupTasks: listen,
     unsolicitedClasses: listen ? [1, 2, 3] : [],
-    logger: loggerFor('dnp3', o),
+    logger: dnp3Logger(o),
     // Serial lines use the non-LAN procedure: the delay is measured, then the absolute time written.
     timeSync: o.serial === undefined ? 'lan' : 'non-lan',
   };
 }
 
-function print(o: OutputOptions, value: unknown): void {
-  process.stdout.write(`${o.json === true ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`);
+function print(o: Dnp3Options, value: unknown): void {
+  process.stdout.write(`${o.pretty === true ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`);
 }
 
 export function dnp3Command(): Command {
@@ -129,6 +186,10 @@ export function dnp3Command(): Command {
         ...(o.to === undefined ? {} : { to: o.to }),
       };
       print(o, await m.scan(o.function as ScanFunction, params));
+    } catch (err) {
+      // Kura's array of what the outstation did send stays on stdout; the refusal goes to stderr, exit 5.
+      if (err instanceof Dnp3RejectedError) print(o, err.blocks);
+      throw err;
     } finally {
       await m.close();
     }
@@ -170,7 +231,7 @@ export function dnp3Command(): Command {
     .option('--variation <v>', 'only this variation', intArg('--variation', 0, 255))
     .option(
       '--integrity-every <s>',
-      'also run SCAN_INTEGRITY every so many seconds (printed as {"Scan":...,"Data":[...]})',
+      'also run SCAN_INTEGRITY every so many seconds (each result printed as a Kura array)',
       intArg('--integrity-every', 0, 86400),
       0,
     )
@@ -181,24 +242,28 @@ export function dnp3Command(): Command {
       intArg('--keep-alive', 0, 86400),
       60,
     )
-    .option('--duration <s>', 'stop after so many seconds (default: until Ctrl-C)', intArg('--duration', 0, 31_536_000));
+    .option('--duration <s>', 'stop after so many seconds (default: until Ctrl-C)', intArg('--duration', 0, 31_536_000))
+    .option('--envelope', 'wrap each line with its source: {"Scan":"SCAN_INTEGRITY","Data":[...]} or {"Unsolicited":{...}}');
   listen.addHelpText(
     'after',
     `\nExample:\n  gridgate dnp3 listen --host 10.0.0.7 --outstation-address 10 --group 2 --events-every 10\n${EXIT_HELP}`,
   );
-  listen.action(async (o: Dnp3Options & { integrityEvery: number; eventsEvery: number; keepAlive: number }) => {
+  listen.action(async (o: Dnp3Options & { integrityEvery: number; eventsEvery: number; keepAlive: number; envelope?: boolean }) => {
     const poller = new Dnp3Poller({
       ...(await masterOptions(o, true)),
       integrityEverySec: o.integrityEvery,
       eventsEverySec: o.eventsEvery,
+      keepAliveMs: o.keepAlive * 1000,
     });
     const keep = (b: KuraBlock): boolean =>
       (o.group === undefined || b.Group === o.group) && (o.variation === undefined || b.Variation === o.variation);
     poller.on('event', (e) => {
-      if (e.type === 'unsolicited' && keep(e.block)) process.stdout.write(`${JSON.stringify(e.block)}\n`);
-      else if (e.type === 'scan' && (o.integrityEvery > 0 || o.eventsEvery > 0))
-        process.stdout.write(`${JSON.stringify({ Scan: e.kind, Data: e.blocks.filter(keep) })}\n`);
-      else if (e.type === 'connected' || e.type === 'disconnected' || e.type === 'error') process.stderr.write(`${JSON.stringify(e)}\n`);
+      // By default exactly Kura's shapes, so that scripts written for its LISTEN output keep working.
+      if (e.type === 'unsolicited' && keep(e.block)) print(o, o.envelope === true ? { Unsolicited: e.block } : e.block);
+      else if (e.type === 'scan' && (o.integrityEvery > 0 || o.eventsEvery > 0)) {
+        const data = e.blocks.filter(keep);
+        print(o, o.envelope === true ? { Scan: e.kind, Data: data } : data);
+      } else if (e.type === 'connected' || e.type === 'disconnected' || e.type === 'error') process.stderr.write(`${JSON.stringify(e)}\n`);
     });
     poller.start();
     await (o.duration === undefined ? untilSignal() : new Promise((r) => setTimeout(r, o.duration! * 1000)));

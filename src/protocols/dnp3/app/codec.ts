@@ -7,7 +7,7 @@
  */
 import { Cursor, CursorError, Writer, WriterError } from '../../../core/bytes.js';
 import { ErrorCode, ProtocolError, type DecodeFailure } from '../../../core/errors.js';
-import { ok, type Ok } from '../../../core/result.js';
+import { fail, ok, type Ok } from '../../../core/result.js';
 import {
   FunctionCode,
   HEADER_ONLY_FUNCTIONS,
@@ -39,6 +39,31 @@ import { qualifierHex, qualifierInfo, type QualifierInfo } from './qualifier.js'
 export const APP_LAYER = 'dnp3.app';
 /** Largest fragment {@link encodeFragment} writes. */
 export const MAX_ENCODED_FRAGMENT = 65536;
+
+/**
+ * Why a fragment did not decode (`DecodeFailure.kind` of layer `dnp3.app`); stable names that code
+ * counts and tests by:
+ * - `shortHeader`: fewer octets than the request (2) or response (4) header;
+ * - `unknownFunction`: a function code IEEE 1815-2012 Table 4-2 does not define;
+ * - `truncatedHeader`: an object header (group, variation, qualifier) or its range field is cut;
+ * - `unknownObject`: a group/variation outside the object table (Annex A);
+ * - `unknownQualifier`: a reserved, obsolete or free-format qualifier, or one not allowed here (4.2.2.7.2);
+ * - `reversedRange`: a start-stop range whose stop index is below its start (4.2.2.7.3);
+ * - `countOverrun`: the range names more objects than the octets left hold, at least one of which is there;
+ * - `truncatedObject`: the first object of a header (or its index prefix) is cut short.
+ */
+export const APP_FAILURE_KINDS = [
+  'shortHeader',
+  'unknownFunction',
+  'truncatedHeader',
+  'unknownObject',
+  'unknownQualifier',
+  'reversedRange',
+  'countOverrun',
+  'truncatedObject',
+] as const;
+/** One of {@link APP_FAILURE_KINDS}. */
+export type AppFailureKind = (typeof APP_FAILURE_KINDS)[number];
 
 /** The range of an object header (4.2.2.7.3). */
 export type Range =
@@ -74,7 +99,7 @@ export interface Fragment {
 }
 
 /** A failure that, with {@link DecodeOptions.partial}, carries what was decoded before it. */
-export type FragmentFailure = DecodeFailure & { readonly partial?: Fragment };
+export type FragmentFailure = DecodeFailure<AppFailureKind> & { readonly partial?: Fragment };
 
 /** Result of {@link decodeFragment}: assignable to `Decoded<Fragment>`. */
 export type FragmentResult = Ok<Fragment> | FragmentFailure;
@@ -116,40 +141,50 @@ function readUint(c: Cursor, width: 1 | 2 | 4, what: string): number {
   return width === 1 ? c.u8(what) : width === 2 ? c.u16(what) : c.u32(what);
 }
 
-/** Throws the located failure of one object header, inside the decoder's try block. */
-function stop(offset: number, reason: string): never {
-  throw new CursorError(offset, reason);
+/** The located failure of one object header, thrown inside the decoder's try block. */
+class HeaderStop extends CursorError {
+  readonly kind: AppFailureKind;
+  constructor(offset: number, reason: string, kind: AppFailureKind) {
+    super(offset, reason);
+    this.kind = kind;
+  }
+}
+
+function stop(offset: number, reason: string, kind: AppFailureKind): never {
+  throw new HeaderStop(offset, reason, kind);
 }
 
 function decodeHeader(c: Cursor, headerOnly: boolean, ctx: DecodeContext): ObjectHeader {
   const at = c.pos;
-  if (c.remaining < 3) stop(at, `truncated object header: 3 octets needed, ${c.remaining} left`);
+  if (c.remaining < 3) stop(at, `truncated object header: 3 octets needed, ${c.remaining} left`, 'truncatedHeader');
   const group = c.u8();
   const variation = c.u8();
   const qualifier = c.u8();
   const row = variation === 0 ? undefined : rowCodec(group, variation);
   const name = row?.name ?? `Group${group}Var${variation}`;
-  if (row === undefined && (variation !== 0 || !isKnownGroup(group))) stop(at, `unknown object ${name}`);
+  if (row === undefined && (variation !== 0 || !isKnownGroup(group))) stop(at, `unknown object ${name}`, 'unknownObject');
   const q = qualifierInfo(qualifier);
-  if (!q.ok) stop(at + 2, `${name}: ${q.reason}`);
+  if (!q.ok) stop(at + 2, `${name}: ${q.reason}`, 'unknownQualifier');
   const { range, count, first } = readRange(c, q.info, name);
   const header = (points: readonly Point[]): ObjectHeader => ({ offset: at, group, variation, name, qualifier, range, points });
 
   // 4.2.2.7: variation 0, class objects and header-only requests name points without data.
   if (row === undefined || headerOnly || row.layout.form === 'none') {
     if (q.info.indexSize === 0) return header([]);
-    need(c, count * q.info.indexSize, `${name}: ${count} index prefix(es)`);
+    need(c, count, q.info.indexSize, `${name}: ${count} index prefix(es)`);
     const points: Point[] = new Array<Point>(count);
     for (let i = 0; i < count; i++) points[i] = { index: readUint(c, q.info.indexSize, 'index prefix') };
     return header(points);
   }
-  if (range.kind === 'all') stop(at + 2, `${name}: qualifier 0x06 names no objects, but ${name} objects carry data`);
+  if (range.kind === 'all') stop(at + 2, `${name}: qualifier 0x06 names no objects, but ${name} objects carry data`, 'unknownQualifier');
   if (row.layout.form === 'packed') {
-    if (q.info.indexSize !== 0) stop(at + 2, `${name}: packed objects cannot take index prefixes (qualifier ${qualifierHex(qualifier)})`);
+    if (q.info.indexSize !== 0) {
+      stop(at + 2, `${name}: packed objects cannot take index prefixes (qualifier ${qualifierHex(qualifier)})`, 'unknownQualifier');
+    }
     return header(readPacked(c, row.layout.bits, count, first, name));
   }
   const per = q.info.indexSize + row.size;
-  need(c, count * per, `${name}: ${count} object(s)`);
+  need(c, count, per, `${name}: ${count} object(s)`);
   const points: Point[] = new Array<Point>(count);
   const codecs = row.codecs;
   for (let i = 0; i < count; i++) {
@@ -160,9 +195,16 @@ function decodeHeader(c: Cursor, headerOnly: boolean, ctx: DecodeContext): Objec
   return header(points);
 }
 
-/** Fails unless `n` octets remain: every count is checked against the data before anything is allocated. */
-function need(c: Cursor, n: number, what: string): void {
-  if (n > c.remaining) stop(c.pos, `${what} need ${n} octet(s), ${c.remaining} left`);
+/**
+ * Fails unless `count` items of `size` octets remain: every count is checked against the data
+ * before anything is allocated. A range naming more items than arrived, at least one of which is
+ * whole, is a count overrun; otherwise the first item itself is cut short.
+ */
+function need(c: Cursor, count: number, size: number, what: string): void {
+  const n = count * size;
+  if (n <= c.remaining) return;
+  const kind = count > 1 && c.remaining >= size ? 'countOverrun' : 'truncatedObject';
+  stop(c.pos, `${what} need ${n} octet(s), ${c.remaining} left`, kind);
 }
 
 function readRange(c: Cursor, q: QualifierInfo, name: string): { range: Range; count: number; first: number } {
@@ -176,13 +218,16 @@ function readRange(c: Cursor, q: QualifierInfo, name: string): { range: Range; c
   const start = readUint(c, w, `${name} start index`);
   const stopIndex = readUint(c, w, `${name} stop index`);
   // 4.2.2.7.3: a start-stop range runs from start up to stop; stop below start names nothing.
-  if (stopIndex < start) stop(at, `${name}: stop index ${stopIndex} is below start index ${start}`);
+  if (stopIndex < start) stop(at, `${name}: stop index ${stopIndex} is below start index ${start}`, 'reversedRange');
   return { range: { kind: 'startStop', start, stop: stopIndex }, count: stopIndex - start + 1, first: start };
 }
 
 function readPacked(c: Cursor, bits: 1 | 2, count: number, first: number, name: string): Point[] {
   const octets = Math.ceil((count * bits) / 8);
-  need(c, octets, `${name}: ${count} packed object(s)`);
+  if (octets > c.remaining) {
+    const kind = c.remaining > 0 && count > 1 ? 'countOverrun' : 'truncatedObject';
+    stop(c.pos, `${name}: ${count} packed object(s) need ${octets} octet(s), ${c.remaining} left`, kind);
+  }
   const b = c.bytes;
   const base = c.pos;
   const points: Point[] = new Array<Point>(count);
@@ -197,15 +242,19 @@ function readPacked(c: Cursor, bits: 1 | 2, count: number, first: number, name: 
 
 /** Decodes one application fragment (a whole, reassembled APDU). */
 export function decodeFragment(bytes: Uint8Array, options: DecodeOptions = {}): FragmentResult {
-  if (bytes.length < 2) return failure(bytes.length, `fragment of ${bytes.length} octet(s) is shorter than the 2-octet request header`);
+  if (bytes.length < 2) {
+    return failure(bytes.length, `fragment of ${bytes.length} octet(s) is shorter than the 2-octet request header`, 'shortHeader');
+  }
   const control = decodeAppControl(bytes[0]!);
   const fc = bytes[1]!;
   const fname = functionName(fc);
-  if (fname === undefined) return failure(1, `unknown function code ${fc}`);
+  if (fname === undefined) return failure(1, `unknown function code ${fc}`, 'unknownFunction');
   let start = 2;
   let iin: Iin | undefined;
   if (isResponseFunction(fc)) {
-    if (bytes.length < 4) return failure(bytes.length, `${fname} of ${bytes.length} octet(s) is shorter than the 4-octet response header`);
+    if (bytes.length < 4) {
+      return failure(bytes.length, `${fname} of ${bytes.length} octet(s) is shorter than the 4-octet response header`, 'shortHeader');
+    }
     iin = decodeIin(bytes[2]!, bytes[3]!);
     start = 4;
   }
@@ -218,13 +267,15 @@ export function decodeFragment(bytes: Uint8Array, options: DecodeOptions = {}): 
     while (c.remaining > 0) objects.push(decodeHeader(c, headerOnly, ctx));
   } catch (err) {
     if (!(err instanceof CursorError)) throw err;
-    return failure(err.offset, err.message, options.partial === true ? fragment() : undefined);
+    // A cursor running out outside an object's counted octets can only be in a range field.
+    const kind = err instanceof HeaderStop ? err.kind : 'truncatedHeader';
+    return failure(err.offset, err.message, kind, options.partial === true ? fragment() : undefined);
   }
   return ok(fragment());
 }
 
-function failure(offset: number, reason: string, partial?: Fragment): FragmentFailure {
-  const f = { ok: false as const, layer: APP_LAYER, kind: 'malformed', offset, reason };
+function failure(offset: number, reason: string, kind: AppFailureKind, partial?: Fragment): FragmentFailure {
+  const f = fail(APP_LAYER, offset, reason, kind) as DecodeFailure<AppFailureKind>;
   return partial === undefined ? f : { ...f, partial };
 }
 

@@ -215,3 +215,14 @@ export function encodeIin(names: Iterable<IinName>): [number, number] {
 export function hasIin(iin: Iin, name: IinName): boolean {
   return name in IIN1 ? (iin.iin1 & IIN1[name as keyof typeof IIN1]) !== 0 : (iin.iin2 & IIN2[name as keyof typeof IIN2]) !== 0;
 }
+
+/**
+ * The IIN2 bits that say the outstation could not do what a request asked (4.2.2.6.2): IIN2.0
+ * function not supported, IIN2.1 object unknown, IIN2.2 parameter error. Other bits report state.
+ */
+export const IIN2_REQUEST_ERRORS = IIN2.NO_FUNC_CODE_SUPPORT | IIN2.OBJECT_UNKNOWN | IIN2.PARAMETER_ERROR;
+
+/** Names of the request-error bits ({@link IIN2_REQUEST_ERRORS}) set in `iin`, IIN2.0 first. */
+export function requestErrors(iin: Iin): IinName[] {
+  return IIN2_ENTRIES.filter(([, bit]) => (bit & IIN2_REQUEST_ERRORS & iin.iin2) !== 0).map(([name]) => name);
+}

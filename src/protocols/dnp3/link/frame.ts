@@ -17,7 +17,7 @@
  */
 import { Counters } from '../../../core/counters.js';
 import { ErrorCode, ProtocolError, type DecodeFailure } from '../../../core/errors.js';
-import { fail, ok, type Decoded } from '../../../core/result.js';
+import { fail, ok, type Ok } from '../../../core/result.js';
 import { crcDnp, crcDnpMatches } from './crc.js';
 
 const LAYER = 'dnp3.link';
@@ -168,14 +168,32 @@ function putCrc(b: Uint8Array, start: number, end: number): void {
   b[end + 1] = crc >>> 8;
 }
 
-/** Which rule a rejected frame broke; each has its own counter. */
-export type LinkFault = 'badLength' | 'badHeaderCrc' | 'badBodyCrc';
+/**
+ * Why octets were not delivered as a frame (`DecodeFailure.kind` of layer `dnp3.link`), each with
+ * its own counter in {@link LinkFramer}:
+ * - `badLength`: LEN below 5 (clause 9.2.4.1.2);
+ * - `badHeaderCrc`, `badBodyCrc`: a CRC of the header or of a user data block does not match;
+ * - `truncated`: the frame ends before LEN says (input ended, or the stream paused);
+ * - `garbage`: octets that cannot start a frame (no 05 64), skipped;
+ * - `lengthMismatch`: {@link decodeLinkFrame} was given more octets than LEN makes a frame of.
+ */
+export const LINK_FAILURE_KINDS = ['badLength', 'badHeaderCrc', 'badBodyCrc', 'truncated', 'garbage', 'lengthMismatch'] as const;
+/** One of {@link LINK_FAILURE_KINDS}. */
+export type LinkFailureKind = (typeof LINK_FAILURE_KINDS)[number];
+/** A located link failure; `fail` widens its kind with the 'malformed' fallback, which this layer never uses. */
+function linkFail(offset: number, reason: string, kind: LinkFailureKind): LinkFailure {
+  return fail(LAYER, offset, reason, kind) as LinkFailure;
+}
+
+/** The rules a candidate frame's own octets can break. */
+type LinkFault = 'badLength' | 'badHeaderCrc' | 'badBodyCrc';
 
 /** What can be said about the octets from a candidate frame start. Offsets are relative to that start. */
 type Inspection =
   | { readonly kind: 'need'; readonly octets: number }
   | { readonly kind: 'notStart' }
-  | { readonly kind: 'bad'; readonly fault: LinkFault; readonly offset: number; readonly reason: string }
+  /** `block`: the user data block whose CRC failed (badBodyCrc). The reason is written only when reported. */
+  | { readonly kind: 'bad'; readonly fault: LinkFault; readonly offset: number; readonly block: number }
   | { readonly kind: 'ok'; readonly total: number };
 
 const hex = (v: number, digits: number): string => `0x${v.toString(16).padStart(digits, '0')}`;
@@ -192,13 +210,12 @@ function inspect(b: Uint8Array, start: number, avail: number): Inspection {
   if (avail < 3) return { kind: 'need', octets: 3 };
   const len = b[start + 2]!;
   if (len < LINK_MIN_LENGTH) {
-    return { kind: 'bad', fault: 'badLength', offset: 2, reason: `LEN ${len} below the minimum ${LINK_MIN_LENGTH}` };
+    return { kind: 'bad', fault: 'badLength', offset: 2, block: 0 };
   }
   if (avail < LINK_HEADER_SIZE) return { kind: 'need', octets: LINK_HEADER_SIZE };
   // The header CRC covers the start octets, LEN, CTRL, DEST and SRC (clause 9).
   if (!crcDnpMatches(b, start, start + 8)) {
-    const reason = `header CRC ${hex(b[start + 8]! | (b[start + 9]! << 8), 4)}, computed ${hex(crcDnp(b, start, start + 8), 4)}`;
-    return { kind: 'bad', fault: 'badHeaderCrc', offset: 8, reason };
+    return { kind: 'bad', fault: 'badHeaderCrc', offset: 8, block: 0 };
   }
   const total = frameLength(len);
   if (avail < total) return { kind: 'need', octets: total };
@@ -207,14 +224,31 @@ function inspect(b: Uint8Array, start: number, avail: number): Inspection {
   for (let block = 0; left > 0; block++) {
     const n = Math.min(LINK_BLOCK_SIZE, left);
     if (!crcDnpMatches(b, pos, pos + n)) {
-      const got = hex(b[pos + n]! | (b[pos + n + 1]! << 8), 4);
-      const reason = `CRC of user data block ${block} (${n} octets) is ${got}, computed ${hex(crcDnp(b, pos, pos + n), 4)}`;
-      return { kind: 'bad', fault: 'badBodyCrc', offset: pos + n - start, reason };
+      return { kind: 'bad', fault: 'badBodyCrc', offset: pos + n - start, block };
     }
     pos += n + 2;
     left -= n;
   }
   return { kind: 'ok', total };
+}
+
+/**
+ * Why the candidate at `b[start]` was rejected, in words. Kept apart from {@link inspect}: a flood
+ * of bad candidates is counted at the cost of a CRC each, and only reported ones are described.
+ */
+function explain(b: Uint8Array, start: number, r: { readonly fault: LinkFault; readonly offset: number; readonly block: number }): string {
+  switch (r.fault) {
+    case 'badLength':
+      return `LEN ${b[start + 2]!} below the minimum ${LINK_MIN_LENGTH}`;
+    case 'badHeaderCrc':
+      return `header CRC ${hex(b[start + 8]! | (b[start + 9]! << 8), 4)}, computed ${hex(crcDnp(b, start, start + 8), 4)}`;
+    case 'badBodyCrc': {
+      const end = start + r.offset;
+      const n = Math.min(LINK_BLOCK_SIZE, b[start + 2]! - LINK_MIN_LENGTH - r.block * LINK_BLOCK_SIZE);
+      const got = hex(b[end]! | (b[end + 1]! << 8), 4);
+      return `CRC of user data block ${r.block} (${n} octets) is ${got}, computed ${hex(crcDnp(b, end - n, end), 4)}`;
+    }
+  }
 }
 
 /** Builds the frame at `b[start]`, already inspected as whole and valid. The user data is a copy. */
@@ -246,20 +280,20 @@ function extract(b: Uint8Array, start: number): LinkFrame {
  * matching LEN. Failures are located (layer `dnp3.link`, offset into `bytes`, reason); it never
  * throws for bad input. The user data is a copy, never a view of `bytes`.
  */
-export function decodeLinkFrame(bytes: Uint8Array): Decoded<LinkFrame> {
+export function decodeLinkFrame(bytes: Uint8Array): Ok<LinkFrame> | DecodeFailure<LinkFailureKind> {
   const r = inspect(bytes, 0, bytes.length);
   switch (r.kind) {
     case 'need':
-      return fail(LAYER, bytes.length, `truncated frame: ${bytes.length} octet(s), need ${r.octets}`);
+      return linkFail(bytes.length, `truncated frame: ${bytes.length} octet(s), need ${r.octets}`, 'truncated');
     case 'notStart': {
       const at = bytes[0] === LINK_START[0] ? 1 : 0;
-      return fail(LAYER, at, `start octet ${hex(bytes[at]!, 2)} is not ${hex(LINK_START[at]!, 2)}`);
+      return linkFail(at, `start octet ${hex(bytes[at]!, 2)} is not ${hex(LINK_START[at]!, 2)}`, 'garbage');
     }
     case 'bad':
-      return fail(LAYER, r.offset, r.reason);
+      return linkFail(r.offset, explain(bytes, 0, r), r.fault);
     case 'ok':
       if (r.total !== bytes.length) {
-        return fail(LAYER, 2, `LEN ${bytes[2]!} makes a ${r.total}-octet frame, ${bytes.length} octets given`);
+        return linkFail(2, `LEN ${bytes[2]!} makes a ${r.total}-octet frame, ${bytes.length} octets given`, 'lengthMismatch');
       }
       return ok(extract(bytes, 0));
   }
@@ -267,6 +301,9 @@ export function decodeLinkFrame(bytes: Uint8Array): Decoded<LinkFrame> {
 
 /** Counters kept by a {@link LinkFramer}. `skippedOctets` counts octets not delivered in a frame. */
 export type LinkFramerCounter = 'frames' | LinkFault | 'truncated' | 'garbageRuns' | 'skippedOctets';
+
+/** What a {@link LinkFramer} reports for octets it did not deliver. */
+export type LinkFailure = DecodeFailure<LinkFailureKind>;
 
 /**
  * Splits a byte stream (TCP, serial) into link frames.
@@ -298,7 +335,7 @@ export class LinkFramer {
   readonly counters = new Counters<LinkFramerCounter>();
 
   /** Feeds a chunk; calls `onFrame` for each valid frame and `onError` for each rejection or garbage run, in stream order. */
-  push(chunk: Uint8Array, onFrame: (f: LinkFrame) => void, onError: (f: DecodeFailure) => void): void {
+  push(chunk: Uint8Array, onFrame: (f: LinkFrame) => void, onError: (f: LinkFailure) => void): void {
     const base = this.#streamAt;
     this.#streamAt += chunk.length;
     let i = this.#drainHeld(chunk, 0, onFrame, onError);
@@ -322,7 +359,7 @@ export class LinkFramer {
         this.#bufAt = base + j;
         return;
       } else {
-        if (r.kind === 'bad') this.#reject(r, base + j, onError);
+        if (r.kind === 'bad') this.#reject(r.fault, r.offset, base + j, onError, () => explain(chunk, j, r));
         this.#skip(base + j, 1, onError);
         i = j + 1;
       }
@@ -335,7 +372,7 @@ export class LinkFramer {
    * octets it held are rescanned, so frames it swallowed are still delivered. A frame cut short
    * with an intact header otherwise holds back the frames after it until enough octets arrive.
    */
-  flush(onFrame: (f: LinkFrame) => void, onError: (f: DecodeFailure) => void): void {
+  flush(onFrame: (f: LinkFrame) => void, onError: (f: LinkFailure) => void): void {
     this.#drainHeld(undefined, 0, onFrame, onError);
   }
 
@@ -355,14 +392,24 @@ export class LinkFramer {
    * Returns where the chunk continues, or -1 when it ran out first. Without a chunk the stream has
    * paused and a frame still short is truncated.
    */
-  #drainHeld(chunk: Uint8Array | undefined, i: number, onFrame: (f: LinkFrame) => void, onError: (f: DecodeFailure) => void): number {
+  #drainHeld(chunk: Uint8Array | undefined, i: number, onFrame: (f: LinkFrame) => void, onError: (f: LinkFailure) => void): number {
+    // Octets topped up from `chunk`: they are the held buffer's tail, chunk[i - taken, i).
+    let taken = 0;
     while (this.#have > 0) {
+      if (chunk !== undefined && taken > 0 && this.#have <= taken) {
+        // Everything still held came from this chunk: read it in place instead of octets at a time
+        // through the buffer (a run of bad candidates would otherwise be copied two octets a step).
+        i -= this.#have;
+        this.#have = 0;
+        return i;
+      }
       const r = inspect(this.#buf, 0, this.#have);
       if (r.kind === 'need' && chunk !== undefined) {
         if (i === chunk.length) return -1;
         const take = Math.min(r.octets - this.#have, chunk.length - i);
         this.#buf.set(chunk.subarray(i, i + take), this.#have);
         this.#have += take;
+        taken += take;
         i += take;
       } else if (r.kind === 'ok') {
         // Octets after the frame remain held when a rescan brought them along.
@@ -370,10 +417,10 @@ export class LinkFramer {
         this.#drop(r.total);
         this.#deliver(frame, onFrame);
       } else {
-        if (r.kind === 'bad') this.#reject(r, this.#bufAt, onError);
+        if (r.kind === 'bad') this.#reject(r.fault, r.offset, this.#bufAt, onError, () => explain(this.#buf, 0, r));
         if (r.kind === 'need') {
           const reason = `truncated frame: ${this.#have} of ${r.octets} octets when the stream paused`;
-          this.#reject({ fault: 'truncated', offset: this.#have, reason }, this.#bufAt, onError);
+          this.#reject('truncated', this.#have, this.#bufAt, onError, () => reason);
         }
         this.#rescanHeld(onError);
       }
@@ -394,26 +441,27 @@ export class LinkFramer {
     this.#bufAt += n;
   }
 
-  #reject(
-    r: { readonly fault: LinkFault | 'truncated'; readonly offset: number; readonly reason: string },
-    at: number,
-    onError: (f: DecodeFailure) => void,
-  ): void {
-    this.counters.inc(r.fault);
+  /**
+   * Counts a rejected candidate; reports it unless it lies in a run already reported (rejections
+   * and garbage since the last good frame): a flood of bad frames costs one report per run.
+   */
+  #reject(fault: LinkFault | 'truncated', offset: number, at: number, onError: (f: LinkFailure) => void, reason: () => string): void {
+    this.counters.inc(fault);
+    if (this.#quiet) return;
     this.#quiet = true;
-    onError(fail(LAYER, at + r.offset, `frame dropped: ${r.reason}`));
+    onError(linkFail(at + offset, `frame dropped: ${reason()}`, fault));
   }
 
-  #skip(at: number, n: number, onError: (f: DecodeFailure) => void): void {
+  #skip(at: number, n: number, onError: (f: LinkFailure) => void): void {
     this.counters.inc('skippedOctets', n);
     if (this.#quiet) return;
     this.#quiet = true;
     this.counters.inc('garbageRuns');
-    onError(fail(LAYER, at, 'octets that cannot start a frame skipped until the next 05 64'));
+    onError(linkFail(at, 'octets that cannot start a frame skipped until the next 05 64', 'garbage'));
   }
 
   /** Drops the held candidate's first octet and keeps what follows from the next possible start. */
-  #rescanHeld(onError: (f: DecodeFailure) => void): void {
+  #rescanHeld(onError: (f: LinkFailure) => void): void {
     const next = this.#buf.subarray(1, this.#have).indexOf(LINK_START[0]);
     const drop = next < 0 ? this.#have : next + 1;
     this.#skip(this.#bufAt, drop, onError);

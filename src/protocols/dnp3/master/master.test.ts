@@ -46,6 +46,16 @@ class FakeOutstation {
         objects: f.objects ?? [],
       }),
     );
+    this.flush(master, now);
+  }
+
+  /** Sends a fragment's octets as they are, well-formed or not. */
+  raw(master: Dnp3MasterSession, hex: string, now = 0): void {
+    this.channel.sendFragment(Uint8Array.from(hex.split(' ').map((h) => parseInt(h, 16))));
+    this.flush(master, now);
+  }
+
+  flush(master: Dnp3MasterSession, now: number): void {
     for (let b = this.channel.pollTransmit(); b !== undefined; b = this.channel.pollTransmit()) master.receive(b, now);
   }
 }
@@ -195,7 +205,7 @@ describe('Dnp3MasterSession', () => {
     expect(events(m).filter((e) => e.type === 'unsolicited')).toHaveLength(1);
   });
 
-  test('a response with the wrong sequence number is a warning, not a completion', () => {
+  test('a response with the wrong sequence number is dropped and counted, not a completion', () => {
     const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
     const o = new FakeOutstation();
     m.submit({ kind: 'scan', function: 'READ', objects: [{ group: 1, variation: 0, qualifier: 0x06 }] }, 0);
@@ -203,7 +213,143 @@ describe('Dnp3MasterSession', () => {
     o.respond(m, { seq: (req!.control.seq + 5) % 16 });
     const ev = events(m);
     expect(ev.filter((e) => e.type === 'taskComplete')).toEqual([]);
-    expect(ev.find((e) => e.type === 'warning')).toMatchObject({ error: { code: 'E_STATE' } });
+    expect(ev.find((e) => e.type === 'dropped')).toMatchObject({ drop: { layer: 'dnp3.master', kind: 'unmatchedResponse' } });
+    expect(m.counters.get('unmatchedResponse')).toBe(1);
+  });
+});
+
+describe('Dnp3MasterSession against a hostile or broken outstation', () => {
+  const scan = (m: Dnp3MasterSession, now = 0): number =>
+    m.submit({ kind: 'scan', function: 'READ', objects: [{ group: 30, variation: 0, qualifier: 0x06 }] }, now);
+  const failed = (m: Dnp3MasterSession): MasterEvent[] => events(m).filter((e) => e.type === 'taskFailed');
+
+  test('the response timeout bounds the whole response: fragments without FIN do not extend it', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false, responseTimeoutMs: 2000 }, 0);
+    const o = new FakeOutstation();
+    const id = scan(m);
+    let seq = o.take(m)[0]!.control.seq;
+    for (let t = 100; t < 2000; t += 100) {
+      o.respond(m, { seq, fir: t === 100, fin: false, objects: [ai(0, [t])] }, t);
+      seq = (seq + 1) % 16;
+      expect(m.nextTimeout()).toBe(2000);
+    }
+    m.handleTimeout(2000);
+    const [f] = failed(m);
+    expect(f).toMatchObject({ id, error: { kind: 'responseTimeout', code: 'E_TIMEOUT' } });
+    expect(m.pending).toBe(0);
+  });
+
+  test('a response past the fragment limit fails with responseTooLarge; what follows is dropped, not kept', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false, maxResponseFragments: 10 }, 0);
+    const o = new FakeOutstation();
+    const id = scan(m);
+    let seq = o.take(m)[0]!.control.seq;
+    for (let i = 0; i < 9; i++) {
+      o.respond(m, { seq, fir: i === 0, fin: false, objects: [ai(0, [i])] });
+      seq = (seq + 1) % 16;
+    }
+    expect(failed(m)).toEqual([]);
+    o.respond(m, { seq, fir: false, fin: false, objects: [ai(0, [9])] });
+    expect(failed(m)).toMatchObject([{ id, error: { kind: 'responseTooLarge', code: 'E_MALFORMED' } }]);
+    o.respond(m, { seq: (seq + 1) % 16, fir: false, fin: false, objects: [ai(0, [10])] });
+    expect(m.counters.get('unmatchedResponse')).toBe(1);
+    expect(m.nextTimeout()).toBeUndefined();
+  });
+
+  test('a response past the octet limit fails the same way', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false, maxResponseOctets: 100 }, 0);
+    const o = new FakeOutstation();
+    scan(m);
+    const seq = o.take(m)[0]!.control.seq;
+    o.respond(m, {
+      seq,
+      fir: true,
+      fin: false,
+      objects: [
+        ai(
+          0,
+          Array.from({ length: 30 }, (_, i) => i),
+        ),
+      ],
+    });
+    expect(failed(m)).toMatchObject([{ error: { kind: 'responseTooLarge' } }]);
+  });
+
+  // Each broken response fails its request at once, naming what was wrong (opendnp3: bad response).
+  test.each([
+    ['unknown object', '63 01 00 00 00', 'unknownObject'],
+    ['truncated object', '1e 01 00 00 00 01 00', 'truncatedObject'],
+    ['truncated object header', '1e 01', 'truncatedHeader'],
+    ['unknown qualifier', '1e 01 0a 00 00', 'unknownQualifier'],
+    ['reversed range', '1e 01 00 05 02 01 00 00 00 00', 'reversedRange'],
+    ['count overrun', '1e 01 00 00 63 01 2a 00 00 00', 'countOverrun'],
+  ])('%s: the request fails at once with badResponse (%s)', (_what, objects, appKind) => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    const id = scan(m);
+    const seq = o.take(m)[0]!.control.seq;
+    o.raw(m, `${(0xc0 | seq).toString(16)} 81 00 00 ${objects}`, 10);
+    expect(failed(m)).toMatchObject([{ id, error: { kind: 'badResponse', appKind, code: 'E_MALFORMED' } }]);
+    expect(m.pending).toBe(0);
+  });
+
+  test('a malformed unsolicited response is dropped and counted by kind; no request fails', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    scan(m);
+    o.take(m);
+    o.raw(m, 'f3 82 00 00 63 01 00 00 00');
+    const ev = events(m);
+    expect(ev.filter((e) => e.type === 'taskFailed')).toEqual([]);
+    expect(ev.find((e) => e.type === 'dropped')).toMatchObject({ drop: { kind: 'unknownObject' } });
+    expect(m.counters.get('unknownObject')).toBe(1);
+  });
+});
+
+describe('Dnp3MasterSession select-before-operate and housekeeping', () => {
+  const crob = { group: 12, variation: 1, qualifier: 0x28, range: { kind: 'count', count: 1 } } as const;
+  const point = (status: number) => ({ index: 3, controlCode: 0x03, count: 1, onTimeMs: 100, offTimeMs: 100, status });
+
+  test('OPERATE follows SELECT at once even when the SELECT response reports a restart and asks for the time', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    const id = m.submitSelectOperate({ kind: 'crob', objects: [{ ...crob, points: [point(0)] }] }, 0);
+    const [sel] = o.take(m);
+    expect(sel!.functionName).toBe('SELECT');
+    o.respond(m, { seq: sel!.control.seq, iin: ['DEVICE_RESTART', 'NEED_TIME'], objects: [{ ...crob, points: [point(0)] }] });
+    expect(events(m).filter((e) => e.type === 'needTime')).toHaveLength(1);
+    m.synchroniseTime(Date.UTC(2026, 0, 1), 0);
+    const [op] = o.take(m);
+    expect([op!.functionName, op!.control.seq]).toEqual(['OPERATE', (sel!.control.seq + 1) % 16]);
+    o.respond(m, { seq: op!.control.seq, iin: ['DEVICE_RESTART', 'NEED_TIME'], objects: [{ ...crob, points: [point(0)] }] });
+    expect(events(m).find((e) => e.type === 'taskComplete')).toMatchObject({ id, fragments: [{ functionName: 'RESPONSE' }] });
+    // Housekeeping afterwards, one time synchronisation only.
+    const after: string[] = [];
+    for (let req = o.take(m)[0]; req !== undefined; req = o.take(m)[0]) {
+      after.push(req.functionName === 'WRITE' ? `WRITE g${req.objects[0]!.group}` : req.functionName);
+      o.respond(m, { seq: req.control.seq });
+    }
+    expect(after).toEqual(['RECORD_CURRENT_TIME', 'WRITE g50', 'WRITE g80', 'READ']);
+  });
+
+  test('a refused SELECT completes the task without an OPERATE', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    m.submitSelectOperate({ kind: 'crob', objects: [{ ...crob, points: [point(0)] }] }, 0);
+    const [sel] = o.take(m);
+    o.respond(m, { seq: sel!.control.seq, objects: [{ ...crob, points: [point(4)] }] });
+    expect(events(m).find((e) => e.type === 'taskComplete')).toMatchObject({ fragments: [{ objects: [{ points: [{ status: 4 }] }] }] });
+    expect(o.take(m)).toEqual([]);
+  });
+
+  test('a SELECT answered with IIN2 request errors is not followed by an OPERATE', () => {
+    const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false }, 0);
+    const o = new FakeOutstation();
+    m.submitSelectOperate({ kind: 'crob', objects: [{ ...crob, points: [point(0)] }] }, 0);
+    const [sel] = o.take(m);
+    o.respond(m, { seq: sel!.control.seq, iin: ['PARAMETER_ERROR'], objects: [{ ...crob, points: [point(0)] }] });
+    expect(events(m).some((e) => e.type === 'taskComplete')).toBe(true);
+    expect(o.take(m)).toEqual([]);
   });
 });
 

@@ -26,7 +26,7 @@ import {
   type AppControl,
   type FunctionCodeName,
 } from '../app/header.js';
-import { Dnp3Channel, type ChannelOptions } from '../stack/channel.js';
+import { Dnp3Channel, type ChannelDrop, type ChannelOptions } from '../stack/channel.js';
 import { OutstationDatabase, type DatabaseOptions } from './database.js';
 import type { StoredEvent } from './events.js';
 import type { PointTypeName, PointValue } from './points.js';
@@ -74,7 +74,9 @@ export type OutstationEvent =
   | { readonly type: 'confirmed'; readonly unsolicited: boolean; readonly seq: number; readonly events: number }
   /** A response waiting for its confirmation timed out; unsolicited ones are repeated while retries remain. */
   | { readonly type: 'confirmTimeout'; readonly unsolicited: boolean; readonly seq: number; readonly retrying: boolean }
-  /** Something dropped or refused (bad frame, malformed request, stray confirm); counted, never fatal. */
+  /** A frame or segment the channel dropped, counted by kind (`channel.dropCounts()`); a plain value. */
+  | { readonly type: 'dropped'; readonly drop: ChannelDrop }
+  /** Something refused (malformed request, stray confirm); counted, never fatal. */
   | { readonly type: 'warning'; readonly error: ProtocolError };
 
 /** Counters kept by a session. */
@@ -167,7 +169,7 @@ export class Dnp3OutstationSession {
     this.channel.receive(bytes, now);
     for (let e = this.channel.pollEvent(); e !== undefined; e = this.channel.pollEvent()) {
       if (e.type === 'fragment') this.#onFragment(e.bytes, now);
-      else if (e.type === 'dropped') this.#events.push({ type: 'warning', error: e.error });
+      else if (e.type === 'dropped') this.#events.push(e);
     }
     this.#pumpUnsolicited(now);
   }
@@ -269,7 +271,7 @@ export class Dnp3OutstationSession {
         return;
       }
       f = d.partial;
-      iin2 = decodeFailureIin2(bytes, d, f);
+      iin2 = decodeFailureIin2(d);
     }
     if (isResponseFunction(f.function)) return this.#warn(ErrorCode.STATE, `${f.functionName} sent to an outstation`);
     if (f.function === FunctionCode.CONFIRM) return this.#onConfirm(f, now);

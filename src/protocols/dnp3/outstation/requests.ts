@@ -5,10 +5,9 @@
  * works on a {@link RequestContext} (database, association state) and returns the response to
  * send, or nothing (DIRECT_OPERATE_NR).
  */
-import type { DecodeFailure } from '../../../core/errors.js';
-import { encodeFragment, type Fragment, type ObjectHeader, type ObjectHeaderSpec } from '../app/codec.js';
+import { type FragmentFailure, type Fragment, type ObjectHeader, type ObjectHeaderSpec } from '../app/codec.js';
 import { IIN2, IIN_INDEX, type FunctionCodeName } from '../app/header.js';
-import { CommandStatus, isKnownGroup, objectRow } from '../app/objects/index.js';
+import { CommandStatus } from '../app/objects/index.js';
 import { Qualifier } from '../app/qualifier.js';
 import { runControls, type ControlResult, type ControlMode } from './controls.js';
 import type { OutstationDatabase } from './database.js';
@@ -184,24 +183,9 @@ export const REQUEST_HANDLERS: Partial<Record<FunctionCodeName, Handler>> = {
 
 /**
  * The IIN2 bit for a request that failed to decode after its header (4.2.2.6.2): IIN2.1
- * OBJECT_UNKNOWN when the failing object header names a group/variation the table lacks, IIN2.2
- * PARAMETER_ERROR for any other fault (qualifier, range, truncated data). The failing header
- * starts where the last good one ends, found by encoding that one again.
+ * OBJECT_UNKNOWN when an object header names a group/variation the table lacks, IIN2.2
+ * PARAMETER_ERROR for any other fault (qualifier, range, truncated data).
  */
-export function decodeFailureIin2(bytes: Uint8Array, d: DecodeFailure, partial: Fragment): number {
-  const last = partial.objects.at(-1);
-  let start = 2;
-  if (last !== undefined) {
-    try {
-      const control = { fir: true, fin: true, con: false, uns: false, seq: 0 };
-      start = last.offset + encodeFragment({ control, function: partial.function, objects: [last] }).length - 2;
-    } catch {
-      return IIN2.PARAMETER_ERROR;
-    }
-  }
-  const group = bytes[start];
-  const variation = bytes[start + 1];
-  if (d.offset !== start || group === undefined || variation === undefined) return IIN2.PARAMETER_ERROR;
-  const unknown = variation === 0 ? !isKnownGroup(group) : objectRow(group, variation) === undefined;
-  return unknown ? IIN2.OBJECT_UNKNOWN : IIN2.PARAMETER_ERROR;
+export function decodeFailureIin2(d: FragmentFailure): number {
+  return d.kind === 'unknownObject' ? IIN2.OBJECT_UNKNOWN : IIN2.PARAMETER_ERROR;
 }

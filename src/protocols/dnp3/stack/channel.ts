@@ -5,10 +5,19 @@
  * layer above (master.ts, the outstation simulator) never sees a link frame.
  */
 import { Counters } from '../../../core/counters.js';
-import { ProtocolError, ErrorCode, decodeError } from '../../../core/errors.js';
+import type { DecodeFailure } from '../../../core/errors.js';
 import { Queue } from '../../../core/queue.js';
-import { encodeLinkFrame, LinkFramer, PrimaryFunction, SecondaryFunction, type LinkFrame } from '../link/frame.js';
-import { Reassembler, segment } from '../transport-function/transport.js';
+import { fail } from '../../../core/result.js';
+import {
+  encodeLinkFrame,
+  LINK_FAILURE_KINDS,
+  LinkFramer,
+  PrimaryFunction,
+  SecondaryFunction,
+  type LinkFailureKind,
+  type LinkFrame,
+} from '../link/frame.js';
+import { Reassembler, segment, TRANSPORT_DISCARD_KINDS, type TransportDiscardKind } from '../transport-function/transport.js';
 
 const LAYER = 'dnp3.channel';
 
@@ -28,16 +37,34 @@ export interface ChannelOptions {
   readonly resetLink?: boolean;
 }
 
+/**
+ * Why the channel dropped octets, a frame or a segment: the link layer's kinds, the transport
+ * function's, and `wrongAddress` (a valid frame from or to another station).
+ */
+export const CHANNEL_DROP_KINDS = [...LINK_FAILURE_KINDS, ...TRANSPORT_DISCARD_KINDS, 'wrongAddress'] as const;
+/** One of {@link CHANNEL_DROP_KINDS}. */
+export type ChannelDropKind = LinkFailureKind | TransportDiscardKind | 'wrongAddress';
+
+/** A located drop: layer (`dnp3.link`, `dnp3.transport`, `dnp3.channel`), kind, offset, reason. */
+export type ChannelDrop = DecodeFailure<ChannelDropKind>;
+
 export type ChannelEvent =
   | { readonly type: 'fragment'; readonly bytes: Uint8Array }
-  /** A frame or segment was dropped (bad CRC, wrong address, broken reassembly): counted, never parsed. */
-  | { readonly type: 'dropped'; readonly error: ProtocolError }
+  /**
+   * A frame or segment was dropped (bad CRC, wrong address, broken reassembly): counted by kind,
+   * never parsed. A plain value, not an Error: a hostile stream makes one per two octets.
+   */
+  | { readonly type: 'dropped'; readonly drop: ChannelDrop }
   /** The peer answered a keep-alive. */
   | { readonly type: 'linkStatus' }
   /** A keep-alive went unanswered for another keep-alive period: the link is dead (half-open TCP, cut line). */
   | { readonly type: 'linkDead' };
 
-export type ChannelCounter = 'framesIn' | 'framesOut' | 'crcErrors' | 'wrongAddress' | 'linkRequests' | 'keepAlives' | 'segmentsDiscarded';
+/**
+ * Frames in and out, link services answered, keep-alives sent, and the drops above the framer by
+ * kind; the framer counts its own ({@link Dnp3Channel.dropCounts} joins them).
+ */
+export type ChannelCounter = 'framesIn' | 'framesOut' | 'linkRequests' | 'keepAlives' | 'wrongAddress' | TransportDiscardKind;
 
 export class Dnp3Channel {
   readonly counters = new Counters<ChannelCounter>();
@@ -65,11 +92,22 @@ export class Dnp3Channel {
     this.#framer.push(
       bytes,
       (f) => this.#onFrame(f),
-      (failure) => {
-        this.counters.inc('crcErrors');
-        this.#events.push({ type: 'dropped', error: decodeError(failure) });
-      },
+      // The framer counts every rejection and reports the first of each run (see LinkFramer).
+      (failure) => this.#events.push({ type: 'dropped', drop: failure }),
     );
+  }
+
+  /**
+   * Every drop so far by kind: link rejections as the framer counts them (`garbage` counts runs of
+   * skipped octets), transport discards, frames for other addresses.
+   */
+  dropCounts(): Record<ChannelDropKind, number> {
+    const link = this.#framer.counters;
+    const out = {} as Record<ChannelDropKind, number>;
+    for (const k of LINK_FAILURE_KINDS) out[k] = k === 'garbage' ? link.get('garbageRuns') : k === 'lengthMismatch' ? 0 : link.get(k);
+    for (const k of TRANSPORT_DISCARD_KINDS) out[k] = this.counters.get(k);
+    out.wrongAddress = this.counters.get('wrongAddress');
+    return out;
   }
 
   pollEvent(): ChannelEvent | undefined {
@@ -124,15 +162,19 @@ export class Dnp3Channel {
     );
   }
 
-  #drop(message: string): void {
-    this.#events.push({ type: 'dropped', error: new ProtocolError(LAYER, ErrorCode.MALFORMED, message, { fault: 'remote' }) });
+  #drop(layer: string, kind: 'wrongAddress' | TransportDiscardKind, message: string): void {
+    this.counters.inc(kind);
+    this.#events.push({ type: 'dropped', drop: fail(layer, 0, message, kind) as ChannelDrop });
   }
 
   #onFrame(f: LinkFrame): void {
     this.counters.inc('framesIn');
     if (f.destination !== this.#o.localAddress || f.source !== this.#o.remoteAddress) {
-      this.counters.inc('wrongAddress');
-      this.#drop(`frame from ${f.source} to ${f.destination}, expected ${this.#o.remoteAddress} to ${this.#o.localAddress}`);
+      this.#drop(
+        LAYER,
+        'wrongAddress',
+        `frame from ${f.source} to ${f.destination}, expected ${this.#o.remoteAddress} to ${this.#o.localAddress}`,
+      );
       return;
     }
     if (!f.prm) {
@@ -164,9 +206,6 @@ export class Dnp3Channel {
   #onSegment(tpdu: Uint8Array): void {
     const r = this.#reassembler.push(tpdu);
     if (r.type === 'complete') this.#events.push({ type: 'fragment', bytes: r.apdu });
-    else if (r.type === 'discarded') {
-      this.counters.inc('segmentsDiscarded');
-      this.#drop(`transport segment discarded: ${r.reason}`);
-    }
+    else if (r.type === 'discarded') this.#drop('dnp3.transport', r.kind, `transport segment discarded: ${r.reason}`);
   }
 }

@@ -91,11 +91,20 @@ export function segment(apdu: Uint8Array, firstSeq: number): { segments: Uint8Ar
 export type ReassemblyResult =
   | { readonly type: 'complete'; readonly apdu: Uint8Array; readonly discardedPartial?: string }
   | { readonly type: 'pending'; readonly discardedPartial?: string }
-  | { readonly type: 'discarded'; readonly reason: string };
+  | { readonly type: 'discarded'; readonly kind: TransportDiscardKind; readonly reason: string };
+
+/**
+ * Why a segment was discarded (layer `dnp3.transport`), after the receiver rules of clause 8:
+ * `emptyTpdu` (no transport header), `noFir` (no fragment in progress), `duplicate` (a repeat of the
+ * previous segment), `outOfSequence` (the partial fragment is lost too), `overflow` (the fragment
+ * would exceed the maximum size).
+ */
+export const TRANSPORT_DISCARD_KINDS = ['emptyTpdu', 'noFir', 'duplicate', 'outOfSequence', 'overflow'] as const;
+/** One of {@link TRANSPORT_DISCARD_KINDS}. */
+export type TransportDiscardKind = (typeof TRANSPORT_DISCARD_KINDS)[number];
 
 /** Counters kept by a {@link Reassembler}: segments and fragments seen, and each kind of discard. */
-export type ReassemblyCounter =
-  'segments' | 'fragments' | 'emptyTpdu' | 'noFir' | 'firRestart' | 'duplicate' | 'outOfSequence' | 'overflow';
+export type ReassemblyCounter = 'segments' | 'fragments' | 'firRestart' | TransportDiscardKind;
 
 /** Options of a {@link Reassembler}. */
 export interface ReassemblerOptions {
@@ -182,8 +191,8 @@ export class Reassembler {
     return discardedPartial === undefined ? { type: 'complete', apdu } : { type: 'complete', apdu, discardedPartial };
   }
 
-  #discard(counter: ReassemblyCounter, reason: string): ReassemblyResult {
-    this.counters.inc(counter);
-    return { type: 'discarded', reason };
+  #discard(kind: TransportDiscardKind, reason: string): ReassemblyResult {
+    this.counters.inc(kind);
+    return { type: 'discarded', kind, reason };
   }
 }

@@ -5,25 +5,18 @@
 import { ELEMENTS, type ElementName } from './elements.js';
 
 /**
- * Point types in the names Kura's DNP3 JSON uses (`Type`), so that the JSON layer is a mapping of
- * `row.type`. Only these eight appear in Kura's read and unsolicited output.
+ * Every row's type, in opendnp3's measurement and command names (which Kura's DNP3 JSON also uses
+ * as `Type`).
  */
-export const KURA_TYPES = [
-  'BinaryInput',
-  'DoubleBitBinaryInput',
-  'BinaryOutputStatus',
-  'Counter',
-  'FrozenCounter',
-  'AnalogInput',
-  'AnalogOutputStatus',
-  'DNPTime',
-] as const;
-/** A point type Kura reports. */
-export type KuraType = (typeof KURA_TYPES)[number];
-
-/** Every row's type: Kura's eight, and opendnp3's names for commands and the system objects. */
 export type PointType =
-  | KuraType
+  | 'BinaryInput'
+  | 'DoubleBitBinaryInput'
+  | 'BinaryOutputStatus'
+  | 'Counter'
+  | 'FrozenCounter'
+  | 'AnalogInput'
+  | 'AnalogOutputStatus'
+  | 'DNPTime'
   | 'ControlRelayOutputBlock'
   | 'AnalogOutputInt32'
   | 'AnalogOutputInt16'
@@ -33,11 +26,6 @@ export type PointType =
   | 'TimeDelay'
   | 'ClassData'
   | 'InternalIndications';
-
-/** Whether a type is one Kura reports. */
-export function isKuraType(t: string): t is KuraType {
-  return (KURA_TYPES as readonly string[]).includes(t);
-}
 
 /**
  * What a group holds: static (current) values, events, commands, times, class selectors (g60,
