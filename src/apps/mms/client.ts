@@ -275,7 +275,16 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
         }
         return;
       case 'malformed':
-        this.#log.warn({ layer: e.failure.layer, offset: e.failure.offset, reason: e.failure.reason }, 'malformed PDU from the server');
+        this.#log.warn(
+          { layer: e.failure.layer, kind: e.failure.kind, offset: e.failure.offset, reason: e.failure.reason },
+          'malformed PDU from the server',
+        );
+        return;
+      case 'refused':
+        this.#log.warn({ what: e.what }, 'rejected a PDU from the server');
+        return;
+      case 'late-response':
+        this.#log.debug({ invokeId: e.invokeId }, 'answer after the request timed out');
         return;
       case 'concluded':
         return;

@@ -216,7 +216,13 @@ export class MmsServer extends EventEmitter<{
         return;
       }
       case 'malformed':
-        this.#log.warn({ remote: c.remote, layer: e.failure.layer, offset: e.failure.offset, reason: e.failure.reason }, 'malformed PDU');
+        this.#log.warn(
+          { remote: c.remote, layer: e.failure.layer, kind: e.failure.kind, offset: e.failure.offset, reason: e.failure.reason },
+          'malformed PDU',
+        );
+        return;
+      case 'refused':
+        this.#log.info({ remote: c.remote, id: c.id, invokeId: e.invokeId, what: e.what }, 'request rejected');
         return;
       case 'closed':
         this.#log.info({ remote: c.remote, id: c.id, how: e.how, origin: e.origin, reason: e.reason }, 'association closed');

@@ -21,7 +21,7 @@ import { CotpConnection } from '../iso/cotp/cotp.js';
 import { decodeUserDataList, encodeUserData, MmsPresentationContext } from '../iso/presentation/presentation.js';
 import { SessionConnection, type SessionEvent } from '../iso/session/connection.js';
 import { answerConnect, connectRequest, readConnectConfirm, refusalReason } from './handshake.js';
-import type { Initiate, ServiceError } from './initiate.js';
+import { SERVICES_SUPPORTED, type Initiate, type ServiceError } from './initiate.js';
 import type { InitiateLimits } from './negotiate.js';
 import { decodeMmsPdu, encodeMmsPdu, type InformationReport, type MmsPdu } from './pdu.js';
 import type { ConfirmedRequest, ConfirmedResponse } from './services.js';
@@ -76,6 +76,19 @@ export type MmsEvent =
   | { readonly type: 'timeout'; readonly invokeId: number }
   /** Client: an information report. */
   | { readonly type: 'report'; readonly report: InformationReport }
+  /**
+   * We rejected a PDU the peer sent (7.5.3): a service this side does not implement, or a PDU its
+   * role does not take. `what` names it for people.
+   */
+  | {
+      readonly type: 'refused';
+      readonly invokeId?: number;
+      readonly what: string;
+      readonly rejectClass: number;
+      readonly reason: number;
+    }
+  /** Client: the answer to a request that had already timed out (counted in `lateResponses`). */
+  | { readonly type: 'late-response'; readonly invokeId: number }
   /** The peer sent a PDU that does not decode; it was rejected and the association goes on. */
   | { readonly type: 'malformed'; readonly failure: DecodeFailure; readonly bytes: Uint8Array }
   /** Conclude done: the server answered a conclude-request, or the client received the conclude-response. */
@@ -101,7 +114,9 @@ const ACSE_CTX = MmsPresentationContext.ACSE.id;
 const MMS_CTX = MmsPresentationContext.MMS.id;
 
 export class MmsAssociation {
-  readonly counters = new Counters<'pdusIn' | 'pdusOut' | 'malformed' | 'rejectsIn' | 'timeouts' | 'lateResponses' | 'queued'>();
+  readonly counters = new Counters<
+    'pdusIn' | 'pdusOut' | 'malformed' | 'rejectsIn' | 'refused' | 'timeouts' | 'lateResponses' | 'queued'
+  >();
   readonly role: 'client' | 'server';
   readonly #o: MmsAssociationOptions;
   readonly #cotp: CotpConnection;
@@ -187,6 +202,11 @@ export class MmsAssociation {
    * arrive: a 64 KiB read holds a hundred reports, and decoding each just before its consumer
    * takes it lets its objects die young instead of surviving garbage collections (measured: GC
    * fell from half of the client's time to a tenth).
+   *
+   * Decoding may make this core transmit (a reject, a conclude-response, a waiting request sent
+   * when a late answer frees its slot). A driver flushes transmissions after each event it takes,
+   * and not after the poll that finds none, so every PDU decoded here yields at least one event:
+   * otherwise its answer would wait in the queue until the peer's next PDU.
    */
   pollEvent(): MmsEvent | undefined {
     for (;;) {
@@ -432,26 +452,34 @@ export class MmsAssociation {
       case 'conclude-response':
         return this.#emit({ type: 'concluded' });
       case 'confirmed-request':
-        return this.#sendPdu({
-          pdu: 'reject',
-          originalInvokeId: p.invokeId,
-          rejectClass: Reject.confirmedRequest,
-          reason: Reject.unrecognizedService,
-        });
+        return this.#refuse(
+          'confirmed-request (a client serves no requests)',
+          p.invokeId,
+          Reject.confirmedRequest,
+          Reject.unrecognizedService,
+        );
       default:
-        return this.#sendPdu({ pdu: 'reject', rejectClass: Reject.pduError, reason: Reject.invalidPdu });
+        return this.#refuse(`${p.pdu} (not taken by a client)`, undefined, Reject.pduError, Reject.invalidPdu);
     }
+  }
+
+  /** Rejects a PDU of the peer (7.5.3) and reports it, so the reject leaves with the event (see {@link pollEvent}). */
+  #refuse(what: string, invokeId: number | undefined, rejectClass: number, reason: number): void {
+    this.counters.inc('refused');
+    this.#emit({ type: 'refused', what, rejectClass, reason, ...(invokeId === undefined ? {} : { invokeId }) });
+    this.#sendPdu({ pdu: 'reject', ...(invokeId === undefined ? {} : { originalInvokeId: invokeId }), rejectClass, reason });
   }
 
   #onServerPdu(p: MmsPdu): void {
     if (p.pdu === 'confirmed-request') {
       if (p.request.service === 'other') {
-        return this.#sendPdu({
-          pdu: 'reject',
-          originalInvokeId: p.invokeId,
-          rejectClass: Reject.confirmedRequest,
-          reason: Reject.unrecognizedService,
-        });
+        const name = SERVICES_SUPPORTED[p.request.tag] ?? 'unknown service';
+        return this.#refuse(
+          `${name} [${p.request.tag}] (not implemented)`,
+          p.invokeId,
+          Reject.confirmedRequest,
+          Reject.unrecognizedService,
+        );
       }
       return this.#emit({ type: 'request', invokeId: p.invokeId, request: p.request });
     }
@@ -468,7 +496,7 @@ export class MmsAssociation {
         ...(p.originalInvokeId === undefined ? {} : { invokeId: p.originalInvokeId }),
       });
     }
-    this.#sendPdu({ pdu: 'reject', rejectClass: Reject.pduError, reason: Reject.invalidPdu });
+    this.#refuse(`${p.pdu} (not taken by a server)`, undefined, Reject.pduError, Reject.invalidPdu);
   }
 
   /** Peer asked to release: RLRE in the DISCONNECT (ACSE 7.2). */
@@ -483,6 +511,7 @@ export class MmsAssociation {
   #settle(invokeId: number, event: MmsEvent): void {
     if (!this.#pending.delete(invokeId)) {
       this.counters.inc('lateResponses');
+      this.#emit({ type: 'late-response', invokeId });
       // A late answer frees the slot its request held at the server.
       if (this.#expired.delete(invokeId)) {
         this.#ids.delete(invokeId);
