@@ -7,6 +7,7 @@ import { createConnection, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MmsServer } from '../../src/apps/mms/server.js';
 import { MmsAssociation, type MmsEvent } from '../../src/protocols/mms/association.js';
+import { encodeMmsPdu } from '../../src/protocols/mms/pdu.js';
 import type { ConfirmedRequest } from '../../src/protocols/mms/services.js';
 
 /** A client core on a raw socket: the test sees every event and every octet the server sends. */
@@ -90,6 +91,48 @@ describe('MMS server answers every request at once', () => {
     const answer = await c.ask({ service: 'other', tag, constructed: true, contents });
     // confirmed-requestPDU (1), unrecognized-service (1): ISO 9506-2 7.5.3
     expect(answer).toMatchObject({ type: 'rejected', rejectClass: 1, reason: 1 });
+    c.close();
+  });
+});
+
+describe('MMS server within the agreed PDU size', () => {
+  const server = new MmsServer();
+  const LD = (itemId: string) => ({ scope: 'domain' as const, domainId: 'LD', itemId });
+  let port = 0;
+  beforeAll(async () => {
+    const ld = server.domain('LD');
+    ld.addVariable({ name: 'small', read: () => ({ type: 'boolean', value: true }) });
+    ld.addVariable({ name: 'big', read: () => ({ type: 'octet-string', value: new Uint8Array(380) }) });
+    ld.addVariable({
+      name: 'wide',
+      children: Array.from({ length: 80 }, (_, i) => ({ name: `attribute${i}`, read: () => ({ type: 'boolean', value: true }) as const })),
+    });
+    ld.addList(
+      'LLN0$DS',
+      Array.from({ length: 30 }, (_, i) => LD(`wide$attribute${i}`)),
+    );
+    port = await server.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('answers a request whose answer would not fit with resource / other, never with an oversize PDU', async () => {
+    const c = await RawMmsClient.connect(port, 200);
+    expect(c.a.negotiated?.localDetail).toBe(200);
+    const read = (itemId: string): ConfirmedRequest => ({
+      service: 'read',
+      variableAccessSpecification: { kind: 'list', variables: [{ name: LD(itemId) }] },
+    });
+    const tooLarge = { type: 'service-error', error: { errorClass: 3, errorClassName: 'resource', code: 0 } };
+    expect(await c.ask(read('small'))).toMatchObject({ type: 'response', response: { service: 'read' } });
+    expect(await c.ask(read('big'))).toMatchObject(tooLarge);
+    expect(await c.ask(read('wide'))).toMatchObject(tooLarge);
+    expect(await c.ask({ service: 'getVariableAccessAttributes', name: LD('wide') })).toMatchObject(tooLarge);
+    expect(await c.ask({ service: 'getNamedVariableListAttributes', name: LD('LLN0$DS') })).toMatchObject(tooLarge);
+    // The association goes on.
+    expect(await c.ask(read('small'))).toMatchObject({ type: 'response' });
+    for (const e of c.events) {
+      if (e.type === 'response') expect(encodeMmsPdu({ pdu: 'confirmed-response', ...e }).length).toBeLessThanOrEqual(200);
+    }
     c.close();
   });
 });

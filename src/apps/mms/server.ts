@@ -221,6 +221,12 @@ export class MmsServer extends EventEmitter<{
           'malformed PDU',
         );
         return;
+      case 'oversize':
+        this.#log.warn(
+          { remote: c.remote, id: c.id, invokeId: e.invokeId, service: e.service, size: e.size, limit: e.limit },
+          'answer exceeds the agreed PDU size: answered resource / other',
+        );
+        return;
       case 'refused':
         this.#log.info({ remote: c.remote, id: c.id, invokeId: e.invokeId, what: e.what }, 'request rejected');
         return;

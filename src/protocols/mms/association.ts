@@ -87,6 +87,14 @@ export type MmsEvent =
       readonly rejectClass: number;
       readonly reason: number;
     }
+  /** Server: the answer to `invokeId` did not fit the agreed PDU size and was replaced by resource / other. */
+  | {
+      readonly type: 'oversize';
+      readonly invokeId: number;
+      readonly service: string;
+      readonly size: number;
+      readonly limit: number;
+    }
   /** Client: the answer to a request that had already timed out (counted in `lateResponses`). */
   | { readonly type: 'late-response'; readonly invokeId: number }
   /** The peer sent a PDU that does not decode; it was rejected and the association goes on. */
@@ -110,12 +118,15 @@ interface Pending {
   readonly deadline: number;
 }
 
+/** ServiceError resource (3) / other (0) (7.4.1): what a server answers when the response would exceed the agreed PDU size. */
+const TOO_LARGE: ServiceError = { errorClass: 3, errorClassName: 'resource', code: 0 };
+
 const ACSE_CTX = MmsPresentationContext.ACSE.id;
 const MMS_CTX = MmsPresentationContext.MMS.id;
 
 export class MmsAssociation {
   readonly counters = new Counters<
-    'pdusIn' | 'pdusOut' | 'malformed' | 'rejectsIn' | 'refused' | 'timeouts' | 'lateResponses' | 'queued'
+    'pdusIn' | 'pdusOut' | 'malformed' | 'rejectsIn' | 'refused' | 'oversize' | 'timeouts' | 'lateResponses' | 'queued'
   >();
   readonly role: 'client' | 'server';
   readonly #o: MmsAssociationOptions;
@@ -278,9 +289,20 @@ export class MmsAssociation {
     this.#sendPdu({ pdu: 'conclude-request' });
   }
 
-  /** Server: answers request `invokeId`. */
+  /**
+   * Server: answers request `invokeId`. An answer larger than the PDU size both sides agreed
+   * (localDetail, 8.2.1.1.1) is never sent: the request is answered with the ServiceError
+   * resource / other instead, as libiec61850's server does, and an `oversize` event says so.
+   */
   respond(invokeId: number, response: ConfirmedResponse): void {
-    this.#serverSend({ pdu: 'confirmed-response', invokeId, response }, 'respond()');
+    if (this.role !== 'server') throw this.#usage('respond()');
+    if (this.#state !== 'associated') return;
+    const bytes = encodeMmsPdu({ pdu: 'confirmed-response', invokeId, response });
+    const limit = this.#negotiated?.localDetail;
+    if (limit === undefined || bytes.length <= limit) return this.#sendEncoded(bytes);
+    this.counters.inc('oversize');
+    this.#events.push({ type: 'oversize', invokeId, service: response.service, size: bytes.length, limit });
+    this.#sendPdu({ pdu: 'confirmed-error', invokeId, error: TOO_LARGE });
   }
 
   /** Server: answers request `invokeId` with a ServiceError (7.4.1). */
@@ -566,8 +588,12 @@ export class MmsAssociation {
   #sendPdu(pdu: MmsPdu): void {
     // A PDU decoded after the association ended (it arrived before the end) gets no answer.
     if (this.#state !== 'associated') return;
+    this.#sendEncoded(encodeMmsPdu(pdu));
+  }
+
+  #sendEncoded(mmsPdu: Uint8Array): void {
     this.counters.inc('pdusOut');
-    this.#session.send(encodeUserData(this.#mmsCtx, encodeMmsPdu(pdu)));
+    this.#session.send(encodeUserData(this.#mmsCtx, mmsPdu));
     this.#drain();
   }
 
