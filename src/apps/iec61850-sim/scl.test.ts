@@ -87,6 +87,38 @@ describe('iec61850-sim model from SCL', () => {
     expect(instanceNames(meas!)).toEqual(['MeasRCB']);
   });
 
+  it('gives attributes the SCL leaves out their schema defaults (IEC 61850-6 Ed.2): gi and bufOvfl true, indexed true, max 1', () => {
+    // As an IED tool writes it: TrgOps with period only, OptFields without bufOvfl, no buffered,
+    // bufTime, indexed or RptEnabled. libiec61850 reads TrgOps 24 (integrity, GI) and OptFlds 175 from it.
+    const text = ICD.replace(
+      /<ReportControl name="MeasRCB"[\s\S]*?<\/ReportControl>/,
+      `<ReportControl name="MeasRCB" datSet="Measurements" confRev="1" intgPd="5000">
+              <TrgOps period="true"/>
+              <OptFields seqNum="true" timeStamp="true" reasonCode="true" dataSet="true" configRef="true"/>
+            </ReportControl>`,
+    );
+    const meas = parseSclModel('defaults.cid', text).model.logicalDevices[0]!.logicalNodes[0]!.reportControls.find(
+      (r) => r.name === 'MeasRCB',
+    );
+    expect(meas).toMatchObject({ buffered: false, bufTm: 0, indexed: true, instances: 1, intgPd: 5000 });
+    expect(meas!.trgOps).toEqual(['integrity', 'general-interrogation']);
+    expect(meas!.optFlds).toEqual([
+      'sequence-number',
+      'report-time-stamp',
+      'reason-for-inclusion',
+      'data-set-name',
+      'buffer-overflow',
+      'conf-revision',
+    ]);
+    const bare = ICD.replace(
+      /<ReportControl name="MeasRCB"[\s\S]*?<\/ReportControl>/,
+      '<ReportControl name="MeasRCB" confRev="1"><OptFields/></ReportControl>',
+    );
+    const none = parseSclModel('bare.cid', bare).model.logicalDevices[0]!.logicalNodes[0]!.reportControls.find((r) => r.name === 'MeasRCB');
+    // No TrgOps element: the schema makes it optional and no trigger is configured; OptFields' defaults still hold.
+    expect(none).toMatchObject({ trgOps: [], optFlds: ['buffer-overflow'], intgPd: 0, confRev: 1 });
+  });
+
   it('lists data objects of unsupported CDCs and the members naming them, with their lines', () => {
     expect(skipped.map((s) => [s.line, s.field, s.message.split(':')[0]])).toEqual([
       [lineOf('<LN lnClass="GGIO"'), 'IED[SIMIED]/LDevice[LD0]/GGIO1.Cnt1', 'data object of CDC BCR left out (supported'],
