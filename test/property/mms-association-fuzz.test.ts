@@ -13,6 +13,9 @@ import { FUZZ_SEED, Rng } from '../support/fuzz.js';
 
 const STREAMS = 20_000;
 const EVENT_TYPES = new Set([
+  'refused',
+  'late-response',
+  'oversize',
   'associated',
   'request',
   'response',

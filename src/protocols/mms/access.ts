@@ -2,12 +2,8 @@
  * MMS naming and variable access (ISO 9506-2 clauses 7.5.2 ObjectName, 14.5 VariableSpecification,
  * 14.6 VariableAccessSpecification, 14.4.1 AccessResult and DataAccessError).
  */
-import { BerError, type BerReader, type BerWriter, type Tlv } from '../iso/ber/ber.js';
-import { decodeData, encodeData, MMS_LAYER, type DataLimits, type MmsData } from './data.js';
-
-const fail = (offset: number, reason: string): never => {
-  throw new BerError(offset, reason, MMS_LAYER);
-};
+import type { BerReader, BerWriter, Tlv } from '../iso/ber/ber.js';
+import { decodeData, encodeData, mmsFail as fail, type DataLimits, type MmsData } from './data.js';
 
 /** ObjectName (ISO 9506-2 7.5.2): `[0]` vmd-specific, `[1]` domain-specific, `[2]` aa-specific. */
 export type ObjectName =
@@ -29,7 +25,11 @@ export function decodeObjectName(r: BerReader, t: Tlv): ObjectName {
   if (t.tagClass === 'context' && (t.tag === SCOPE_TAGS.vmd || t.tag === SCOPE_TAGS.aa)) {
     return { scope: t.tag === 0 ? 'vmd' : 'aa', itemId: r.readVisibleString(t) };
   }
-  return fail(t.start, `ObjectName alternative ${t.tagClass} [${t.tag}] is not vmd-specific, domain-specific or aa-specific`);
+  return fail(
+    t.start,
+    `ObjectName alternative ${t.tagClass} [${t.tag}] is not vmd-specific, domain-specific or aa-specific`,
+    'unexpected-element',
+  );
 }
 
 export function encodeObjectName(w: BerWriter, n: ObjectName): void {
@@ -60,7 +60,7 @@ export function decodeVariableList(r: BerReader, list: Tlv): VariableRef[] {
     const spec = s.readTlv();
     // 14.5 VariableSpecification: only name [0] is supported; address, descriptions are refused.
     if (spec.tagClass !== 'context' || spec.tag !== 0 || !spec.constructed) {
-      fail(spec.start, `VariableSpecification ${spec.tagClass} [${spec.tag}] is not supported (only name [0])`);
+      fail(spec.start, `VariableSpecification ${spec.tagClass} [${spec.tag}] is not supported (only name [0])`, 'unsupported');
     }
     const ns = s.enter(spec);
     const name = decodeObjectName(ns, ns.readTlv());
@@ -99,6 +99,7 @@ export function decodeVariableAccessSpecification(r: BerReader, t: Tlv): Variabl
   return fail(
     t.start,
     `VariableAccessSpecification alternative ${t.tagClass} [${t.tag}] is not listOfVariable [0] or variableListName [1]`,
+    'unexpected-element',
   );
 }
 
@@ -139,7 +140,7 @@ export const accessFailure = (error: number): AccessResult => ({
 export function decodeAccessResult(r: BerReader, t: Tlv, limits?: DataLimits): AccessResult {
   if (t.tagClass === 'context' && t.tag === 0 && !t.constructed) {
     const code = r.readInteger(t);
-    if (typeof code !== 'number' || code < 0) return fail(t.start, `DataAccessError ${code} is not a non-negative code`);
+    if (typeof code !== 'number' || code < 0) return fail(t.start, `DataAccessError ${code} is not a non-negative code`, 'bad-value');
     return accessFailure(code);
   }
   return { success: true, data: decodeData(r, t, limits) };

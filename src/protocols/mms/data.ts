@@ -12,6 +12,23 @@ import { BerError, type BerReader, type BerWriter, type BitString, type Tlv } fr
 
 /** The layer named in MMS failures. */
 export const MMS_LAYER = 'mms';
+
+/**
+ * The `kind` of MMS failures (layer `mms`), besides the BER kinds of `iso/ber` a broken TLV
+ * inside a PDU keeps (decodeMmsPdu names every failure under the PDU layer `mms`).
+ */
+export const MMS_FAILURES = [
+  'unknown-pdu', // an MMSpdu alternative outside 7.1
+  'unsupported', // an alternative gridgate does not decode (a Data type, a modifier, an unconfirmed service)
+  'out-of-range', // a number beyond its type (Unsigned32, 2^53)
+  'bad-value', // contents the type forbids (a binary-time past midnight, a float format, an error code)
+  'unexpected-element', // a CHOICE alternative that does not fit here
+  'bad-form', // a Data alternative in the wrong form (primitive or constructed)
+  'trailing-octets', // octets after the PDU
+  'too-many-elements', // more Data elements than MMS_DATA_MAX_ELEMENTS in one value
+  'too-deep', // Data nested deeper than the limit
+] as const;
+export type MmsFailureKind = (typeof MMS_FAILURES)[number];
 /** Deepest structure/array nesting decoded (a scalar at the top is depth 1). */
 export const MMS_DATA_MAX_DEPTH = 16;
 /** Most Data elements (scalars and containers) in one decoded value. */
@@ -94,9 +111,11 @@ interface Budget {
   left: number;
 }
 
-const fail = (offset: number, reason: string): never => {
-  throw new BerError(offset, reason, MMS_LAYER);
+/** Throws an MMS failure (caught by decodeBer and turned into a located result). */
+export const mmsFail = (offset: number, reason: string, kind: MmsFailureKind): never => {
+  throw new BerError(offset, reason, kind, MMS_LAYER);
 };
+const fail = mmsFail;
 
 /** Milliseconds between 1970-01-01 and the TimeOfDay epoch 1984-01-01 (ISO 9506-2 7.5.1.1). */
 export const BINARY_TIME_EPOCH_MS = Date.UTC(1984, 0, 1);
@@ -129,7 +148,11 @@ const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure
     const n = t.contentEnd - s;
     if (n === 5 && b[s] === 8) return { type: 'floating-point', value: float32(b, s + 1), format: 'single' };
     if (n === 9 && b[s] === 11) return { type: 'floating-point', value: float64(b, s + 1), format: 'double' };
-    return fail(t.start, `floating-point of ${n} octets with exponent width ${n > 0 ? b[s] : 'none'}: only 8/5 and 11/9 are supported`);
+    return fail(
+      t.start,
+      `floating-point of ${n} octets with exponent width ${n > 0 ? b[s] : 'none'}: only 8/5 and 11/9 are supported`,
+      'unsupported',
+    );
   },
   'octet-string': (r, t) => ({ type: 'octet-string', value: r.readOctetString(t) }),
   'visible-string': (r, t) => ({ type: 'visible-string', value: r.readVisibleString(t) }),
@@ -138,9 +161,9 @@ const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure
     const b = r.bytes;
     const s = t.contentStart;
     const n = t.contentEnd - s;
-    if (n !== 4 && n !== 6) return fail(t.start, `binary-time of ${n} octets; it has 4 or 6`);
+    if (n !== 4 && n !== 6) return fail(t.start, `binary-time of ${n} octets; it has 4 or 6`, 'bad-value');
     const msOfDay = u32(b, s);
-    if (msOfDay >= MS_PER_DAY) return fail(s, `binary-time of ${msOfDay} ms since midnight; a day has ${MS_PER_DAY}`);
+    if (msOfDay >= MS_PER_DAY) return fail(s, `binary-time of ${msOfDay} ms since midnight; a day has ${MS_PER_DAY}`, 'bad-value');
     return n === 4 ? { type: 'binary-time', msOfDay } : { type: 'binary-time', msOfDay, days: (b[s + 4]! << 8) | b[s + 5]! };
   },
   'mms-string': (r, t) => ({ type: 'mms-string', value: r.readUtf8(t) }),
@@ -148,7 +171,7 @@ const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure
   'utc-time': (r, t) => {
     const b = r.bytes;
     const s = t.contentStart;
-    if (t.contentEnd - s !== 8) return fail(t.start, `utc-time of ${t.contentEnd - s} octets; it has 8`);
+    if (t.contentEnd - s !== 8) return fail(t.start, `utc-time of ${t.contentEnd - s} octets; it has 8`, 'bad-value');
     const q = b[s + 7]!;
     return {
       type: 'utc-time',
@@ -165,14 +188,14 @@ const SCALAR_DECODERS: Readonly<Record<Exclude<MmsDataType, 'array' | 'structure
 };
 
 function decodeWith(r: BerReader, t: Tlv, budget: Budget, depth: number): MmsData {
-  if (--budget.left < 0) fail(t.start, 'too many Data elements in one value');
+  if (--budget.left < 0) fail(t.start, 'too many Data elements in one value', 'too-many-elements');
   const row = t.tagClass === 'context' ? ROW_BY_TAG[t.tag] : undefined;
-  if (row === undefined) return fail(t.start, `unsupported Data alternative ${t.tagClass} [${t.tag}]`);
+  if (row === undefined) return fail(t.start, `unsupported Data alternative ${t.tagClass} [${t.tag}]`, 'unsupported');
   if (row.constructed !== t.constructed) {
-    return fail(t.start, `Data ${row.type} must be ${row.constructed ? 'constructed' : 'primitive'}`);
+    return fail(t.start, `Data ${row.type} must be ${row.constructed ? 'constructed' : 'primitive'}`, 'bad-form');
   }
   if (row.type === 'array' || row.type === 'structure') {
-    if (depth >= budget.maxDepth) fail(t.start, `Data nested deeper than ${budget.maxDepth} levels`);
+    if (depth >= budget.maxDepth) fail(t.start, `Data nested deeper than ${budget.maxDepth} levels`, 'too-deep');
     const items: MmsData[] = [];
     const sub = r.enter(t);
     while (!sub.atEnd) items.push(decodeWith(sub, sub.readTlv(), budget, depth + 1));

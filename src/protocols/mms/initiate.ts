@@ -83,7 +83,7 @@ export interface Initiate {
 const ctx = (tag: number): { tagClass: 'context'; tag: number } => ({ tagClass: 'context', tag });
 const small = (r: BerReader, t: Tlv): number => {
   const v = r.readInteger(t);
-  return typeof v === 'number' ? v : r.fail(`integer ${v} beyond 2^53`, t.start);
+  return typeof v === 'number' ? v : r.fail(`integer ${v} beyond 2^53`, t.start, 'out-of-range');
 };
 const opt = (s: BerReader, tag: number): Tlv | undefined => {
   const p = s.peek();
@@ -144,7 +144,8 @@ export interface ServiceError {
 export function decodeServiceErrorFields(s: BerReader): ServiceError {
   const ec = s.enter(s.expect(s.readTlv(), 'context', 0, true));
   const ct = ec.readTlv();
-  if (ct.tagClass !== 'context') ec.fail(`errorClass must be context-tagged, found ${ct.tagClass} [${ct.tag}]`, ct.start);
+  if (ct.tagClass !== 'context')
+    ec.fail(`errorClass must be context-tagged, found ${ct.tagClass} [${ct.tag}]`, ct.start, 'unexpected-element');
   const code = small(ec, ct);
   ec.expectEnd();
   const ac = opt(s, 1);

@@ -223,24 +223,25 @@ describe('hand-built PDUs', () => {
 });
 
 describe('malformed PDUs', () => {
-  const cases: [string, string, number, RegExp][] = [
-    ['unknown PDU tag', 'a500', 0, /MMSpdu alternative/],
-    ['universal at the top', '3000', 0, /MMSpdu alternative/],
-    ['truncated', FRAMES[21].slice(0, -2), 1, /exceeds/],
-    ['trailing octets', `${FRAMES[21]}00`, 9, /after the MMS PDU/],
-    ['invokeID missing', 'a1028100', 2, /expected/],
-    ['bad Data tag in a report', 'a30aa008a1028000a0028800', 10, /unsupported Data alternative/],
-    ['utc-time of 7 octets', 'a110020101a40ba109910700000000000000', 9, /utc-time of 7 octets/],
-    ['binary-time of 5 octets', 'a10e020101a409a1078c050000000000', 9, /binary-time of 5/],
-    ['floating-point width 9', 'a10e020101a409a10787050900000000', 9, /floating-point/],
-    ['negative DataAccessError', 'a10a020101a405a1038001ff', 9, /DataAccessError/],
-    ['constructed boolean', 'a10a020101a405a103a30100', 9, /must be primitive/],
+  const cases: [string, string, string, number, RegExp][] = [
+    ['unknown PDU tag', 'unknown-pdu', 'a500', 0, /MMSpdu alternative/],
+    ['universal at the top', 'unknown-pdu', '3000', 0, /MMSpdu alternative/],
+    ['truncated', 'bad-length', FRAMES[21].slice(0, -2), 1, /exceeds/],
+    ['trailing octets', 'trailing-octets', `${FRAMES[21]}00`, 9, /after the MMS PDU/],
+    ['invokeID missing', 'unexpected-element', 'a1028100', 2, /expected/],
+    ['bad Data tag in a report', 'unsupported', 'a30aa008a1028000a0028800', 10, /unsupported Data alternative/],
+    ['utc-time of 7 octets', 'bad-value', 'a110020101a40ba109910700000000000000', 9, /utc-time of 7 octets/],
+    ['binary-time of 5 octets', 'bad-value', 'a10e020101a409a1078c050000000000', 9, /binary-time of 5/],
+    ['floating-point width 9', 'unsupported', 'a10e020101a409a10787050900000000', 9, /floating-point/],
+    ['negative DataAccessError', 'bad-value', 'a10a020101a405a1038001ff', 9, /DataAccessError/],
+    ['constructed boolean', 'bad-form', 'a10a020101a405a103a30100', 9, /must be primitive/],
   ];
-  it.each(cases)('%s', (_name, hex, offset, reason) => {
+  it.each(cases)('%s', (_name, kind, hex, offset, reason) => {
     const d = decodeMmsPdu(fromHex(hex));
     expect(d.ok).toBe(false);
     if (d.ok) return;
     expect(d.layer).toBe('mms');
+    expect(d.kind).toBe(kind);
     expect(d.offset).toBe(offset);
     expect(d.reason).toMatch(reason);
   });
@@ -252,6 +253,6 @@ describe('malformed PDUs', () => {
     const d = decodeMmsPdu(fromHex(`a1${(body.length / 2 + 3 + 2).toString(16)}020101a4${(body.length / 2).toString(16)}${body}`), {
       maxDepth: 64,
     });
-    expect(d).toMatchObject({ ok: false, layer: 'mms', reason: expect.stringMatching(/nested deeper/) });
+    expect(d).toMatchObject({ ok: false, layer: 'mms', kind: 'too-deep' });
   });
 });

@@ -78,7 +78,7 @@ export type MmsPdu =
 /** Unsigned32 (7.5.1): invoke IDs and counts. */
 function u32(r: BerReader, t: Tlv, what: string): number {
   const v = r.readUnsigned(t);
-  if (typeof v !== 'number' || v > 0xffffffff) r.fail(`${what} ${v} beyond Unsigned32`, t.start);
+  if (typeof v !== 'number' || v > 0xffffffff) r.fail(`${what} ${v} beyond Unsigned32`, t.start, 'out-of-range');
   return v as number;
 }
 
@@ -86,7 +86,7 @@ function decodeReport(r: BerReader, t: Tlv): InformationReport {
   const s = r.enter(t);
   const svc = s.readTlv();
   if (svc.tagClass !== 'context' || svc.tag !== 0 || !svc.constructed) {
-    s.fail(`unconfirmed service ${svc.tagClass} [${svc.tag}] is not supported (only informationReport [0])`, svc.start);
+    s.fail(`unconfirmed service ${svc.tagClass} [${svc.tag}] is not supported (only informationReport [0])`, svc.start, 'unsupported');
   }
   s.expectEnd();
   const ir = s.enter(svc);
@@ -104,7 +104,7 @@ const PDU_DECODERS: { readonly [K in MmsPduType]: (r: BerReader, t: Tlv) => MmsP
     const s = r.enter(r.expect(t, 'context', 0, true));
     const invokeId = u32(s, s.expect(s.readTlv(), 'universal', 2, false), 'invokeID');
     const svc = s.readTlv();
-    if (svc.tagClass === 'universal' && svc.tag === 16) s.fail('listOfModifier is not supported', svc.start);
+    if (svc.tagClass === 'universal' && svc.tag === 16) s.fail('listOfModifier is not supported', svc.start, 'unsupported');
     const request = decodeService<ConfirmedRequest>(s, svc, REQUEST_CODECS);
     s.expectEnd();
     return { pdu: 'confirmed-request', invokeId, request };
@@ -135,7 +135,7 @@ const PDU_DECODERS: { readonly [K in MmsPduType]: (r: BerReader, t: Tlv) => MmsP
     const originalInvokeId = hasId ? u32(s, first, 'originalInvokeID') : undefined;
     const reason = hasId ? s.readTlv() : first;
     if (reason.tagClass !== 'context' || reason.tag < 1 || reason.tag > 11)
-      s.fail(`rejectReason ${reason.tagClass} [${reason.tag}] is not 1..11`, reason.start);
+      s.fail(`rejectReason ${reason.tagClass} [${reason.tag}] is not 1..11`, reason.start, 'bad-value');
     const code = s.readInteger(reason);
     s.expectEnd();
     const base = { pdu: 'reject', rejectClass: reason.tag, reason: Number(code) } as const;
@@ -158,15 +158,16 @@ export function decodeMmsPdu(bytes: Uint8Array, options: BerOptions = {}): Decod
     (r) => {
       const t = r.readTlv();
       const kind = t.tagClass === 'context' ? PDU_BY_TAG.get(t.tag) : undefined;
-      if (kind === undefined) return r.fail(`MMSpdu alternative ${t.tagClass} [${t.tag}] is unknown (ISO 9506-2 7.1)`, t.start, MMS_LAYER);
+      if (kind === undefined)
+        return r.fail(`MMSpdu alternative ${t.tagClass} [${t.tag}] is unknown (ISO 9506-2 7.1)`, t.start, 'unknown-pdu', MMS_LAYER);
       const pdu = PDU_DECODERS[kind](r, t);
-      if (!r.atEnd) r.fail(`${r.remaining} octet(s) after the MMS PDU`, r.pos, MMS_LAYER);
+      if (!r.atEnd) r.fail(`${r.remaining} octet(s) after the MMS PDU`, r.pos, 'trailing-octets', MMS_LAYER);
       return pdu;
     },
     options,
   );
   // Every failure under the PDU is an MMS failure, broken TLVs included: the reason names the BER rule.
-  return d.ok ? d : fail(MMS_LAYER, d.offset, d.reason);
+  return d.ok ? d : fail(MMS_LAYER, d.offset, d.reason, d.kind);
 }
 
 /** Encodes an MMS PDU into `w` (for gathering with lower layers) or a new writer. */

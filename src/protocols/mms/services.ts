@@ -111,7 +111,7 @@ export const writeBool = (w: BerWriter, v: boolean, tag: { tagClass: 'context'; 
 const ctx = (tag: number): { tagClass: 'context'; tag: number } => ({ tagClass: 'context', tag });
 const num = (r: BerReader, t: Tlv, what: string): number => {
   const v = r.readInteger(t);
-  return typeof v === 'number' ? v : r.fail(`${what} ${v} beyond 2^53`, t.start);
+  return typeof v === 'number' ? v : r.fail(`${what} ${v} beyond 2^53`, t.start, 'out-of-range');
 };
 /** The next element if it has context tag `tag`, else undefined (for OPTIONAL / DEFAULT fields). */
 const optional = (s: BerReader, tag: number): Tlv | undefined => {
@@ -149,7 +149,8 @@ export const REQUEST_CODECS: { readonly [K in ConfirmedServiceName]: Codec<Req<K
       const st = sc.readTlv();
       // 10.5.1.1 objectScope: vmdSpecific [0] NULL, domainSpecific [1] Identifier, aaSpecific [2] NULL.
       const kind = st.tagClass === 'context' ? (['vmd', 'domain', 'aa'] as const)[st.tag] : undefined;
-      if (kind === undefined) return sc.fail(`objectScope ${st.tagClass} [${st.tag}] is not vmd [0], domain [1] or aa [2]`, st.start);
+      if (kind === undefined)
+        return sc.fail(`objectScope ${st.tagClass} [${st.tag}] is not vmd [0], domain [1] or aa [2]`, st.start, 'unexpected-element');
       const scope: NameListScope = kind === 'domain' ? { kind, domainId: sc.readVisibleString(st) } : (sc.readNull(st), { kind });
       sc.expectEnd();
       const ca = optional(s, 2);
@@ -384,7 +385,8 @@ export const RESPONSE_CODECS: { readonly [K in ConfirmedServiceName]: Codec<Res<
 export function decodeService<T>(r: BerReader, t: Tlv, codecs: { readonly [K in ConfirmedServiceName]: Codec<unknown> }): T | OtherService {
   const name = t.tagClass === 'context' ? SERVICE_BY_TAG.get(t.tag) : undefined;
   if (name === undefined) {
-    if (t.tagClass !== 'context') r.fail(`confirmed service must be context-tagged, found ${t.tagClass} [${t.tag}]`, t.start);
+    if (t.tagClass !== 'context')
+      r.fail(`confirmed service must be context-tagged, found ${t.tagClass} [${t.tag}]`, t.start, 'unexpected-element');
     return { service: 'other', tag: t.tag, constructed: t.constructed, contents: r.bytes.slice(t.contentStart, t.contentEnd) };
   }
   return codecs[name].decode(r, t) as T;

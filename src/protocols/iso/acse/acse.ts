@@ -16,6 +16,18 @@ import { BerReader, BerWriter, UniversalTag, contextTag, decodeBer, type BitStri
 /** The layer named in ACSE failures. */
 export const ACSE_LAYER = 'iso.acse';
 
+/** The `kind` of ACSE failures (layer `iso.acse`, X.227), besides the BER kinds of a broken TLV. */
+export const ACSE_FAILURES = [
+  'not-acse', // not an [APPLICATION 0..4] APDU
+  'unexpected-field', // a field unknown or out of order
+  'missing-field', // a mandatory field absent
+  'wrong-form', // a field primitive where constructed is required, or the reverse
+  'unsupported', // an authentication value other than charstring; a result-source-diagnostic outside [1]/[2]
+  'out-of-range', // an INTEGER beyond 2^53
+  'wrong-apdu', // another APDU than the one expected here (AARQ, AARE, RLRQ, RLRE)
+] as const;
+export type AcseFailureKind = (typeof ACSE_FAILURES)[number];
+
 /** Object identifiers used with MMS (ISO 9506-2 and X.227 / ISO 8650 annexes). */
 export const AcseOid = {
   /** MMS application context name (ISO 9506-2, 1.0.9506.2.3). */
@@ -148,7 +160,7 @@ const DIAG_TAG = { acseServiceUser: 1, acseServiceProvider: 2 } as const;
 
 function readInt(r: BerReader, t: Tlv): number {
   const v = r.readInteger(t);
-  if (typeof v === 'bigint') return r.fail(`INTEGER ${v} out of range`, t.start, ACSE_LAYER);
+  if (typeof v === 'bigint') return r.fail(`INTEGER ${v} out of range`, t.start, 'out-of-range', ACSE_LAYER);
   return v;
 }
 
@@ -201,7 +213,8 @@ const READ: { readonly [K in Kind]: (r: BerReader, t: Tlv) => KindValue[K] } = {
   // Authentication-value: charstring [0] IMPLICIT GraphicString (X.227 9.1).
   auth: (r, t) => {
     const [s, e] = inner(r, t);
-    if (e.tagClass !== 'context' || e.tag !== 0) s.fail('only the charstring [0] authentication value is supported', e.start, ACSE_LAYER);
+    if (e.tagClass !== 'context' || e.tag !== 0)
+      s.fail('only the charstring [0] authentication value is supported', e.start, 'unsupported', ACSE_LAYER);
     return s.readVisibleString(e);
   },
   diag: (r, t) => {
@@ -209,7 +222,7 @@ const READ: { readonly [K in Kind]: (r: BerReader, t: Tlv) => KindValue[K] } = {
     const source =
       e.tagClass === 'context' ? (e.tag === 1 ? 'acseServiceUser' : e.tag === 2 ? 'acseServiceProvider' : undefined) : undefined;
     if (source === undefined)
-      return s.fail('result-source-diagnostic is neither [1] service-user nor [2] service-provider', e.start, ACSE_LAYER);
+      return s.fail('result-source-diagnostic is neither [1] service-user nor [2] service-provider', e.start, 'unsupported', ACSE_LAYER);
     const [s2, i] = inner(s, e);
     return { source, diagnostic: readInt(s2, s2.expect(i, 'universal', UniversalTag.INTEGER)) };
   },
@@ -247,7 +260,7 @@ function readApdu(r: BerReader): AcseApdu {
   const top = r.readTlv();
   r.expectEnd();
   const type = top.tagClass === 'application' && top.constructed ? TYPE_BY_TAG.get(top.tag) : undefined;
-  if (type === undefined) return r.fail('not an ACSE APDU: expected constructed [APPLICATION 0..4]', top.start, ACSE_LAYER);
+  if (type === undefined) return r.fail('not an ACSE APDU: expected constructed [APPLICATION 0..4]', top.start, 'not-acse', ACSE_LAYER);
   const rows: readonly FieldRow[] = AcseFields[type];
   const out: Record<string, unknown> = { type };
   let next = 0;
@@ -255,14 +268,15 @@ function readApdu(r: BerReader): AcseApdu {
     const i = t.tagClass === 'context' ? rows.findIndex((row, k) => k >= next && row.tag === t.tag) : -1;
     const row = rows[i];
     if (row === undefined)
-      r.fail(`unexpected or out-of-order field [${t.tagClass.toUpperCase()} ${t.tag}] in ${type}`, t.start, ACSE_LAYER);
+      r.fail(`unexpected or out-of-order field [${t.tagClass.toUpperCase()} ${t.tag}] in ${type}`, t.start, 'unexpected-field', ACSE_LAYER);
     const implicitPrimitive = row.kind === 'bits' || row.kind === 'oidImplicit' || row.kind === 'intImplicit';
-    if (t.constructed === implicitPrimitive) r.fail(`${type} field ${row.key} in the wrong form`, t.start, ACSE_LAYER);
+    if (t.constructed === implicitPrimitive) r.fail(`${type} field ${row.key} in the wrong form`, t.start, 'wrong-form', ACSE_LAYER);
     out[row.key] = READ[row.kind](r, t);
     next = i + 1;
   }
   for (const row of rows) {
-    if (row.required === true && !(row.key in out)) r.fail(`${type} lacks its mandatory ${row.key}`, top.start, ACSE_LAYER);
+    if (row.required === true && !(row.key in out))
+      r.fail(`${type} lacks its mandatory ${row.key}`, top.start, 'missing-field', ACSE_LAYER);
   }
   // The table rows checked above are exactly the keys and value types of AcseApdu.
   return out as AcseApdu;
@@ -271,7 +285,7 @@ function readApdu(r: BerReader): AcseApdu {
 /** Decodes one ACSE APDU; failures are located in `bytes` with layer `iso.acse`. */
 export function decodeAcse(bytes: Uint8Array): Decoded<AcseApdu> {
   const d = decodeBer(bytes, readApdu);
-  return d.ok ? d : fail(ACSE_LAYER, d.offset, d.reason);
+  return d.ok ? d : fail(ACSE_LAYER, d.offset, d.reason, d.kind);
 }
 
 /** Encodes an ACSE APDU in the field order of X.227 9.1. Throws `E_RANGE` for unencodable values. */
@@ -291,7 +305,7 @@ export function encodeAcse(apdu: AcseApdu): Uint8Array {
 export function decodeAcseOf<T extends AcseApduType>(bytes: Uint8Array, type: T): Decoded<Extract<AcseApdu, { type: T }>> {
   const d = decodeAcse(bytes);
   if (!d.ok) return d;
-  if (d.value.type !== type) return fail(ACSE_LAYER, 0, `expected ${type}, found ${d.value.type}`);
+  if (d.value.type !== type) return fail(ACSE_LAYER, 0, `expected ${type}, found ${d.value.type}`, 'wrong-apdu');
   return ok(d.value as Extract<AcseApdu, { type: T }>);
 }
 

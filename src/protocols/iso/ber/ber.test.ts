@@ -95,32 +95,34 @@ describe('TLV headers', () => {
   });
 
   it.each([
-    ['1f 1e 00', 0, 'tag number 30 in the high-tag-number form, meant for numbers above 30 (X.690 8.1.2.4)'],
-    ['1f 80 01 00', 1, 'tag number starts with octet 0x80 (X.690 8.1.2.4.2 c)'],
-    ['1f 81 80 80 80 01 00', 5, 'tag number longer than 4 octets'],
-    ['1f 81', 2, 'truncated tag number'],
-    ['02', 1, 'truncated TLV: no length octet'],
-    ['', 0, 'truncated TLV: no identifier octet left in its container'],
-    ['30 80 05 00 00 00', 1, 'indefinite length is not accepted (X.690 8.1.3.6)'],
-    ['04 ff', 1, 'length octet 0xff is reserved (X.690 8.1.3.5 c)'],
-    ['04 85 00 00 00 00 01 00', 1, 'long-form length of 5 octets; at most 4 are accepted'],
-    ['04 82 01', 2, 'truncated length: 2 octets announced, 1 left'],
-    ['02 01', 1, 'length 1 exceeds the 0 octets left in its container'],
-    [`04 82 01 2c ${filled(20)}`, 1, 'length 300 exceeds the 20 octets left in its container'],
-    ['04 84 ff ff ff ff 00', 1, 'length 4294967295 exceeds the 1 octets left in its container'],
-  ])('rejects %s', (hex, offset, reason) => {
-    expect(read(hex, (_r, t) => t)).toEqual({ ok: false, layer: 'iso.ber', offset, reason });
+    ['1f 1e 00', 'bad-tag', 0, 'tag number 30 in the high-tag-number form, meant for numbers above 30 (X.690 8.1.2.4)'],
+    ['1f 80 01 00', 'bad-tag', 1, 'tag number starts with octet 0x80 (X.690 8.1.2.4.2 c)'],
+    ['1f 81 80 80 80 01 00', 'bad-tag', 5, 'tag number longer than 4 octets'],
+    ['1f 81', 'truncated', 2, 'truncated tag number'],
+    ['02', 'truncated', 1, 'truncated TLV: no length octet'],
+    ['', 'truncated', 0, 'truncated TLV: no identifier octet left in its container'],
+    ['30 80 05 00 00 00', 'bad-length', 1, 'indefinite length is not accepted (X.690 8.1.3.6)'],
+    ['04 ff', 'bad-length', 1, 'length octet 0xff is reserved (X.690 8.1.3.5 c)'],
+    ['04 85 00 00 00 00 01 00', 'bad-length', 1, 'long-form length of 5 octets; at most 4 are accepted'],
+    ['04 82 01', 'truncated', 2, 'truncated length: 2 octets announced, 1 left'],
+    ['02 01', 'bad-length', 1, 'length 1 exceeds the 0 octets left in its container'],
+    [`04 82 01 2c ${filled(20)}`, 'bad-length', 1, 'length 300 exceeds the 20 octets left in its container'],
+    ['04 84 ff ff ff ff 00', 'bad-length', 1, 'length 4294967295 exceeds the 1 octets left in its container'],
+  ])('rejects %s', (hex, kind, offset, reason) => {
+    expect(read(hex, (_r, t) => t)).toEqual({ ok: false, layer: 'iso.ber', kind, offset, reason });
   });
 
   it('walkBer refuses end-of-contents and primitive SEQUENCEs', () => {
     expect(walkBer(fromHex('30 02 00 00'))).toEqual({
       ok: false,
       layer: 'iso.ber',
+      kind: 'bad-tag',
       offset: 2,
       reason: 'universal tag 0 (end-of-contents) without an indefinite length',
     });
     expect(walkBer(fromHex('10 00'))).toMatchObject({
       ok: false,
+      kind: 'unexpected-element',
       reason: 'expected constructed [UNIVERSAL 16] SEQUENCE, found primitive [UNIVERSAL 16] SEQUENCE',
     });
   });
@@ -129,7 +131,13 @@ describe('TLV headers', () => {
     // SEQUENCE of 3 octets whose OCTET STRING claims 5: only 1 octet is left inside the SEQUENCE.
     const bytes = fromHex('30 03 04 05 01 02 03 04 05');
     const d = decodeBer(bytes, (r) => [...r.children(r.readTlv())]);
-    expect(d).toEqual({ ok: false, layer: 'iso.ber', offset: 3, reason: 'length 5 exceeds the 1 octets left in its container' });
+    expect(d).toEqual({
+      ok: false,
+      layer: 'iso.ber',
+      kind: 'bad-length',
+      offset: 3,
+      reason: 'length 5 exceeds the 1 octets left in its container',
+    });
   });
 
   it('names tags for reasons and logs', () => {
@@ -154,7 +162,13 @@ describe('limits', () => {
 
   it('reads 20 levels and refuses the 21st (libiec61850 keeps a depth limit too)', () => {
     expect(walkBer(nest(19))).toEqual({ ok: true, value: { tlvs: 20, maxDepth: 20 } });
-    expect(walkBer(nest(20))).toEqual({ ok: false, layer: 'iso.ber', offset: 40, reason: 'nesting depth 21 exceeds the limit of 20' });
+    expect(walkBer(nest(20))).toEqual({
+      ok: false,
+      layer: 'iso.ber',
+      kind: 'too-deep',
+      offset: 40,
+      reason: 'nesting depth 21 exceeds the limit of 20',
+    });
     expect(walkBer(nest(20), { maxDepth: 21 }).ok).toBe(true);
     expect(walkBer(nest(3), { maxDepth: 3 })).toMatchObject({ ok: false, reason: 'nesting depth 4 exceeds the limit of 3' });
   });
@@ -165,15 +179,17 @@ describe('limits', () => {
     expect(walkBer(bytes, { maxSize: 10 })).toEqual({
       ok: false,
       layer: 'iso.ber',
+      kind: 'too-large',
       offset: 0,
       reason: 'input of 11 octets exceeds the size limit of 10',
     });
   });
 
   it('lets a caller fail with its own layer, and rethrows anything that is not a decode failure', () => {
-    expect(decodeBer(fromHex('05 00'), (r) => r.fail('not an MMS PDU', 0, 'mms.pdu'))).toEqual({
+    expect(decodeBer(fromHex('05 00'), (r) => r.fail('not an MMS PDU', 0, 'unknown-pdu', 'mms.pdu'))).toEqual({
       ok: false,
       layer: 'mms.pdu',
+      kind: 'unknown-pdu',
       offset: 0,
       reason: 'not an MMS PDU',
     });

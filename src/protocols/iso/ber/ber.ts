@@ -136,12 +136,32 @@ export function bitStringOf(flags: readonly boolean[]): BitString {
   return { bits, unusedBits: bits.length * 8 - flags.length, length: flags.length };
 }
 
-/** A broken BER rule at `offset`; thrown inside decoders, returned by {@link decodeBer}. */
+/** What breaks a BER rule or a limit of the reader: the `kind` of its failures (layer `iso.ber`). */
+export const BER_FAILURES = [
+  'too-large', // input above maxSize
+  'too-deep', // nesting above maxDepth
+  'truncated', // a TLV, tag or length cut short
+  'bad-tag', // tag number encodings X.690 8.1.2 forbids
+  'bad-length', // indefinite, reserved or overlong lengths; a length beyond its container
+  'bad-form', // primitive where constructed is required, or the reverse
+  'unexpected-element', // another tag than the one the syntax expects here
+  'trailing-octets', // octets after the last expected element
+  'bad-value', // contents a type's rules forbid (BOOLEAN size, INTEGER form, BIT STRING, strings, OID, NULL)
+  'out-of-range', // a reader asked for a range outside its input (a caller's bug)
+] as const;
+export type BerFailureKind = (typeof BER_FAILURES)[number];
+
+/**
+ * A broken rule at `offset`; thrown inside decoders, returned by {@link decodeBer}. Layers that
+ * decode with a {@link BerReader} (ACSE, presentation, MMS) throw it with their own layer and kind.
+ */
 export class BerError extends CursorError {
   readonly layer: string;
-  constructor(offset: number, reason: string, layer = BER_LAYER) {
+  readonly kind: string;
+  constructor(offset: number, reason: string, kind: string, layer = BER_LAYER) {
     super(offset, reason);
     this.layer = layer;
+    this.kind = kind;
   }
 }
 
@@ -179,10 +199,10 @@ export class BerReader {
       RESOLVED.add(this.#opts);
     }
     if (start < 0 || end > bytes.length || start > end) {
-      throw new BerError(0, `range ${start}..${end} outside the ${bytes.length} octets given`);
+      throw new BerError(0, `range ${start}..${end} outside the ${bytes.length} octets given`, 'out-of-range');
     }
     if (end - start > this.#opts.maxSize) {
-      this.fail(`input of ${end - start} octets exceeds the size limit of ${this.#opts.maxSize}`, start);
+      this.fail(`input of ${end - start} octets exceeds the size limit of ${this.#opts.maxSize}`, start, 'too-large');
     }
   }
 
@@ -199,9 +219,9 @@ export class BerReader {
     return this.pos >= this.end;
   }
 
-  /** Throws a located {@link BerError}. */
-  fail(reason: string, offset = this.pos, layer = BER_LAYER): never {
-    throw new BerError(offset, reason, layer);
+  /** Throws a located {@link BerError}: a {@link BerFailureKind}, or the kind of the layer named. */
+  fail(reason: string, offset: number, kind: string, layer = BER_LAYER): never {
+    throw new BerError(offset, reason, kind, layer);
   }
 
   /** Reads the next TLV header, checks its length against this container and moves past it. */
@@ -209,8 +229,9 @@ export class BerReader {
     const b = this.bytes;
     const start = this.pos;
     const end = this.end;
-    if (this.#depth > this.#opts.maxDepth) this.fail(`nesting depth ${this.#depth} exceeds the limit of ${this.#opts.maxDepth}`, start);
-    if (start >= end) this.fail('truncated TLV: no identifier octet left in its container', start);
+    if (this.#depth > this.#opts.maxDepth)
+      this.fail(`nesting depth ${this.#depth} exceeds the limit of ${this.#opts.maxDepth}`, start, 'too-deep');
+    if (start >= end) this.fail('truncated TLV: no identifier octet left in its container', start, 'truncated');
     const id = b[start]!;
     let p = start + 1;
     let tag = id & HIGH_TAG;
@@ -218,30 +239,31 @@ export class BerReader {
       // X.690 8.1.2.4.2: base-128 octets, bit 8 set on all but the last; the first is never 0x80.
       tag = 0;
       for (let n = 1; ; n++) {
-        if (p >= end) this.fail('truncated tag number', p);
+        if (p >= end) this.fail('truncated tag number', p, 'truncated');
         const o = b[p++]!;
-        if (n === 1 && o === 0x80) this.fail('tag number starts with octet 0x80 (X.690 8.1.2.4.2 c)', p - 1);
-        if (n > 4) this.fail('tag number longer than 4 octets', p - 1);
+        if (n === 1 && o === 0x80) this.fail('tag number starts with octet 0x80 (X.690 8.1.2.4.2 c)', p - 1, 'bad-tag');
+        if (n > 4) this.fail('tag number longer than 4 octets', p - 1, 'bad-tag');
         tag = tag * 128 + (o & 0x7f);
         if ((o & 0x80) === 0) break;
       }
-      if (tag < HIGH_TAG) this.fail(`tag number ${tag} in the high-tag-number form, meant for numbers above 30 (X.690 8.1.2.4)`, start);
+      if (tag < HIGH_TAG)
+        this.fail(`tag number ${tag} in the high-tag-number form, meant for numbers above 30 (X.690 8.1.2.4)`, start, 'bad-tag');
     }
-    if (p >= end) this.fail('truncated TLV: no length octet', p);
+    if (p >= end) this.fail('truncated TLV: no length octet', p, 'truncated');
     const lengthAt = p;
     const l0 = b[p++]!;
     let length = l0;
-    if (l0 === 0x80) this.fail('indefinite length is not accepted (X.690 8.1.3.6)', lengthAt);
-    if (l0 === 0xff) this.fail('length octet 0xff is reserved (X.690 8.1.3.5 c)', lengthAt);
+    if (l0 === 0x80) this.fail('indefinite length is not accepted (X.690 8.1.3.6)', lengthAt, 'bad-length');
+    if (l0 === 0xff) this.fail('length octet 0xff is reserved (X.690 8.1.3.5 c)', lengthAt, 'bad-length');
     if (l0 > 0x80) {
       // X.690 8.1.3.5: long form, bits 7-1 give the number of length octets.
       const k = l0 & 0x7f;
-      if (k > 4) this.fail(`long-form length of ${k} octets; at most 4 are accepted`, lengthAt);
-      if (p + k > end) this.fail(`truncated length: ${k} octets announced, ${end - p} left`, p);
+      if (k > 4) this.fail(`long-form length of ${k} octets; at most 4 are accepted`, lengthAt, 'bad-length');
+      if (p + k > end) this.fail(`truncated length: ${k} octets announced, ${end - p} left`, p, 'truncated');
       length = 0;
       for (let i = 0; i < k; i++) length = length * 256 + b[p++]!;
     }
-    if (length > end - p) this.fail(`length ${length} exceeds the ${end - p} octets left in its container`, lengthAt);
+    if (length > end - p) this.fail(`length ${length} exceeds the ${end - p} octets left in its container`, lengthAt, 'bad-length');
     this.pos = p + length;
     const tagClass = CLASS_BY_BITS[id >> 6]!;
     return {
@@ -267,7 +289,7 @@ export class BerReader {
 
   /** A reader over the contents of a constructed TLV, one level deeper. */
   enter(tlv: Tlv): BerReader {
-    if (!tlv.constructed) this.fail(`${tagName(tlv.tagClass, tlv.tag)} is primitive and has no elements`, tlv.start);
+    if (!tlv.constructed) this.fail(`${tagName(tlv.tagClass, tlv.tag)} is primitive and has no elements`, tlv.start, 'bad-form');
     const sub = new BerReader(this.bytes, this.#opts, tlv.contentStart, tlv.contentEnd);
     sub.#depth = tlv.depth + 1;
     return sub;
@@ -284,14 +306,14 @@ export class BerReader {
     if (tlv.tagClass !== tagClass || tlv.tag !== tag || (constructed !== undefined && tlv.constructed !== constructed)) {
       const form = (c: boolean): string => (c ? 'constructed' : 'primitive');
       const want = `${constructed === undefined ? '' : `${form(constructed)} `}${tagName(tagClass, tag)}`;
-      this.fail(`expected ${want}, found ${form(tlv.constructed)} ${tagName(tlv.tagClass, tlv.tag)}`, tlv.start);
+      this.fail(`expected ${want}, found ${form(tlv.constructed)} ${tagName(tlv.tagClass, tlv.tag)}`, tlv.start, 'unexpected-element');
     }
     return tlv;
   }
 
   /** Fails if octets remain after the last element read. */
   expectEnd(): void {
-    if (!this.atEnd) this.fail(`${this.remaining} octet(s) after the last expected element`);
+    if (!this.atEnd) this.fail(`${this.remaining} octet(s) after the last expected element`, this.pos, 'trailing-octets');
   }
 
   /** The contents of a primitive TLV as a view of the input (no copy). */
@@ -304,7 +326,7 @@ export class BerReader {
   readBoolean(tlv: Tlv): boolean {
     this.#primitive(tlv, 'BOOLEAN');
     const n = tlv.contentEnd - tlv.contentStart;
-    if (n !== 1) this.fail(`BOOLEAN of ${n} octets; it has exactly 1 (X.690 8.2.1)`, tlv.start);
+    if (n !== 1) this.fail(`BOOLEAN of ${n} octets; it has exactly 1 (X.690 8.2.1)`, tlv.start, 'bad-value');
     return this.bytes[tlv.contentStart] !== 0;
   }
 
@@ -325,8 +347,8 @@ export class BerReader {
   readUnsigned(tlv: Tlv): number | bigint {
     const n = this.#integerOctets(tlv, 9);
     const s = tlv.contentStart;
-    if (this.bytes[s]! >= 0x80) this.fail('negative value where an unsigned INTEGER is expected', s);
-    if (n === 9 && this.bytes[s] !== 0) this.fail('unsigned INTEGER beyond 64 bits', s);
+    if (this.bytes[s]! >= 0x80) this.fail('negative value where an unsigned INTEGER is expected', s, 'bad-value');
+    if (n === 9 && this.bytes[s] !== 0) this.fail('unsigned INTEGER beyond 64 bits', s, 'bad-value');
     return n <= 6 ? (this.readInteger(tlv) as number) : asNumber(this.#big(s, n));
   }
 
@@ -334,9 +356,9 @@ export class BerReader {
   readBitString(tlv: Tlv): BitString {
     this.#primitive(tlv, 'BIT STRING');
     const s = tlv.contentStart;
-    if (tlv.contentEnd === s) this.fail('BIT STRING without its initial octet (X.690 8.6.2.2)', tlv.start);
+    if (tlv.contentEnd === s) this.fail('BIT STRING without its initial octet (X.690 8.6.2.2)', tlv.start, 'bad-value');
     const unusedBits = this.bytes[s]!;
-    if (unusedBits > 7) this.fail(`BIT STRING with ${unusedBits} unused bits; at most 7 (X.690 8.6.2.2)`, s);
+    if (unusedBits > 7) this.fail(`BIT STRING with ${unusedBits} unused bits; at most 7 (X.690 8.6.2.2)`, s, 'bad-value');
     const n = tlv.contentEnd - s - 1;
     // Small strings (quality, reasons, options) are copied by hand: V8 keeps a small new array on
     // the heap, far cheaper than slice's fresh backing store, and reports carry dozens of them.
@@ -345,7 +367,8 @@ export class BerReader {
       bits = new Uint8Array(n);
       for (let i = 0; i < n; i++) bits[i] = this.bytes[s + 1 + i]!;
     } else bits = this.bytes.slice(s + 1, tlv.contentEnd);
-    if (bits.length === 0 && unusedBits !== 0) this.fail(`empty BIT STRING with ${unusedBits} unused bits; must be 0 (X.690 8.6.2.3)`, s);
+    if (bits.length === 0 && unusedBits !== 0)
+      this.fail(`empty BIT STRING with ${unusedBits} unused bits; must be 0 (X.690 8.6.2.3)`, s, 'bad-value');
     return { bits, unusedBits, length: bits.length * 8 - unusedBits };
   }
 
@@ -360,7 +383,7 @@ export class BerReader {
     let out = '';
     for (let i = tlv.contentStart; i < tlv.contentEnd; i++) {
       const c = this.bytes[i]!;
-      if (c < 0x20 || c > 0x7e) this.fail(`octet 0x${c.toString(16).padStart(2, '0')} is not a VisibleString character`, i);
+      if (c < 0x20 || c > 0x7e) this.fail(`octet 0x${c.toString(16).padStart(2, '0')} is not a VisibleString character`, i, 'bad-value');
       out += String.fromCharCode(c);
     }
     return out;
@@ -372,7 +395,7 @@ export class BerReader {
     try {
       return utf8.decode(v);
     } catch {
-      return this.fail('invalid UTF-8 in UTF8String', tlv.contentStart);
+      return this.fail('invalid UTF-8 in UTF8String', tlv.contentStart, 'bad-value');
     }
   }
 
@@ -380,7 +403,7 @@ export class BerReader {
   readNull(tlv: Tlv): null {
     this.#primitive(tlv, 'NULL');
     const n = tlv.contentEnd - tlv.contentStart;
-    if (n !== 0) this.fail(`NULL with ${n} content octets (X.690 8.8.2)`, tlv.start);
+    if (n !== 0) this.fail(`NULL with ${n} content octets (X.690 8.8.2)`, tlv.start, 'bad-value');
     return null;
   }
 
@@ -392,8 +415,8 @@ export class BerReader {
     let first = true;
     for (let p = tlv.contentStart; p < tlv.contentEnd; p++) {
       const o = this.bytes[p]!;
-      if (first && o === 0x80) this.fail('subidentifier starts with octet 0x80 (X.690 8.19.2)', p);
-      if (v > (Number.MAX_SAFE_INTEGER - 0x7f) / 128) this.fail('subidentifier beyond 2^53', p);
+      if (first && o === 0x80) this.fail('subidentifier starts with octet 0x80 (X.690 8.19.2)', p, 'bad-value');
+      if (v > (Number.MAX_SAFE_INTEGER - 0x7f) / 128) this.fail('subidentifier beyond 2^53', p, 'bad-value');
       v = v * 128 + (o & 0x7f);
       first = (o & 0x80) === 0;
       if (first) {
@@ -401,27 +424,27 @@ export class BerReader {
         v = 0;
       }
     }
-    if (!first) this.fail('truncated subidentifier: the last octet has bit 8 set', tlv.contentEnd - 1);
+    if (!first) this.fail('truncated subidentifier: the last octet has bit 8 set', tlv.contentEnd - 1, 'bad-value');
     const head = arcs[0];
-    if (head === undefined) this.fail('empty OBJECT IDENTIFIER', tlv.start);
+    if (head === undefined) this.fail('empty OBJECT IDENTIFIER', tlv.start, 'bad-value');
     // X.690 8.19.4: the first subidentifier is 40 * X + Y, X in 0..2, Y < 40 unless X = 2.
     const x = head < 80 ? Math.floor(head / 40) : 2;
     return [x, head - 40 * x, ...arcs.slice(1)].join('.');
   }
 
   #primitive(tlv: Tlv, what: string): void {
-    if (tlv.constructed) this.fail(`${what} in the constructed form is not accepted`, tlv.start);
+    if (tlv.constructed) this.fail(`${what} in the constructed form is not accepted`, tlv.start, 'bad-form');
   }
 
   #integerOctets(tlv: Tlv, max: number): number {
     this.#primitive(tlv, 'INTEGER');
     const n = tlv.contentEnd - tlv.contentStart;
-    if (n === 0) this.fail('INTEGER without content octets (X.690 8.3.1)', tlv.start);
-    if (n > max) this.fail(`INTEGER of ${n} octets; at most ${max} are accepted`, tlv.start);
+    if (n === 0) this.fail('INTEGER without content octets (X.690 8.3.1)', tlv.start, 'bad-value');
+    if (n > max) this.fail(`INTEGER of ${n} octets; at most ${max} are accepted`, tlv.start, 'bad-value');
     const b0 = this.bytes[tlv.contentStart]!;
     const b1 = this.bytes[tlv.contentStart + 1] ?? 0;
     if (this.#opts.minimalIntegers && n > 1 && ((b0 === 0 && b1 < 0x80) || (b0 === 0xff && b1 >= 0x80))) {
-      this.fail('INTEGER not in its shortest form (X.690 8.3.2)', tlv.contentStart);
+      this.fail('INTEGER not in its shortest form (X.690 8.3.2)', tlv.contentStart, 'bad-value');
     }
     return n;
   }
@@ -434,14 +457,17 @@ export class BerReader {
 }
 
 /**
- * Runs `read` over `bytes` and returns its value, or the first BER failure located by offset.
+ * Runs `read` over `bytes` and returns its value, or the first failure located by offset, with the
+ * layer and kind it was thrown with (a {@link BerFailureKind} or the kind of the layer that read).
  * Only {@link BerError} and core `CursorError`s are caught: anything else is a bug and propagates.
  */
 export function decodeBer<T>(bytes: Uint8Array, read: (r: BerReader) => T, options: BerOptions = {}): Decoded<T> {
   try {
     return ok(read(new BerReader(bytes, options)));
   } catch (e) {
-    if (e instanceof CursorError) return fail(e instanceof BerError ? e.layer : BER_LAYER, e.offset, e.message);
+    if (e instanceof BerError) return fail(e.layer, e.offset, e.message, e.kind);
+    // A Cursor read past its end.
+    if (e instanceof CursorError) return fail(BER_LAYER, e.offset, e.message, 'truncated');
     throw e;
   }
 }
@@ -455,7 +481,7 @@ export interface BerWalk {
 /** Universal types whose contents {@link walkBer} checks, by tag number. */
 const UNIVERSAL_CHECKS: Readonly<Partial<Record<number, (r: BerReader, t: Tlv) => unknown>>> = {
   // X.690 8.1.5: end-of-contents closes indefinite lengths only, which are not accepted.
-  0: (r, t) => r.fail('universal tag 0 (end-of-contents) without an indefinite length', t.start),
+  0: (r, t) => r.fail('universal tag 0 (end-of-contents) without an indefinite length', t.start, 'bad-tag'),
   [UniversalTag.BOOLEAN]: (r, t) => r.readBoolean(t),
   [UniversalTag.INTEGER]: (r, t) => r.readInteger(t),
   [UniversalTag.BIT_STRING]: (r, t) => r.readBitString(t),

@@ -124,23 +124,23 @@ describe('DR and ER (ISO 8073 13.5, 13.12)', () => {
 
 describe('decodeCotp rejections', () => {
   it.each([
-    ['02', 1, 'truncated TPDU: 1 octet(s), at least 2 needed'],
-    ['ff f0 80', 0, 'LI 255 is reserved (ISO 8073 13.2.1)'],
-    ['06 e0 00 00 00', 0, 'LI 6 exceeds the 4 octets after it'],
-    ['05 60 00 01 00 00', 1, 'AK TPDU (0x60) is not used in class 0'],
-    ['02 30 80', 1, 'unknown TPDU code 0x30'],
-    ['02 f1 80', 1, 'DT code octet 0xf1: bits 4-1 must be 0 in class 0'],
-    ['04 f0 00 01 80', 0, 'DT with LI 4: a class 0 DT header has LI 2 (ISO 8073 13.7)'],
-    ['05 e0 00 00 00 01', 0, 'LI 5 shorter than the fixed part of a CR TPDU (6, ISO 8073 13.3)'],
-    ['01 f0', 0, 'LI 1 shorter than the fixed part of a DT TPDU (2, ISO 8073 13.7)'],
-    ['0a e0 00 00 00 01 00 c2 05 00 01', 8, 'parameter 0xc2 length 5 exceeds the 2 octets left in the header'],
-    ['07 e0 00 00 00 01 00 c0', 7, 'truncated parameter 0xc0: no length octet left in the header'],
-    ['09 e0 00 00 00 01 00 c0 01 0e', 9, 'TPDU size parameter must be one octet 0x07..0x0d (ISO 8073 13.3.4 b)'],
-    ['0a e0 00 00 00 01 00 c0 02 0d 00', 9, 'TPDU size parameter must be one octet 0x07..0x0d (ISO 8073 13.3.4 b)'],
-    ['0c e0 00 00 00 01 00 c1 01 00 c1 01 00', 10, 'parameter 0xc1 repeated'],
-    ['04 70 00 01 02 00', 5, 'ER TPDU with 1 octets after its header (ISO 8073 13.12)'],
-  ])('%s', (hex, offset, reason) => {
-    expect(decodeCotp(fromHex(hex))).toEqual({ ok: false, layer: 'iso.cotp', offset, reason });
+    ['02', 'truncated', 1, 'truncated TPDU: 1 octet(s), at least 2 needed'],
+    ['ff f0 80', 'bad-li', 0, 'LI 255 is reserved (ISO 8073 13.2.1)'],
+    ['06 e0 00 00 00', 'bad-li', 0, 'LI 6 exceeds the 4 octets after it'],
+    ['05 60 00 01 00 00', 'unknown-tpdu', 1, 'AK TPDU (0x60) is not used in class 0'],
+    ['02 30 80', 'unknown-tpdu', 1, 'unknown TPDU code 0x30'],
+    ['02 f1 80', 'not-class-0', 1, 'DT code octet 0xf1: bits 4-1 must be 0 in class 0'],
+    ['04 f0 00 01 80', 'bad-li', 0, 'DT with LI 4: a class 0 DT header has LI 2 (ISO 8073 13.7)'],
+    ['05 e0 00 00 00 01', 'bad-li', 0, 'LI 5 shorter than the fixed part of a CR TPDU (6, ISO 8073 13.3)'],
+    ['01 f0', 'bad-li', 0, 'LI 1 shorter than the fixed part of a DT TPDU (2, ISO 8073 13.7)'],
+    ['0a e0 00 00 00 01 00 c2 05 00 01', 'bad-parameter', 8, 'parameter 0xc2 length 5 exceeds the 2 octets left in the header'],
+    ['07 e0 00 00 00 01 00 c0', 'truncated', 7, 'truncated parameter 0xc0: no length octet left in the header'],
+    ['09 e0 00 00 00 01 00 c0 01 0e', 'bad-parameter', 9, 'TPDU size parameter must be one octet 0x07..0x0d (ISO 8073 13.3.4 b)'],
+    ['0a e0 00 00 00 01 00 c0 02 0d 00', 'bad-parameter', 9, 'TPDU size parameter must be one octet 0x07..0x0d (ISO 8073 13.3.4 b)'],
+    ['0c e0 00 00 00 01 00 c1 01 00 c1 01 00', 'bad-parameter', 10, 'parameter 0xc1 repeated'],
+    ['04 70 00 01 02 00', 'unexpected-user-data', 5, 'ER TPDU with 1 octets after its header (ISO 8073 13.12)'],
+  ])('%s', (hex, kind, offset, reason) => {
+    expect(decodeCotp(fromHex(hex))).toEqual({ ok: false, layer: 'iso.cotp', kind, offset, reason });
   });
 
   it('refuses to encode fields out of range', () => {

@@ -24,6 +24,20 @@ import { fail, ok, type Decoded } from '../../../core/result.js';
 import { encodeTpkt, TpktFramer, TPKT_HEADER_SIZE } from '../tpkt/tpkt.js';
 
 const LAYER = 'iso.cotp';
+
+/** The `kind` of COTP failures (layer `iso.cotp`, ISO 8073 class 0). */
+export const COTP_FAILURES = [
+  'truncated', // a TPDU or parameter cut short
+  'bad-li', // a length indicator reserved, too long or too short for the TPDU
+  'bad-parameter', // a parameter overrunning the header, repeated, or with a bad value
+  'unknown-tpdu', // a TPDU code unknown or not used in class 0
+  'not-class-0', // a field class 0 forbids
+  'unexpected-user-data', // user data where class 0 permits none (CR, CC, ER)
+  'unexpected-tpdu', // a TPDU the connection's state does not take
+  'bad-connect', // a CC that does not answer our CR (references, class, TPDU size)
+  'too-large', // a DT above the negotiated TPDU size
+] as const;
+export type CotpFailureKind = (typeof COTP_FAILURES)[number];
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** TPDU codes, bits 8-5 of the code octet (ISO 8073 13.1). */
@@ -165,16 +179,21 @@ function parseParameters(b: Uint8Array, from: number, to: number, named: readonl
   const out: Params = { named: new Map(), other: [] };
   for (let p = from; p < to;) {
     const code = b[p]!;
-    if (to - p < 2) return fail(LAYER, p, `truncated parameter ${hex(code)}: no length octet left in the header`);
+    if (to - p < 2) return fail(LAYER, p, `truncated parameter ${hex(code)}: no length octet left in the header`, 'truncated');
     const len = b[p + 1]!;
     if (len > to - p - 2) {
-      return fail(LAYER, p + 1, `parameter ${hex(code)} length ${len} exceeds the ${to - p - 2} octets left in the header`);
+      return fail(
+        LAYER,
+        p + 1,
+        `parameter ${hex(code)} length ${len} exceeds the ${to - p - 2} octets left in the header`,
+        'bad-parameter',
+      );
     }
     const value = b.slice(p + 2, p + 2 + len);
     if (!named.includes(code)) out.other.push({ code, value });
-    else if (out.named.has(code)) return fail(LAYER, p, `parameter ${hex(code)} repeated`);
+    else if (out.named.has(code)) return fail(LAYER, p, `parameter ${hex(code)} repeated`, 'bad-parameter');
     else if (code === CotpParameterCode.TPDU_SIZE && !(len === 1 && value[0]! in TPDU_SIZES)) {
-      return fail(LAYER, p + 2, `TPDU size parameter must be one octet 0x07..0x0d (ISO 8073 13.3.4 b)`);
+      return fail(LAYER, p + 2, `TPDU size parameter must be one octet 0x07..0x0d (ISO 8073 13.3.4 b)`, 'bad-parameter');
     } else out.named.set(code, value);
     p += 2 + len;
   }
@@ -186,10 +205,10 @@ function parseParameters(b: Uint8Array, from: number, to: number, named: readonl
  * it never throws for bad input. User data are views of `bytes`; parameter values are copies.
  */
 export function decodeCotp(bytes: Uint8Array): Decoded<CotpTpdu> {
-  if (bytes.length < 2) return fail(LAYER, bytes.length, `truncated TPDU: ${bytes.length} octet(s), at least 2 needed`);
+  if (bytes.length < 2) return fail(LAYER, bytes.length, `truncated TPDU: ${bytes.length} octet(s), at least 2 needed`, 'truncated');
   const li = bytes[0]!;
-  if (li === 255) return fail(LAYER, 0, 'LI 255 is reserved (ISO 8073 13.2.1)');
-  if (li + 1 > bytes.length) return fail(LAYER, 0, `LI ${li} exceeds the ${bytes.length - 1} octets after it`);
+  if (li === 255) return fail(LAYER, 0, 'LI 255 is reserved (ISO 8073 13.2.1)', 'bad-li');
+  if (li + 1 > bytes.length) return fail(LAYER, 0, `LI ${li} exceeds the ${bytes.length - 1} octets after it`, 'bad-li');
   const code = bytes[1]!;
   const row = TPDU_TYPES.find((r) => r.code === (code & 0xf0));
   if (row === undefined) {
@@ -198,14 +217,16 @@ export function decodeCotp(bytes: Uint8Array): Decoded<CotpTpdu> {
       LAYER,
       1,
       other.startsWith('UNDEFINED') ? `unknown TPDU code ${hex(code)}` : `${other} TPDU (${hex(code)}) is not used in class 0`,
+      'unknown-tpdu',
     );
   }
-  if (!row.cdt && (code & 0x0f) !== 0) return fail(LAYER, 1, `${row.type} code octet ${hex(code)}: bits 4-1 must be 0 in class 0`);
+  if (!row.cdt && (code & 0x0f) !== 0)
+    return fail(LAYER, 1, `${row.type} code octet ${hex(code)}: bits 4-1 must be 0 in class 0`, 'not-class-0');
   if (li < row.minLi) {
-    return fail(LAYER, 0, `LI ${li} shorter than the fixed part of a ${row.type} TPDU (${row.minLi}, ISO 8073 ${row.clause})`);
+    return fail(LAYER, 0, `LI ${li} shorter than the fixed part of a ${row.type} TPDU (${row.minLi}, ISO 8073 ${row.clause})`, 'bad-li');
   }
   if (row.type === 'DT') {
-    if (li !== 2) return fail(LAYER, 0, `DT with LI ${li}: a class 0 DT header has LI 2 (ISO 8073 13.7)`);
+    if (li !== 2) return fail(LAYER, 0, `DT with LI ${li}: a class 0 DT header has LI 2 (ISO 8073 13.7)`, 'bad-li');
     return ok({ type: 'DT', eot: (bytes[2]! & 0x80) !== 0, tpduNumber: bytes[2]! & 0x7f, userData: bytes.subarray(3) });
   }
   const u16 = (i: number): number => (bytes[i]! << 8) | bytes[i + 1]!;
@@ -244,7 +265,8 @@ export function decodeCotp(bytes: Uint8Array): Decoded<CotpTpdu> {
         userData,
       });
     case 'ER':
-      if (userData.length > 0) return fail(LAYER, li + 1, `ER TPDU with ${userData.length} octets after its header (ISO 8073 13.12)`);
+      if (userData.length > 0)
+        return fail(LAYER, li + 1, `ER TPDU with ${userData.length} octets after its header (ISO 8073 13.12)`, 'unexpected-user-data');
       return ok({
         type: 'ER',
         destinationRef: u16(2),
@@ -561,13 +583,18 @@ export class CotpConnection {
     if (t.type === 'CR' && this.#state === 'awaitingCr') return this.#accept(t, raw);
     if (t.type === 'CC' && this.#state === 'awaitingCc') return this.#confirmed(t, raw);
     if (t.type === 'DT' && this.#state === 'connected') return this.#data(t, raw);
-    this.#protocolError(raw, `${t.type} TPDU not expected in state ${this.#state}`, RejectCause.NOT_SPECIFIED);
+    this.#protocolError(raw, `${t.type} TPDU not expected in state ${this.#state}`, RejectCause.NOT_SPECIFIED, 'unexpected-tpdu');
   }
 
   #accept(cr: CotpCr, raw: Uint8Array): void {
     this.#remoteRef = cr.sourceRef;
     if (cr.userData.length > 0) {
-      return this.#protocolError(raw, 'CR with user data, not permitted in class 0 (ISO 8073 13.3.5)', RejectCause.NOT_SPECIFIED);
+      return this.#protocolError(
+        raw,
+        'CR with user data, not permitted in class 0 (ISO 8073 13.3.5)',
+        RejectCause.NOT_SPECIFIED,
+        'unexpected-user-data',
+      );
     }
     const alternatives = cr.otherParameters.find((p) => p.code === CotpParameterCode.ALTERNATIVE_CLASSES)?.value ?? EMPTY;
     if (cr.protocolClass !== 0 && !alternatives.some((c) => c >> 4 === 0)) {
@@ -588,7 +615,7 @@ export class CotpConnection {
     else if (cc.protocolClass !== 0) problem = `CC selects class ${cc.protocolClass}; only class 0 was proposed`;
     else if ((cc.tpduSize ?? 0) > this.#maxTpdu) problem = `CC TPDU size ${cc.tpduSize} exceeds the ${this.#maxTpdu} proposed`;
     else if (cc.userData.length > 0) problem = 'CC with user data, not permitted in class 0 (ISO 8073 13.4)';
-    if (problem !== undefined) return this.#protocolError(raw, problem, RejectCause.NOT_SPECIFIED);
+    if (problem !== undefined) return this.#protocolError(raw, problem, RejectCause.NOT_SPECIFIED, 'bad-connect');
     // Without the parameter the conservative default applies: every peer accepts 128-octet TPDUs.
     this.#tpduSize = cc.tpduSize ?? COTP_DEFAULT_TPDU_SIZE;
     this.#state = 'connected';
@@ -602,6 +629,7 @@ export class CotpConnection {
         raw,
         `DT TPDU of ${raw.length} octets exceeds the negotiated TPDU size ${this.#tpduSize} (ISO 8073 13.7)`,
         RejectCause.NOT_SPECIFIED,
+        'too-large',
       );
     }
     const r = this.#reassembler.push(dt);
@@ -616,10 +644,10 @@ export class CotpConnection {
    * Answers a bad TPDU with ER and closes (ISO 8073 6.22, class 0). The ER carries the first two
    * octets of the rejected header: Wireshark refuses ERs with LI above 8.
    */
-  #protocolError(raw: Uint8Array, reason: string, cause: number, failure?: DecodeFailure): void {
+  #protocolError(raw: Uint8Array, reason: string, cause: number, why: DecodeFailure | CotpFailureKind): void {
     this.counters.inc('malformed');
     this.#transmit(encodeEr({ destinationRef: this.#remoteRef, cause, invalidTpdu: raw.slice(0, 2) }));
-    this.#close('remote', `${reason}; answered with ER`, failure ?? fail(LAYER, 0, reason));
+    this.#close('remote', `${reason}; answered with ER`, typeof why === 'string' ? fail(LAYER, 0, reason, why) : why);
   }
 
   #close(fault: Fault, reason: string, failure?: DecodeFailure): void {

@@ -13,6 +13,17 @@ import { BerReader, BerWriter, UniversalTag, contextTag, decodeBer, type BitStri
 /** The layer named in presentation failures. */
 export const PRESENTATION_LAYER = 'iso.presentation';
 
+/** The `kind` of presentation failures (layer `iso.presentation`, X.226), besides the BER kinds of a broken TLV. */
+export const PRESENTATION_FAILURES = [
+  'unexpected-parameter', // a PPDU parameter unknown or out of order
+  'missing-parameter', // a PPDU without its mode-selector or normal-mode parameters
+  'wrong-form', // a parameter primitive where constructed is required, or the reverse
+  'unsupported', // x.410 mode, or presentation data values neither single-ASN1-type nor octet-aligned
+  'out-of-range', // an INTEGER beyond 2^53
+  'not-one-pdv-list', // user data with no or several PDV-lists where one is expected
+] as const;
+export type PresentationFailureKind = (typeof PRESENTATION_FAILURES)[number];
+
 /** BER transfer syntax name (X.690, 2.1.1). */
 export const BER_TRANSFER_SYNTAX = '2.1.1';
 
@@ -123,11 +134,12 @@ export type CpaPpdu = Params<'CPA'>;
 /** CPR PPDU normal-mode parameters (X.226 8.2, CPR-PPDU). */
 export type CprPpdu = Params<'CPR'>;
 
-const fault = (r: BerReader, reason: string, at: number): never => r.fail(reason, at, PRESENTATION_LAYER);
+const fault = (r: BerReader, reason: string, at: number, kind: PresentationFailureKind): never =>
+  r.fail(reason, at, kind, PRESENTATION_LAYER);
 
 function readInt(r: BerReader, t: Tlv): number {
   const v = r.readInteger(t);
-  return typeof v === 'bigint' ? fault(r, `INTEGER ${v} out of range`, t.start) : v;
+  return typeof v === 'bigint' ? fault(r, `INTEGER ${v} out of range`, t.start, 'out-of-range') : v;
 }
 
 /** The elements of a SEQUENCE OF SEQUENCE, each read by `item`. */
@@ -164,7 +176,7 @@ function readPdv(s: BerReader): Pdv {
     encoding = 'octet-aligned';
     data = s.view(v, 'octet-aligned');
   } else {
-    return fault(s, 'presentation-data-values is neither single-ASN1-type [0] nor octet-aligned [1]', v.start);
+    return fault(s, 'presentation-data-values is neither single-ASN1-type [0] nor octet-aligned [1]', v.start, 'unsupported');
   }
   return { ...(transferSyntax === undefined ? {} : { transferSyntax }), contextId, encoding, data };
 }
@@ -254,9 +266,15 @@ function readParams<T extends PpduType>(s: BerReader, type: T): Params<T> {
     const t = s.readTlv();
     const i = rows.findIndex((row, k) => k >= next && row.tagClass === t.tagClass && row.tag === t.tag);
     const row = rows[i];
-    if (row === undefined) return fault(s, `unexpected or out-of-order ${type} parameter [${t.tagClass.toUpperCase()} ${t.tag}]`, t.start);
+    if (row === undefined)
+      return fault(
+        s,
+        `unexpected or out-of-order ${type} parameter [${t.tagClass.toUpperCase()} ${t.tag}]`,
+        t.start,
+        'unexpected-parameter',
+      );
     const constructed = row.kind === 'contexts' || row.kind === 'results' || row.kind === 'userData';
-    if (t.constructed !== constructed) fault(s, `${type} parameter ${row.key} in the wrong form`, t.start);
+    if (t.constructed !== constructed) fault(s, `${type} parameter ${row.key} in the wrong form`, t.start, 'wrong-form');
     out[row.key] = READ[row.kind](s, t);
     next = i + 1;
   }
@@ -283,13 +301,13 @@ function readConnectSet<T extends 'CP' | 'CPA'>(r: BerReader, type: T): Params<T
       const m = r.enter(t);
       mode = readInt(m, m.expect(m.readTlv(), 'context', 0, false));
       m.expectEnd();
-      if (mode !== NORMAL_MODE) fault(r, `mode-value ${mode}: only normal-mode (1) is supported`, t.start);
+      if (mode !== NORMAL_MODE) fault(r, `mode-value ${mode}: only normal-mode (1) is supported`, t.start, 'unsupported');
     } else if (t.tagClass === 'context' && t.tag === 2 && t.constructed && params === undefined) {
       params = readParams(r.enter(t), type);
-    } else fault(r, `unexpected ${type} element [${t.tagClass.toUpperCase()} ${t.tag}]`, t.start);
+    } else fault(r, `unexpected ${type} element [${t.tagClass.toUpperCase()} ${t.tag}]`, t.start, 'unexpected-parameter');
   }
-  if (mode === undefined) return fault(r, `${type} without its mode-selector`, top.start);
-  return params ?? fault(r, `${type} without normal-mode-parameters`, top.start);
+  if (mode === undefined) return fault(r, `${type} without its mode-selector`, top.start, 'missing-parameter');
+  return params ?? fault(r, `${type} without normal-mode-parameters`, top.start, 'missing-parameter');
 }
 
 function encodeConnectSet<T extends 'CP' | 'CPA'>(type: T, params: Params<T>): Uint8Array {
@@ -301,7 +319,7 @@ function encodeConnectSet<T extends 'CP' | 'CPA'>(type: T, params: Params<T>): U
   return w.finish();
 }
 
-const located = <T>(d: Decoded<T>): Decoded<T> => (d.ok ? d : fail(PRESENTATION_LAYER, d.offset, d.reason));
+const located = <T>(d: Decoded<T>): Decoded<T> => (d.ok ? d : fail(PRESENTATION_LAYER, d.offset, d.reason, d.kind));
 
 /** Decodes a CP PPDU (CP-type, normal mode). */
 export const decodeCp = (bytes: Uint8Array): Decoded<CpPpdu> => located(decodeBer(bytes, (r) => readConnectSet(r, 'CP')));
@@ -352,7 +370,8 @@ export function decodeUserData(bytes: Uint8Array): Decoded<{ contextId: number; 
   const d = decodeUserDataList(bytes);
   if (!d.ok) return d;
   const [p, ...rest] = d.value;
-  if (p === undefined || rest.length > 0) return fail(PRESENTATION_LAYER, 0, `${d.value.length} PDV-lists; exactly one expected`);
+  if (p === undefined || rest.length > 0)
+    return fail(PRESENTATION_LAYER, 0, `${d.value.length} PDV-lists; exactly one expected`, 'not-one-pdv-list');
   return ok({ contextId: p.contextId, data: p.data });
 }
 

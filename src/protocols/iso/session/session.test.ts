@@ -27,6 +27,7 @@ import {
   encodeFinish,
   encodeRefuse,
   encodeSpdus,
+  type SessionFailureKind,
   type Spdu,
 } from './session.js';
 
@@ -203,28 +204,28 @@ describe('hand-written vectors', () => {
 });
 
 describe('located failures', () => {
-  it.each<[string, string, number, RegExp]>([
-    ['empty TSDU', '', 0, /empty TSDU/],
-    ['SI without LI', '0d', 1, /no LI octet/],
-    ['SPDU LI past the TSDU', '0d 05 05 06', 1, /runs past the TSDU/],
-    ['PI LI past its container', '0d 04 14 05 00 02', 3, /Session User Requirements \(PI 20\) LI 5 runs past/],
-    ['truncated three-octet LI', '0d ff 01', 1, /three-octet LI needs 3/],
-    ['three-octet LI below 255', '1a ff 00 00', 1, /three-octet form/],
-    ['unknown SI', '07 00', 0, /unknown SPDU identifier 7/],
-    ['ACCEPT after GIVE TOKENS', '01 00 0e 00', 2, /after GIVE TOKENS/],
-    ['octets after a category 1 SPDU', '1a 00 00', 2, /travels alone/],
-    ['DT without user information', '01 00 01 00', 4, /without user information/],
-    ['Connect/Accept Item without Version Number', '0d 05 05 03 13 01 00', 2, /lacks Version Number \(PI 22\)/],
-    ['Connect/Accept Item without Protocol Options', '0e 05 05 03 16 01 02', 2, /lacks Protocol Options \(PI 19\)/],
-    ['Version Number of two octets', '0d 09 05 07 13 01 00 16 02 02 02', 8, /Version Number \(PI 22\) LI 2, expected 1/],
-    ['duplicate PI', '0d 08 14 02 00 02 14 02 00 02', 6, /duplicate Session User Requirements/],
-    ['User Data and Extended User Data', '0d 06 c1 01 00 c2 01 00', 5, /duplicate Extended User Data/],
-    ['Reason Code of no octets', '0c 02 32 00', 3, /Reason Code \(PI 50\) LI 0/],
-  ])('%s', (_, wire, offset, reason) => {
+  it.each<[string, SessionFailureKind, string, number, RegExp]>([
+    ['empty TSDU', 'empty', '', 0, /empty TSDU/],
+    ['SI without LI', 'truncated', '0d', 1, /no LI octet/],
+    ['SPDU LI past the TSDU', 'bad-length', '0d 05 05 06', 1, /runs past the TSDU/],
+    ['PI LI past its container', 'bad-length', '0d 04 14 05 00 02', 3, /Session User Requirements \(PI 20\) LI 5 runs past/],
+    ['truncated three-octet LI', 'truncated', '0d ff 01', 1, /three-octet LI needs 3/],
+    ['three-octet LI below 255', 'bad-length', '1a ff 00 00', 1, /three-octet form/],
+    ['unknown SI', 'unknown-spdu', '07 00', 0, /unknown SPDU identifier 7/],
+    ['ACCEPT after GIVE TOKENS', 'unsupported', '01 00 0e 00', 2, /after GIVE TOKENS/],
+    ['octets after a category 1 SPDU', 'trailing-octets', '1a 00 00', 2, /travels alone/],
+    ['DT without user information', 'missing-parameter', '01 00 01 00', 4, /without user information/],
+    ['Connect/Accept Item without Version Number', 'missing-parameter', '0d 05 05 03 13 01 00', 2, /lacks Version Number \(PI 22\)/],
+    ['Connect/Accept Item without Protocol Options', 'missing-parameter', '0e 05 05 03 16 01 02', 2, /lacks Protocol Options \(PI 19\)/],
+    ['Version Number of two octets', 'bad-length', '0d 09 05 07 13 01 00 16 02 02 02', 8, /Version Number \(PI 22\) LI 2, expected 1/],
+    ['duplicate PI', 'duplicate-parameter', '0d 08 14 02 00 02 14 02 00 02', 6, /duplicate Session User Requirements/],
+    ['User Data and Extended User Data', 'duplicate-parameter', '0d 06 c1 01 00 c2 01 00', 5, /duplicate Extended User Data/],
+    ['Reason Code of no octets', 'bad-length', '0c 02 32 00', 3, /Reason Code \(PI 50\) LI 0/],
+  ])('%s', (_, kind, wire, offset, reason) => {
     const r = decodeSpdus(hex(wire));
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r).toMatchObject({ layer: 'iso.session', offset });
+    expect(r).toMatchObject({ layer: 'iso.session', kind, offset });
     expect(r.reason).toMatch(reason);
   });
 });

@@ -98,18 +98,42 @@ export type Spdu =
 
 const EMPTY = new Uint8Array(0);
 
-function stop(offset: number, reason: string): never {
-  throw new CursorError(offset, reason);
+/** The `kind` of session failures (layer `iso.session`, ISO 8327-1 clause 8). */
+export const SESSION_FAILURES = [
+  'empty', // a TSDU without an SPDU
+  'truncated', // an LI cut short
+  'bad-length', // an LI in the wrong form, past its container, or outside a parameter's range
+  'duplicate-parameter', // a parameter given twice
+  'missing-parameter', // a mandatory parameter (or DATA TRANSFER's user information) absent
+  'unknown-spdu', // an SPDU identifier outside the kernel's
+  'unsupported', // an SPDU sequence the kernel does not take (GIVE TOKENS then anything but DT)
+  'trailing-octets', // octets after a category 1 SPDU
+] as const;
+export type SessionFailureKind = (typeof SESSION_FAILURES)[number];
+
+/** A broken session rule, thrown while parsing a TSDU and returned located. */
+class SessionError extends CursorError {
+  constructor(
+    offset: number,
+    reason: string,
+    readonly kind: SessionFailureKind,
+  ) {
+    super(offset, reason);
+  }
+}
+
+function stop(offset: number, reason: string, kind: SessionFailureKind): never {
+  throw new SessionError(offset, reason, kind);
 }
 
 /** Reads an LI at `p` (8.2): one octet 0..254, or 0xFF then two octets (high first) for 255..65535. */
 function readLi(b: Uint8Array, p: number, end: number, what: string): { len: number; next: number } {
-  if (p >= end) stop(p, `truncated ${what}: no LI octet`);
+  if (p >= end) stop(p, `truncated ${what}: no LI octet`, 'truncated');
   const first = b[p]!;
   if (first !== 0xff) return { len: first, next: p + 1 };
-  if (p + 3 > end) stop(p, `truncated ${what}: three-octet LI needs 3 octets, ${end - p} left`);
+  if (p + 3 > end) stop(p, `truncated ${what}: three-octet LI needs 3 octets, ${end - p} left`, 'truncated');
   const len = (b[p + 1]! << 8) | b[p + 2]!;
-  if (len < 255) stop(p, `${what} ${len} in the three-octet form: lengths below 255 take one octet (8.2)`);
+  if (len < 255) stop(p, `${what} ${len} in the three-octet form: lengths below 255 take one octet (8.2)`, 'bad-length');
   return { len, next: p + 3 };
 }
 
@@ -124,16 +148,16 @@ function readUnits(b: Uint8Array, start: number, end: number, allowed: readonly 
     const at = p;
     const code = b[p]!;
     const { len, next } = readLi(b, p + 1, end, `${label(code)} LI`);
-    if (len > end - next) stop(p + 1, `${label(code)} LI ${len} runs past its container (${end - next} octet(s) left)`);
+    if (len > end - next) stop(p + 1, `${label(code)} LI ${len} runs past its container (${end - next} octet(s) left)`, 'bad-length');
     p = next + len;
     const value = b.slice(next, p);
     out.push({ code, value });
     const row = allowed.includes(code) ? PARAMS[code] : undefined;
     if (row === undefined) continue;
-    if (seen.has(row.slot)) stop(at, `duplicate ${label(code)}`);
+    if (seen.has(row.slot)) stop(at, `duplicate ${label(code)}`, 'duplicate-parameter');
     seen.add(row.slot);
     if (len < row.min || len > row.max) {
-      stop(at + 1, `${label(code)} LI ${len}, expected ${row.min === row.max ? row.min : `${row.min}..${row.max}`}`);
+      stop(at + 1, `${label(code)} LI ${len}, expected ${row.min === row.max ? row.min : `${row.min}..${row.max}`}`, 'bad-length');
     }
     if (row.put !== undefined) row.put(f, value);
     if (row.group === undefined) continue;
@@ -141,7 +165,7 @@ function readUnits(b: Uint8Array, start: number, end: number, allowed: readonly 
     const inner = new Set<string>();
     readUnits(b, next, p, row.group.children, sub, inner);
     for (const c of row.group.required) {
-      if (!inner.has(PARAMS[c]!.slot)) stop(at, `${label(code)} lacks ${label(c)}, mandatory in it (8.3)`);
+      if (!inner.has(PARAMS[c]!.slot)) stop(at, `${label(code)} lacks ${label(c)}, mandatory in it (8.3)`, 'missing-parameter');
     }
     if (row.group.sub) f.connectionId = sub;
   }
@@ -152,7 +176,8 @@ function readUnits(b: Uint8Array, start: number, end: number, allowed: readonly 
 function readSpdu(b: Uint8Array, pos: number, type: SpduType): { spdu: Spdu; end: number } {
   const row = SPDUS[type];
   const { len, next } = readLi(b, pos + 1, b.length, `${row.name} SPDU LI`);
-  if (len > b.length - next) stop(pos + 1, `${row.name} SPDU LI ${len} runs past the TSDU (${b.length - next} octet(s) left)`);
+  if (len > b.length - next)
+    stop(pos + 1, `${row.name} SPDU LI ${len} runs past the TSDU (${b.length - next} octet(s) left)`, 'bad-length');
   let end = next + len;
   const f: Bag = {};
   // GIVE TOKENS and DATA TRANSFER usually carry no parameters (LI 0): every MMS PDU passes here.
@@ -160,7 +185,8 @@ function readSpdu(b: Uint8Array, pos: number, type: SpduType): { spdu: Spdu; end
   if (row.userInformation) {
     f.userData = b.subarray(end);
     // 8.3 DT table: the user information field is present unless an Enclosure Item ends the SSDU.
-    if (f.userData.length === 0 && ((f.enclosure ?? 0) & Enclosure.end) === 0) stop(end, 'DATA TRANSFER SPDU without user information');
+    if (f.userData.length === 0 && ((f.enclosure ?? 0) & Enclosure.end) === 0)
+      stop(end, 'DATA TRANSFER SPDU without user information', 'missing-parameter');
     end = b.length;
   }
   const spdu = Object.assign(f, { offset: pos, params, type }) as Spdu;
@@ -174,24 +200,31 @@ function readSpdu(b: Uint8Array, pos: number, type: SpduType): { spdu: Spdu; end
  */
 export function decodeSpdus(tsdu: Uint8Array): Decoded<Spdu[]> {
   try {
-    if (tsdu.length === 0) stop(0, 'empty TSDU: no SPDU');
+    if (tsdu.length === 0) stop(0, 'empty TSDU: no SPDU', 'empty');
     const si = tsdu[0]!;
     if (si === SpduId.GT) {
       const gt = readSpdu(tsdu, 0, 'GT');
       if (gt.end === tsdu.length) return ok([gt.spdu]);
       const next = tsdu[gt.end]!;
-      if (next !== SpduId.DT) stop(gt.end, `SPDU identifier ${next} after GIVE TOKENS: only DATA TRANSFER (1) is supported there`);
+      if (next !== SpduId.DT)
+        stop(gt.end, `SPDU identifier ${next} after GIVE TOKENS: only DATA TRANSFER (1) is supported there`, 'unsupported');
       return ok([gt.spdu, readSpdu(tsdu, gt.end, 'DT').spdu]);
     }
     const type = CATEGORY1.get(si);
-    if (type === undefined) stop(0, `unknown SPDU identifier ${si}`);
+    if (type === undefined) stop(0, `unknown SPDU identifier ${si}`, 'unknown-spdu');
     const one = readSpdu(tsdu, 0, type);
     if (one.end !== tsdu.length) {
-      stop(one.end, `${tsdu.length - one.end} octet(s) after the ${SPDUS[type].name} SPDU: a category 1 SPDU travels alone (6.3.7)`);
+      stop(
+        one.end,
+        `${tsdu.length - one.end} octet(s) after the ${SPDUS[type].name} SPDU: a category 1 SPDU travels alone (6.3.7)`,
+        'trailing-octets',
+      );
     }
     return ok([one.spdu]);
   } catch (err) {
-    if (err instanceof CursorError) return fail(SESSION_LAYER, err.offset, err.message);
+    if (err instanceof SessionError) return fail(SESSION_LAYER, err.offset, err.message, err.kind);
+    // A cursor over the TSDU read past its end.
+    if (err instanceof CursorError) return fail(SESSION_LAYER, err.offset, err.message, 'truncated');
     throw err;
   }
 }

@@ -55,13 +55,13 @@ describe('encodeTpkt and decodeTpkt (RFC 1006 section 6)', () => {
   });
 
   it.each([
-    ['03 00 00', 3, 'truncated TPKT header: 3 of 4 octets'],
-    ['02 00 00 07 02 f0 80', 0, 'TPKT version 2, expected 3 (RFC 1006 section 6)'],
-    ['03 01 00 07 02 f0 80', 1, 'TPKT reserved octet 0x01, expected 0x00'],
-    ['03 00 00 06 02 f0', 2, 'TPKT length 6 below the minimum of 7'],
-    ['03 00 00 08 02 f0 80', 2, 'TPKT length 8, 7 octets given'],
-  ])('decodeTpkt rejects %s', (hex, offset, reason) => {
-    expect(decodeTpkt(fromHex(hex))).toEqual({ ok: false, layer: 'iso.tpkt', offset, reason });
+    ['03 00 00', 'truncated', 3, 'truncated TPKT header: 3 of 4 octets'],
+    ['02 00 00 07 02 f0 80', 'bad-version', 0, 'TPKT version 2, expected 3 (RFC 1006 section 6)'],
+    ['03 01 00 07 02 f0 80', 'bad-reserved', 1, 'TPKT reserved octet 0x01, expected 0x00'],
+    ['03 00 00 06 02 f0', 'bad-length', 2, 'TPKT length 6 below the minimum of 7'],
+    ['03 00 00 08 02 f0 80', 'bad-length', 2, 'TPKT length 8, 7 octets given'],
+  ])('decodeTpkt rejects %s', (hex, kind, offset, reason) => {
+    expect(decodeTpkt(fromHex(hex))).toEqual({ ok: false, layer: 'iso.tpkt', kind, offset, reason });
   });
 });
 
@@ -101,7 +101,7 @@ describe('TpktFramer', () => {
     const bad = fromHex('03 00 00 05');
     const got: string[] = [];
     expect(framer.push(SERVER[0]!, (t) => got.push(toHex(t)))).toEqual({ ok: true, value: 1 });
-    const f = { ok: false, layer: 'iso.tpkt', offset: 22 + 2, reason: 'TPKT length 5 below the minimum of 7' };
+    const f = { ok: false, layer: 'iso.tpkt', kind: 'bad-length', offset: 22 + 2, reason: 'TPKT length 5 below the minimum of 7' };
     expect(framer.push(bad.subarray(0, 2), () => undefined)).toEqual({ ok: true, value: 0 });
     expect(framer.push(bad.subarray(2), () => undefined)).toEqual(f);
     expect(framer.push(SERVER[2]!, (t) => got.push(toHex(t)))).toEqual(f);
@@ -117,6 +117,7 @@ describe('TpktFramer', () => {
     expect(framer.push(STREAM, () => undefined)).toEqual({
       ok: false,
       layer: 'iso.tpkt',
+      kind: 'too-large',
       offset: 22 + 2,
       reason: 'TPKT length 143 exceeds the limit of 100',
     });
@@ -132,6 +133,7 @@ describe('TpktFramer', () => {
     expect(framer.end()).toEqual({
       ok: false,
       layer: 'iso.tpkt',
+      kind: 'truncated',
       offset: 22,
       reason: 'truncated TPKT: stream ended after 50 of 143 octets',
     });

@@ -16,6 +16,16 @@ import { fail, ok, type Decoded } from '../../../core/result.js';
 
 const LAYER = 'iso.tpkt';
 
+/** The `kind` of TPKT failures (layer `iso.tpkt`, RFC 1006 section 6). */
+export const TPKT_FAILURES = [
+  'bad-version', // not version 3
+  'bad-reserved', // the reserved octet is not 0
+  'bad-length', // a length below the header, or not the octets given
+  'too-large', // a length above the configured limit
+  'truncated', // a header or packet cut short
+] as const;
+export type TpktFailureKind = (typeof TPKT_FAILURES)[number];
+
 /** The version octet of every packet (RFC 1006 section 6). */
 export const TPKT_VERSION = 3;
 /** Octets before the TPDU: version, reserved, 16-bit length. */
@@ -51,11 +61,12 @@ export function encodeTpkt(payload: Uint8Array | readonly Uint8Array[]): Uint8Ar
 
 /** Checks a header at `b[i..i+4)`; returns the packet length or a failure located at `at` plus the field's offset. */
 function checkHeader(b: Uint8Array, i: number, at: number, max: number): number | DecodeFailure {
-  if (b[i] !== TPKT_VERSION) return fail(LAYER, at, `TPKT version ${b[i]!}, expected 3 (RFC 1006 section 6)`);
-  if (b[i + 1] !== 0) return fail(LAYER, at + 1, `TPKT reserved octet 0x${b[i + 1]!.toString(16).padStart(2, '0')}, expected 0x00`);
+  if (b[i] !== TPKT_VERSION) return fail(LAYER, at, `TPKT version ${b[i]!}, expected 3 (RFC 1006 section 6)`, 'bad-version');
+  if (b[i + 1] !== 0)
+    return fail(LAYER, at + 1, `TPKT reserved octet 0x${b[i + 1]!.toString(16).padStart(2, '0')}, expected 0x00`, 'bad-reserved');
   const len = (b[i + 2]! << 8) | b[i + 3]!;
-  if (len < TPKT_MIN_LENGTH) return fail(LAYER, at + 2, `TPKT length ${len} below the minimum of ${TPKT_MIN_LENGTH}`);
-  if (len > max) return fail(LAYER, at + 2, `TPKT length ${len} exceeds the limit of ${max}`);
+  if (len < TPKT_MIN_LENGTH) return fail(LAYER, at + 2, `TPKT length ${len} below the minimum of ${TPKT_MIN_LENGTH}`, 'bad-length');
+  if (len > max) return fail(LAYER, at + 2, `TPKT length ${len} exceeds the limit of ${max}`, 'too-large');
   return len;
 }
 
@@ -64,10 +75,10 @@ function checkHeader(b: Uint8Array, i: number, at: number, max: number): number 
  * (layer `iso.tpkt`); it never throws for bad input.
  */
 export function decodeTpkt(bytes: Uint8Array): Decoded<Uint8Array> {
-  if (bytes.length < TPKT_HEADER_SIZE) return fail(LAYER, bytes.length, `truncated TPKT header: ${bytes.length} of 4 octets`);
+  if (bytes.length < TPKT_HEADER_SIZE) return fail(LAYER, bytes.length, `truncated TPKT header: ${bytes.length} of 4 octets`, 'truncated');
   const len = checkHeader(bytes, 0, 0, TPKT_MAX_LENGTH);
   if (typeof len !== 'number') return len;
-  if (len !== bytes.length) return fail(LAYER, 2, `TPKT length ${len}, ${bytes.length} octets given`);
+  if (len !== bytes.length) return fail(LAYER, 2, `TPKT length ${len}, ${bytes.length} octets given`, 'bad-length');
   return ok(bytes.subarray(TPKT_HEADER_SIZE));
 }
 
@@ -180,7 +191,7 @@ export class TpktFramer {
   end(): DecodeFailure | undefined {
     if (this.#failure || this.buffered === 0) return undefined;
     const want = this.#body === undefined ? TPKT_HEADER_SIZE : this.#body.length + TPKT_HEADER_SIZE;
-    const f = fail(LAYER, this.#packetAt, `truncated TPKT: stream ended after ${this.buffered} of ${want} octets`);
+    const f = fail(LAYER, this.#packetAt, `truncated TPKT: stream ended after ${this.buffered} of ${want} octets`, 'truncated');
     this.counters.inc('malformed');
     this.#clear();
     return f;
