@@ -413,8 +413,8 @@ export class MmsAssociation {
 
   #onConnectIndication(cpBytes: Uint8Array): void {
     const a = answerConnect(cpBytes, this.#o);
-    if (a.kind === 'abort') return this.#abort('remote', a.reason, a.code, a.failure);
-    if (a.kind === 'refuse') {
+    if (a.answer === 'abort') return this.#abort('remote', a.reason, a.code, a.failure);
+    if (a.answer === 'refuse') {
       // The session's `refused` event follows; it should name the real reason rather than the session code.
       this.#refusal = a.reason;
       return this.#session.refuse(a.cpr);

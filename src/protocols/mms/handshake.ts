@@ -34,9 +34,23 @@ export interface HandshakeOptions extends InitiateLimits {
   readonly psel?: Uint8Array;
 }
 
-/** A handshake that cannot go on: why, the error code, and the decode failure behind it. */
+/** Why a handshake cannot go on, for code (the association's `reason` is for people). */
+export const HANDSHAKE_FAILURES = [
+  'no-acse-apdu', // no PDV in the ACSE presentation context
+  'acse-malformed', // the ACSE APDU does not decode
+  'wrong-apdu', // another ACSE APDU than the AARQ / AARE expected
+  'no-initiate', // no MMS initiate PDU (or one that does not decode) in the ACSE user information
+  'cpa-malformed', // the CPA does not decode
+  'context-refused', // the server refused a presentation context
+  'association-rejected', // the AARE rejects the association
+  'initiate-refused', // the server answered initiate with another PDU than initiate-response
+] as const;
+export type HandshakeFailureKind = (typeof HANDSHAKE_FAILURES)[number];
+
+/** A handshake that cannot go on: its kind, why, the error code, and the decode failure behind it. */
 export interface HandshakeFailure {
   readonly ok: false;
+  readonly kind: HandshakeFailureKind;
   readonly reason: string;
   readonly code: ErrorCode;
   readonly failure?: DecodeFailure;
@@ -45,8 +59,8 @@ export interface HandshakeFailure {
 const PSEL = Uint8Array.of(0, 0, 0, 1);
 const ACSE_CTX = MmsPresentationContext.ACSE.id;
 
-const failed = (reason: string, code: ErrorCode, failure?: DecodeFailure): HandshakeFailure =>
-  failure === undefined ? { ok: false, reason, code } : { ok: false, reason, code, failure };
+const failed = (kind: HandshakeFailureKind, reason: string, code: ErrorCode, failure?: DecodeFailure): HandshakeFailure =>
+  failure === undefined ? { ok: false, kind, reason, code } : { ok: false, kind, reason, code, failure };
 
 /** The ACSE APDU of `type` in the PDV of context `contextId`, or why not. */
 function acseIn<T extends 'AARQ' | 'AARE'>(
@@ -55,10 +69,10 @@ function acseIn<T extends 'AARQ' | 'AARE'>(
   type: T,
 ): Extract<AcseApdu, { type: T }> | HandshakeFailure {
   const bytes = pdvs?.find((p) => p.contextId === contextId)?.data;
-  if (bytes === undefined) return failed(`no ${type} in the ACSE presentation context`, ErrorCode.MALFORMED);
+  if (bytes === undefined) return failed('no-acse-apdu', `no ${type} in the ACSE presentation context`, ErrorCode.MALFORMED);
   const d = decodeAcse(bytes);
-  if (!d.ok) return failed(`${type} expected`, ErrorCode.MALFORMED, d);
-  if (d.value.type !== type) return failed(`${type} expected, found ${d.value.type}`, ErrorCode.MALFORMED);
+  if (!d.ok) return failed('acse-malformed', `${type} expected`, ErrorCode.MALFORMED, d);
+  if (d.value.type !== type) return failed('wrong-apdu', `${type} expected, found ${d.value.type}`, ErrorCode.MALFORMED);
   return d.value as Extract<AcseApdu, { type: T }>;
 }
 
@@ -67,7 +81,7 @@ function initiateIn(apdu: Aarq | Aare): MmsPdu | HandshakeFailure {
   const bytes = apdu.userInformation?.[0]?.data;
   const d = bytes === undefined ? undefined : decodeMmsPdu(bytes);
   if (d === undefined || !d.ok) {
-    return failed('no MMS initiate PDU in the ACSE user information', ErrorCode.MALFORMED, d?.ok === false ? d : undefined);
+    return failed('no-initiate', 'no MMS initiate PDU in the ACSE user information', ErrorCode.MALFORMED, d?.ok === false ? d : undefined);
   }
   return d.value;
 }
@@ -91,33 +105,38 @@ export function connectRequest(o: HandshakeOptions): Uint8Array {
 /** Client: reads the session ACCEPT's CPA, its AARE and the initiate-response. */
 export function readConnectConfirm(cpaBytes: Uint8Array): { ok: true; initiate: Initiate; aare: Aare } | HandshakeFailure {
   const cpa = decodeCpa(cpaBytes);
-  if (!cpa.ok) return failed('CPA does not decode', ErrorCode.MALFORMED, cpa);
+  if (!cpa.ok) return failed('cpa-malformed', 'CPA does not decode', ErrorCode.MALFORMED, cpa);
   const refused = (cpa.value.results ?? []).find((r) => r.result !== ContextResult.acceptance);
-  if (refused !== undefined) return failed(`the server refused a presentation context (result ${refused.result})`, ErrorCode.REFUSED);
+  if (refused !== undefined)
+    return failed('context-refused', `the server refused a presentation context (result ${refused.result})`, ErrorCode.REFUSED);
   const aare = acseIn(cpa.value.userData, ACSE_CTX, 'AARE');
   if (isFailure(aare)) return aare;
   if (aare.result !== 0) {
     const d = aare.resultSourceDiagnostic;
-    return failed(`association rejected: AARE result ${aare.result}, ${d.source} diagnostic ${d.diagnostic}`, ErrorCode.REFUSED);
+    return failed(
+      'association-rejected',
+      `association rejected: AARE result ${aare.result}, ${d.source} diagnostic ${d.diagnostic}`,
+      ErrorCode.REFUSED,
+    );
   }
   const pdu = initiateIn(aare);
   if (isFailure(pdu)) return pdu;
-  if (pdu.pdu !== 'initiate-response') return failed(`the server answered initiate with ${pdu.pdu}`, ErrorCode.REFUSED);
+  if (pdu.pdu !== 'initiate-response') return failed('initiate-refused', `the server answered initiate with ${pdu.pdu}`, ErrorCode.REFUSED);
   return { ok: true, initiate: pdu.initiate, aare };
 }
 
 /** The server's answer to a CONNECT: accept with a CPA, refuse with a CPR, or abort (no usable AARQ). */
 export type ConnectAnswer =
   | {
-      readonly kind: 'accept';
+      readonly answer: 'accept';
       readonly cpa: Uint8Array;
       readonly initiate: Initiate;
       readonly aarq: Aarq;
       readonly acseContext: number;
       readonly mmsContext: number;
     }
-  | { readonly kind: 'refuse'; readonly cpr: Uint8Array; readonly reason: string }
-  | ({ readonly kind: 'abort' } & HandshakeFailure);
+  | { readonly answer: 'refuse'; readonly cpr: Uint8Array; readonly reason: string }
+  | ({ readonly answer: 'abort' } & HandshakeFailure);
 
 /** Server: checks the CP, its contexts, the AARQ (application context, password) and the initiate-request, and answers. */
 export function answerConnect(cpBytes: Uint8Array, o: HandshakeOptions): ConnectAnswer {
@@ -133,11 +152,11 @@ export function answerConnect(cpBytes: Uint8Array, o: HandshakeOptions): Connect
     );
   }
   const aarq = acseIn(cp.value.userData, acseContext, 'AARQ');
-  if (isFailure(aarq)) return { kind: 'abort', ...aarq };
+  if (isFailure(aarq)) return { answer: 'abort', ...aarq };
   const refusal = checkAarq(aarq, o.password);
   if (refusal !== undefined) return rejectAarq(contexts, acseContext, refusal.diagnostic, refusal.reason);
   const pdu = initiateIn(aarq);
-  if (isFailure(pdu)) return { kind: 'abort', ...pdu };
+  if (isFailure(pdu)) return { answer: 'abort', ...pdu };
   if (pdu.pdu !== 'initiate-request') return rejectAarq(contexts, acseContext, 1, `AARQ carries ${pdu.pdu}, not initiate-request`);
   const granted = negotiateInitiate(pdu.initiate, localInitiate(o));
   const aare = encodeAcse({
@@ -152,12 +171,12 @@ export function answerConnect(cpBytes: Uint8Array, o: HandshakeOptions): Connect
     results: contexts.results,
     userData: [{ contextId: acseContext, encoding: 'single-ASN1-type', data: aare }],
   });
-  return { kind: 'accept', cpa, initiate: granted, aarq, acseContext, mmsContext };
+  return { answer: 'accept', cpa, initiate: granted, aarq, acseContext, mmsContext };
 }
 
 /** A presentation-provider refusal: CPR with provider-reason. */
 function refuse(providerReason: number, results: ContextAnswer['results'], reason: string): ConnectAnswer {
-  return { kind: 'refuse', cpr: encodeCpr({ results: [...results], providerReason }), reason };
+  return { answer: 'refuse', cpr: encodeCpr({ results: [...results], providerReason }), reason };
 }
 
 /** An ACSE refusal: AARE rejected-permanent with the diagnostic, in a CPR with user rejection. */
@@ -172,7 +191,7 @@ function rejectAarq(contexts: ContextAnswer, acseContext: number, diagnostic: nu
     results: contexts.results.map((r) => ({ result: r.result })),
     userData: [{ contextId: acseContext, encoding: 'single-ASN1-type', data: aare }],
   });
-  return { kind: 'refuse', cpr, reason };
+  return { answer: 'refuse', cpr, reason };
 }
 
 /** Client: why the server refused, from the REFUSE's CPR (its AARE diagnostic or provider reason). */
