@@ -72,9 +72,6 @@ const UNSUPPORTED = [
   // readJournal [65]: journalName [0] ObjectName vmd-specific "J"
   { name: 'readJournal', tag: 65, contents: Uint8Array.of(0xa0, 0x03, 0x80, 0x01, 0x4a) },
   // fileRename [75]: currentFileName [0], newFileName [1]
-  { name: 'fileDirectory', tag: 77, contents: Uint8Array.of() },
-  { name: 'fileOpen', tag: 72, contents: Uint8Array.of(0xa0, 0x03, 0x19, 0x01, 0x61, 0x81, 0x01, 0x00) },
-  { name: 'fileDelete', tag: 76, contents: Uint8Array.of(0x19, 0x01, 0x61) },
   { name: 'fileRename', tag: 75, contents: Uint8Array.of(0xa0, 0x03, 0x19, 0x01, 0x61, 0xa1, 0x03, 0x19, 0x01, 0x62) },
 ] as const;
 
@@ -91,6 +88,18 @@ describe('MMS server answers every request at once', () => {
     const answer = await c.ask({ service: 'other', tag, constructed: true, contents });
     // confirmed-requestPDU (1), unrecognized-service (1): ISO 9506-2 7.5.3
     expect(answer).toMatchObject({ type: 'rejected', rejectClass: 1, reason: 1 });
+    c.close();
+  });
+
+  // The same hand-built PDUs the reject used to wait on: now file services, answered at once (this server has no file store).
+  it.each([
+    { name: 'fileDirectory', tag: 77, contents: Uint8Array.of() },
+    { name: 'fileOpen', tag: 72, contents: Uint8Array.of(0xa0, 0x03, 0x19, 0x01, 0x61, 0x81, 0x01, 0x00) },
+    { name: 'fileDelete', tag: 76, contents: Uint8Array.of(0x19, 0x01, 0x61) },
+  ])('answers $name at once: file-access-denied without a file store', async ({ tag, contents }) => {
+    const c = await RawMmsClient.connect(port);
+    const answer = await c.ask({ service: 'other', tag, constructed: true, contents });
+    expect(answer).toMatchObject({ type: 'service-error', error: { errorClassName: 'file', code: 6 } });
     c.close();
   });
 });

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import type { AccessResult, ObjectName, VariableRef } from '../../protocols/mms/access.js';
 import { MmsAssociation, type Closure, type MmsAssociationOptions, type MmsEvent } from '../../protocols/mms/association.js';
 import type { MmsData } from '../../protocols/mms/data.js';
+import type { DirectoryEntry, FileAttributes } from '../../protocols/mms/files.js';
 import type { Initiate, ServiceError } from '../../protocols/mms/initiate.js';
 import type { InformationReport } from '../../protocols/mms/pdu.js';
 import {
@@ -215,6 +216,70 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
 
   deleteNamedVariableList(names: readonly ObjectName[]): Promise<Response<'deleteNamedVariableList'>> {
     return this.request({ service: 'deleteNamedVariableList', scopeOfDelete: 0, listOfVariableListName: names });
+  }
+
+  /**
+   * Every file under `fileSpecification` (the whole store when omitted), following moreFollows
+   * with continueAfter (D.7). A server that answers a page without a new name is `E_MALFORMED`.
+   */
+  async fileDirectory(fileSpecification?: string): Promise<DirectoryEntry[]> {
+    const entries: DirectoryEntry[] = [];
+    for (let more = true; more;) {
+      const last = entries.at(-1)?.fileName;
+      const r = await this.request({
+        service: 'fileDirectory',
+        ...(fileSpecification === undefined ? {} : { fileSpecification }),
+        ...(last === undefined ? {} : { continueAfter: last }),
+      });
+      if (r.entries.length === 0 && r.moreFollows) {
+        throw new GridgateError(ErrorCode.MALFORMED, `fileDirectory: moreFollows with no entry after '${last ?? ''}'`, { fault: 'remote' });
+      }
+      entries.push(...r.entries);
+      more = r.moreFollows;
+    }
+    return entries;
+  }
+
+  /**
+   * Reads a whole file: fileOpen, fileRead until the last block, fileClose (also after a failure).
+   * More than `maxBytes` octets (default 64 MiB), or more than the size the server announced, is `E_RANGE`.
+   */
+  async getFile(fileName: string, o: { readonly maxBytes?: number } = {}): Promise<{ data: Uint8Array; attributes: FileAttributes }> {
+    const max = o.maxBytes ?? 64 * 1024 * 1024;
+    const open = await this.request({ service: 'fileOpen', fileName, initialPosition: 0 });
+    const { frsmId, ...attributes } = open;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      if (open.sizeOfFile > max)
+        throw new GridgateError(ErrorCode.RANGE, `${fileName}: ${open.sizeOfFile} octets; at most ${max} are read`);
+      for (let more = true; more;) {
+        const r = await this.request({ service: 'fileRead', frsmId });
+        total += r.fileData.length;
+        if (total > open.sizeOfFile) {
+          throw new GridgateError(ErrorCode.RANGE, `${fileName}: more than the ${open.sizeOfFile} octets announced`, { fault: 'remote' });
+        }
+        parts.push(r.fileData);
+        more = r.moreFollows && r.fileData.length > 0;
+      }
+    } finally {
+      if (this.association.state === 'associated') await this.request({ service: 'fileClose', frsmId }).catch(() => undefined);
+    }
+    const data = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) data.set(p, (at += p.length) - p.length);
+    return {
+      data,
+      attributes: {
+        sizeOfFile: attributes.sizeOfFile,
+        ...(attributes.lastModified === undefined ? {} : { lastModified: attributes.lastModified }),
+      },
+    };
+  }
+
+  /** Deletes a file (fileDelete, D.6). */
+  async deleteFile(fileName: string): Promise<void> {
+    await this.request({ service: 'fileDelete', fileName });
   }
 
   /** Orderly release (ACSE RLRQ); aborts if the server does not answer within `timeoutMs`. */

@@ -17,7 +17,9 @@ import { encodeTypeDescription } from '../../protocols/mms/types.js';
 import { SessionDriver, monotonicNow, type Tap } from '../../transport/driver.js';
 import { listen, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
+import type { FileStore } from './file-store.js';
 import { MmsScope, readNode, typeOfNode, writeNode, type Caller, type VariableList } from './namespace.js';
+import { FileSession } from './server-files.js';
 
 /** ServiceErrors the server answers with (ISO 9506-2 7.4.1: class, code). */
 const Err = {
@@ -50,6 +52,8 @@ export interface MmsServerOptions extends Omit<MmsAssociationOptions, 'role' | '
   readonly logger?: Logger;
   /** Sees the bytes of every association (captures). */
   readonly tap?: (caller: Caller) => Tap | undefined;
+  /** Files offered through the file services (Annex D); without it every file request is answered file-access-denied. */
+  readonly files?: FileStore;
 }
 
 /** One associated (or associating) client. */
@@ -59,6 +63,8 @@ export class MmsServerConnection implements Caller {
   readonly association: MmsAssociation;
   /** Named variable lists of association-specific scope (aa-specific, 14.5). */
   readonly aaLists = new Map<string, VariableList>();
+  /** Files this client has open (file services). */
+  readonly files = new FileSession();
   readonly #driver: SessionDriver<MmsEvent>;
   readonly #transport: Transport;
   readonly #maxPending: number;
@@ -88,6 +94,7 @@ export class MmsServerConnection implements Caller {
     } finally {
       this.association.transportClosed();
       this.#driver.pump();
+      this.files.closeAll();
     }
   }
 
@@ -319,6 +326,21 @@ export class MmsServer extends EventEmitter<{
           if (list.deletable) deleted += lists!.delete(n.itemId) ? 1 : 0;
         }
         return { service: 'deleteNamedVariableList', numberMatched: matched, numberDeleted: deleted };
+      }
+      case 'fileOpen':
+      case 'fileRead':
+      case 'fileClose':
+      case 'fileDelete':
+      case 'fileDirectory': {
+        const answer = c.files.answer(this.#o.files, r, c.association.negotiated?.localDetail ?? 65000);
+        if ('errorClass' in answer || r.service === 'fileDelete' || r.service === 'fileOpen') {
+          const name = 'fileName' in r ? r.fileName : undefined;
+          this.#log.info(
+            { remote: c.remote, service: r.service, file: name, error: 'errorClass' in answer ? answer.code : undefined },
+            'file service',
+          );
+        }
+        return answer;
       }
       case 'other':
         return Err.accessDenied;

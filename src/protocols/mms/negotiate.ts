@@ -11,7 +11,8 @@ import { bitsNamed, PARAMETER_CBB, SERVICES_SUPPORTED, type Initiate } from './i
 /** The services gridgate's MMS client and server implement, named as in {@link SERVICES_SUPPORTED}. */
 export const GRIDGATE_SERVICES = [
   'status', 'getNameList', 'identify', 'read', 'write', 'getVariableAccessAttributes', 'defineNamedVariableList',
-  'getNamedVariableListAttributes', 'deleteNamedVariableList', 'informationReport', 'conclude',
+  'getNamedVariableListAttributes', 'deleteNamedVariableList', 'fileOpen', 'fileRead', 'fileClose', 'fileDelete', 'fileDirectory',
+  'informationReport', 'conclude',
 ] as const; // prettier-ignore
 
 /** Parameter CBBs (8.2.1.1.4) of IEC 61850-8-1 clause 9.1: str1, str2, vnam, valt, vlis (11 bits, as libiec61850 sends them). */

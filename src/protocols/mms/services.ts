@@ -20,6 +20,7 @@ import {
   type VariableRef,
 } from './access.js';
 import { decodeDataList, encodeData, type MmsData } from './data.js';
+import { FILE_REQUEST_CODECS, FILE_RESPONSE_CODECS, type FileRequest, type FileResponse } from './files.js';
 
 /** Confirmed services by context tag (ISO 9506-2 7.4; each service's own clause in comments). */
 export const CONFIRMED_SERVICES = [
@@ -32,6 +33,11 @@ export const CONFIRMED_SERVICES = [
   { tag: 11, service: 'defineNamedVariableList' }, // 14.12
   { tag: 12, service: 'getNamedVariableListAttributes' }, // 14.13
   { tag: 13, service: 'deleteNamedVariableList' }, // 14.14
+  { tag: 72, service: 'fileOpen' }, // D.2 (file services: files.ts)
+  { tag: 73, service: 'fileRead' }, // D.3
+  { tag: 74, service: 'fileClose' }, // D.4
+  { tag: 76, service: 'fileDelete' }, // D.6
+  { tag: 77, service: 'fileDirectory' }, // D.7
 ] as const;
 export type ConfirmedServiceName = (typeof CONFIRMED_SERVICES)[number]['service'];
 export const SERVICE_BY_TAG = new Map<number, ConfirmedServiceName>(CONFIRMED_SERVICES.map((s) => [s.tag, s.service]));
@@ -79,6 +85,7 @@ export type ConfirmedRequest =
       readonly listOfVariableListName?: readonly ObjectName[];
       readonly domainName?: string;
     }
+  | FileRequest
   | OtherService;
 
 /** Write-Response entry (14.7.1.2): failure [0] DataAccessError or success [1] NULL. */
@@ -100,6 +107,7 @@ export type ConfirmedResponse =
   | { readonly service: 'defineNamedVariableList' }
   | { readonly service: 'getNamedVariableListAttributes'; readonly mmsDeletable: boolean; readonly variables: readonly VariableRef[] }
   | { readonly service: 'deleteNamedVariableList'; readonly numberMatched: number; readonly numberDeleted: number }
+  | FileResponse
   | OtherService;
 
 /**
@@ -245,6 +253,7 @@ export const REQUEST_CODECS: { readonly [K in ConfirmedServiceName]: Codec<Req<K
         if (v.domainName !== undefined) w.writeVisibleString(v.domainName, ctx(2));
       }),
   },
+  ...FILE_REQUEST_CODECS,
 };
 
 /** The reader and TLV inside an explicit `[tag]` wrapper that must be the next element of `s`. */
@@ -379,6 +388,7 @@ export const RESPONSE_CODECS: { readonly [K in ConfirmedServiceName]: Codec<Res<
     encode: (w, v, tag) =>
       void w.writeConstructed('context', tag, () => w.writeUnsigned(v.numberMatched, ctx(0)).writeUnsigned(v.numberDeleted, ctx(1))),
   },
+  ...FILE_RESPONSE_CODECS,
 };
 
 /** Decodes a confirmed service TLV with `codecs`, or keeps it as {@link OtherService}. */
