@@ -17,6 +17,7 @@ import type { MmsData } from '../../protocols/mms/data.js';
 import type { TlsFiles } from '../../transport/net.js';
 import { readNode, type Caller, type DataAccessErrorName, type MmsNode, type VariableList } from '../mms/namespace.js';
 import { MmsServer, type MmsServerConnection } from '../mms/server.js';
+import type { FileStore } from '../mms/file-store.js';
 import { CONTROL_BLOCK_FCS } from './cdc.js';
 import type { SimModel } from './config.js';
 import { IedRuntime, type DataObjectChange, type ModelReportControl } from './model.js';
@@ -35,6 +36,8 @@ export interface Iec61850SimOptions {
   readonly random?: () => number;
   /** Seconds an edition 2 BRCB stays reserved after a write that did not set ResvTms; default 30. */
   readonly implicitResvTms?: number;
+  /** Files served through the MMS file services (COMTRADE records, SCL files). */
+  readonly files?: FileStore;
 }
 
 /** Who the simulator reads data-set members as. */
@@ -75,6 +78,7 @@ export class Iec61850Simulator {
       },
       logger: o.logger ?? silentLogger,
       ...(o.password === undefined ? {} : { password: o.password }),
+      ...(o.files === undefined ? {} : { files: o.files }),
     });
     this.ied = new IedRuntime(o.model, now);
     this.ied.install(this.server, (rc, name) => this.#rcbNode(rc, name));

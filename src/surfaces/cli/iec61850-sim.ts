@@ -4,6 +4,7 @@ import { defaultSimModel } from '../../apps/iec61850-sim/default-model.js';
 import { loadSimModel, type SimModel } from '../../apps/iec61850-sim/config.js';
 import { loadSclModel } from '../../apps/iec61850-sim/scl.js';
 import { Iec61850Simulator } from '../../apps/iec61850-sim/simulator.js';
+import { DirectoryFileStore } from '../../apps/mms/file-store.js';
 import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../core/errors.js';
 import {
   addOutputOptions,
@@ -25,9 +26,20 @@ interface Iec61850SimOptions extends OutputOptions, TlsOptions {
   readonly scl?: string;
   readonly ied?: string;
   readonly password?: string;
+  readonly files?: string;
+  readonly filesAllowDelete?: boolean;
 }
 
 /** The model from `--config`, `--scl` (with what it left out) or the built-in one. */
+/** The --files directory as a store; a directory that cannot be used is a usage error naming why. */
+function fileStore(dir: string, allowDelete: boolean): DirectoryFileStore {
+  try {
+    return new DirectoryFileStore(dir, { allowDelete });
+  } catch (err) {
+    throw new ConfigError([{ file: '(command line)', field: '--files', message: `${dir}: ${(err as Error).message}` }]);
+  }
+}
+
 function modelOf(o: Iec61850SimOptions): { model: SimModel; skipped: readonly ConfigIssue[] } {
   const usage = (field: string, message: string): ConfigError => new ConfigError([{ file: '(command line)', field, message }]);
   if (o.config !== undefined && o.scl !== undefined) throw usage('--config/--scl', 'choose one: a YAML model or an SCL file');
@@ -44,7 +56,9 @@ export function iec61850SimCommand(): Command {
     .option('--config <file>', 'YAML model (see docs/iec61850-sim.md); default: the built-in model')
     .option('--scl <file>', 'SCL file (ICD, CID, IID, SCD) to take the model from, instead of --config')
     .option('--ied <name>', 'with --scl: the IED to simulate when the file describes several')
-    .option('--password <password>', 'password every client must give (ACSE password authentication)');
+    .option('--password <password>', 'password every client must give (ACSE password authentication)')
+    .option('--files <dir>', 'serve the files under this directory through the MMS file services (read-only; see `gridgate mms files`)')
+    .option('--files-allow-delete', 'with --files: let clients delete files (fileDelete)');
   addTlsOptions(cmd);
   addOutputOptions(cmd, 'info');
   cmd.addHelpText(
@@ -67,6 +81,7 @@ Examples:
   gridgate iec61850-sim --port 10102 --config ied.yaml --log-level debug
   gridgate iec61850-sim --port 10102 --scl station.scd --ied BAY1    # an IED of an SCL file
   gridgate iec61850-sim --port 3782 --tls-ca ca.pem --tls-cert ied.pem --tls-key ied.key
+  gridgate iec61850-sim --port 10102 --scl ied.cid --files ./ied-files   # COMTRADE and SCL files for \`mms files\`
   gridgate mms reports --host 127.0.0.1 --port 10102 --rcb 'GRIDGATELD0/LLN0$BR$EventsBRCB01' --gi
 ${EXIT_HELP}`,
   );
@@ -76,6 +91,7 @@ ${EXIT_HELP}`,
     const logger = loggerFor('iec61850-sim', o);
     for (const s of skipped) logger.warn({ event: 'scl-skipped', file: s.file, line: s.line, at: s.field }, formatConfigIssue(s));
     const tls = tlsFiles(o);
+    const files = o.files === undefined ? undefined : fileStore(o.files, o.filesAllowDelete === true);
     const sim = await Iec61850Simulator.start({
       model,
       host: o.host,
@@ -83,6 +99,7 @@ ${EXIT_HELP}`,
       logger,
       ...(tls === undefined ? {} : { tls }),
       ...(o.password === undefined ? {} : { password: o.password }),
+      ...(files === undefined ? {} : { files }),
     });
     const rcbs = sim.ied.reportControls.length;
     emit(
@@ -99,6 +116,7 @@ ${EXIT_HELP}`,
         dataObjects: sim.ied.dataObjects.length,
         reportControls: sim.ied.reportControls.map((r) => r.config.ref),
         scheduled: sim.schedule.size,
+        ...(files === undefined ? {} : { files: files.root }),
       },
     );
     const sig = await stopSignal;

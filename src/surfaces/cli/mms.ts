@@ -12,6 +12,7 @@ import { itemJson, summaryJson } from '../../apps/mms/capture-json.js';
 import { CaptureReader } from '../../protocols/capture/reader.js';
 import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { EXIT_HELP, intArg } from './common.js';
+import { mmsFilesCommand } from './mms-files.js';
 import { mmsLiveCommands } from './mms-live.js';
 
 interface DecodeOptions {
@@ -127,12 +128,12 @@ ${EXIT_HELP}`,
 }
 
 /** Factories of the sub-commands of `gridgate mms`; each gives one command or several. */
-export const MMS_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [mmsLiveCommands, decodeCommand];
+export const MMS_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [mmsLiveCommands, mmsFilesCommand, decodeCommand];
 
 /** The `gridgate mms` command group. */
 export function mmsCommand(): Command {
   const mms = new Command('mms').description(
-    'IEC 61850 over MMS: browse an IED, read values and report control blocks, stream decoded reports, decode captures offline',
+    'IEC 61850 over MMS: browse an IED, read values and report control blocks, stream decoded reports, fetch files, decode captures offline',
   );
   for (const make of MMS_SUBCOMMANDS) for (const c of [make()].flat()) mms.addCommand(c);
   mms.addHelpText(
