@@ -263,7 +263,12 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
         more = r.moreFollows && r.fileData.length > 0;
       }
     } finally {
-      if (this.association.state === 'associated') await this.request({ service: 'fileClose', frsmId }).catch(() => undefined);
+      // A failed close must not hide why the read stopped: it is logged, and the server closes the file with the association.
+      if (this.association.state === 'associated') {
+        await this.request({ service: 'fileClose', frsmId }).catch((err: unknown) =>
+          this.#log.warn({ file: fileName, err: (err as Error).message }, 'fileClose failed'),
+        );
+      }
     }
     const data = new Uint8Array(total);
     let at = 0;
