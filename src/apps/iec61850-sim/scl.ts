@@ -41,24 +41,42 @@ const ATTRS = '@';
 const TEXT = '#text';
 const META = XMLParser.getMetaDataSymbol();
 
-const TRG_OPS: Readonly<Record<string, Exclude<TrgOpName, 'reserved'>>> = {
-  dchg: 'data-change',
-  qchg: 'quality-change',
-  dupd: 'data-update',
-  period: 'integrity',
-  gi: 'general-interrogation',
-};
-// segmentation is left out: the server sets that bit itself.
-const OPT_FIELDS: Readonly<Record<string, Exclude<OptFldName, 'reserved' | 'segmentation'>>> = {
-  seqNum: 'sequence-number',
-  timeStamp: 'report-time-stamp',
-  reasonCode: 'reason-for-inclusion',
-  dataSet: 'data-set-name',
-  dataRef: 'data-reference',
-  bufOvfl: 'buffer-overflow',
-  entryID: 'entryID',
-  configRef: 'conf-revision',
-};
+/**
+ * Attributes of ReportControl and its TrgOps, OptFields and RptEnabled elements with the value an
+ * absent attribute stands for: the `default` of the IEC 61850-6 Ed.2 schema (SCL 2007B,
+ * tReportControl, tControlWithTriggerOpt, tTrgOps, agOptFields, tRptEnabled). Reading an absent
+ * `gi` as false would make a block that refuses every GI. The Ed.1 schema has no `gi` nor
+ * `bufOvfl` attribute, so these defaults serve files of either edition. confRev is required by
+ * the schema; a file without it gets 1.
+ */
+const SCL_DEFAULTS = {
+  ReportControl: { buffered: false, bufTime: 0, indexed: true, intgPd: 0, confRev: 1 },
+  RptEnabled: { max: 1 },
+} as const;
+
+/** TrgOps attributes (tTrgOps): the TrgOp each sets and its schema default. */
+const TRG_OPS: readonly { readonly scl: string; readonly op: Exclude<TrgOpName, 'reserved'>; readonly absent: boolean }[] = [
+  { scl: 'dchg', op: 'data-change', absent: false },
+  { scl: 'qchg', op: 'quality-change', absent: false },
+  { scl: 'dupd', op: 'data-update', absent: false },
+  { scl: 'period', op: 'integrity', absent: false },
+  { scl: 'gi', op: 'general-interrogation', absent: true },
+];
+/** OptFields attributes (agOptFields) and their schema defaults; segmentation is left out: the server sets that bit itself. */
+const OPT_FIELDS: readonly {
+  readonly scl: string;
+  readonly field: Exclude<OptFldName, 'reserved' | 'segmentation'>;
+  readonly absent: boolean;
+}[] = [
+  { scl: 'seqNum', field: 'sequence-number', absent: false },
+  { scl: 'timeStamp', field: 'report-time-stamp', absent: false },
+  { scl: 'reasonCode', field: 'reason-for-inclusion', absent: false },
+  { scl: 'dataSet', field: 'data-set-name', absent: false },
+  { scl: 'dataRef', field: 'data-reference', absent: false },
+  { scl: 'bufOvfl', field: 'buffer-overflow', absent: true },
+  { scl: 'entryID', field: 'entryID', absent: false },
+  { scl: 'configRef', field: 'conf-revision', absent: false },
+];
 const DBPOS_SCL: Readonly<Record<string, string>> = { 'intermediate-state': 'intermediate', 'bad-state': 'bad' };
 
 const children = (e: Element | undefined, tag: string): Element[] => (Array.isArray(e?.[tag]) ? (e[tag] as Element[]) : []);
@@ -301,18 +319,21 @@ class SclReader {
       this.skip(rce, `${where}.${name}`, `datSet ${datSet} left out: the data set is not in the model`);
       datSet = '';
     }
+    const rc = SCL_DEFAULTS.ReportControl;
     return {
       name,
-      buffered: flag(attr(rce, 'buffered'), false),
-      instances: enabled === undefined ? 1 : int(attr(enabled, 'max'), 1),
-      indexed: flag(attr(rce, 'indexed'), true),
+      buffered: flag(attr(rce, 'buffered'), rc.buffered),
+      instances: enabled === undefined ? 1 : int(attr(enabled, 'max'), SCL_DEFAULTS.RptEnabled.max),
+      indexed: flag(attr(rce, 'indexed'), rc.indexed),
       rptId: attr(rce, 'rptID') ?? '',
       datSet,
-      confRev: int(attr(rce, 'confRev'), 1),
-      bufTm: int(attr(rce, 'bufTime'), 0),
-      intgPd: int(attr(rce, 'intgPd'), 0),
-      trgOps: Object.entries(TRG_OPS).flatMap(([k, v]) => (flag(attr(trg, k), false) ? [v] : [])),
-      optFlds: Object.entries(OPT_FIELDS).flatMap(([k, v]) => (flag(attr(opt, k), false) ? [v] : [])),
+      confRev: int(attr(rce, 'confRev'), rc.confRev),
+      bufTm: int(attr(rce, 'bufTime'), rc.bufTime),
+      intgPd: int(attr(rce, 'intgPd'), rc.intgPd),
+      // TrgOps is optional (tControlWithTriggerOpt): without the element no trigger is configured;
+      // with it, each absent attribute takes its schema default.
+      trgOps: trg === undefined ? [] : TRG_OPS.filter((t) => flag(attr(trg, t.scl), t.absent)).map((t) => t.op),
+      optFlds: OPT_FIELDS.filter((o) => flag(attr(opt, o.scl), o.absent)).map((o) => o.field),
     };
   }
 
