@@ -267,4 +267,49 @@ describe('MmsAssociation', () => {
     expect(seen()).toEqual([a, b, c]);
     expect(p.client.counters.get('lateResponses')).toBe(1);
   });
+
+  /**
+   * SessionDriver flushes what a core transmits after each event it takes, not after the poll
+   * that finds none. Whatever decoding a PDU makes a core send must therefore come with an event,
+   * or it waits for the peer's next PDU (issue 10: rejects held until the next request).
+   */
+  describe('leaves nothing to transmit once pollEvent finds no event', () => {
+    /** Takes events the way SessionDriver does; returns them and whether bytes were left behind. */
+    const drive = (a: MmsAssociation, bytes: readonly Uint8Array[]): { events: string[]; leftBehind: boolean } => {
+      for (const b of bytes) a.receive(b, 0);
+      const events: string[] = [];
+      const sent: Uint8Array[] = [];
+      for (let t = a.pollTransmit(); t !== undefined; t = a.pollTransmit()) sent.push(t);
+      for (let e = a.pollEvent(); e !== undefined; e = a.pollEvent()) {
+        events.push(e.type);
+        for (let t = a.pollTransmit(); t !== undefined; t = a.pollTransmit()) sent.push(t);
+      }
+      return { events, leftBehind: a.pollTransmit() !== undefined };
+    };
+    const wire = (a: MmsAssociation): Uint8Array[] => {
+      const out: Uint8Array[] = [];
+      for (let t = a.pollTransmit(); t !== undefined; t = a.pollTransmit()) out.push(t);
+      return out;
+    };
+
+    it('server: a service it does not implement is rejected with a refused event', () => {
+      const p = new Pair().associate();
+      p.client.request({ service: 'other', tag: 65, constructed: true, contents: Uint8Array.of(0x80, 0x01, 0x4a) }, 0);
+      expect(drive(p.server, wire(p.client))).toEqual({ events: ['refused'], leftBehind: false });
+      expect(p.server.counters.get('refused')).toBe(1);
+    });
+
+    it('client: a late answer that lets a waiting request go comes with a late-response event', () => {
+      const p = new Pair({ maxServOutstanding: 2, requestTimeoutMs: 100 }).associate();
+      const a = p.client.request(IDENTIFY, 0);
+      p.pump();
+      p.advance(100);
+      p.client.request(IDENTIFY, p.now);
+      p.client.request(IDENTIFY, p.now); // waits: a's slot is still held at the server
+      p.pump();
+      p.server.respond(a, { service: 'identify', vendorName: 'v', modelName: 'm', revision: 'r' });
+      const r = drive(p.client, wire(p.server));
+      expect(r).toEqual({ events: ['late-response'], leftBehind: false });
+    });
+  });
 });
