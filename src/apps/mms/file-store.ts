@@ -7,6 +7,7 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import type { DirectoryEntry } from '../../protocols/mms/files.js';
 
 /** Why a file service failed, as the ServiceError file class names it (ISO 9506-2 7.4.1, class 11). */
@@ -17,13 +18,13 @@ export const FILE_ERRORS = {
 } as const;
 export type FileErrorName = keyof typeof FILE_ERRORS;
 
-/** A file service refused; `error` selects the ServiceError code. */
-export class FileStoreError extends Error {
+/** A file service refused (`E_REFUSED`); `error` selects the ServiceError code. */
+export class FileStoreError extends GridgateError {
   constructor(
     readonly error: FileErrorName,
     message: string,
   ) {
-    super(message);
+    super(ErrorCode.REFUSED, message, { fault: 'remote' });
   }
 }
 
