@@ -68,47 +68,48 @@ export function connect(o: ConnectOptions): Promise<Transport> {
   const tls = o.tls === undefined ? undefined : loadTls(o.tls, 'client');
   return new Promise((resolve, reject) => {
     const where = `${o.host}:${o.port}`;
-    let socket: Socket;
-    const onReady = (): void => {
+    const local = o.localAddress === undefined ? {} : { localAddress: o.localAddress };
+    // Every way out of the attempt goes through here: the timer and the abort listener are
+    // removed, so a caller retrying a dead host for months with one signal leaves nothing behind.
+    const settle = (outcome: { transport: Transport } | { error: GridgateError }): void => {
       clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socketTransport(socket));
-    };
-    if (tls === undefined) {
-      socket = tcpConnect(
-        { host: o.host, port: o.port, ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }) },
-        onReady,
-      );
-    } else {
-      socket = tlsConnect(
-        {
-          host: o.host,
-          port: o.port,
-          ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
-          ca: tls.ca,
-          ...(tls.cert === undefined ? {} : { cert: tls.cert }),
-          ...(tls.key === undefined ? {} : { key: tls.key }),
-          minVersion: 'TLSv1.2',
-          rejectUnauthorized: true,
-          ...(o.tls?.servername !== undefined ? { servername: o.tls.servername } : isIP(o.host) ? {} : { servername: o.host }),
-        },
-        onReady,
-      );
-    }
-    const timer = setTimeout(() => {
+      o.signal?.removeEventListener('abort', abort);
+      if ('transport' in outcome) return resolve(outcome.transport);
       socket.destroy();
-      reject(new GridgateError(ErrorCode.TIMEOUT, `connect to ${where}: no connection within ${o.timeoutMs} ms (t0)`, { fault: 'remote' }));
+      reject(outcome.error);
+    };
+    const onReady = (): void => {
+      socket.removeAllListeners('error');
+      settle({ transport: socketTransport(socket) });
+    };
+    const socket: Socket =
+      tls === undefined
+        ? tcpConnect({ host: o.host, port: o.port, ...local }, onReady)
+        : tlsConnect(
+            {
+              host: o.host,
+              port: o.port,
+              ...local,
+              ca: tls.ca,
+              ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+              ...(tls.key === undefined ? {} : { key: tls.key }),
+              minVersion: 'TLSv1.2',
+              rejectUnauthorized: true,
+              ...(o.tls?.servername !== undefined ? { servername: o.tls.servername } : isIP(o.host) ? {} : { servername: o.host }),
+            },
+            onReady,
+          );
+    const timer = setTimeout(() => {
+      settle({
+        error: new GridgateError(ErrorCode.TIMEOUT, `connect to ${where}: no connection within ${o.timeoutMs} ms (t0)`, {
+          fault: 'remote',
+        }),
+      });
     }, o.timeoutMs);
     socket.once('error', (err) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(new GridgateError(ErrorCode.CONNECTION, `connect to ${where}: ${err.message}`, { fault: 'remote', cause: err }));
+      settle({ error: new GridgateError(ErrorCode.CONNECTION, `connect to ${where}: ${err.message}`, { fault: 'remote', cause: err }) });
     });
-    const abort = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(new GridgateError(ErrorCode.CONNECTION, `connect to ${where}: aborted`));
-    };
+    const abort = (): void => settle({ error: new GridgateError(ErrorCode.CONNECTION, `connect to ${where}: aborted`) });
     if (o.signal?.aborted === true) abort();
     else o.signal?.addEventListener('abort', abort, { once: true });
   });
@@ -116,7 +117,7 @@ export function connect(o: ConnectOptions): Promise<Transport> {
 
 /**
  * Parses an allow-list of IP addresses and CIDR blocks (`10.0.0.1;192.168.1.0/24`). An empty
- * list allows everyone. Throws a message naming the bad entry.
+ * list allows everyone. Throws `E_CONFIG` naming the bad entry.
  */
 export function parseAllowList(entries: readonly string[]): BlockList | undefined {
   const list = new BlockList();
@@ -126,13 +127,14 @@ export function parseAllowList(entries: readonly string[]): BlockList | undefine
     if (e === '') continue;
     const [addr, bits, extra] = e.split('/');
     const family = isIP(addr ?? '');
-    if (family === 0 || extra !== undefined) throw new Error(`'${e}' is not an IP address or CIDR block`);
+    if (family === 0 || extra !== undefined) throw new GridgateError(ErrorCode.CONFIG, `'${e}' is not an IP address or CIDR block`);
     const type = family === 4 ? 'ipv4' : 'ipv6';
     if (bits === undefined) {
       list.addAddress(addr!, type);
     } else {
       const prefix = Number(bits);
-      if (!/^\d+$/.test(bits) || prefix > (family === 4 ? 32 : 128)) throw new Error(`'${e}' has an invalid prefix length`);
+      if (!/^\d+$/.test(bits) || prefix > (family === 4 ? 32 : 128))
+        throw new GridgateError(ErrorCode.CONFIG, `'${e}' has an invalid prefix length`);
       list.addSubnet(addr!, prefix, type);
     }
     any = true;
