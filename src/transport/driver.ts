@@ -112,6 +112,10 @@ export class SessionDriver<E> {
           this.#onEvent(e);
           this.#flushTransmit();
         }
+        // A core that decodes lazily (in pollEvent) may queue an answer while yielding no event,
+        // as the MMS association does when it rejects a PDU: that answer must leave now, not with
+        // the next read.
+        this.#flushTransmit();
       } while (this.#again);
     } finally {
       this.#pumping = false;

@@ -26,6 +26,30 @@ describe('SessionDriver over an in-memory pipe', () => {
     await master.close();
   });
 
+  test('bytes a core queues while polling for an event that is not there leave at once', async () => {
+    const [a, b] = pipePair();
+    const answer = Uint8Array.of(0xa5);
+    const queued: Uint8Array[] = [];
+    let pending = 0;
+    // A core that only looks at what it received when polled, and answers without an event.
+    const lazy = {
+      isClosed: false,
+      receive: () => void pending++,
+      pollEvent: () => {
+        for (; pending > 0; pending--) queued.push(answer);
+        return undefined;
+      },
+      pollTransmit: () => queued.shift(),
+      nextTimeout: () => undefined,
+      handleTimeout: () => undefined,
+    };
+    void new SessionDriver(lazy, a, () => undefined).run();
+    const reader = b[Symbol.asyncIterator]();
+    b.send([Uint8Array.of(1)]);
+    expect(toHex((await reader.next()).value as Uint8Array)).toBe('a5');
+    a.close();
+  });
+
   test('one timer: an idle link sends TESTFR act at t3 and closes at t3 + t1 without a reply', async () => {
     vi.useFakeTimers();
     let now = 0;
