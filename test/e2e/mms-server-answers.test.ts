@@ -4,7 +4,8 @@
  * larger than the PDU size the association agreed.
  */
 import { createConnection, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MmsServer } from '../../src/apps/mms/server.js';
 import { MmsAssociation, type MmsEvent } from '../../src/protocols/mms/association.js';
 import { encodeMmsPdu } from '../../src/protocols/mms/pdu.js';
@@ -101,6 +102,28 @@ describe('MMS server answers every request at once', () => {
     const answer = await c.ask({ service: 'other', tag, constructed: true, contents });
     expect(answer).toMatchObject({ type: 'service-error', error: { errorClassName: 'file', code: 6 } });
     c.close();
+  });
+});
+
+describe('MMS server logs a client that keeps sending what it rejects', () => {
+  it('once per kind, then one line with the count when the association ends', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const server = new MmsServer({ logger });
+    const port = await server.listen({ host: '127.0.0.1', port: 0 });
+    const c = await RawMmsClient.connect(port);
+    const [obtainFile] = UNSUPPORTED;
+    for (let i = 0; i < 50; i++) {
+      const answer = await c.ask({ service: 'other', tag: obtainFile.tag, constructed: true, contents: obtainFile.contents });
+      expect(answer).toMatchObject({ type: 'rejected' });
+    }
+    c.close();
+    await vi.waitFor(() => expect(lines.some((l) => l.msg === 'association closed')).toBe(true));
+    await server.close();
+    expect(lines.filter((l) => l.msg === 'request rejected')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'repeated, not logged each time')).toEqual([
+      expect.objectContaining({ what: expect.stringMatching(/^refused /) as unknown, count: 49 }),
+    ]);
   });
 });
 

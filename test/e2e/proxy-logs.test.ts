@@ -1,7 +1,7 @@
 /**
  * Per-group log files for people: plain text (local time, level, message, fields) or JSON. A dead
  * RTU retried many times writes its first failure once: the group counts the rest and sums them up
- * once a minute (WarnThrottle, group-throttle.ts, tested on virtual time with the group core).
+ * once a minute (WarnThrottle, core/throttle.ts, tested on virtual time with the group core).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:net';
 import { silentLogger, type Logger } from '../../core/log.js';
+import { WarnThrottle } from '../../core/throttle.js';
 import { objectNameText, type AccessResult, type ObjectName, type VariableRef } from '../../protocols/mms/access.js';
 import { MmsAssociation, type Closure, type MmsAssociationOptions, type MmsEvent } from '../../protocols/mms/association.js';
 import type { ServiceError } from '../../protocols/mms/initiate.js';
@@ -65,6 +66,8 @@ export class MmsServerConnection implements Caller {
   readonly aaLists = new Map<string, VariableList>();
   /** Files this client has open (file services). */
   readonly files = new FileSession();
+  /** Which of this client's faults were logged in the current interval (one line per kind a minute). */
+  readonly warnings = new WarnThrottle(60_000);
   readonly #driver: SessionDriver<MmsEvent>;
   readonly #transport: Transport;
   readonly #maxPending: number;
@@ -204,6 +207,26 @@ export class MmsServer extends EventEmitter<{
     await closing;
   }
 
+  /**
+   * Logs what a client did wrong once per kind and interval: a client can send thousands of bad
+   * PDUs a second, and one line each would flood the log. The rest are counted and summed up by
+   * {@link #repeats} with the next occurrence after the interval, or when the association ends.
+   */
+  #throttled(c: MmsServerConnection, key: string, level: 'warn' | 'info', msg: string, fields: Record<string, unknown>): void {
+    const now = monotonicNow();
+    this.#repeats(c, now);
+    if (c.warnings.admit(key, now)) this.#log[level]({ remote: c.remote, id: c.id, ...fields }, msg);
+  }
+
+  #repeats(c: MmsServerConnection, now: number): void {
+    for (const r of c.warnings.due(now)) {
+      this.#log.warn(
+        { remote: c.remote, id: c.id, what: r.key, count: r.count, intervalMs: r.intervalMs },
+        'repeated, not logged each time',
+      );
+    }
+  }
+
   #onEvent(c: MmsServerConnection, e: MmsEvent): void {
     switch (e.type) {
       case 'associated':
@@ -223,21 +246,26 @@ export class MmsServer extends EventEmitter<{
         return;
       }
       case 'malformed':
-        this.#log.warn(
-          { remote: c.remote, layer: e.failure.layer, kind: e.failure.kind, offset: e.failure.offset, reason: e.failure.reason },
-          'malformed PDU',
-        );
+        this.#throttled(c, `malformed ${e.failure.kind}`, 'warn', 'malformed PDU', {
+          layer: e.failure.layer,
+          kind: e.failure.kind,
+          offset: e.failure.offset,
+          reason: e.failure.reason,
+        });
         return;
       case 'oversize':
-        this.#log.warn(
-          { remote: c.remote, id: c.id, invokeId: e.invokeId, service: e.service, size: e.size, limit: e.limit },
-          'answer exceeds the agreed PDU size: answered resource / other',
-        );
+        this.#throttled(c, `oversize ${e.service}`, 'warn', 'answer exceeds the agreed PDU size: answered resource / other', {
+          invokeId: e.invokeId,
+          service: e.service,
+          size: e.size,
+          limit: e.limit,
+        });
         return;
       case 'refused':
-        this.#log.info({ remote: c.remote, id: c.id, invokeId: e.invokeId, what: e.what }, 'request rejected');
+        this.#throttled(c, `refused ${e.what}`, 'info', 'request rejected', { invokeId: e.invokeId, what: e.what });
         return;
       case 'closed':
+        this.#repeats(c, Infinity);
         this.#log.info({ remote: c.remote, id: c.id, how: e.how, origin: e.origin, reason: e.reason }, 'association closed');
         this.emit('closed', c, e);
         return;

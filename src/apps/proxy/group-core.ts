@@ -13,7 +13,7 @@ import { Queue } from '../../core/queue.js';
 import { Cot, encodeAsdu, LinkSession, type LinkEvent, type LinkParams } from '../../protocols/iec104/index.js';
 import { isAllowed, parseAllowList } from '../../transport/net.js';
 import { GROUP_EXTRA_DEFAULTS, type GroupConfig, type MasterRole } from './config.js';
-import { WarnThrottle } from './group-throttle.js';
+import { WarnThrottle } from '../../core/throttle.js';
 import { GroupRouter, type RouteAction } from './router.js';
 
 export type GroupState = 'connecting' | 'up' | 'stopped';

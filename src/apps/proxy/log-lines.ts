@@ -1,7 +1,7 @@
 /**
  * The proxy's per-group log lines for people: a plain text form of pino's JSON lines (local time,
  * level, message, fields). Repeated warnings are already counted where they arise (the group's
- * WarnThrottle, group-throttle.ts), so every destination gets the same lines.
+ * WarnThrottle, core/throttle.ts), so every destination gets the same lines.
  */
 
 /** pino's level numbers and the names shown in text. */

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { WarnThrottle } from './group-throttle.js';
+import { WarnThrottle } from './throttle.js';
 
 test('the first of a kind is logged, the rest counted; one summary per interval; a quiet kind is forgotten', () => {
   const t = new WarnThrottle(60_000);

@@ -1,5 +1,5 @@
 /**
- * Rate-limited warnings of a proxy group: the first occurrence of each kind is logged at once,
+ * Rate-limited warnings (a proxy group's, an MMS server connection's): the first occurrence of each kind is logged at once,
  * later ones within the interval are only counted, and one summary line per interval reports the
  * count. Pure: the caller passes the time and runs {@link WarnThrottle.due} at
  * {@link WarnThrottle.nextTimeout}.
