@@ -1,4 +1,6 @@
-/** Small helpers for benchmark output: rates, percentiles, memory. */
+/** Small helpers for benchmarks: rates, percentiles, memory, worker threads. */
+import { extname } from 'node:path';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 export function rate(count: number, ms: number): string {
   const perSecond = (count * 1000) / ms;
@@ -69,4 +71,18 @@ export function interleave(anchor: () => void, subject: () => void, rounds = 7, 
 
 export function line(name: string, value: string, note = ''): void {
   console.log(`  ${name.padEnd(44)} ${value.padStart(14)}  ${note}`);
+}
+
+/**
+ * Starts the bench module `name` (without extension, beside the caller `base`, its
+ * `import.meta.url`) in a worker thread. Compiled benches (dist-bench/) load the `.js`; under tsx
+ * the worker registers tsx itself before importing the `.ts`, since loader hooks are per thread.
+ */
+export function benchWorker(name: string, base: string, options: WorkerOptions = {}): Worker {
+  const url = new URL(name + extname(new URL(base).pathname), base);
+  if (url.pathname.endsWith('.js')) return new Worker(url, options);
+  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, {
+    ...options,
+    eval: true,
+  });
 }
