@@ -7,12 +7,11 @@
  * Type IDs without a table row decode to a {@link RawAsdu} that re-encodes byte for byte.
  *
  * The hot path is one length check per ASDU, then the row's element codecs over octet positions
- * (no cursor, no DataView, no per-object closure or copy); quality objects are
- * shared (elements.ts). `npm run bench -- codec` compares it with a raw-octet reader in the same run.
+ * (no cursor, no DataView, no per-object closure or copy); quality objects are shared
+ * (elements.ts). `npm run bench -- codec` compares it with a raw-octet reader in the same run.
  */
 import { CursorError, WriterError } from '../../../core/bytes.js';
-import { ErrorCode, ProtocolError } from '../../../core/errors.js';
-import type { DecodeFailure } from '../../../core/errors.js';
+import { ErrorCode, ProtocolError, type DecodeFailure } from '../../../core/errors.js';
 import { fail, ok, type Ok } from '../../../core/result.js';
 import { ELEMENTS, type ElementCodec, type FieldBag } from './elements.js';
 import { TYPE_BY_ID, TYPES, type InfoObject, type TypeName } from './types.js';
@@ -110,7 +109,9 @@ interface CompiledRow {
 /**
  * Chains element readers into one function per row. The decode loop then makes one call per
  * object; calling each reader from a loop over the row's list measured 2.5x slower (V8 does not
- * optimise that call site), which was most of the gap to a raw-octet reader.
+ * optimise that call site), which was most of the gap to a raw-octet reader. The chains share
+ * their call sites, so once a process has used many rows they are no longer specialised to one
+ * (docs/benchmarks.md, mixed traffic).
  */
 function chainReads(rs: readonly ReadElement[]): ReadElement {
   const [first, ...rest] = rs;
