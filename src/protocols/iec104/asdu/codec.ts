@@ -6,14 +6,17 @@
  * Decoding is pure and bounded: it returns a value or a located failure and never throws.
  * Type IDs without a table row decode to a {@link RawAsdu} that re-encodes byte for byte.
  *
- * The hot path is one length check per ASDU, then the row's element codecs over octet positions
- * (no cursor, no DataView, no per-object closure or copy); quality objects are shared
- * (elements.ts). `npm run bench -- codec` compares it with a raw-octet reader in the same run.
+ * The hot path is one length check per ASDU, then per object one call of the row's reader,
+ * generated from the table (rows.generated.ts), which calls the element codecs over octet
+ * positions (no cursor, no DataView, no per-object closure or copy); quality objects are shared
+ * (elements.ts). Calling the elements from a loop over the row's list measured 2.5x slower, and
+ * closures chained at run time slowed down once many rows were in use (their call sites are shared). `npm run bench -- codec` compares it with a raw-octet reader in the same run.
  */
 import { CursorError, WriterError } from '../../../core/bytes.js';
 import { ErrorCode, ProtocolError, type DecodeFailure } from '../../../core/errors.js';
 import { fail, ok, type Ok } from '../../../core/result.js';
 import { ELEMENTS, type ElementCodec, type FieldBag } from './elements.js';
+import { READ_ROW, WRITE_ROW } from './rows.generated.js';
 import { TYPE_BY_ID, TYPES, type InfoObject, type TypeName } from './types.js';
 
 const LAYER = 'iec104.asdu';
@@ -92,42 +95,15 @@ export type AsduInit =
   | { [N in TypeName]: HeaderInit & { readonly type: N; readonly objects: readonly InfoObject<N>[] } }[TypeName]
   | (HeaderInit & { readonly type: 'RAW'; readonly typeId: number; readonly count: number; readonly body: Uint8Array });
 
-type ReadElement = ElementCodec['read'];
-type WriteElement = ElementCodec['write'];
-
 interface CompiledRow {
   readonly name: TypeName;
   readonly codecs: readonly ElementCodec[];
-  /** The element readers chained: one call per object. */
-  readonly read: ReadElement;
-  /** The element writers chained: one call per object. */
-  readonly write: WriteElement;
+  /** The row's generated reader (rows.generated.ts): one call per object. */
+  readonly read: ElementCodec['read'];
+  /** The row's generated writer: one call per object. */
+  readonly write: ElementCodec['write'];
   /** Octets of one object's elements, or undefined when variable. */
   readonly elementSize: number | undefined;
-}
-
-/**
- * Chains element readers into one function per row. The decode loop then makes one call per
- * object; calling each reader from a loop over the row's list measured 2.5x slower (V8 does not
- * optimise that call site), which was most of the gap to a raw-octet reader. The chains share
- * their call sites, so once a process has used many rows they are no longer specialised to one
- * (docs/benchmarks.md, mixed traffic).
- */
-function chainReads(rs: readonly ReadElement[]): ReadElement {
-  const [first, ...rest] = rs;
-  if (first === undefined) return (_b, p) => p;
-  if (rest.length === 0) return first;
-  const next = chainReads(rest);
-  return (b, p, o, end) => next(b, first(b, p, o, end), o, end);
-}
-
-/** Chains element writers as {@link chainReads} chains readers. */
-function chainWrites(ws: readonly WriteElement[]): WriteElement {
-  const [first, ...rest] = ws;
-  if (first === undefined) return (_b, p) => p;
-  if (rest.length === 0) return first;
-  const next = chainWrites(rest);
-  return (b, p, o) => next(b, first(b, p, o), o);
 }
 
 /** Row per type ID (index = ID), compiled once so the hot path is an array lookup. */
@@ -141,8 +117,8 @@ for (const [id, row] of TYPE_BY_ID) {
   ROWS[id] = {
     name: row.name,
     codecs,
-    read: chainReads(codecs.map((c) => c.read)),
-    write: chainWrites(codecs.map((c) => c.write)),
+    read: READ_ROW[id]!,
+    write: WRITE_ROW[id]!,
     elementSize: size,
   };
   ROW_BY_NAME.set(row.name, { ...ROWS[id]!, id });
