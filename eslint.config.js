@@ -39,7 +39,7 @@ const layering = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-check/', 'node_modules/', 'coverage/'] },
+  { ignores: ['dist/', 'dist-check/', 'dist-bench/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,10 +4,9 @@
  */
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import { Iec104Master } from '../src/apps/iec104/master.js';
 import { encodeAsdu, encodeIFrame, GOOD } from '../src/protocols/iec104/index.js';
-import { line, memory, percentile, rate } from './stats.js';
+import { benchWorker, line, memory, percentile, rate } from './stats.js';
 
 /** Plain TCP: 20-octet frames (an I frame of one M_ME_NC_1) as fast as the socket drains. */
 async function rawBaseline(ms: number): Promise<number> {
@@ -34,11 +33,7 @@ export async function loopbackBench(): Promise<Record<string, number>> {
   const baseline = await rawBaseline(1500);
   line('baseline: raw TCP, 20-octet frames', rate(baseline, 1000), 'no protocol, no acknowledgement');
 
-  // Loader hooks are per thread: the worker registers tsx itself before loading TypeScript.
-  const script = new URL('./slave-worker.ts', import.meta.url).href;
-  const worker = new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script)}); });`, {
-    eval: true,
-  });
+  const worker = benchWorker('./slave-worker', import.meta.url);
   const [{ port }] = (await once(worker, 'message')) as [{ port: number }];
   const master = await Iec104Master.connect({ host: '127.0.0.1', port });
   let received = 0;

@@ -13,7 +13,6 @@
  */
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import { MmsClient } from '../src/apps/mms/client.js';
 import { REASON_CODES, OPT_FLDS } from '../src/protocols/iec61850/rcb.js';
 import { decodeReport } from '../src/protocols/iec61850/report.js';
@@ -29,7 +28,7 @@ import {
   type MmsPdu,
 } from '../src/protocols/mms/index.js';
 import type { MmsWorkerCommand, MmsWorkerReady, MmsWorkerSent } from './mms-server-worker.js';
-import { line, measure, memory, percentile, rate } from './stats.js';
+import { benchWorker, line, measure, memory, percentile, rate } from './stats.js';
 
 /** Targets of the issue. */
 const TARGET_REPORTS_PER_SECOND = 50_000;
@@ -172,12 +171,7 @@ export async function mmsLoopbackBench(decodeRate?: number): Promise<Record<stri
   console.log('MMS loopback (MmsServer in a worker thread, MmsClient + decodeReport in the main thread)');
   const shared = new SharedArrayBuffer(4);
   const receivedCell = new Int32Array(shared);
-  const script = new URL('./mms-server-worker.ts', import.meta.url).href;
-  // Loader hooks are per thread: the worker registers tsx itself before loading TypeScript.
-  const worker = new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script)}); });`, {
-    eval: true,
-    workerData: { received: shared },
-  });
+  const worker = benchWorker('./mms-server-worker', import.meta.url, { workerData: { received: shared } });
   const [{ port, rawPort }] = (await once(worker, 'message')) as [MmsWorkerReady];
   const command = async (cmd: MmsWorkerCommand): Promise<MmsWorkerSent> => {
     worker.postMessage(cmd);

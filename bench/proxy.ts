@@ -19,10 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Iec104Master } from '../src/apps/iec104/master.js';
 import type { ListenResult, SendResult, SlaveCommand, SlaveReply } from './proxy-slaves-worker.js';
-import { line, percentile, rate } from './stats.js';
+import { benchWorker, line, percentile, rate } from './stats.js';
 
 const SLAVE_HOST = '127.0.0.2';
 const MASTER_HOST = '127.0.0.1';
@@ -91,10 +91,7 @@ class SlaveThread {
 
   /** Loader hooks are per thread: the worker registers tsx itself before loading TypeScript. */
   static async start(): Promise<SlaveThread> {
-    const script = new URL('./proxy-slaves-worker.ts', import.meta.url).href;
-    const worker = new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script)}); });`, {
-      eval: true,
-    });
+    const worker = benchWorker('./proxy-slaves-worker', import.meta.url);
     const t = new SlaveThread(worker);
     try {
       await withTimeout(

@@ -1,4 +1,6 @@
-/** Small helpers for benchmark output: rates, percentiles, memory. */
+/** Small helpers for benchmarks: rates, percentiles, memory, worker threads. */
+import { extname } from 'node:path';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 export function rate(count: number, ms: number): string {
   const perSecond = (count * 1000) / ms;
@@ -20,8 +22,8 @@ export function memory(): string {
 }
 
 /** Runs `fn` repeatedly for about `ms` milliseconds after a warm-up; returns operations per second. */
-export function measure(fn: () => void, ms = 1500): number {
-  const warmEnd = performance.now() + 300;
+export function measure(fn: () => void, ms = 1500, warmMs = 300): number {
+  const warmEnd = performance.now() + warmMs;
   while (performance.now() < warmEnd) for (let i = 0; i < 1000; i++) fn();
   let ops = 0;
   const start = performance.now();
@@ -34,6 +36,53 @@ export function measure(fn: () => void, ms = 1500): number {
   return (ops * 1000) / (now - start);
 }
 
+/** Rates of an anchor and a subject measured in alternating rounds, and their median ratio. */
+export interface Interleaved {
+  readonly anchor: number;
+  readonly subject: number;
+  /** Median over rounds of subject / anchor, so load shared by both sides of a round cancels. */
+  readonly ratio: number;
+}
+
+/**
+ * Measures `anchor` and `subject` in `rounds` alternating rounds of `ms` each (after a warm-up of
+ * both): a busy neighbour on a shared machine slows both sides of a round, not one side only.
+ */
+export function interleave(anchor: () => void, subject: () => void, rounds = 7, ms = 300): Interleaved {
+  measure(anchor, 200);
+  measure(subject, 200);
+  const a: number[] = [];
+  const s: number[] = [];
+  const r: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const x = measure(anchor, ms, 0);
+    const y = measure(subject, ms, 0);
+    a.push(x);
+    s.push(y);
+    r.push(y / x);
+  }
+  const median = (v: number[]): number =>
+    percentile(
+      [...v].sort((p, q) => p - q),
+      50,
+    );
+  return { anchor: median(a), subject: median(s), ratio: median(r) };
+}
+
 export function line(name: string, value: string, note = ''): void {
   console.log(`  ${name.padEnd(44)} ${value.padStart(14)}  ${note}`);
+}
+
+/**
+ * Starts the bench module `name` (without extension, beside the caller `base`, its
+ * `import.meta.url`) in a worker thread. Compiled benches (dist-bench/) load the `.js`; under tsx
+ * the worker registers tsx itself before importing the `.ts`, since loader hooks are per thread.
+ */
+export function benchWorker(name: string, base: string, options: WorkerOptions = {}): Worker {
+  const url = new URL(name + extname(new URL(base).pathname), base);
+  if (url.pathname.endsWith('.js')) return new Worker(url, options);
+  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, {
+    ...options,
+    eval: true,
+  });
 }

@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../core/bytes.js';
+import { ErrorCode, ProtocolError } from '../../../core/errors.js';
 import {
   ApduFramer,
   decodeApdu,
@@ -21,6 +22,7 @@ import {
   MAX_APDU_LENGTH,
   type Apdu,
   type UFunctionName,
+  type ApciFailureKind,
 } from '../index.js';
 
 /** C_IC_NA_1 act, station interrogation, CA 1: ten octets used as the ASDU of I frames. */
@@ -93,8 +95,19 @@ describe('I frames', () => {
   });
 
   it('refuses to build a header for an empty or oversize ASDU', () => {
-    expect(() => encodeIHeader(0, 0, 0)).toThrow(RangeError);
-    expect(() => encodeIHeader(0, 0, 250)).toThrow(RangeError);
+    for (const length of [0, 250, 1.5]) {
+      let caught: unknown;
+      try {
+        encodeIHeader(0, 0, length);
+      } catch (err) {
+        caught = err;
+      }
+      // One error model with the ASDU encoder: a ProtocolError E_RANGE, our side at fault.
+      expect(caught).toBeInstanceOf(ProtocolError);
+      expect((caught as ProtocolError).code).toBe(ErrorCode.RANGE);
+      expect((caught as ProtocolError).fault).toBe('local');
+      expect((caught as ProtocolError).message).toMatch(`ASDU length ${length} outside 1..249`);
+    }
     expect(encodeIHeader(0, 0, 249)[1]).toBe(253);
   });
 
@@ -109,39 +122,41 @@ describe('I frames', () => {
 
 describe('rejections', () => {
   it.each([
-    // [what, hex, offset, reason]
-    ['bad start octet', '69 04 07 00 00 00', 0, /start octet 0x69 is not 0x68/],
-    ['start octet 0x00', '00 04 07 00 00 00', 0, /start octet 0x00/],
-    ['APDU length 3', '68 03 07 00 00 00', 1, /APDU length 3 outside 4\.\.253/],
-    ['APDU length 0', '68 00 07 00 00 00', 1, /APDU length 0 outside/],
-    ['APDU length 254', `68 fe 00 00 00 00 ${'00 '.repeat(250)}`, 1, /APDU length 254 outside 4\.\.253/],
-    ['APDU length 255', `68 ff 00 00 00 00 ${'00 '.repeat(251)}`, 1, /APDU length 255 outside/],
-    ['length octet says 5, four octets follow', '68 05 07 00 00 00', 1, /APDU length 5 does not match the 4 octet/],
-    ['length octet says 4, five octets follow', '68 04 07 00 00 00 00', 1, /does not match the 5 octet/],
-    ['five octets only', '68 03 07 00 00', 5, /shorter than 6/],
-    ['empty', '', 0, /shorter than 6/],
-    ['I frame of length 4', '68 04 00 00 00 00', 1, /I frame without an ASDU/],
-    ['I frame with the LSB of octet 3 set', `68 0e 00 00 01 00 ${GI_ASDU}`, 4, /third control octet/],
-    ['S frame of length 5', '68 05 01 00 00 00 00', 1, /S frame with APDU length 5/],
-    ['S frame with a reserved bit in octet 1', '68 04 05 00 00 00', 2, /S frame with reserved control bits/],
-    ['S frame with octet 2 non-zero', '68 04 01 01 00 00', 2, /S frame with reserved control bits/],
-    ['S frame with the LSB of octet 3 set', '68 04 01 00 01 00', 2, /S frame with reserved control bits/],
+    // [what, hex, offset, kind, reason]
+    ['bad start octet', '69 04 07 00 00 00', 0, 'bad-start', /start octet 0x69 is not 0x68/],
+    ['start octet 0x00', '00 04 07 00 00 00', 0, 'bad-start', /start octet 0x00/],
+    ['APDU length 3', '68 03 07 00 00 00', 1, 'bad-length', /APDU length 3 outside 4\.\.253/],
+    ['APDU length 0', '68 00 07 00 00 00', 1, 'bad-length', /APDU length 0 outside/],
+    ['APDU length 254', `68 fe 00 00 00 00 ${'00 '.repeat(250)}`, 1, 'bad-length', /APDU length 254 outside 4\.\.253/],
+    ['APDU length 255', `68 ff 00 00 00 00 ${'00 '.repeat(251)}`, 1, 'bad-length', /APDU length 255 outside/],
+    ['length octet says 5, four octets follow', '68 05 07 00 00 00', 1, 'length-mismatch', /APDU length 5 does not match the 4 octet/],
+    ['length octet says 4, five octets follow', '68 04 07 00 00 00 00', 1, 'length-mismatch', /does not match the 5 octet/],
+    ['five octets only', '68 03 07 00 00', 5, 'short', /shorter than 6/],
+    ['empty', '', 0, 'short', /shorter than 6/],
+    ['I frame of length 4', '68 04 00 00 00 00', 1, 'empty-i-frame', /I frame without an ASDU/],
+    ['I frame with the LSB of octet 3 set', `68 0e 00 00 01 00 ${GI_ASDU}`, 4, 'reserved-bits', /third control octet/],
+    ['S frame of length 5', '68 05 01 00 00 00 00', 1, 'unexpected-asdu', /S frame with APDU length 5/],
+    ['S frame with a reserved bit in octet 1', '68 04 05 00 00 00', 2, 'reserved-bits', /S frame with reserved control bits/],
+    ['S frame with octet 2 non-zero', '68 04 01 01 00 00', 2, 'reserved-bits', /S frame with reserved control bits/],
+    ['S frame with the LSB of octet 3 set', '68 04 01 00 01 00', 2, 'reserved-bits', /S frame with reserved control bits/],
     [
       'U frame with two function bits (STARTDT act + con)',
       '68 04 0f 00 00 00',
       2,
+      'bad-u-function',
       /U frame control octet 0x0f is not exactly one function/,
     ],
-    ['U frame with TESTFR act + STOPDT act', '68 04 53 00 00 00', 2, /0x53 is not exactly one function/],
-    ['U frame with no function bit', '68 04 03 00 00 00', 2, /0x03 is not exactly one function/],
-    ['U frame with a non-zero octet 3', '68 04 07 00 01 00', 3, /U frame with non-zero control octets/],
-    ['U frame of length 5', '68 05 07 00 00 00 00', 1, /U frame with APDU length 5/],
-  ] as const)('%s', (_what, h, offset, reason) => {
+    ['U frame with TESTFR act + STOPDT act', '68 04 53 00 00 00', 2, 'bad-u-function', /0x53 is not exactly one function/],
+    ['U frame with no function bit', '68 04 03 00 00 00', 2, 'bad-u-function', /0x03 is not exactly one function/],
+    ['U frame with a non-zero octet 3', '68 04 07 00 01 00', 3, 'reserved-bits', /U frame with non-zero control octets/],
+    ['U frame of length 5', '68 05 07 00 00 00 00', 1, 'unexpected-asdu', /U frame with APDU length 5/],
+  ] as const satisfies readonly (readonly [string, string, number, ApciFailureKind, RegExp])[])('%s', (_what, h, offset, kind, reason) => {
     const r = decodeApdu(fromHex(h));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.layer).toBe('iec104.apci');
     expect(r.offset).toBe(offset);
+    expect(r.kind).toBe(kind);
     expect(r.reason).toMatch(reason);
   });
 
@@ -300,16 +315,23 @@ describe('ApduFramer', () => {
     const framer = new ApduFramer();
     const frames: string[] = [];
     const r = framer.push(bad, (f) => frames.push(toHex(f)));
-    expect(r).toEqual({ ok: false, layer: 'iec104.apci', offset: 6, reason: 'expected start octet 0x68, got 0xff' });
+    expect(r).toEqual({ ok: false, layer: 'iec104.apci', kind: 'bad-start', offset: 6, reason: 'expected start octet 0x68, got 0xff' });
     expect(frames).toEqual(['68 04 07 00 00 00']);
   });
 
   it.each([
-    ['length 3 in one chunk', ['68 03 00 00 00'], 0, 1, /APDU length 3 outside 4\.\.253/],
-    ['length 254 in one chunk', ['68 fe 00'], 0, 1, /APDU length 254 outside/],
-    ['length 2 after a start octet ending the previous chunk', ['68 04 43 00 00 00 68', '02 00'], 1, 0, /APDU length 2 outside/],
-    ['length 255 after a start octet ending the previous chunk', ['68', 'ff'], 1, 0, /APDU length 255 outside/],
-  ] as const)('rejects %s', (_what, chunks, failingChunk, offset, reason) => {
+    ['length 3 in one chunk', ['68 03 00 00 00'], 0, 1, 'bad-length', /APDU length 3 outside 4\.\.253/],
+    ['length 254 in one chunk', ['68 fe 00'], 0, 1, 'bad-length', /APDU length 254 outside/],
+    [
+      'length 2 after a start octet ending the previous chunk',
+      ['68 04 43 00 00 00 68', '02 00'],
+      1,
+      0,
+      'bad-length',
+      /APDU length 2 outside/,
+    ],
+    ['length 255 after a start octet ending the previous chunk', ['68', 'ff'], 1, 0, 'bad-length', /APDU length 255 outside/],
+  ] as const)('rejects %s', (_what, chunks, failingChunk, offset, kind, reason) => {
     const framer = new ApduFramer();
     chunks.forEach((c, i) => {
       const r = framer.push(fromHex(c), () => undefined);
@@ -321,6 +343,7 @@ describe('ApduFramer', () => {
       if (r.ok) return;
       expect(r.layer).toBe('iec104.apci');
       expect(r.offset).toBe(offset);
+      expect(r.kind).toBe(kind);
       expect(r.reason).toMatch(reason);
     });
   });

@@ -15,8 +15,11 @@ import {
   decodeAsdu,
   encodeAsdu,
   GOOD,
+  qualityOctet,
+  qualityOfOctet,
   TYPES,
   type Asdu,
+  type AsduFailureKind,
   type AsduHeader,
   type AsduInit,
   type Cp24Time,
@@ -1545,16 +1548,17 @@ describe('ASDU of a type without a table row', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('malformed ASDUs', () => {
-  const cases: readonly (readonly [string, string, number, RegExp])[] = [
-    // [what, hex, offset, reason]
-    ['empty input', '', 0, /shorter than its 6-octet header/],
-    ['truncated header (3 octets)', '01 01 03', 3, /shorter than its 6-octet header/],
-    ['truncated header (5 octets)', '0d 01 03 00 01', 5, /shorter than its 6-octet header/],
+  const cases: readonly (readonly [string, string, number, AsduFailureKind, RegExp])[] = [
+    // [what, hex, offset, kind, reason]
+    ['empty input', '', 0, 'header-truncated', /shorter than its 6-octet header/],
+    ['truncated header (3 octets)', '01 01 03', 3, 'header-truncated', /shorter than its 6-octet header/],
+    ['truncated header (5 octets)', '0d 01 03 00 01', 5, 'header-truncated', /shorter than its 6-octet header/],
     // M_SP_NA_1, 2 objects announced, 1 present: needs 8 octets of objects, got 4
     [
       'M_SP_NA_1 count 2 with one object',
       '01 02 03 00 01 00 01 00 00 01',
       6,
+      'length-mismatch',
       /M_SP_NA_1 with 2 object\(s\) needs 8 octet\(s\) of objects, got 4/,
     ],
     // M_ME_NC_1 SQ=1 3 objects: needs 3 + 3*5 = 18, got 13
@@ -1562,19 +1566,27 @@ describe('malformed ASDUs', () => {
       'M_ME_NC_1 SQ=1 count 3 with two values',
       '0d 83 03 00 01 00 01 00 00 00 00 80 3f 00 00 00 00 40 00',
       6,
+      'length-mismatch',
       /\(SQ=1\) needs 18 octet\(s\) of objects, got 13/,
     ],
     // C_IC_NA_1 with one trailing octet after QOI
-    ['C_IC_NA_1 with a trailing octet', '64 01 06 00 01 00 00 00 00 14 ff', 6, /needs 4 octet\(s\) of objects, got 5/],
+    ['C_IC_NA_1 with a trailing octet', '64 01 06 00 01 00 00 00 00 14 ff', 6, 'length-mismatch', /needs 4 octet\(s\) of objects, got 5/],
     // M_SP_NA_1 count 0 with an object behind it
-    ['M_SP_NA_1 count 0 with an object', '01 00 03 00 01 00 01 00 00 01', 6, /needs 0 octet\(s\) of objects, got 4/],
+    ['M_SP_NA_1 count 0 with an object', '01 00 03 00 01 00 01 00 00 01', 6, 'length-mismatch', /needs 0 octet\(s\) of objects, got 4/],
     // C_CS_NA_1 with a CP56Time2a cut after 4 octets
-    ['C_CS_NA_1 with a truncated CP56Time2a', '67 01 06 00 01 00 00 00 00 03 14 29 0a', 6, /needs 10 octet\(s\) of objects, got 7/],
+    [
+      'C_CS_NA_1 with a truncated CP56Time2a',
+      '67 01 06 00 01 00 00 00 00 03 14 29 0a',
+      6,
+      'length-mismatch',
+      /needs 10 octet\(s\) of objects, got 7/,
+    ],
     // F_SG_NA_1, LOS 10 but 4 segment octets: the segment starts at offset 13
     [
       'F_SG_NA_1 segment shorter than LOS',
       '7d 01 0d 00 01 00 01 00 00 01 00 02 0a de ad be ef',
       13,
+      'object-truncated',
       /F_SG_NA_1: truncated segment: need 10 octet\(s\), 4 left/,
     ],
     // F_SG_NA_1 complete object (ends at offset 14) followed by two stray octets
@@ -1582,23 +1594,36 @@ describe('malformed ASDUs', () => {
       'F_SG_NA_1 with trailing octets',
       '7d 01 0d 00 01 00 01 00 00 01 00 02 01 aa 55 66',
       14,
+      'trailing-octets',
       /F_SG_NA_1: 2 octet\(s\) after the last object/,
+    ],
+    // F_SG_NA_1 cut after NOS: the LOS octet (offset 12) is missing
+    ['F_SG_NA_1 without its LOS', '7d 01 0d 00 01 00 01 00 00 01 00 02', 12, 'object-truncated', /F_SG_NA_1: truncated LOS/],
+    // F_SG_NA_1 cut inside NOF (offset 9, one of its two octets there)
+    [
+      'F_SG_NA_1 cut inside NOF',
+      '7d 01 0d 00 01 00 01 00 00 01',
+      9,
+      'object-truncated',
+      /F_SG_NA_1: truncated NOF: need 2 octet\(s\), 1 left/,
     ],
     // F_SG_NA_1, 2 objects announced, body ends inside the second IOA
     [
       'F_SG_NA_1 second object truncated in its IOA',
       '7d 02 0d 00 01 00 01 00 00 01 00 02 00 02 00',
       13,
+      'object-truncated',
       /F_SG_NA_1: truncated information object address/,
     ],
   ];
 
-  it.each(cases)('%s: {ok:false} with layer, offset and reason', (_what, h, offset, reason) => {
+  it.each(cases)('%s: {ok:false} with layer, offset, kind and reason', (_what, h, offset, kind, reason) => {
     const r = decodeAsdu(fromHex(h));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.layer).toBe('iec104.asdu');
     expect(r.offset).toBe(offset);
+    expect(r.kind).toBe(kind);
     expect(r.reason).toMatch(reason);
   });
 
@@ -1645,6 +1670,50 @@ describe('malformed ASDUs', () => {
           expect(r.reason).not.toBe('');
         }
       }
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Quality descriptors: one shared frozen object per octet value (decoding allocates none)
+// ---------------------------------------------------------------------------------------------
+
+describe('quality descriptors', () => {
+  it('decoding hands out shared frozen quality objects; all clear is GOOD itself', () => {
+    // M_ME_NC_1, 3 objects: QDS 00, QDS 81 (IV, OV), QDS 81 again
+    const bytes = fromHex('0d 03 03 00 01 00  01 00 00 00 00 80 3f 00  02 00 00 00 00 80 3f 81  03 00 00 00 00 80 3f 81');
+    const d = decodeAsdu(bytes);
+    const e = decodeAsdu(bytes);
+    if (!d.ok || d.value.type !== 'M_ME_NC_1' || !e.ok || e.value.type !== 'M_ME_NC_1') throw new Error('decode failed');
+    const [a, b, c] = d.value.objects;
+    expect(a!.quality).toBe(GOOD);
+    expect(b!.quality).toEqual(q({ iv: true, ov: true }));
+    expect(c!.quality).toBe(b!.quality);
+    expect(e.value.objects[1]!.quality).toBe(b!.quality);
+    expect(Object.isFrozen(b!.quality)).toBe(true);
+  });
+
+  it.each([
+    // [element, type, hex of one object after the IOA, quality]
+    // 7.2.6.3 QDS: bits 2..3 are reserved and ignored; OV is bit 1
+    ['QDS reserved bits', 'M_ME_NB_1', '00 00 0c', GOOD],
+    ['QDS OV and NT', 'M_ME_NB_1', '00 00 41', { ...GOOD, ov: true, nt: true }],
+    // 7.2.6.1 SIQ: bit 1 is the SPI, not OV; bits 2..4 reserved
+    ['SIQ SPI, not OV', 'M_SP_NA_1', '0f', GOOD],
+    // 7.2.6.4 QDP: EI is bit 4; bits 1..3 reserved
+    ['QDP EI and BL', 'M_EP_TB_1', '01 18 00 00 00 00 00', { ...GOOD, ei: true, bl: true }],
+  ] as const)('%s', (_what, type, objectHex, quality) => {
+    const d = decodeAsdu(fromHex(`${toHex(Uint8Array.of(TYPES[type].id))} 01 03 00 01 00 05 00 00 ${objectHex}`));
+    expect(d.ok).toBe(true);
+    if (!d.ok || d.value.type === 'RAW') return;
+    expect((d.value.objects[0] as { quality: Quality }).quality).toEqual(quality);
+  });
+
+  it('qualityOfOctet and qualityOctet are inverse on the six flags', () => {
+    for (let b = 0; b < 256; b++) {
+      const flags = b & 0xf9;
+      expect(qualityOctet(qualityOfOctet(b))).toBe(flags);
+      expect(qualityOfOctet(b)).toBe(qualityOfOctet(flags));
     }
   });
 });

@@ -2,7 +2,7 @@
  * Binary time tags of IEC 60870-5-4 as profiled by IEC 60870-5-101 clause 7.2.6.18-20:
  * CP56Time2a (seven octets), CP24Time2a (three octets) and CP16Time2a (two octets).
  */
-import { checkRange, type Cursor, type Writer } from '../../../core/bytes.js';
+import { checkRange } from '../../../core/bytes.js';
 
 /** CP56Time2a: milliseconds within the minute, minute, hour, day of month and week, month, year. */
 export interface Cp56Time {
@@ -30,44 +30,48 @@ export interface Cp24Time {
   readonly iv: boolean;
 }
 
-export function readCp56(c: Cursor): Cp56Time {
-  const ms = c.u16('CP56Time2a milliseconds');
-  const min = c.u8('CP56Time2a minutes');
-  const hour = c.u8('CP56Time2a hours');
-  const day = c.u8('CP56Time2a day');
-  const month = c.u8('CP56Time2a month');
-  const year = c.u8('CP56Time2a year');
+/** Reads the seven octets of a CP56Time2a at `p`; the caller has checked they are there. */
+export function readCp56(b: Uint8Array, p: number): Cp56Time {
+  const min = b[p + 2]!;
+  const hour = b[p + 3]!;
+  const day = b[p + 4]!;
   return {
-    ms,
+    ms: b[p]! | (b[p + 1]! << 8),
     minute: min & 0x3f,
     hour: hour & 0x1f,
     day: day & 0x1f,
     dayOfWeek: day >> 5,
-    month: month & 0x0f,
-    year: year & 0x7f,
+    month: b[p + 5]! & 0x0f,
+    year: b[p + 6]! & 0x7f,
     iv: (min & 0x80) !== 0,
     su: (hour & 0x80) !== 0,
   };
 }
 
-export function writeCp56(w: Writer, t: Cp56Time): void {
-  w.u16(checkRange('CP56Time2a ms', t.ms, 0, 59999));
-  w.u8(checkRange('CP56Time2a minute', t.minute, 0, 59) | (t.iv ? 0x80 : 0));
-  w.u8(checkRange('CP56Time2a hour', t.hour, 0, 23) | (t.su ? 0x80 : 0));
-  w.u8(checkRange('CP56Time2a day', t.day, 1, 31) | (checkRange('CP56Time2a day of week', t.dayOfWeek, 0, 7) << 5));
-  w.u8(checkRange('CP56Time2a month', t.month, 1, 12));
-  w.u8(checkRange('CP56Time2a year', t.year, 0, 99));
+/** Writes a CP56Time2a at `p`; throws a WriterError naming the field that is out of range. */
+export function writeCp56(b: Uint8Array, p: number, t: Cp56Time): void {
+  const ms = checkRange('CP56Time2a ms', t.ms, 0, 59999);
+  b[p] = ms;
+  b[p + 1] = ms >> 8;
+  b[p + 2] = checkRange('CP56Time2a minute', t.minute, 0, 59) | (t.iv ? 0x80 : 0);
+  b[p + 3] = checkRange('CP56Time2a hour', t.hour, 0, 23) | (t.su ? 0x80 : 0);
+  b[p + 4] = checkRange('CP56Time2a day', t.day, 1, 31) | (checkRange('CP56Time2a day of week', t.dayOfWeek, 0, 7) << 5);
+  b[p + 5] = checkRange('CP56Time2a month', t.month, 1, 12);
+  b[p + 6] = checkRange('CP56Time2a year', t.year, 0, 99);
 }
 
-export function readCp24(c: Cursor): Cp24Time {
-  const ms = c.u16('CP24Time2a milliseconds');
-  const min = c.u8('CP24Time2a minutes');
-  return { ms, minute: min & 0x3f, iv: (min & 0x80) !== 0 };
+/** Reads the three octets of a CP24Time2a at `p`; the caller has checked they are there. */
+export function readCp24(b: Uint8Array, p: number): Cp24Time {
+  const min = b[p + 2]!;
+  return { ms: b[p]! | (b[p + 1]! << 8), minute: min & 0x3f, iv: (min & 0x80) !== 0 };
 }
 
-export function writeCp24(w: Writer, t: Cp24Time): void {
-  w.u16(checkRange('CP24Time2a ms', t.ms, 0, 59999));
-  w.u8(checkRange('CP24Time2a minute', t.minute, 0, 59) | (t.iv ? 0x80 : 0));
+/** Writes a CP24Time2a at `p`; throws a WriterError naming the field that is out of range. */
+export function writeCp24(b: Uint8Array, p: number, t: Cp24Time): void {
+  const ms = checkRange('CP24Time2a ms', t.ms, 0, 59999);
+  b[p] = ms;
+  b[p + 1] = ms >> 8;
+  b[p + 2] = checkRange('CP24Time2a minute', t.minute, 0, 59) | (t.iv ? 0x80 : 0);
 }
 
 /**
