@@ -13,15 +13,7 @@ export function ok<T>(value: T): Ok<T> {
   return { ok: true, value };
 }
 
-/**
- * A located failure. Layers pass their own `kind` (an `as const` union); 'malformed' is the
- * fallback while a layer has no finer list of its own.
- */
-export function fail<K extends string = 'malformed'>(
-  layer: string,
-  offset: number,
-  reason: string,
-  kind?: K,
-): DecodeFailure<K | 'malformed'> {
-  return { ok: false, layer, kind: kind ?? 'malformed', offset, reason };
+/** A located failure; `kind` comes from the layer's own `as const` list of failures. */
+export function fail<K extends string>(layer: string, offset: number, reason: string, kind: K): DecodeFailure<K> {
+  return { ok: false, layer, kind, offset, reason };
 }

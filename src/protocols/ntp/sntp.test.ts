@@ -21,6 +21,7 @@ import {
   ntpToUnixMs,
   unixMsToNtp,
   type SntpReply,
+  type SntpFailure,
 } from './sntp.js';
 
 /** Twelve four-octet words of an NTP header, one per line, for readable vectors. */
@@ -183,17 +184,17 @@ describe('decodeResponse rejections', () => {
   const reply = (head: string, refId = '47505300', originate = ORIGINATE, times = TIMES): Uint8Array =>
     packet(head, '00000000', '00000000', refId, ZERO_TS, originate, times);
 
-  const rejects = (bytes: Uint8Array, offset: number, reason: RegExp): void => {
+  const rejects = (bytes: Uint8Array, offset: number, kind: SntpFailure, reason: RegExp): void => {
     const r = decodeResponse(bytes, T1, T1 + 500);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r).toMatchObject({ layer: 'ntp', offset });
+    expect(r).toMatchObject({ layer: 'ntp', kind, offset });
     expect(r.reason).toMatch(reason);
   };
 
   it('fewer than 48 octets', () => {
-    rejects(reply('24 01 06 ec').subarray(0, 47), 47, /too short: 47 octet\(s\), need 48/);
-    rejects(new Uint8Array(0), 0, /too short: 0 octet/);
+    rejects(reply('24 01 06 ec').subarray(0, 47), 47, 'short', /too short: 47 octet\(s\), need 48/);
+    rejects(new Uint8Array(0), 0, 'short', /too short: 0 octet/);
   });
 
   it.each([
@@ -202,7 +203,7 @@ describe('decodeResponse rejections', () => {
     ['26', 6, 'control'],
     ['20', 0, 'reserved'],
   ])('mode in flags %s (mode %d)', (flags, mode, name) => {
-    rejects(reply(`${flags} 01 06 ec`), 0, new RegExp(`mode ${mode} \\(${name}\\) is not a server`));
+    rejects(reply(`${flags} 01 06 ec`), 0, 'bad-mode', new RegExp(`mode ${mode} \\(${name}\\) is not a server`));
   });
 
   it.each([
@@ -213,16 +214,16 @@ describe('decodeResponse rejections', () => {
     ['01020304', 'binary', /kiss-o'-death 0x01020304/],
   ])('stratum 0 kiss-o-death %s (%s)', (refId, _name, reason) => {
     // A kiss-o'-death is sent with LI 3 (RFC 5905 clause 7.4); the kiss code must still be named.
-    rejects(reply('e4 00 00 00', refId), 12, reason);
+    rejects(reply('e4 00 00 00', refId), 12, 'kiss-o-death', reason);
   });
 
   it('stratum 16 and above (unsynchronised, reserved)', () => {
-    rejects(reply('24 10 06 ec'), 1, /stratum 16: server not synchronised/);
-    rejects(reply('24 ff 06 ec'), 1, /stratum 255/);
+    rejects(reply('24 10 06 ec'), 1, 'unsynchronised', /stratum 16: server not synchronised/);
+    rejects(reply('24 ff 06 ec'), 1, 'unsynchronised', /stratum 255/);
   });
 
   it('leap indicator 3 (server clock unsynchronised)', () => {
-    rejects(reply('e4 01 06 ec'), 0, /leap indicator 3/);
+    rejects(reply('e4 01 06 ec'), 0, 'unsynchronised', /leap indicator 3/);
   });
 
   it.each([
@@ -230,24 +231,34 @@ describe('decodeResponse rejections', () => {
     ['e8fe6f7f 00000000', 'a second early (replay of an older request)'],
     [ZERO_TS, 'zero'],
   ])('originate timestamp not our transmit timestamp: %s (%s)', (originate) => {
-    rejects(reply('24 01 06 ec', '47505300', originate), 24, /is not our transmit timestamp e8fe6f80\.00000000: bogus or replayed/);
+    rejects(
+      reply('24 01 06 ec', '47505300', originate),
+      24,
+      'bogus-originate',
+      /is not our transmit timestamp e8fe6f80\.00000000: bogus or replayed/,
+    );
   });
 
   it('a kiss-o-death without our originate timestamp is bogus, not a reason to back off', () => {
-    rejects(reply('e4 00 00 00', '52415445', 'deadbeef 00000000'), 24, /bogus or replayed/);
+    rejects(reply('e4 00 00 00', '52415445', 'deadbeef 00000000'), 24, 'bogus-originate', /bogus or replayed/);
   });
 
   it('zero transmit timestamp', () => {
-    rejects(reply('24 01 06 ec', '47505300', ORIGINATE, `e8fe6f8a 20000000 ${ZERO_TS}`), 40, /transmit timestamp is zero/);
+    rejects(
+      reply('24 01 06 ec', '47505300', ORIGINATE, `e8fe6f8a 20000000 ${ZERO_TS}`),
+      40,
+      'zero-timestamp',
+      /transmit timestamp is zero/,
+    );
   });
 
   it('zero receive timestamp', () => {
-    rejects(reply('24 01 06 ec', '47505300', ORIGINATE, `${ZERO_TS} e8fe6f8a 60000000`), 32, /receive timestamp is zero/);
+    rejects(reply('24 01 06 ec', '47505300', ORIGINATE, `${ZERO_TS} e8fe6f8a 60000000`), 32, 'zero-timestamp', /receive timestamp is zero/);
   });
 
   it('an originate time we could not have sent', () => {
     const r = decodeResponse(reply('24 01 06 ec'), Number.NaN, T1);
-    expect(r).toMatchObject({ ok: false, layer: 'ntp', offset: 24 });
+    expect(r).toMatchObject({ ok: false, layer: 'ntp', kind: 'bogus-originate', offset: 24 });
   });
 });
 
@@ -326,7 +337,7 @@ describe('properties', () => {
         const rep = serverReply(t1, t1 + 5, t1 + 6);
         rep[24 + (bit >> 3)]! ^= 0x80 >> (bit & 7);
         const r = decodeResponse(rep, t1, t1 + 10);
-        expect(r).toMatchObject({ ok: false, layer: 'ntp', offset: 24 });
+        expect(r).toMatchObject({ ok: false, layer: 'ntp', kind: 'bogus-originate', offset: 24 });
       }),
     );
   });

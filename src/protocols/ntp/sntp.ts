@@ -15,7 +15,7 @@
  */
 import { WriterError } from '../../core/bytes.js';
 import type { DecodeFailure } from '../../core/errors.js';
-import { fail, ok, type Decoded } from '../../core/result.js';
+import { fail, ok, type Ok } from '../../core/result.js';
 
 /** Layer name in decode failures. */
 export const NTP_LAYER = 'ntp';
@@ -196,6 +196,10 @@ export function encodeRequest(transmitTimeMs: number): Uint8Array {
   return out;
 }
 
+/** What can be wrong with a server's reply (RFC 5905, RFC 4330), for counting; `reason` says more. */
+export const SNTP_FAILURES = ['short', 'bad-mode', 'bogus-originate', 'kiss-o-death', 'unsynchronised', 'zero-timestamp'] as const;
+export type SntpFailure = (typeof SNTP_FAILURES)[number];
+
 /**
  * Decodes and checks a server's reply to the request sent at `originateMs` (T1, the value given
  * to {@link encodeRequest}); `receivedMs` is when the reply arrived (T4). Octets after the first 48
@@ -207,9 +211,9 @@ export function encodeRequest(transmitTimeMs: number): Uint8Array {
  * stratum 0, reported with its kiss code (RFC 5905 clause 7.4); stratum above 15; leap
  * indicator 3 (server not synchronised); a zero receive or transmit timestamp (RFC 4330 clause 5).
  */
-export function decodeResponse(bytes: Uint8Array, originateMs: number, receivedMs: number): Decoded<SntpReply> {
+export function decodeResponse(bytes: Uint8Array, originateMs: number, receivedMs: number): Ok<SntpReply> | DecodeFailure<SntpFailure> {
   if (bytes.length < NTP_PACKET_LENGTH) {
-    return fail(NTP_LAYER, bytes.length, `reply too short: ${bytes.length} octet(s), need ${NTP_PACKET_LENGTH}`);
+    return fail(NTP_LAYER, bytes.length, `reply too short: ${bytes.length} octet(s), need ${NTP_PACKET_LENGTH}`, 'short');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, NTP_PACKET_LENGTH);
   const flags = view.getUint8(NtpField.flags);
@@ -219,7 +223,12 @@ export function decodeResponse(bytes: Uint8Array, originateMs: number, receivedM
   const stratum = view.getUint8(NtpField.stratum);
 
   if (mode !== NtpMode.server && mode !== NtpMode.broadcast) {
-    return fail(NTP_LAYER, NtpField.flags, `mode ${mode} (${MODE_NAMES[mode] ?? '?'}) is not a server (4) or broadcast (5) reply`);
+    return fail(
+      NTP_LAYER,
+      NtpField.flags,
+      `mode ${mode} (${MODE_NAMES[mode] ?? '?'}) is not a server (4) or broadcast (5) reply`,
+      'bad-mode',
+    );
   }
 
   const originate = readTimestamp(view, NtpField.originateTimestamp);
@@ -229,19 +238,19 @@ export function decodeResponse(bytes: Uint8Array, originateMs: number, receivedM
   if (stratum === 0) {
     const code = refIdAscii(bytes.subarray(NtpField.referenceId, NtpField.referenceId + 4));
     const meaning = (KissCode as Readonly<Record<string, string>>)[code] ?? 'unknown kiss code';
-    return fail(NTP_LAYER, NtpField.referenceId, `kiss-o'-death ${code}: ${meaning}`);
+    return fail(NTP_LAYER, NtpField.referenceId, `kiss-o'-death ${code}: ${meaning}`, 'kiss-o-death');
   }
   if (stratum > MAX_STRATUM) {
-    return fail(NTP_LAYER, NtpField.stratum, `stratum ${stratum}: server not synchronised`);
+    return fail(NTP_LAYER, NtpField.stratum, `stratum ${stratum}: server not synchronised`, 'unsynchronised');
   }
   if (leap === LeapIndicator.unsynchronised) {
-    return fail(NTP_LAYER, NtpField.flags, 'leap indicator 3: server clock not synchronised');
+    return fail(NTP_LAYER, NtpField.flags, 'leap indicator 3: server clock not synchronised', 'unsynchronised');
   }
 
   const transmit = readTimestamp(view, NtpField.transmitTimestamp);
-  if (isZero(transmit)) return fail(NTP_LAYER, NtpField.transmitTimestamp, 'transmit timestamp is zero');
+  if (isZero(transmit)) return fail(NTP_LAYER, NtpField.transmitTimestamp, 'transmit timestamp is zero', 'zero-timestamp');
   const receive = readTimestamp(view, NtpField.receiveTimestamp);
-  if (isZero(receive)) return fail(NTP_LAYER, NtpField.receiveTimestamp, 'receive timestamp is zero');
+  if (isZero(receive)) return fail(NTP_LAYER, NtpField.receiveTimestamp, 'receive timestamp is zero', 'zero-timestamp');
   const reference = readTimestamp(view, NtpField.referenceTimestamp);
 
   const t1 = originateMs;
@@ -269,12 +278,17 @@ export function decodeResponse(bytes: Uint8Array, originateMs: number, receivedM
 }
 
 /** Compares on the wire format, so the check is exact and needs no era arithmetic. */
-function checkOriginate(originate: NtpTimestamp, originateMs: number): DecodeFailure | undefined {
+function checkOriginate(originate: NtpTimestamp, originateMs: number): DecodeFailure<SntpFailure> | undefined {
   let expected: NtpTimestamp;
   try {
     expected = unixMsToNtp(originateMs);
   } catch (e) {
-    return fail(NTP_LAYER, NtpField.originateTimestamp, `our transmit time is not representable: ${(e as Error).message}`);
+    return fail(
+      NTP_LAYER,
+      NtpField.originateTimestamp,
+      `our transmit time is not representable: ${(e as Error).message}`,
+      'bogus-originate',
+    );
   }
   if (originate.seconds === expected.seconds && originate.fraction === expected.fraction) return undefined;
   return fail(
@@ -282,6 +296,7 @@ function checkOriginate(originate: NtpTimestamp, originateMs: number): DecodeFai
     NtpField.originateTimestamp,
     `originate timestamp ${hex32(originate.seconds)}.${hex32(originate.fraction)} is not our transmit timestamp ` +
       `${hex32(expected.seconds)}.${hex32(expected.fraction)}: bogus or replayed reply`,
+    'bogus-originate',
   );
 }
 
