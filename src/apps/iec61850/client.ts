@@ -14,6 +14,7 @@ import { rcbFromMmsStructure, type ReportControlBlock } from '../../protocols/ie
 import { rcbWrites, type RcbAttribute, type RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import { decodeReport, type Report } from '../../protocols/iec61850/report.js';
 import { MmsClient, type MmsClientOptions } from '../mms/client.js';
+import { joinSegments } from './segments.js';
 
 /** A data object of a logical node, with the functional constraints it appears under. */
 export interface DataObjectInfo {
@@ -276,18 +277,4 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     if (r.entryId !== undefined) this.lastEntryId = r.entryId;
     this.emit('report', r);
   }
-}
-
-/** One report from its segments: the first segment's header, every segment's entries and inclusion. */
-function joinSegments(parts: readonly Report[]): Report {
-  const head = parts[0]!;
-  const inclusion = head.inclusion.map((_, i) => parts.some((p) => p.inclusion[i] === true));
-  const joined: Report & { subSeqNum?: number; moreSegmentsFollow?: boolean } = {
-    ...head,
-    inclusion,
-    entries: parts.flatMap((p) => p.entries).sort((a, b) => a.index - b.index),
-  };
-  delete joined.subSeqNum;
-  delete joined.moreSegmentsFollow;
-  return joined;
 }

@@ -18,6 +18,8 @@ import {
   type ReportEntry,
 } from '../../protocols/iec61850/index.js';
 import type { MmsData } from '../../protocols/mms/index.js';
+import type { Finding, Located } from './findings.js';
+import { FINDING_KINDS, SEVERITIES } from './findings-kinds.js';
 import { dataJson, formatData, formatTimeQuality, hex, msIso, timeQualityJson, type Json } from '../mms/data-format.js';
 
 /** The names of the flags set, in bit order. */
@@ -189,5 +191,53 @@ export function reportJson(report: Report): Record<string, Json> {
     ...(report.confRev === undefined ? {} : { confRev: report.confRev }),
     inclusion: report.inclusion.map((b) => (b ? '1' : '0')).join(''),
     entries: report.entries.map(entryJson),
+  };
+}
+
+/** Places shown per finding in text; JSON has every place kept. */
+const PLACES_SHOWN = 5;
+
+const placeText = (l: Located): string =>
+  [l.frame === undefined ? undefined : `frame ${l.frame}`, l.report === undefined ? undefined : `report ${l.report}`, l.note]
+    .filter((p) => p !== undefined)
+    .join(': ') || 'at read';
+
+/**
+ * Findings as text: a count by severity (the overall summary), then per block each finding with
+ * its subject, how often and where, then what each kind seen means.
+ */
+export function formatFindings(findings: readonly Finding[]): string[] {
+  const counts = SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`);
+  if (findings.length === 0) return ['findings: none (no fault, warning, advice or note)'];
+  const lines = [`findings: ${counts.join(', ')}`];
+  const blocks = [...new Set(findings.map((f) => f.block))];
+  for (const block of blocks) {
+    lines.push(`  ${block ?? '(no block)'}`);
+    for (const f of findings.filter((g) => g.block === block)) {
+      const head = `${FINDING_KINDS[f.kind].title}${f.subject === undefined ? '' : `: ${f.subject}`}`;
+      lines.push(`    ${f.severity.padEnd(7)}  ${head}${f.count === 1 ? '' : ` (${f.count} times)`}`);
+      for (const l of f.at.slice(0, PLACES_SHOWN)) lines.push(`             ${placeText(l)}`);
+      if (f.count > PLACES_SHOWN) lines.push(`             ... and ${f.count - PLACES_SHOWN} more`);
+    }
+  }
+  lines.push('  what they mean:');
+  for (const kind of new Set(findings.map((f) => f.kind))) lines.push(`    ${kind}: ${FINDING_KINDS[kind].why}`);
+  return lines;
+}
+
+/** Findings as one JSON object: counts by severity, then each finding with its title, meaning and places. */
+export function findingsJson(findings: readonly Finding[]): Record<string, Json> {
+  return {
+    counts: Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])),
+    findings: findings.map((f) => ({
+      kind: f.kind,
+      severity: f.severity,
+      title: FINDING_KINDS[f.kind].title,
+      ...(f.block === undefined ? {} : { block: f.block }),
+      ...(f.subject === undefined ? {} : { subject: f.subject }),
+      count: f.count,
+      at: f.at.map((l) => ({ ...l })),
+      why: FINDING_KINDS[f.kind].why,
+    })),
   };
 }

@@ -24,6 +24,8 @@ import {
 import type { At, ItemBase, MmsCaptureItem, MmsCaptureItemKind, Side } from './capture-items.js';
 import { CaptureKnowledge, decodeCapturedReport, isIec61850Report, listName, meaningOf, type Scope } from './capture-meaning.js';
 import { CaptureStack, type SidedEvent } from '../../protocols/mms/capture-stack.js';
+import type { Finding } from '../iec61850/findings.js';
+import { CaptureFindings } from './capture-findings.js';
 
 /** Options of {@link MmsCaptureDecoder}. */
 export interface MmsCaptureOptions {
@@ -60,6 +62,8 @@ export interface MmsCaptureSummary {
   readonly unanswered: number;
   /** TCP reassembly: retransmitted octets dropped, out-of-order segments, gaps and missing octets, limit overflows. */
   readonly tcp: Readonly<Record<string, number>>;
+  /** What the IEC 61850 reporting in the capture shows, per report control block (see `iec61850/findings.ts`). */
+  readonly findings: readonly Finding[];
 }
 
 interface Pending {
@@ -89,6 +93,7 @@ export class MmsCaptureDecoder {
   readonly #tcp: TcpReassembler;
   readonly #conversations = new Map<number, Conversation>();
   readonly #knowledge = new CaptureKnowledge();
+  readonly #findings = new CaptureFindings();
   readonly #skipped = new Map<string, number>();
   readonly #malformedPackets: { frame: number; layer: string; offset: number; reason: string }[] = [];
   readonly #otherStreams: { stream: number; client: string; server: string; reason: string }[] = [];
@@ -144,6 +149,7 @@ export class MmsCaptureDecoder {
       items: Object.fromEntries(this.#kinds),
       unanswered: this.#unanswered,
       tcp: this.#tcp.counters.snapshot(),
+      findings: this.#findings.findings(),
     };
   }
 
@@ -199,6 +205,7 @@ export class MmsCaptureDecoder {
     const server = c.clientIsTcpClient === false ? c.tcp.client : c.tcp.server;
     const item = { ...when, stream: c.tcp.stream, client, server, ...fields } as MmsCaptureItem;
     this.#kinds.set(item.kind, (this.#kinds.get(item.kind) ?? 0) + 1);
+    this.#findings.push(item);
     this.#out.push(item);
   }
 

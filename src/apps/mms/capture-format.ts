@@ -17,7 +17,7 @@ import {
   type Initiate,
   type ServiceError,
 } from '../../protocols/mms/index.js';
-import { formatRcb, formatRcbAttribute, formatReport } from '../iec61850/format.js';
+import { formatFindings, formatRcb, formatRcbAttribute, formatReport } from '../iec61850/format.js';
 import type { AccessedVariable, MmsCaptureItem, MmsCaptureItemKind, PairMeaning } from './capture-items.js';
 import type { MmsCaptureSummary } from './capture-decode.js';
 import { formatData } from './data-format.js';
@@ -223,5 +223,6 @@ export function formatSummary(s: MmsCaptureSummary): string[] {
     ...(s.malformedPacketCount > s.malformedPackets.length
       ? [`  ... ${s.malformedPacketCount - s.malformedPackets.length} more malformed packets`]
       : []),
+    ...formatFindings(s.findings),
   ];
 }

@@ -6,7 +6,7 @@
 import { captureTimeIso } from '../../protocols/capture/reader.js';
 import { AssociateResult, type Aare, type Aarq } from '../../protocols/iso/index.js';
 import { namedBits, PARAMETER_CBB, REJECT_CLASSES, SERVICES_SUPPORTED, type Initiate } from '../../protocols/mms/index.js';
-import { rcbAttributeJson, rcbJson, reportJson } from '../iec61850/format.js';
+import { findingsJson, rcbAttributeJson, rcbJson, reportJson } from '../iec61850/format.js';
 import type { AccessedVariable, At, MmsCaptureItem, MmsCaptureItemKind, PairMeaning } from './capture-items.js';
 import type { MmsCaptureSummary } from './capture-decode.js';
 import { dataJson, jsonSafe, type Json } from './data-format.js';
@@ -135,5 +135,6 @@ export function itemJson(item: MmsCaptureItem): Record<string, Json> {
 
 /** The summary as one JSON object with `kind: "summary"`. */
 export function summaryJson(s: MmsCaptureSummary): Record<string, Json> {
-  return { kind: 'summary', ...(jsonSafe(s) as Record<string, Json>) };
+  const { findings, ...rest } = s;
+  return { kind: 'summary', ...(jsonSafe(rest) as Record<string, Json>), findings: findingsJson(findings) };
 }
