@@ -168,7 +168,7 @@ export class Iec61850Client {
     const dataSet = o.settings?.DatSet ?? rcb.datSet;
     const members =
       dataSet === '' ? [] : await this.dataSetMembers(dataSet.includes('/') ? dataSet : `${parseReference(ref).domainId}/${dataSet}`);
-    const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members);
+    const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members, rcb);
     if (o.onReport !== undefined) sub.on('report', o.onReport);
     if (o.onMalformed !== undefined) sub.on('malformed', o.onMalformed);
     await this.writeRcb(ref, {
@@ -206,18 +206,21 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
   readonly ref: string;
   readonly rptId: string;
   readonly members: readonly string[];
+  /** The block as read before the subscription wrote it. */
+  readonly block: ReportControlBlock;
   /** EntryID of the last whole report delivered (buffered blocks): what to resynchronise from. */
   lastEntryId: Uint8Array | undefined;
   #segments: Report[] = [];
   readonly #listener: (r: InformationReport) => void;
   readonly #client: Iec61850Client;
 
-  constructor(client: Iec61850Client, ref: string, rptId: string, members: readonly string[]) {
+  constructor(client: Iec61850Client, ref: string, rptId: string, members: readonly string[], block: ReportControlBlock) {
     super();
     this.#client = client;
     this.ref = ref;
     this.rptId = rptId;
     this.members = members;
+    this.block = block;
     this.#listener = (ir) => this.#onReport(ir);
     client.mms.on('report', this.#listener);
   }

@@ -72,8 +72,9 @@ const report = (seqNum: number, over: Partial<Report> = {}): Report => ({
 
 /** A report without EntryID (a URCB's). */
 const unbuffered = (seqNum: number): Report => {
-  const { entryId: _, ...r } = report(seqNum);
-  return r;
+  const r: { -readonly [K in keyof Report]?: Report[K] } = { ...report(seqNum) };
+  delete r.entryId;
+  return r as Report;
 };
 
 const bool = (value: boolean): MmsData => ({ type: 'boolean', value });

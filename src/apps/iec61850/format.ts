@@ -241,3 +241,38 @@ export function findingsJson(findings: readonly Finding[]): Record<string, Json>
     })),
   };
 }
+
+/** When a report arrived and how long after its TimeOfEntry and its newest member time stamp (absent when it carries none). */
+export interface ReportTiming {
+  readonly arrivalMs: number;
+  readonly afterTimeOfEntryMs?: number;
+  readonly afterMemberTimeMs?: number;
+}
+
+/** The timing of `r` received at `arrivalMs`. */
+export function reportTiming(r: Report, arrivalMs: number): ReportTiming {
+  let newest: number | undefined;
+  for (const e of r.entries) if (e.timestamp !== undefined && (newest === undefined || e.timestamp.ms > newest)) newest = e.timestamp.ms;
+  return {
+    arrivalMs,
+    ...(r.timeOfEntry === undefined ? {} : { afterTimeOfEntryMs: Math.round(arrivalMs - r.timeOfEntry) }),
+    ...(newest === undefined ? {} : { afterMemberTimeMs: Math.round(arrivalMs - newest) }),
+  };
+}
+
+/** `  arrived 2026-...Z, 12 ms after TimeOfEntry, 15 ms after the newest member time stamp` */
+export function formatTiming(t: ReportTiming): string {
+  const parts = [`arrived ${msIso(t.arrivalMs)}`];
+  if (t.afterTimeOfEntryMs !== undefined) parts.push(`${t.afterTimeOfEntryMs} ms after TimeOfEntry`);
+  if (t.afterMemberTimeMs !== undefined) parts.push(`${t.afterMemberTimeMs} ms after the newest member time stamp`);
+  return `  ${parts.join(', ')}`;
+}
+
+/** Timing as JSON: `arrival` (ISO 8601) and the delays present, in ms. */
+export function timingJson(t: ReportTiming): Record<string, Json> {
+  return {
+    arrival: msIso(t.arrivalMs),
+    ...(t.afterTimeOfEntryMs === undefined ? {} : { delayAfterTimeOfEntryMs: t.afterTimeOfEntryMs }),
+    ...(t.afterMemberTimeMs === undefined ? {} : { delayAfterMemberTimeMs: t.afterMemberTimeMs }),
+  };
+}
