@@ -175,7 +175,10 @@ export class ReportAnalyser {
   rcbWrite(ref: string, attribute: string, value: MmsData, failure: string | undefined, where: Where, by?: Peer): void {
     const b = this.#block(ref);
     if (failure !== undefined) {
-      if (failure === 'temporarily-unavailable')
+      // A GI refused (the block is not enabled) and the holder's own configuration write refused
+      // (the block is enabled) are not someone else's doing (IEC 61850-7-2 17.2.2).
+      const own = b.holder !== undefined && by !== undefined && b.holder.peer.id === by.id;
+      if (failure === 'temporarily-unavailable' && attribute !== 'GI' && !own)
         this.#raise('block-in-use', ref, undefined, { ...where, note: `write of ${attribute} refused; ${this.#heldBy(b)}` });
       return;
     }
