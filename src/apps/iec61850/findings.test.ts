@@ -228,6 +228,13 @@ describe('ReportAnalyser', () => {
     ]);
   });
 
+  it("the holder's own refused configuration write, and a refused GI, are not another client's doing", () => {
+    const a = healthy();
+    a.rcbWrite(REF, 'TrgOps', { type: 'bit-string', value: names(TRG_OPS, ['data-change']) }, 'temporarily-unavailable', { frame: 40 }, me);
+    a.rcbWrite(REF, 'GI', bool(true), 'temporarily-unavailable', { frame: 41 }, other);
+    expect(a.findings()).toEqual([]);
+  });
+
   it('a block found enabled with nobody seen taking it', () => {
     const a = new ReportAnalyser();
     a.rcbRead(REF, rcb({ rptEna: true }), { report: 0 });
