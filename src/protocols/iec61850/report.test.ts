@@ -123,6 +123,16 @@ describe('hand-built reports', () => {
     expect(r.entries[1]!.reason!['quality-change']).toBe(true);
   });
 
+  it('knows a q member by its type: 13 bits, whatever its name, or none', () => {
+    const q = ok({ type: 'bit-string', value: QUALITY });
+    const named = decoded(report(vs('R'), opt(), bits(true, true), q, q), ['LD/GGIO1$ST$Ind1$quality', 'LD/GGIO1$ST$Ind2$q']);
+    expect(named.entries.map((e) => e.quality?.validity)).toEqual(['questionable', 'questionable']);
+    const unnamed = decoded(report(vs('R'), opt(), bits(true), q));
+    expect(unnamed.entries[0]!.quality?.validity).toBe('questionable');
+    const other = decoded(report(vs('R'), opt(), bits(true), bits(true, false)));
+    expect(other.entries[0]!.quality).toBeUndefined();
+  });
+
   it('minimal report: RptID, OptFlds, inclusion, value', () => {
     const r = decoded(report(vs('R'), opt(), bits(false, true), ok({ type: 'integer', value: 5 })), ['a', 'b']);
     expect(r).toEqual({

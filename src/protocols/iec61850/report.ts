@@ -78,7 +78,11 @@ class Bad extends Error {
 
 const utcMs = (d: Typed<'utc-time'>): number => d.seconds * 1000 + (d.fraction * 1000) / 2 ** 24;
 
-/** Sets an entry's quality and timestamp: the last 13-bit bit string and the last utc-time of a structure. */
+/**
+ * Sets an entry's quality and timestamp: the last 13-bit bit string and the last utc-time of a
+ * structure, or the member itself when it is one (a `q` member is known by its 13 bits, not only
+ * by a name ending in `$q`).
+ */
 function inspect(entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] }): void {
   const value = entry.value;
   let q: BitString | undefined;
@@ -88,8 +92,10 @@ function inspect(entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] }):
       if (c.type === 'bit-string' && c.value.length === QUALITY_LENGTH) q = c.value;
       else if (c.type === 'utc-time') t = c;
     }
-  } else if (value.type === 'bit-string' && entry.reference?.endsWith('$q') === true) q = value.value;
-  else if (value.type === 'utc-time') t = value;
+  } else if (value.type === 'bit-string' && (value.value.length === QUALITY_LENGTH || entry.reference?.endsWith('$q') === true)) {
+    // By its type: a Quality is the only 13-bit BIT STRING of IEC 61850-8-1 (8.1.3.4), whatever the member is called.
+    q = value.value;
+  } else if (value.type === 'utc-time') t = value;
   if (q !== undefined) entry.quality = decodeQuality(q);
   if (t !== undefined) entry.timestamp = { ms: utcMs(t), quality: t.quality };
 }
