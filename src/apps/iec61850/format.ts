@@ -20,12 +20,17 @@ import {
 import type { MmsData } from '../../protocols/mms/index.js';
 import type { Finding, Located } from './findings.js';
 import { FINDING_KINDS, SEVERITIES } from './findings-kinds.js';
-import { dataJson, formatData, formatTimeQuality, hex, msIso, timeQualityJson, type Json } from '../mms/data-format.js';
+import type { BitString } from '../../protocols/iso/index.js';
+import { bitDigits, dataJson, formatData, formatTimeQuality, hex, msIso, timeQualityJson, type Json } from '../mms/data-format.js';
 
 /** The names of the flags set, in bit order. */
 export const flagNames = <N extends string>(flags: Flags<N>, table: readonly N[]): N[] => table.filter((n) => flags[n]);
 
 const flagText = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.join(' '));
+
+/** Flag names, then the bits as sent beside them (`data-change ('010000'B)`), as Wireshark shows the bit string. */
+const flagsWithBits = (names: readonly string[], bits: BitString | undefined): string =>
+  bits === undefined ? flagText(names) : `${flagText(names)} ('${bitDigits(bits)}'B)`;
 
 /**
  * Owner (IEC 61850-7-2 Ed2 17.2.2.20): the client's address as an octet string. Shown as an IPv4
@@ -51,10 +56,14 @@ const RCB_ROWS: readonly RcbRow[] = [
   { label: 'Resv', text: (r) => opt(r.resv, String), json: (r) => r.resv },
   { label: 'DatSet', text: (r) => r.datSet, json: (r) => r.datSet },
   { label: 'ConfRev', text: (r) => String(r.confRev), json: (r) => r.confRev },
-  { label: 'OptFlds', text: (r) => flagText(flagNames(r.optFlds, OPT_FLDS)), json: (r) => flagNames(r.optFlds, OPT_FLDS) },
+  {
+    label: 'OptFlds',
+    text: (r) => flagsWithBits(flagNames(r.optFlds, OPT_FLDS), r.bits?.optFlds),
+    json: (r) => flagNames(r.optFlds, OPT_FLDS),
+  },
   { label: 'BufTm', text: (r) => `${r.bufTm} ms`, json: (r) => r.bufTm },
   { label: 'SqNum', text: (r) => String(r.sqNum), json: (r) => r.sqNum },
-  { label: 'TrgOps', text: (r) => flagText(flagNames(r.trgOps, TRG_OPS)), json: (r) => flagNames(r.trgOps, TRG_OPS) },
+  { label: 'TrgOps', text: (r) => flagsWithBits(flagNames(r.trgOps, TRG_OPS), r.bits?.trgOps), json: (r) => flagNames(r.trgOps, TRG_OPS) },
   { label: 'IntgPd', text: (r) => `${r.intgPd} ms`, json: (r) => r.intgPd },
   { label: 'GI', text: (r) => String(r.gi), json: (r) => r.gi },
   { label: 'PurgeBuf', text: (r) => opt(r.purgeBuf, String), json: (r) => r.purgeBuf },
@@ -94,7 +103,7 @@ const FLAG_ATTRIBUTES: Readonly<Record<string, (d: Extract<MmsData, { type: 'bit
 /** One RCB attribute's value: OptFlds and TrgOps as named flags, the rest as MMS Data. */
 export function formatRcbAttribute(attribute: string, value: MmsData): string {
   const flags = FLAG_ATTRIBUTES[attribute];
-  return flags !== undefined && value.type === 'bit-string' ? flagText(flags(value)) : formatData(value);
+  return flags !== undefined && value.type === 'bit-string' ? flagsWithBits(flags(value), value.value) : formatData(value);
 }
 
 /** {@link formatRcbAttribute} as JSON: flag names, or the Data value. */
@@ -127,7 +136,7 @@ export function qualityJson(q: Quality): Json {
 /** `  reference = value  reason data-change  q good  t 2026-...Z (accuracy 10 bits)` */
 function entryLine(e: ReportEntry): string {
   const parts = [`${e.reference ?? `member ${e.index}`} = ${formatData(e.value)}`];
-  if (e.reason !== undefined) parts.push(`reason ${flagText(flagNames(e.reason, REASON_CODES))}`);
+  if (e.reason !== undefined) parts.push(`reason ${flagsWithBits(flagNames(e.reason, REASON_CODES), e.reasonBits)}`);
   if (e.quality !== undefined) parts.push(`q ${formatQuality(e.quality)}`);
   if (e.timestamp !== undefined) parts.push(`t ${msIso(e.timestamp.ms)} (${formatTimeQuality(e.timestamp.quality)})`);
   return `  ${parts.join('  ')}`;
@@ -158,7 +167,7 @@ export function formatReport(report: Report): string[] {
   const inclusion = `'${report.inclusion.map((b) => (b ? '1' : '0')).join('')}'B`;
   return [
     [`RptID ${report.rptId}`, ...head].join('  '),
-    `  OptFlds  ${flagText(flagNames(report.optFlds, OPT_FLDS))}`,
+    `  OptFlds  ${flagsWithBits(flagNames(report.optFlds, OPT_FLDS), report.optFldsBits)}`,
     `  Inclusion  ${inclusion} (${included} of ${report.inclusion.length} members)`,
     ...report.entries.map(entryLine),
   ];

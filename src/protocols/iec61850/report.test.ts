@@ -72,6 +72,8 @@ describe('capture reports match the libiec61850 client output', () => {
         'general-interrogation': true,
         'application-trigger': false,
       },
+      // As sent: libiec61850 writes the reason code in 6 bits (edition 1's length), bit 5 set.
+      reasonBits: { bits: Uint8Array.of(0x04), unusedBits: 2, length: 6 },
     });
     expect(decoded(reportOf(FRAMES[46])).inclusion).toEqual([true, false, false, false]);
     expect(decoded(reportOf(FRAMES[57])).entries.map((e) => e.index)).toEqual([2]);
@@ -138,6 +140,7 @@ describe('hand-built reports', () => {
     expect(r).toEqual({
       rptId: 'R',
       optFlds: expect.any(Object),
+      optFldsBits: expect.objectContaining({ length: 10 }),
       inclusion: [false, true],
       entries: [{ index: 1, reference: 'b', value: { type: 'integer', value: 5 } }],
     });
