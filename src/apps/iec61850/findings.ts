@@ -258,6 +258,8 @@ export class ReportAnalyser {
     if (last === undefined) return;
     // SqNum is INT8U on a URCB, INT16U on a BRCB (IEC 61850-8-1 17.2.2): it rolls over to 0.
     const modulus = b.kind === 'BRCB' ? 0x1_0000 : b.kind === 'URCB' ? 0x100 : last < 0x100 && r.seqNum < 0x100 ? 0x100 : 0x1_0000;
+    // Segments not joined (one missing) share their report's SqNum (IEC 61850-8-1 17.2.3.2).
+    if (r.seqNum === last && (r.subSeqNum ?? 0) > 0) return;
     if (r.seqNum === last) return this.#raise('sqnum-repeat', b.key, undefined, { ...where, note: `SqNum ${r.seqNum} again` });
     const missing = (r.seqNum - last - 1 + modulus) % modulus;
     if (missing !== 0) {

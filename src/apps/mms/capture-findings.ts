@@ -1,28 +1,19 @@
 /**
  * Feeds the IEC 61850 findings analyser from capture items: RCB reads and writes with the
- * connection that made them, data set directories, and reports (segments joined) located by frame
- * and timed by the capture.
+ * connection that made them, data set directories, and reports (joined from their segments by the
+ * decoder) located by frame and timed by the capture.
  */
 import type { CaptureTime } from '../../protocols/capture/reader.js';
-import type { Report } from '../../protocols/iec61850/index.js';
 import { ReportAnalyser, type AnalyserOptions, type Finding, type Peer } from '../iec61850/findings.js';
-import { joinSegments } from '../iec61850/segments.js';
 import type { MmsCaptureItem } from './capture-items.js';
 
 const ms = (t: CaptureTime | undefined): number | undefined => (t === undefined ? undefined : t.seconds * 1000 + t.nanoseconds / 1e6);
-
-/** Segments of one report held until its last one (IEC 61850-8-1 17.2.3.2, SubSeqNum and MoreSegmentsFollow). */
-interface Held {
-  readonly frame: number;
-  readonly parts: Report[];
-}
 
 /** The findings of one capture. */
 export class CaptureFindings {
   readonly #analyser: ReportAnalyser;
   readonly #peers = new Map<number, Peer>();
   readonly #dataSets = new Map<string, readonly string[]>();
-  readonly #segments = new Map<string, Held>();
 
   constructor(options: AnalyserOptions = {}) {
     this.#analyser = new ReportAnalyser(options);
@@ -72,17 +63,7 @@ export class CaptureFindings {
       const members = this.#dataSets.get(`${item.server} ${item.membersFrom}`);
       if (members !== undefined) this.#analyser.dataSet(block, members);
     }
-    if (r.subSeqNum === undefined) return this.#analyser.report(block, r, { frame: item.frame }, ms(item.time));
-    const key = `${item.stream} ${block}`;
-    let held = this.#segments.get(key);
-    if (held === undefined || held.parts[0]!.seqNum !== r.seqNum || r.subSeqNum === 0) {
-      held = { frame: item.frame, parts: [] };
-      this.#segments.set(key, held);
-    }
-    held.parts.push(r);
-    if (r.moreSegmentsFollow === true) return;
-    this.#segments.delete(key);
-    this.#analyser.report(block, joinSegments(held.parts), { frame: held.frame }, ms(item.time));
+    this.#analyser.report(block, r, { frame: item.segmentFrames?.[0] ?? item.frame }, ms(item.time));
   }
 
   /** Everything found so far. */

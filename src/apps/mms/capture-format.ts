@@ -171,7 +171,9 @@ function reportLines(item: Item<'report'>): { title: string; lines: string[] } {
       : unnamed
         ? ['(references unknown: the report carries none and its data set directory is not in the capture)']
         : [];
-  return { title: item.rcb === undefined ? 'report' : `report from ${item.rcb}`, lines: [...formatReport(r), ...where] };
+  const segments =
+    item.segmentFrames === undefined ? '' : ` (${item.segmentFrames.length} segments, frames ${item.segmentFrames.join(', ')})`;
+  return { title: `${item.rcb === undefined ? 'report' : `report from ${item.rcb}`}${segments}`, lines: [...formatReport(r), ...where] };
 }
 
 /** Title and detail lines per item kind. */

@@ -113,6 +113,7 @@ const KINDS: { readonly [K in MmsCaptureItemKind]: (item: Item<K>) => Record<str
           report: reportJson(i.report.value),
           ...(i.rcb === undefined ? {} : { rcb: i.rcb }),
           ...(i.membersFrom === undefined ? {} : { membersFrom: i.membersFrom }),
+          ...(i.segmentFrames === undefined ? {} : { segmentFrames: [...i.segmentFrames] }),
         }
       : { malformed: { offset: i.report.offset, reason: i.report.reason }, pdu: jsonSafe(i.pdu) },
   'information-report': (i) => ({
