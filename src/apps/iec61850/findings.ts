@@ -216,11 +216,6 @@ export class ReportAnalyser {
     b.configAt.push(where);
   }
 
-  /** The client connection `by` ended: the URCBs it reserved or enabled are free again (IEC 61850-7-2 17.2.2.3). */
-  ended(by: Peer): void {
-    for (const b of this.#blocks.values()) if (b.holder?.peer.id === by.id && b.kind !== 'BRCB') delete b.holder;
-  }
-
   /**
    * A whole report (segments joined) of block `rcb` (its reference, or `RptID x`), seen at
    * `where`; `arrivalMs` is when it was captured or received.
