@@ -1,7 +1,9 @@
-/** `gridgate/iec61850`: report control blocks and reports (IEC 61850-8-1), the IEC 61850 client and its report runner. */
+/** `gridgate/iec61850`: report control blocks and reports (IEC 61850-8-1), the IEC 61850 client, its report runner, and the findings analyser. */
 export * from './protocols/iec61850/index.js';
 export * from './protocols/iec61850/rcb-write.js';
 export { Iec61850Client, ReportSubscription, RcbWriteError, parseReference, rcbKind } from './apps/iec61850/client.js';
 export type { DataObjectInfo, LogicalDeviceInfo, LogicalNodeInfo } from './apps/iec61850/client.js';
 export { runReports, type ReportRunOptions, type RunStatus } from './apps/iec61850/report-runner.js';
-export { formatRcb, formatReport, rcbJson, reportJson } from './apps/iec61850/format.js';
+export { findingsJson, formatFindings, formatRcb, formatReport, rcbJson, reportJson } from './apps/iec61850/format.js';
+export { ReportAnalyser, type AnalyserOptions, type Finding, type Located, type Peer, type Where } from './apps/iec61850/findings.js';
+export { FINDING_KINDS, SEVERITIES, type FindingKind, type Severity } from './apps/iec61850/findings-kinds.js';

@@ -32,22 +32,25 @@ describe('gridgate mms decode', () => {
         '    Resv         false',
         '    DatSet       simpleIOGenericIO/LLN0$Events',
         '    ConfRev      1',
-        '    OptFlds      sequence-number report-time-stamp reason-for-inclusion data-set-name buffer-overflow conf-revision',
+        "    OptFlds      sequence-number report-time-stamp reason-for-inclusion data-set-name buffer-overflow conf-revision ('0111101010'B)",
         '    BufTm        50 ms',
         '    SqNum        0',
-        '    TrgOps       integrity general-interrogation',
+        "    TrgOps       integrity general-interrogation ('000011'B)",
         '    IntgPd       1000 ms',
         '    GI           false',
       ].join('\n'),
     );
-    expect(out).toContain('  simpleIOGenericIO/LLN0$RP$EventsRCB01$TrgOps = data-change quality-change general-interrogation  success\n');
+    expect(out).toContain(
+      "  simpleIOGenericIO/LLN0$RP$EventsRCB01$TrgOps = data-change quality-change general-interrogation ('011001'B)  success\n",
+    );
+    expect(out).toContain('findings: none (no fault, warning, advice or note)\n');
     expect(out).toContain(
       [
         'frame 46  2026-11-21T10:27:43.291050Z  stream 0  report from simpleIOGenericIO/LLN0$RP$EventsRCB01',
         '  RptID Events1  SqNum 2  TimeOfEntry 2026-11-21T10:27:43.291Z  DatSet simpleIOGenericIO/LLN0$Events  ConfRev 1',
-        '    OptFlds  sequence-number report-time-stamp reason-for-inclusion data-set-name conf-revision',
+        "    OptFlds  sequence-number report-time-stamp reason-for-inclusion data-set-name conf-revision ('0111100010'B)",
         "    Inclusion  '1000'B (1 of 4 members)",
-        '    simpleIOGenericIO/GGIO1$ST$SPCSO1$stVal = true  reason data-change',
+        "    simpleIOGenericIO/GGIO1$ST$SPCSO1$stVal = true  reason data-change ('010000'B)",
       ].join('\n'),
     );
     expect(out.match(/ report from /g)).toHaveLength(4);

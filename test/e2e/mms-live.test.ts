@@ -90,7 +90,7 @@ describe('gridgate mms against iec61850-sim', () => {
     expect(JSON.parse(set.stdout)).toMatchObject({ reference: URCB, kind: 'URCB', TrgOps: ['data-change', 'integrity'], IntgPd: 5000 });
     const attr = await runCli(['mms', 'rcb', ...common, '--ref', BRCB, '--attribute', 'OptFlds']);
     expect(attr.stdout.trim()).toBe(
-      `${BRCB}$OptFlds = sequence-number report-time-stamp reason-for-inclusion data-set-name buffer-overflow entryID`,
+      `${BRCB}$OptFlds = sequence-number report-time-stamp reason-for-inclusion data-set-name buffer-overflow entryID ('0111101100'B)`,
     );
   });
 
@@ -100,6 +100,9 @@ describe('gridgate mms against iec61850-sim', () => {
     const r = await runCli(['mms', 'rcb', ...common, '--ref', URCB, '--enable']);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain(`${URCB}$RptEna: write refused (temporarily-unavailable) [E_NEGATIVE]`);
+    // Before failing it says who holds the block: reserved by another client, whose address is the Owner.
+    expect(r.stdout).toContain('warning  the block is held by another client');
+    expect(r.stdout).toContain('Resv true at read; Owner 127.0.0.1');
     await c.release();
   });
 
@@ -119,11 +122,17 @@ describe('gridgate mms against iec61850-sim', () => {
       '--json',
     ]);
     expect(r.code).toBe(0);
-    const reports = r.stdout
+    const lines = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { entries: { reference: string; reason: string[] }[] });
+      .map((l) => JSON.parse(l) as { kind?: string; arrival?: string; entries: { reference: string; reason: string[] }[] });
+    const reports = lines.filter((l) => l.kind === undefined);
     expect(reports).toHaveLength(3);
+    // Each report with its arrival time; the findings last: the healthy simulator gives only the
+    // advice the TrgOps written here earn (no quality-change).
+    expect(reports.every((x) => x.arrival !== undefined && !Number.isNaN(Date.parse(x.arrival)))).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ kind: 'findings', findings: [{ kind: 'trgops-no-quality-change', severity: 'advice' }] });
+    expect((lines.at(-1) as unknown as { findings: unknown[] }).findings).toHaveLength(1);
     const gi = reports.find((x) => x.entries.length === 3 && x.entries.every((e) => e.reason.includes('general-interrogation')));
     expect(gi?.entries.map((e) => e.reference)).toEqual([`${LD}/GGIO1$ST$Ind1`, `${LD}/GGIO1$ST$Tick`, `${LD}/MMXU1$MX$TotW`]);
     expect(r.stderr).toContain(`${URCB} enabled: RptID Events, 3 data set members`);

@@ -370,6 +370,10 @@ describe('libiec61850 capture (mms-libiec61850-urcb.pcap)', () => {
         },
         intgPd: 1000,
         gi: false,
+        bits: {
+          optFlds: { bits: Uint8Array.of(0x7a, 0x80), unusedBits: 6, length: 10 },
+          trgOps: { bits: Uint8Array.of(0x0c), unusedBits: 2, length: 6 },
+        },
       },
     });
     // tshark: visible strings Events1 and the data set, booleans 0 0 0, unsigned 1 50 0 1000, bit strings 7a80 0c.

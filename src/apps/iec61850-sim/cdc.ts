@@ -7,7 +7,7 @@
 import { bitStringOf } from '../../protocols/iso/ber/ber.js';
 import type { MmsData } from '../../protocols/mms/data.js';
 import type { ChangeReason } from '../../protocols/iec61850/rcb-types.js';
-import { QUALITY_LENGTH, VALIDITY } from '../../protocols/iec61850/rcb.js';
+import { QUALITY_BITS, QUALITY_LENGTH, VALIDITY } from '../../protocols/iec61850/rcb.js';
 
 /** How the simulated value of a data object is typed (7-2 clause 6 basic types). */
 export type ValueKind = 'BOOLEAN' | 'Dbpos' | 'INT32' | 'ENUM' | 'FLOAT32' | 'none';
@@ -121,27 +121,61 @@ export function valueData(kind: ValueKind, v: SimValue): MmsData {
   }
 }
 
-/** A 13-bit Quality with `validity` and every detail bit clear (8-1 clause 8.1.3.4). */
-export function qualityData(validity: Validity): MmsData {
-  const i = VALIDITY.indexOf(validity);
+/** Quality flags a simulated data object can raise: the detail bits, test and operator-blocked (7-3 clause 6.2). */
+export type QualityFlag = (typeof QUALITY_BITS)[number]['name'];
+export const QUALITY_FLAGS: readonly QualityFlag[] = QUALITY_BITS.map((q) => q.name);
+
+/** A data object's whole quality: validity, the flags set, and whether the value is substituted (source, bit 10). */
+export interface SimQuality {
+  readonly validity: Validity;
+  readonly flags: readonly QualityFlag[];
+  readonly substituted: boolean;
+}
+
+/** A quality with `validity` and nothing else set. */
+export const plainQuality = (validity: Validity): SimQuality => ({ validity, flags: [], substituted: false });
+
+/** Whether two qualities are the same bits. */
+export const sameQuality = (a: SimQuality, b: SimQuality): boolean =>
+  a.validity === b.validity && a.substituted === b.substituted && QUALITY_FLAGS.every((f) => a.flags.includes(f) === b.flags.includes(f));
+
+/** The 13-bit Quality of `q` (8-1 clause 8.1.3.4, Table 6). */
+export function qualityData(q: SimQuality): MmsData {
+  const i = VALIDITY.indexOf(q.validity);
   const bits = Array<boolean>(QUALITY_LENGTH).fill(false);
   bits[0] = i >= 2;
   bits[1] = i % 2 === 1;
+  for (const b of QUALITY_BITS) bits[b.bit] = q.flags.includes(b.name);
+  bits[10] = q.substituted;
   return { type: 'bit-string', value: bitStringOf(bits) };
 }
 
 /**
- * A Timestamp (8-1 clause 8.1.3.7): seconds and a 24-bit fraction, time quality with leap
- * seconds known and 10 significant fraction bits (the host clock gives milliseconds).
+ * The state of a data object's clock, rehearsed to test clients: synchronised (the default), not
+ * synchronised or failed (the TimeQuality flags of 8-1 clause 8.1.3.7), or never set (time stamps
+ * at 1970-01-01, as an IED sends before its first synchronisation).
  */
-export function timestampData(ms: number): MmsData {
+export const CLOCK_STATES = ['synchronized', 'not-synchronized', 'failure', '1970'] as const;
+export type ClockState = (typeof CLOCK_STATES)[number];
+
+/**
+ * A Timestamp (8-1 clause 8.1.3.7): seconds and a 24-bit fraction, time quality with leap
+ * seconds known and 10 significant fraction bits (the host clock gives milliseconds), and the
+ * clock flags of `clock`.
+ */
+export function timestampData(ms: number, clock: ClockState = 'synchronized'): MmsData {
   const seconds = Math.floor(ms / 1000);
   const fraction = Math.min(0xffffff, Math.round(((ms - seconds * 1000) / 1000) * 2 ** 24));
   return {
     type: 'utc-time',
     seconds,
     fraction,
-    quality: { leapSecondsKnown: true, clockFailure: false, clockNotSynchronized: false, accuracy: 10 },
+    quality: {
+      leapSecondsKnown: true,
+      clockFailure: clock === 'failure',
+      clockNotSynchronized: clock === 'not-synchronized',
+      accuracy: 10,
+    },
   };
 }
 

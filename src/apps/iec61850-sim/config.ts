@@ -11,7 +11,18 @@ import { ConfigError } from '../../core/errors.js';
 import { OPT_FLDS, TRG_OPS, type OptFldName, type TrgOpName } from '../../protocols/iec61850/rcb.js';
 import { DEFAULT_BUFFER_ENTRIES } from '../../protocols/iec61850/rcb-buffer.js';
 import { RCB_MAX_REFERENCE } from '../../protocols/iec61850/rcb-attributes.js';
-import { CDCS, CDC_NAMES, CONTROL_BLOCK_FCS, VALIDITIES, valueProblem, type CdcName, type ValueKind } from './cdc.js';
+import {
+  CDCS,
+  CDC_NAMES,
+  CLOCK_STATES,
+  CONTROL_BLOCK_FCS,
+  QUALITY_FLAGS,
+  VALIDITIES,
+  valueProblem,
+  type CdcName,
+  type QualityFlag,
+  type ValueKind,
+} from './cdc.js';
 
 /** Longest MMS identifier (domain or variable name) IEC 61850-8-1 Ed2 allows. */
 export const MAX_IDENTIFIER = 64;
@@ -24,13 +35,24 @@ const identifier = (what: string): z.ZodString =>
 const period = z.number().int().min(10).max(86_400_000);
 const scalar = z.union([z.boolean(), z.number(), z.string()]);
 
+/** A quality to set: a validity alone, or with flags (detail bits, test, operator-blocked) and substitution. */
+const qualityValue = z.union([
+  z.enum(VALIDITIES),
+  z.strictObject({
+    validity: z.enum(VALIDITIES).default('good'),
+    flags: z.array(z.enum(QUALITY_FLAGS as [QualityFlag, ...QualityFlag[]])).default([]),
+    substituted: z.boolean().default(false),
+  }),
+]);
+
 /** Scheduled changes of a data object, by kind. */
 const simulateSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('toggle'), periodMs: period }),
   z.strictObject({ kind: z.literal('cycle'), periodMs: period, values: z.array(scalar).min(1) }),
   z.strictObject({ kind: z.literal('ramp'), periodMs: period, step: z.number(), min: z.number(), max: z.number() }),
   z.strictObject({ kind: z.literal('random-walk'), periodMs: period, step: z.number().positive(), min: z.number(), max: z.number() }),
-  z.strictObject({ kind: z.literal('quality'), periodMs: period, values: z.array(z.enum(VALIDITIES)).min(1) }),
+  z.strictObject({ kind: z.literal('quality'), periodMs: period, values: z.array(qualityValue).min(1) }),
+  z.strictObject({ kind: z.literal('clock'), periodMs: period, values: z.array(z.enum(CLOCK_STATES)).min(1) }),
   z.strictObject({ kind: z.literal('update'), periodMs: period }),
 ]);
 export type SimulateSpec = z.output<typeof simulateSchema>;
@@ -42,6 +64,7 @@ const SCHEDULE_KINDS: Readonly<Record<SimulateSpec['kind'], readonly ValueKind[]
   ramp: ['INT32', 'ENUM', 'FLOAT32'],
   'random-walk': ['INT32', 'FLOAT32'],
   quality: ['BOOLEAN', 'Dbpos', 'INT32', 'ENUM', 'FLOAT32'],
+  clock: ['BOOLEAN', 'Dbpos', 'INT32', 'ENUM', 'FLOAT32'],
   update: ['BOOLEAN', 'Dbpos', 'INT32', 'ENUM', 'FLOAT32'],
 };
 
@@ -90,6 +113,13 @@ const optFldName = z.enum(
 );
 const trgOpName = z.enum(TRG_OPS.filter((n): n is Exclude<TrgOpName, 'reserved'> => n !== 'reserved'));
 
+/** Scheduled faults of a report control block, by kind. */
+const rcbFaultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sqnum-gap'), periodMs: period, skip: z.number().int().min(1).max(0x7fff).default(1) }),
+  z.strictObject({ kind: z.literal('conf-rev'), periodMs: period }),
+]);
+export type RcbFaultSpec = z.output<typeof rcbFaultSchema>;
+
 const reportControlSchema = z.strictObject({
   name: identifier('report control name'),
   buffered: z.boolean().default(false),
@@ -105,6 +135,8 @@ const reportControlSchema = z.strictObject({
   bufTm: z.number().int().min(0).max(0xffff_ffff).default(0),
   intgPd: z.number().int().min(0).max(0xffff_ffff).default(0),
   bufferEntries: z.number().int().min(1).max(100_000).default(DEFAULT_BUFFER_ENTRIES),
+  /** Faults the block rehearses on a schedule: lost reports (SqNum gaps) and ConfRev changes. */
+  simulate: z.array(rcbFaultSchema).default([]),
 });
 
 const logicalNodeSchema = z.strictObject({

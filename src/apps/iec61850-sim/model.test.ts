@@ -137,7 +137,7 @@ describe('schedule', () => {
     expect(s.nextTimeout()).toBe(T0 + 100);
     const seen: string[] = [];
     for (let t = T0 + 100; t <= T0 + 1000; t += 100)
-      seen.push(...s.run(t).map((c) => `${t - T0} ${c.ref.slice(c.ref.indexOf('$') + 1)} ${c.reason}`));
+      seen.push(...s.run(t).changes.map((c) => `${t - T0} ${c.ref.slice(c.ref.indexOf('$') + 1)} ${c.reason}`));
     expect(ied.dataObject('LD0/GGIO1.Ind1')!.value).toBe(true); // toggled at 1000
     expect(ied.dataObject('LD0/GGIO1.Pos')!.value).toBe('off'); // intermediate at 500, off at 1000
     expect(ied.dataObject('LD0/GGIO1.AnIn1')!.value).toBe(0); // 2.5, then past 3 to 0, 1, 2, 3, 0, 1, 2, 3, 0
@@ -162,6 +162,63 @@ describe('schedule', () => {
     const s = new Schedule(ied, T0);
     s.run(T0 + 10_000);
     expect(s.nextTimeout()).toBe(T0 + 10_100);
+  });
+});
+
+describe('fault rehearsal', () => {
+  const FAULTS = `ied: SIM
+logicalDevices:
+  - inst: LD0
+    logicalNodes:
+      - name: LLN0
+        dataSets: [{ name: DS, members: [GGIO1$ST$Ind1] }]
+        reportControls:
+          - name: R
+            datSet: DS
+            simulate: [{ kind: sqnum-gap, periodMs: 1000, skip: 3 }, { kind: conf-rev, periodMs: 2000 }]
+      - name: GGIO1
+        dataObjects:
+          - name: Ind1
+            cdc: SPS
+            simulate:
+              - { kind: toggle, periodMs: 100 }
+              - kind: quality
+                periodMs: 100
+                values: [{ validity: questionable, flags: [old-data, test], substituted: true }, good]
+              - { kind: clock, periodMs: 100, values: [not-synchronized, failure, '1970', synchronized] }
+`;
+
+  it('sets every quality bit asked for, the clock flags and 1970 stamps, and schedules block faults', () => {
+    const ied = new IedRuntime(parseSimModel('faults.yaml', FAULTS), T0);
+    const s = new Schedule(ied, T0);
+    const ind = ied.dataObject('LD0/GGIO1.Ind1')!;
+    const seen: string[] = [];
+    for (let t = T0 + 100; t <= T0 + 400; t += 100) {
+      s.run(t);
+      const q = ind.read('q');
+      const ts = ind.read('t');
+      if (q.type !== 'bit-string' || ts.type !== 'utc-time') throw new Error('types');
+      const quality = decodeQuality(q.value);
+      const flags = (['old-data', 'test'] as const).filter((f) => quality[f]);
+      const tq = [ts.quality.clockNotSynchronized ? 'not-sync' : '', ts.quality.clockFailure ? 'failure' : ''].filter((x) => x !== '');
+      seen.push(
+        `${quality.validity} ${quality.source} ${flags.join('+')} | ${ts.seconds === 0 ? '1970' : ts.seconds - T0 / 1000} ${tq.join('+')}`,
+      );
+    }
+    expect(seen).toEqual([
+      'questionable substituted old-data+test | 0 not-sync',
+      'good process  | 0 failure',
+      'questionable substituted old-data+test | 1970 ',
+      'good process  | 0 ',
+    ]);
+    const faults: string[] = [];
+    for (let t = T0 + 500; t <= T0 + 2000; t += 500)
+      faults.push(...s.run(t).faults.map((f) => `${t - T0} ${f.rcb} ${JSON.stringify(f.fault)}`));
+    expect(faults).toEqual([
+      '1000 SIMLD0/LLN0$RP$R01 {"kind":"sqnum-gap","skip":3}',
+      '2000 SIMLD0/LLN0$RP$R01 {"kind":"sqnum-gap","skip":3}',
+      '2000 SIMLD0/LLN0$RP$R01 {"kind":"conf-rev"}',
+    ]);
   });
 });
 

@@ -14,22 +14,31 @@ import {
   CDCS,
   CTL_MODEL_STATUS_ONLY,
   DEFAULT_VALUE,
+  plainQuality,
+  sameQuality,
   FC_ORDER,
   qualityData,
   timestampData,
   valueData,
   type AttributeSource,
+  type ClockState,
+  type SimQuality,
   type CdcAttribute,
   type SimValue,
   type ValueKind,
   type Validity,
 } from './cdc.js';
-import { instanceNames, type SimDataObject, type SimModel } from './config.js';
+import { instanceNames, type RcbFaultSpec, type SimDataObject, type SimModel } from './config.js';
 
-/** A change to apply to a data object: a new value, a new validity, or an update of the same value. */
+/**
+ * A change to apply to a data object: a new value, a new validity or whole quality, an update of
+ * the same value, or a new state of its clock (which stamps its next change).
+ */
 export interface DataObjectChange {
   readonly value?: SimValue;
   readonly validity?: Validity;
+  readonly quality?: SimQuality;
+  readonly clock?: ClockState;
 }
 
 /** One data object with its state: a simulated value, a validity and the time of the last change. */
@@ -41,8 +50,11 @@ export class LiveDataObject {
   readonly config: SimDataObject;
   readonly kind: ValueKind;
   #value: SimValue;
-  #validity: Validity;
+  #quality: SimQuality;
+  #clock: ClockState = 'synchronized';
   #t: number;
+  /** The clock state `#t` was stamped with. */
+  #tClock: ClockState = 'synchronized';
 
   constructor(domain: string, inst: string, ln: string, config: SimDataObject, now: number) {
     this.ref = `${inst}/${ln}.${config.name}`;
@@ -52,7 +64,7 @@ export class LiveDataObject {
     this.kind = CDCS[config.cdc].kind;
     const v = (config.value as SimValue | undefined) ?? DEFAULT_VALUE[this.kind];
     this.#value = this.kind === 'FLOAT32' ? Math.fround(Number(v)) : v;
-    this.#validity = config.quality;
+    this.#quality = plainQuality(config.quality);
     this.#t = now;
   }
 
@@ -61,7 +73,7 @@ export class LiveDataObject {
   }
 
   get validity(): Validity {
-    return this.#validity;
+    return this.#quality.validity;
   }
 
   /** The attributes of this data object under `fc`, in CDC order. */
@@ -92,11 +104,17 @@ export class LiveDataObject {
       this.#value = v;
     }
     const q = attrs.find((a) => a.source === 'q');
-    if (change.validity !== undefined && q !== undefined && change.validity !== this.#validity) {
-      this.#validity = change.validity;
+    const quality = change.quality ?? (change.validity === undefined ? undefined : plainQuality(change.validity));
+    if (quality !== undefined && q !== undefined && !sameQuality(quality, this.#quality)) {
+      this.#quality = quality;
       out.push({ ref: this.mmsRef(q), reason: 'quality-change' });
     }
-    if (out.length > 0) this.#t = now;
+    if (change.clock !== undefined) this.#clock = change.clock;
+    // An IED whose clock was never set stamps its changes at 1970-01-01 (the seed's example).
+    if (out.length > 0) {
+      this.#t = this.#clock === '1970' ? 0 : now;
+      this.#tClock = this.#clock;
+    }
     return out;
   }
 
@@ -106,9 +124,9 @@ export class LiveDataObject {
       case 'value':
         return valueData(this.kind, this.#value);
       case 'q':
-        return qualityData(this.#validity);
+        return qualityData(this.#quality);
       case 't':
-        return timestampData(this.#t);
+        return timestampData(this.#t, this.#tClock === '1970' ? 'synchronized' : this.#tClock);
       case 'ctlModel':
         return { type: 'integer', value: CTL_MODEL_STATUS_ONLY };
       case 'vendor':
@@ -150,6 +168,8 @@ export class LiveDataObject {
 export interface ModelReportControl {
   readonly domain: string;
   readonly config: ReportControlConfig;
+  /** Faults to rehearse on a schedule. */
+  readonly simulate: readonly RcbFaultSpec[];
 }
 
 /** The IED: its data objects, data sets and report control blocks, with its MMS mapping. */
@@ -187,6 +207,7 @@ export class IedRuntime {
                 intgPd: rc.intgPd,
                 bufferEntries: rc.bufferEntries,
               },
+              simulate: rc.simulate,
             });
           }
         }

@@ -235,7 +235,9 @@ export class Iec61850Simulator {
     this.#timer = undefined;
     this.#armedFor = Infinity;
     const now = Date.now();
-    this.#changed(this.schedule.run(now), now);
+    const step = this.schedule.run(now);
+    for (const f of step.faults) this.engine.rehearse(f.rcb, f.fault);
+    this.#changed(step.changes, now);
     this.engine.handleTimeout(now);
     this.#flush();
   }

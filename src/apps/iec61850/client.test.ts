@@ -9,7 +9,8 @@ import type { AccessResult } from '../../protocols/mms/access.js';
 import type { MmsData } from '../../protocols/mms/data.js';
 import type { InformationReport } from '../../protocols/mms/pdu.js';
 import type { Report } from '../../protocols/iec61850/report.js';
-import { ReportSubscription, type Iec61850Client } from './client.js';
+import type { ReportControlBlock } from '../../protocols/iec61850/rcb.js';
+import { rcbKind, ReportSubscription, type Iec61850Client } from './client.js';
 
 const ok = (data: MmsData): AccessResult => ({ success: true, data });
 const bits = (s: string): MmsData => ({ type: 'bit-string', value: bitStringOf([...s].map((c) => c === '1')) });
@@ -35,7 +36,9 @@ function report(rptId: string, seq: number, entry: number, sub?: { n: number; mo
 
 function subscription(ref: string, rptId: string): { sub: ReportSubscription; mms: EventEmitter; got: Report[] } {
   const mms = new EventEmitter();
-  const sub = new ReportSubscription({ mms } as unknown as Iec61850Client, ref, rptId, ['LD/a', 'LD/b']);
+  // The block as read is only carried for the caller; these tests do not look at it.
+  const block = { kind: rcbKind(ref) } as ReportControlBlock;
+  const sub = new ReportSubscription({ mms } as unknown as Iec61850Client, ref, rptId, ['LD/a', 'LD/b'], block);
   const got: Report[] = [];
   sub.on('report', (r) => got.push(r));
   return { sub, mms, got };

@@ -14,6 +14,7 @@ import { rcbFromMmsStructure, type ReportControlBlock } from '../../protocols/ie
 import { rcbWrites, type RcbAttribute, type RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import { decodeReport, type Report } from '../../protocols/iec61850/report.js';
 import { MmsClient, type MmsClientOptions } from '../mms/client.js';
+import { joinSegments } from './segments.js';
 
 /** A data object of a logical node, with the functional constraints it appears under. */
 export interface DataObjectInfo {
@@ -167,7 +168,7 @@ export class Iec61850Client {
     const dataSet = o.settings?.DatSet ?? rcb.datSet;
     const members =
       dataSet === '' ? [] : await this.dataSetMembers(dataSet.includes('/') ? dataSet : `${parseReference(ref).domainId}/${dataSet}`);
-    const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members);
+    const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members, rcb);
     if (o.onReport !== undefined) sub.on('report', o.onReport);
     if (o.onMalformed !== undefined) sub.on('malformed', o.onMalformed);
     await this.writeRcb(ref, {
@@ -205,18 +206,21 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
   readonly ref: string;
   readonly rptId: string;
   readonly members: readonly string[];
+  /** The block as read before the subscription wrote it. */
+  readonly block: ReportControlBlock;
   /** EntryID of the last whole report delivered (buffered blocks): what to resynchronise from. */
   lastEntryId: Uint8Array | undefined;
   #segments: Report[] = [];
   readonly #listener: (r: InformationReport) => void;
   readonly #client: Iec61850Client;
 
-  constructor(client: Iec61850Client, ref: string, rptId: string, members: readonly string[]) {
+  constructor(client: Iec61850Client, ref: string, rptId: string, members: readonly string[], block: ReportControlBlock) {
     super();
     this.#client = client;
     this.ref = ref;
     this.rptId = rptId;
     this.members = members;
+    this.block = block;
     this.#listener = (ir) => this.#onReport(ir);
     client.mms.on('report', this.#listener);
   }
@@ -276,18 +280,4 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     if (r.entryId !== undefined) this.lastEntryId = r.entryId;
     this.emit('report', r);
   }
-}
-
-/** One report from its segments: the first segment's header, every segment's entries and inclusion. */
-function joinSegments(parts: readonly Report[]): Report {
-  const head = parts[0]!;
-  const inclusion = head.inclusion.map((_, i) => parts.some((p) => p.inclusion[i] === true));
-  const joined: Report & { subSeqNum?: number; moreSegmentsFollow?: boolean } = {
-    ...head,
-    inclusion,
-    entries: parts.flatMap((p) => p.entries).sort((a, b) => a.index - b.index),
-  };
-  delete joined.subSeqNum;
-  delete joined.moreSegmentsFollow;
-  return joined;
 }

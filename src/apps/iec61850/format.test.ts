@@ -59,10 +59,10 @@ describe('formatRcb / rcbJson', () => {
       '  Resv         false',
       '  DatSet       simpleIOGenericIO/LLN0$Events',
       '  ConfRev      1',
-      '  OptFlds      sequence-number report-time-stamp reason-for-inclusion data-set-name buffer-overflow conf-revision',
+      "  OptFlds      sequence-number report-time-stamp reason-for-inclusion data-set-name buffer-overflow conf-revision ('0111101010'B)",
       '  BufTm        50 ms',
       '  SqNum        0',
-      '  TrgOps       integrity general-interrogation',
+      "  TrgOps       integrity general-interrogation ('000011'B)",
       '  IntgPd       1000 ms',
       '  GI           false',
     ]);
@@ -115,9 +115,9 @@ describe('formatRcb / rcbJson', () => {
   });
 
   it('reads OptFlds and TrgOps attributes alone as flags, others as data', () => {
-    expect(formatRcbAttribute('TrgOps', bits('011001'))).toBe('data-change quality-change general-interrogation');
+    expect(formatRcbAttribute('TrgOps', bits('011001'))).toBe("data-change quality-change general-interrogation ('011001'B)");
     expect(rcbAttributeJson('OptFlds', bits('0000000000'))).toEqual([]);
-    expect(formatRcbAttribute('OptFlds', bits('0000000000'))).toBe('(none)');
+    expect(formatRcbAttribute('OptFlds', bits('0000000000'))).toBe("(none) ('0000000000'B)");
     expect(formatRcbAttribute('RptEna', { type: 'boolean', value: true })).toBe('true');
     expect(rcbAttributeJson('DatSet', { type: 'visible-string', value: 'LD/LLN0$DS' })).toBe('LD/LLN0$DS');
   });

@@ -18,12 +18,19 @@ import {
   type ReportEntry,
 } from '../../protocols/iec61850/index.js';
 import type { MmsData } from '../../protocols/mms/index.js';
-import { dataJson, formatData, formatTimeQuality, hex, msIso, timeQualityJson, type Json } from '../mms/data-format.js';
+import type { Finding, Located } from './findings.js';
+import { FINDING_KINDS, SEVERITIES } from './findings-kinds.js';
+import type { BitString } from '../../protocols/iso/index.js';
+import { bitDigits, dataJson, formatData, formatTimeQuality, hex, msIso, timeQualityJson, type Json } from '../mms/data-format.js';
 
 /** The names of the flags set, in bit order. */
 export const flagNames = <N extends string>(flags: Flags<N>, table: readonly N[]): N[] => table.filter((n) => flags[n]);
 
 const flagText = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.join(' '));
+
+/** Flag names, then the bits as sent beside them (`data-change ('010000'B)`), as Wireshark shows the bit string. */
+const flagsWithBits = (names: readonly string[], bits: BitString | undefined): string =>
+  bits === undefined ? flagText(names) : `${flagText(names)} ('${bitDigits(bits)}'B)`;
 
 /**
  * Owner (IEC 61850-7-2 Ed2 17.2.2.20): the client's address as an octet string. Shown as an IPv4
@@ -49,10 +56,14 @@ const RCB_ROWS: readonly RcbRow[] = [
   { label: 'Resv', text: (r) => opt(r.resv, String), json: (r) => r.resv },
   { label: 'DatSet', text: (r) => r.datSet, json: (r) => r.datSet },
   { label: 'ConfRev', text: (r) => String(r.confRev), json: (r) => r.confRev },
-  { label: 'OptFlds', text: (r) => flagText(flagNames(r.optFlds, OPT_FLDS)), json: (r) => flagNames(r.optFlds, OPT_FLDS) },
+  {
+    label: 'OptFlds',
+    text: (r) => flagsWithBits(flagNames(r.optFlds, OPT_FLDS), r.bits?.optFlds),
+    json: (r) => flagNames(r.optFlds, OPT_FLDS),
+  },
   { label: 'BufTm', text: (r) => `${r.bufTm} ms`, json: (r) => r.bufTm },
   { label: 'SqNum', text: (r) => String(r.sqNum), json: (r) => r.sqNum },
-  { label: 'TrgOps', text: (r) => flagText(flagNames(r.trgOps, TRG_OPS)), json: (r) => flagNames(r.trgOps, TRG_OPS) },
+  { label: 'TrgOps', text: (r) => flagsWithBits(flagNames(r.trgOps, TRG_OPS), r.bits?.trgOps), json: (r) => flagNames(r.trgOps, TRG_OPS) },
   { label: 'IntgPd', text: (r) => `${r.intgPd} ms`, json: (r) => r.intgPd },
   { label: 'GI', text: (r) => String(r.gi), json: (r) => r.gi },
   { label: 'PurgeBuf', text: (r) => opt(r.purgeBuf, String), json: (r) => r.purgeBuf },
@@ -92,7 +103,7 @@ const FLAG_ATTRIBUTES: Readonly<Record<string, (d: Extract<MmsData, { type: 'bit
 /** One RCB attribute's value: OptFlds and TrgOps as named flags, the rest as MMS Data. */
 export function formatRcbAttribute(attribute: string, value: MmsData): string {
   const flags = FLAG_ATTRIBUTES[attribute];
-  return flags !== undefined && value.type === 'bit-string' ? flagText(flags(value)) : formatData(value);
+  return flags !== undefined && value.type === 'bit-string' ? flagsWithBits(flags(value), value.value) : formatData(value);
 }
 
 /** {@link formatRcbAttribute} as JSON: flag names, or the Data value. */
@@ -125,7 +136,7 @@ export function qualityJson(q: Quality): Json {
 /** `  reference = value  reason data-change  q good  t 2026-...Z (accuracy 10 bits)` */
 function entryLine(e: ReportEntry): string {
   const parts = [`${e.reference ?? `member ${e.index}`} = ${formatData(e.value)}`];
-  if (e.reason !== undefined) parts.push(`reason ${flagText(flagNames(e.reason, REASON_CODES))}`);
+  if (e.reason !== undefined) parts.push(`reason ${flagsWithBits(flagNames(e.reason, REASON_CODES), e.reasonBits)}`);
   if (e.quality !== undefined) parts.push(`q ${formatQuality(e.quality)}`);
   if (e.timestamp !== undefined) parts.push(`t ${msIso(e.timestamp.ms)} (${formatTimeQuality(e.timestamp.quality)})`);
   return `  ${parts.join('  ')}`;
@@ -156,7 +167,7 @@ export function formatReport(report: Report): string[] {
   const inclusion = `'${report.inclusion.map((b) => (b ? '1' : '0')).join('')}'B`;
   return [
     [`RptID ${report.rptId}`, ...head].join('  '),
-    `  OptFlds  ${flagText(flagNames(report.optFlds, OPT_FLDS))}`,
+    `  OptFlds  ${flagsWithBits(flagNames(report.optFlds, OPT_FLDS), report.optFldsBits)}`,
     `  Inclusion  ${inclusion} (${included} of ${report.inclusion.length} members)`,
     ...report.entries.map(entryLine),
   ];
@@ -189,5 +200,88 @@ export function reportJson(report: Report): Record<string, Json> {
     ...(report.confRev === undefined ? {} : { confRev: report.confRev }),
     inclusion: report.inclusion.map((b) => (b ? '1' : '0')).join(''),
     entries: report.entries.map(entryJson),
+  };
+}
+
+/** Places shown per finding in text; JSON has every place kept. */
+const PLACES_SHOWN = 5;
+
+const placeText = (l: Located): string =>
+  [l.frame === undefined ? undefined : `frame ${l.frame}`, l.report === undefined ? undefined : `report ${l.report}`, l.note]
+    .filter((p) => p !== undefined)
+    .join(': ') || 'at read';
+
+/**
+ * Findings as text: a count by severity (the overall summary), then per block each finding with
+ * its subject, how often and where, then what each kind seen means.
+ */
+export function formatFindings(findings: readonly Finding[]): string[] {
+  const counts = SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`);
+  if (findings.length === 0) return ['findings: none (no fault, warning, advice or note)'];
+  const lines = [`findings: ${counts.join(', ')}`];
+  const blocks = [...new Set(findings.map((f) => f.block))];
+  for (const block of blocks) {
+    lines.push(`  ${block ?? '(no block)'}`);
+    for (const f of findings.filter((g) => g.block === block)) {
+      const head = `${FINDING_KINDS[f.kind].title}${f.subject === undefined ? '' : `: ${f.subject}`}`;
+      lines.push(`    ${f.severity.padEnd(7)}  ${head}${f.count === 1 ? '' : ` (${f.count} times)`}`);
+      for (const l of f.at.slice(0, PLACES_SHOWN)) lines.push(`             ${placeText(l)}`);
+      if (f.count > PLACES_SHOWN) lines.push(`             ... and ${f.count - PLACES_SHOWN} more`);
+    }
+  }
+  lines.push('  what they mean:');
+  for (const kind of new Set(findings.map((f) => f.kind))) lines.push(`    ${kind}: ${FINDING_KINDS[kind].why}`);
+  return lines;
+}
+
+/** Findings as one JSON object: counts by severity, then each finding with its title, meaning and places. */
+export function findingsJson(findings: readonly Finding[]): Record<string, Json> {
+  return {
+    counts: Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])),
+    findings: findings.map((f) => ({
+      kind: f.kind,
+      severity: f.severity,
+      title: FINDING_KINDS[f.kind].title,
+      ...(f.block === undefined ? {} : { block: f.block }),
+      ...(f.subject === undefined ? {} : { subject: f.subject }),
+      count: f.count,
+      at: f.at.map((l) => ({ ...l })),
+      why: FINDING_KINDS[f.kind].why,
+    })),
+  };
+}
+
+/** When a report arrived and how long after its TimeOfEntry and its newest member time stamp (absent when it carries none). */
+export interface ReportTiming {
+  readonly arrivalMs: number;
+  readonly afterTimeOfEntryMs?: number;
+  readonly afterMemberTimeMs?: number;
+}
+
+/** The timing of `r` received at `arrivalMs`. */
+export function reportTiming(r: Report, arrivalMs: number): ReportTiming {
+  let newest: number | undefined;
+  for (const e of r.entries) if (e.timestamp !== undefined && (newest === undefined || e.timestamp.ms > newest)) newest = e.timestamp.ms;
+  return {
+    arrivalMs,
+    ...(r.timeOfEntry === undefined ? {} : { afterTimeOfEntryMs: Math.round(arrivalMs - r.timeOfEntry) }),
+    ...(newest === undefined ? {} : { afterMemberTimeMs: Math.round(arrivalMs - newest) }),
+  };
+}
+
+/** `  arrived 2026-...Z, 12 ms after TimeOfEntry, 15 ms after the newest member time stamp` */
+export function formatTiming(t: ReportTiming): string {
+  const parts = [`arrived ${msIso(t.arrivalMs)}`];
+  if (t.afterTimeOfEntryMs !== undefined) parts.push(`${t.afterTimeOfEntryMs} ms after TimeOfEntry`);
+  if (t.afterMemberTimeMs !== undefined) parts.push(`${t.afterMemberTimeMs} ms after the newest member time stamp`);
+  return `  ${parts.join(', ')}`;
+}
+
+/** Timing as JSON: `arrival` (ISO 8601) and the delays present, in ms. */
+export function timingJson(t: ReportTiming): Record<string, Json> {
+  return {
+    arrival: msIso(t.arrivalMs),
+    ...(t.afterTimeOfEntryMs === undefined ? {} : { delayAfterTimeOfEntryMs: t.afterTimeOfEntryMs }),
+    ...(t.afterMemberTimeMs === undefined ? {} : { delayAfterMemberTimeMs: t.afterMemberTimeMs }),
   };
 }

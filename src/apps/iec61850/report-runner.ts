@@ -35,6 +35,8 @@ export type RunStatus =
       readonly rptId: string;
       readonly members: number;
       readonly resyncFrom?: Uint8Array;
+      /** The subscription: the block as read before it was written, and the data set's members. */
+      readonly subscription: ReportSubscription;
     }
   | { readonly type: 'lost'; readonly reason: string; readonly retryInMs?: number }
   | { readonly type: 'malformed'; readonly reason: string }
@@ -107,6 +109,7 @@ export async function runReports(
       rptId: s.rptId,
       members: s.members.length,
       ...(resyncFrom === undefined ? {} : { resyncFrom }),
+      subscription: s,
     });
     const ended = await Promise.race([client.mms.closed, aborted]);
     if (ended === 'aborted') {

@@ -187,3 +187,38 @@ describe('conversations and filters', () => {
     expect(JSON.parse(JSON.stringify(summaryJson(summary)))).toMatchObject({ kind: 'summary', packets: 80 });
   });
 });
+
+describe('findings in captures of libiec61850', () => {
+  it('finds nothing in the clean URCB capture, nor in the TASE.2-shaped one (no IEC 61850 reports)', () => {
+    expect(decodeMmsCapture(FIXTURE).summary.findings).toEqual([]);
+    const tase2 = readFileSync(fileURLToPath(new URL('../../../test/fixtures/tase2-shaped-libiec61850.pcap', import.meta.url)));
+    expect(decodeMmsCapture(tase2).summary.findings).toEqual([]);
+  });
+
+  it('locates a SqNum gap at the frame of the report after it', () => {
+    // Reports 2 and 3 (frames 46 and 57) renumbered 4 and 5: reports 2 and 3 seem lost.
+    const bytes = edited((frame, data) =>
+      frame === 46 ? patch(data, '860102', '860104') : frame === 57 ? patch(data, '860103', '860105') : data,
+    );
+    const { summary } = decodeMmsCapture(bytes);
+    expect(summary.findings).toEqual([
+      {
+        kind: 'sqnum-gap',
+        severity: 'fault',
+        block: 'simpleIOGenericIO/LLN0$RP$EventsRCB01',
+        count: 1,
+        at: [{ frame: 46, note: 'SqNum 4 after 1: 2 reports missing' }],
+      },
+    ]);
+    expect(formatSummary(summary).slice(-6, -2)).toEqual([
+      'findings: 1 fault, 0 warning, 0 advice, 0 info',
+      '  simpleIOGenericIO/LLN0$RP$EventsRCB01',
+      '    fault    SqNum gap: reports missing',
+      '             frame 46: SqNum 4 after 1: 2 reports missing',
+    ]);
+    expect(summaryJson(summary)['findings']).toMatchObject({
+      counts: { fault: 1 },
+      findings: [{ kind: 'sqnum-gap', at: [{ frame: 46 }] }],
+    });
+  });
+});

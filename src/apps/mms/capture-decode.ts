@@ -24,6 +24,10 @@ import {
 import type { At, ItemBase, MmsCaptureItem, MmsCaptureItemKind, Side } from './capture-items.js';
 import { CaptureKnowledge, decodeCapturedReport, isIec61850Report, listName, meaningOf, type Scope } from './capture-meaning.js';
 import { CaptureStack, type SidedEvent } from '../../protocols/mms/capture-stack.js';
+import type { Report } from '../../protocols/iec61850/index.js';
+import type { Finding } from '../iec61850/findings.js';
+import { joinSegments } from '../iec61850/segments.js';
+import { CaptureFindings } from './capture-findings.js';
 
 /** Options of {@link MmsCaptureDecoder}. */
 export interface MmsCaptureOptions {
@@ -60,6 +64,8 @@ export interface MmsCaptureSummary {
   readonly unanswered: number;
   /** TCP reassembly: retransmitted octets dropped, out-of-order segments, gaps and missing octets, limit overflows. */
   readonly tcp: Readonly<Record<string, number>>;
+  /** What the IEC 61850 reporting in the capture shows, per report control block (see `iec61850/findings.ts`). */
+  readonly findings: readonly Finding[];
 }
 
 interface Pending {
@@ -67,11 +73,19 @@ interface Pending {
   readonly request: ConfirmedRequest;
 }
 
+/** A report's segments held until its last one arrives. */
+interface Segments {
+  readonly items: { readonly at: At; readonly fields: ReportFields }[];
+  readonly parts: Report[];
+}
+
 interface Conversation {
   readonly tcp: TcpConversation;
   readonly stack: CaptureStack;
   readonly pending: Map<number, Pending>;
   readonly scope: Scope;
+  /** Segments held per RptID (IEC 61850-8-1 17.2.3.2: SqNum, SubSeqNum, MoreSegmentsFollow). */
+  readonly segments: Map<string, Segments>;
   /** Whether the MMS client is the TCP client; decided by the first event. */
   clientIsTcpClient?: boolean;
 }
@@ -89,6 +103,7 @@ export class MmsCaptureDecoder {
   readonly #tcp: TcpReassembler;
   readonly #conversations = new Map<number, Conversation>();
   readonly #knowledge = new CaptureKnowledge();
+  readonly #findings = new CaptureFindings();
   readonly #skipped = new Map<string, number>();
   readonly #malformedPackets: { frame: number; layer: string; offset: number; reason: string }[] = [];
   readonly #otherStreams: { stream: number; client: string; server: string; reason: string }[] = [];
@@ -144,6 +159,7 @@ export class MmsCaptureDecoder {
       items: Object.fromEntries(this.#kinds),
       unanswered: this.#unanswered,
       tcp: this.#tcp.counters.snapshot(),
+      findings: this.#findings.findings(),
     };
   }
 
@@ -166,6 +182,7 @@ export class MmsCaptureDecoder {
         tcp: t,
         stack: new CaptureStack(t.roles === 'handshake'),
         pending: new Map(),
+        segments: new Map(),
         scope: { server: t.server, association: `${t.server} stream ${t.stream}` },
       };
       this.#conversations.set(t.stream, c);
@@ -182,6 +199,7 @@ export class MmsCaptureDecoder {
       this.#events(c, c.stack.end(), when);
       this.#unanswered += c.pending.size;
       for (const [invokeId, p] of c.pending) this.#pair(c, p.at, invokeId, p, {});
+      for (const rptId of [...c.segments.keys()]) this.#flushSegments(c, rptId);
       if (c.stack.state === 'other')
         this.#otherStreams.push({ stream: c.tcp.stream, client: c.tcp.client, server: c.tcp.server, reason: c.stack.otherReason });
       if (c.stack.state === 'mms') this.#mmsStreams++;
@@ -199,6 +217,7 @@ export class MmsCaptureDecoder {
     const server = c.clientIsTcpClient === false ? c.tcp.client : c.tcp.server;
     const item = { ...when, stream: c.tcp.stream, client, server, ...fields } as MmsCaptureItem;
     this.#kinds.set(item.kind, (this.#kinds.get(item.kind) ?? 0) + 1);
+    this.#findings.push(item);
     this.#out.push(item);
   }
 
@@ -294,13 +313,15 @@ export class MmsCaptureDecoder {
     if (isIec61850Report(pdu)) {
       const { report, rcb, membersFrom } = decodeCapturedReport(pdu, this.#knowledge, c.scope);
       const decoded = report.ok ? report : { ok: false as const, offset: report.offset, reason: report.reason };
-      this.#emit(c, when, {
-        kind: 'report',
+      const fields = {
+        kind: 'report' as const,
         pdu,
         report: decoded,
         ...(rcb === undefined ? {} : { rcb }),
         ...(membersFrom === undefined ? {} : { membersFrom }),
-      });
+      };
+      if (report.ok && report.value.subSeqNum !== undefined) return this.#segment(c, when, fields, report.value);
+      this.#emit(c, when, fields);
       return;
     }
     const spec = pdu.variableAccessSpecification;
@@ -311,7 +332,38 @@ export class MmsCaptureDecoder {
     const variables = pdu.results.map((result: AccessResult, i) => ({ ...(names[i] === undefined ? {} : { name: names[i] }), result }));
     this.#emit(c, when, { kind: 'information-report', pdu, variables });
   }
+
+  /**
+   * One segment of a report: held until the last one (MoreSegmentsFollow false), then one report
+   * item with every segment's members, as a live client delivers it. A segment out of order, or
+   * the end of the stream, releases what is held as separate items: nothing is dropped.
+   */
+  #segment(c: Conversation, when: At, fields: ReportFields, r: Report): void {
+    const held = c.segments.get(r.rptId);
+    if (held !== undefined && (held.parts[0]!.seqNum !== r.seqNum || r.subSeqNum !== held.parts.length)) this.#flushSegments(c, r.rptId);
+    if (!c.segments.has(r.rptId) && r.subSeqNum !== 0) return this.#emit(c, when, fields);
+    const segments = c.segments.get(r.rptId) ?? { items: [], parts: [] };
+    c.segments.set(r.rptId, segments);
+    segments.items.push({ at: when, fields });
+    segments.parts.push(r);
+    if (r.moreSegmentsFollow === true) return;
+    c.segments.delete(r.rptId);
+    this.#emit(c, when, {
+      ...fields,
+      report: { ok: true, value: joinSegments(segments.parts) },
+      segmentFrames: segments.items.map((i) => i.at.frame),
+    });
+  }
+
+  /** Releases held segments as the items they are. */
+  #flushSegments(c: Conversation, rptId: string): void {
+    const held = c.segments.get(rptId);
+    c.segments.delete(rptId);
+    for (const item of held?.items ?? []) this.#emit(c, item.at, item.fields);
+  }
 }
+
+type ReportFields = Omit<Extract<MmsCaptureItem, { kind: 'report' }>, keyof ItemBase>;
 
 /** `Omit` applied to each member of a union. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

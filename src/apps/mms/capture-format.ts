@@ -17,7 +17,7 @@ import {
   type Initiate,
   type ServiceError,
 } from '../../protocols/mms/index.js';
-import { formatRcb, formatRcbAttribute, formatReport } from '../iec61850/format.js';
+import { formatFindings, formatRcb, formatRcbAttribute, formatReport } from '../iec61850/format.js';
 import type { AccessedVariable, MmsCaptureItem, MmsCaptureItemKind, PairMeaning } from './capture-items.js';
 import type { MmsCaptureSummary } from './capture-decode.js';
 import { formatData } from './data-format.js';
@@ -171,7 +171,9 @@ function reportLines(item: Item<'report'>): { title: string; lines: string[] } {
       : unnamed
         ? ['(references unknown: the report carries none and its data set directory is not in the capture)']
         : [];
-  return { title: item.rcb === undefined ? 'report' : `report from ${item.rcb}`, lines: [...formatReport(r), ...where] };
+  const segments =
+    item.segmentFrames === undefined ? '' : ` (${item.segmentFrames.length} segments, frames ${item.segmentFrames.join(', ')})`;
+  return { title: `${item.rcb === undefined ? 'report' : `report from ${item.rcb}`}${segments}`, lines: [...formatReport(r), ...where] };
 }
 
 /** Title and detail lines per item kind. */
@@ -223,5 +225,6 @@ export function formatSummary(s: MmsCaptureSummary): string[] {
     ...(s.malformedPacketCount > s.malformedPackets.length
       ? [`  ... ${s.malformedPacketCount - s.malformedPackets.length} more malformed packets`]
       : []),
+    ...formatFindings(s.findings),
   ];
 }

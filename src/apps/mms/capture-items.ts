@@ -110,6 +110,8 @@ export type MmsCaptureItem =
       readonly rcb?: string;
       /** The data set directory the member references came from, when the report did not carry them. */
       readonly membersFrom?: string;
+      /** A segmented report joined (IEC 61850-8-1 17.2.3.2): the frames of its segments, in order. */
+      readonly segmentFrames?: readonly number[];
     })
   | (ItemBase & {
       readonly kind: 'information-report';

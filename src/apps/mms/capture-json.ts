@@ -6,7 +6,7 @@
 import { captureTimeIso } from '../../protocols/capture/reader.js';
 import { AssociateResult, type Aare, type Aarq } from '../../protocols/iso/index.js';
 import { namedBits, PARAMETER_CBB, REJECT_CLASSES, SERVICES_SUPPORTED, type Initiate } from '../../protocols/mms/index.js';
-import { rcbAttributeJson, rcbJson, reportJson } from '../iec61850/format.js';
+import { findingsJson, rcbAttributeJson, rcbJson, reportJson } from '../iec61850/format.js';
 import type { AccessedVariable, At, MmsCaptureItem, MmsCaptureItemKind, PairMeaning } from './capture-items.js';
 import type { MmsCaptureSummary } from './capture-decode.js';
 import { dataJson, jsonSafe, type Json } from './data-format.js';
@@ -113,6 +113,7 @@ const KINDS: { readonly [K in MmsCaptureItemKind]: (item: Item<K>) => Record<str
           report: reportJson(i.report.value),
           ...(i.rcb === undefined ? {} : { rcb: i.rcb }),
           ...(i.membersFrom === undefined ? {} : { membersFrom: i.membersFrom }),
+          ...(i.segmentFrames === undefined ? {} : { segmentFrames: [...i.segmentFrames] }),
         }
       : { malformed: { offset: i.report.offset, reason: i.report.reason }, pdu: jsonSafe(i.pdu) },
   'information-report': (i) => ({
@@ -135,5 +136,6 @@ export function itemJson(item: MmsCaptureItem): Record<string, Json> {
 
 /** The summary as one JSON object with `kind: "summary"`. */
 export function summaryJson(s: MmsCaptureSummary): Record<string, Json> {
-  return { kind: 'summary', ...(jsonSafe(s) as Record<string, Json>) };
+  const { findings, ...rest } = s;
+  return { kind: 'summary', ...(jsonSafe(rest) as Record<string, Json>), findings: findingsJson(findings) };
 }

@@ -77,8 +77,8 @@ describe('reads of RCBs', () => {
     );
     expect(formatItem(item(m)).slice(1)).toEqual([
       '  IED1LD0/LLN0$RP$urcbA01$RptEna = true',
-      '  IED1LD0/LLN0$RP$urcbA01$OptFlds = sequence-number report-time-stamp reason-for-inclusion data-set-name conf-revision',
-      '  IED1LD0/LLN0$RP$urcbA01$TrgOps = data-change general-interrogation',
+      "  IED1LD0/LLN0$RP$urcbA01$OptFlds = sequence-number report-time-stamp reason-for-inclusion data-set-name conf-revision ('0111100010'B)",
+      "  IED1LD0/LLN0$RP$urcbA01$TrgOps = data-change general-interrogation ('010001'B)",
       '  IED1LD0/LLN0$RP$urcbA01$Owner  failed: object-access-denied',
       '  IED1LD0/LLN0$RP$urcbA01$DatSet = "IED1LD0/LLN0$Meas"',
     ]);
@@ -122,10 +122,10 @@ describe('reads of RCBs', () => {
       '    RptEna       true',
       '    DatSet       IED1LD0/LLN0$Meas',
       '    ConfRev      3',
-      '    OptFlds      sequence-number report-time-stamp reason-for-inclusion data-set-name data-reference buffer-overflow entryID conf-revision',
+      "    OptFlds      sequence-number report-time-stamp reason-for-inclusion data-set-name data-reference buffer-overflow entryID conf-revision ('0111111110'B)",
       '    BufTm        100 ms',
       '    SqNum        41',
-      '    TrgOps       data-change quality-change integrity general-interrogation',
+      "    TrgOps       data-change quality-change integrity general-interrogation ('011011'B)",
       '    IntgPd       60000 ms',
       '    GI           false',
       '    PurgeBuf     false',

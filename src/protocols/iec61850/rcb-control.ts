@@ -39,6 +39,9 @@ interface Holder {
 const flagsOf = <N extends string>(table: readonly N[], set: readonly N[]): { [K in N]: boolean } =>
   Object.fromEntries(table.map((n) => [n, set.includes(n)])) as { [K in N]: boolean };
 
+/** A fault {@link ReportControl.rehearse} can play. */
+export type RehearsedFault = { readonly kind: 'sqnum-gap'; readonly skip: number } | { readonly kind: 'conf-rev' };
+
 const ZERO_ENTRY_ID = new Uint8Array(ENTRY_ID_SIZE);
 
 /** One URCB or BRCB instance: attribute reads and writes, notifications, timers and the reports they make. */
@@ -89,6 +92,17 @@ export class ReportControl {
 
   get enabled(): boolean {
     return this.#enabled;
+  }
+
+  /**
+   * Rehearses a fault for tests and commissioning drills: `sqnum-gap` skips `skip` report numbers
+   * (as if reports were lost on the way), `conf-rev` moves ConfRev on (as a configuration change
+   * under a running subscription does, IEC 61850-7-2 17.2.2.5).
+   */
+  rehearse(fault: RehearsedFault): void {
+    const modulus = this.kind === 'URCB' ? 0x100 : 0x1_0000;
+    if (fault.kind === 'sqnum-gap') this.#sqNum = (this.#sqNum + fault.skip) % modulus;
+    else this.#confRev = this.#confRev >= 0xffff_ffff ? 1 : this.#confRev + 1;
   }
 
   /** Id of the client holding the block, if an associated one does. */

@@ -20,7 +20,7 @@ import { Queue } from '../../core/queue.js';
 import type { MmsData } from '../mms/data.js';
 import type { InformationReport } from '../mms/pdu.js';
 import type { AccessErrorName, Edition } from './rcb-attributes.js';
-import { ReportControl } from './rcb-control.js';
+import { ReportControl, type RehearsedFault } from './rcb-control.js';
 import type { DataSetView, MemberChange, ReportClient, ReportControlConfig } from './rcb-types.js';
 import { IEC61850_LAYER } from './rcb.js';
 import { REPORT_MAX_MEMBERS } from './report.js';
@@ -96,6 +96,13 @@ export class ReportServer {
   state(rcb: string): { readonly enabled: boolean; readonly ownerId: number | undefined } | undefined {
     const c = this.#controls.get(rcb);
     return c === undefined ? undefined : { enabled: c.enabled, ownerId: c.ownerId };
+  }
+
+  /** Plays a fault on block `rcb` (see {@link ReportControl.rehearse}); false when there is no such block. */
+  rehearse(rcb: string, fault: RehearsedFault): boolean {
+    const c = this.#controls.get(rcb);
+    c?.rehearse(fault);
+    return c !== undefined;
   }
 
   /** An association is up (call before its first read or write). */

@@ -25,7 +25,12 @@ describe('rcbFromMmsStructure', () => {
     if (r0?.success !== true) throw new Error('shape');
     const rcb = rcbFromMmsStructure(r0.data, 'URCB');
     if (!rcb.ok) throw new Error(rcb.reason);
-    const { optFlds, trgOps, ...rest } = rcb.value;
+    const { optFlds, trgOps, bits, ...rest } = rcb.value;
+    // As sent: OptFlds 10 bits, TrgOps 6 (tshark: 7a80 padding 6, 0c padding 2).
+    expect(bits).toMatchObject({
+      optFlds: { bits: Uint8Array.of(0x7a, 0x80), length: 10 },
+      trgOps: { bits: Uint8Array.of(0x0c), length: 6 },
+    });
     expect(rest).toEqual({
       kind: 'URCB', rptId: 'Events1', rptEna: false, resv: false, datSet: 'simpleIOGenericIO/LLN0$Events', confRev: 1,
       bufTm: 50, sqNum: 0, intgPd: 1000, gi: false,

@@ -127,6 +127,8 @@ export interface ReportControlBlock {
   readonly datSet: string;
   readonly confRev: number;
   readonly optFlds: OptFlds;
+  /** OptFlds and TrgOps as the IED sent them, bit 0 first, for showing beside their names. */
+  readonly bits?: { readonly optFlds: BitString; readonly trgOps: BitString };
   readonly bufTm: number;
   readonly sqNum: number;
   readonly trgOps: TrgOps;
@@ -201,6 +203,7 @@ export function rcbFromMmsStructure(data: MmsData, kind: 'BRCB' | 'URCB'): Decod
       : {}),
     ...(resvTms !== undefined ? { resvTms } : {}),
     ...(owner !== undefined ? { owner } : {}),
+    bits: { optFlds: get<'bit-string'>('OptFlds').value, trgOps: get<'bit-string'>('TrgOps').value },
   };
   return ok(rcb);
 }

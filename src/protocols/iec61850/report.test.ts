@@ -72,6 +72,8 @@ describe('capture reports match the libiec61850 client output', () => {
         'general-interrogation': true,
         'application-trigger': false,
       },
+      // As sent: libiec61850 writes the reason code in 6 bits (edition 1's length), bit 5 set.
+      reasonBits: { bits: Uint8Array.of(0x04), unusedBits: 2, length: 6 },
     });
     expect(decoded(reportOf(FRAMES[46])).inclusion).toEqual([true, false, false, false]);
     expect(decoded(reportOf(FRAMES[57])).entries.map((e) => e.index)).toEqual([2]);
@@ -123,11 +125,22 @@ describe('hand-built reports', () => {
     expect(r.entries[1]!.reason!['quality-change']).toBe(true);
   });
 
+  it('knows a q member by its type: 13 bits, whatever its name, or none', () => {
+    const q = ok({ type: 'bit-string', value: QUALITY });
+    const named = decoded(report(vs('R'), opt(), bits(true, true), q, q), ['LD/GGIO1$ST$Ind1$quality', 'LD/GGIO1$ST$Ind2$q']);
+    expect(named.entries.map((e) => e.quality?.validity)).toEqual(['questionable', 'questionable']);
+    const unnamed = decoded(report(vs('R'), opt(), bits(true), q));
+    expect(unnamed.entries[0]!.quality?.validity).toBe('questionable');
+    const other = decoded(report(vs('R'), opt(), bits(true), bits(true, false)));
+    expect(other.entries[0]!.quality).toBeUndefined();
+  });
+
   it('minimal report: RptID, OptFlds, inclusion, value', () => {
     const r = decoded(report(vs('R'), opt(), bits(false, true), ok({ type: 'integer', value: 5 })), ['a', 'b']);
     expect(r).toEqual({
       rptId: 'R',
       optFlds: expect.any(Object),
+      optFldsBits: expect.objectContaining({ length: 10 }),
       inclusion: [false, true],
       entries: [{ index: 1, reference: 'b', value: { type: 'integer', value: 5 } }],
     });

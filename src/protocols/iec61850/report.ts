@@ -38,12 +38,16 @@ export interface ReportEntry {
   readonly quality?: Quality;
   readonly timestamp?: Timestamp;
   readonly reason?: Reason;
+  /** The reason code as sent, bit 0 first (6 bits in edition 1, 7 in edition 2). */
+  readonly reasonBits?: BitString;
 }
 
 /** A decoded report (IEC 61850-7-2 clause 17.2.3.2.2). */
 export interface Report {
   readonly rptId: string;
   readonly optFlds: OptFlds;
+  /** OptFlds as sent, bit 0 first. */
+  readonly optFldsBits?: BitString;
   readonly seqNum?: number;
   /** Milliseconds since 1970. */
   readonly timeOfEntry?: number;
@@ -78,7 +82,11 @@ class Bad extends Error {
 
 const utcMs = (d: Typed<'utc-time'>): number => d.seconds * 1000 + (d.fraction * 1000) / 2 ** 24;
 
-/** Sets an entry's quality and timestamp: the last 13-bit bit string and the last utc-time of a structure. */
+/**
+ * Sets an entry's quality and timestamp: the last 13-bit bit string and the last utc-time of a
+ * structure, or the member itself when it is one (a `q` member is known by its 13 bits, not only
+ * by a name ending in `$q`).
+ */
 function inspect(entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] }): void {
   const value = entry.value;
   let q: BitString | undefined;
@@ -88,8 +96,10 @@ function inspect(entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] }):
       if (c.type === 'bit-string' && c.value.length === QUALITY_LENGTH) q = c.value;
       else if (c.type === 'utc-time') t = c;
     }
-  } else if (value.type === 'bit-string' && entry.reference?.endsWith('$q') === true) q = value.value;
-  else if (value.type === 'utc-time') t = value;
+  } else if (value.type === 'bit-string' && (value.value.length === QUALITY_LENGTH || entry.reference?.endsWith('$q') === true)) {
+    // By its type: a Quality is the only 13-bit BIT STRING of IEC 61850-8-1 (8.1.3.4), whatever the member is called.
+    q = value.value;
+  } else if (value.type === 'utc-time') t = value;
   if (q !== undefined) entry.quality = decodeQuality(q);
   if (t !== undefined) entry.timestamp = { ms: utcMs(t), quality: t.quality };
 }
@@ -113,7 +123,8 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
   const num = (what: string): number => Number(next('unsigned', what).value);
   try {
     const rptId = next('visible-string', 'RptID').value;
-    const optFlds = decodeOptFlds(next('bit-string', 'OptFlds').value);
+    const optFldsBits = next('bit-string', 'OptFlds').value;
+    const optFlds = decodeOptFlds(optFldsBits);
     const seqNum = optFlds['sequence-number'] ? num('SeqNum') : undefined;
     const timeOfEntry = optFlds['report-time-stamp'] ? binaryTimeMillis(next('binary-time', 'TimeOfEntry')) : undefined;
     const dataSet = optFlds['data-set-name'] ? next('visible-string', 'DatSet').value : undefined;
@@ -136,9 +147,7 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
       i++;
       return r.data;
     });
-    const reasons = optFlds['reason-for-inclusion']
-      ? members.map((m) => decodeReason(next('bit-string', `reason of member ${m}`).value))
-      : undefined;
+    const reasons = optFlds['reason-for-inclusion'] ? members.map((m) => next('bit-string', `reason of member ${m}`).value) : undefined;
     if (i !== res.length) throw new Bad(i, `${res.length - i} results after the report's last field`);
     const entries = members.map((index, k): ReportEntry => {
       const entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] } = { index, value: values[k]! };
@@ -146,10 +155,13 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
       if (reference !== undefined) entry.reference = reference;
       inspect(entry);
       const reason = reasons?.[k];
-      if (reason !== undefined) entry.reason = reason;
+      if (reason !== undefined) {
+        entry.reason = decodeReason(reason);
+        entry.reasonBits = reason;
+      }
       return entry;
     });
-    const report: { -readonly [K in keyof Report]: Report[K] } = { rptId, optFlds, inclusion, entries };
+    const report: { -readonly [K in keyof Report]: Report[K] } = { rptId, optFlds, optFldsBits, inclusion, entries };
     if (seqNum !== undefined) report.seqNum = seqNum;
     if (timeOfEntry !== undefined) report.timeOfEntry = timeOfEntry;
     if (dataSet !== undefined) report.dataSet = dataSet;

@@ -3,15 +3,28 @@
  * the model, values, report control blocks by name, and a stream of decoded reports.
  */
 import { Command, Option } from 'commander';
-import { Iec61850Client, parseReference } from '../../apps/iec61850/client.js';
-import { formatRcb, formatRcbAttribute, formatReport, rcbAttributeJson, rcbJson, reportJson } from '../../apps/iec61850/format.js';
+import { Iec61850Client, parseReference, RcbWriteError } from '../../apps/iec61850/client.js';
+import { ReportAnalyser, type Finding, type Peer } from '../../apps/iec61850/findings.js';
+import {
+  findingsJson,
+  formatFindings,
+  formatRcb,
+  formatRcbAttribute,
+  formatReport,
+  formatTiming,
+  rcbAttributeJson,
+  rcbJson,
+  reportJson,
+  reportTiming,
+  timingJson,
+} from '../../apps/iec61850/format.js';
 import { runReports } from '../../apps/iec61850/report-runner.js';
 import { dataJson, formatData } from '../../apps/mms/data-format.js';
 import type { MmsClientOptions } from '../../apps/mms/client.js';
 import { fromHex, toHex } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
 import { OPT_FLDS, TRG_OPS, type OptFldName, type TrgOpName } from '../../protocols/iec61850/rcb.js';
-import type { RcbSettings } from '../../protocols/iec61850/rcb-write.js';
+import { rcbWrites, type RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import {
   addOutputOptions,
   addTlsOptions,
@@ -30,6 +43,20 @@ interface LiveOptions extends OutputOptions, TlsOptions {
   readonly port: number;
   readonly password?: string;
   readonly timeout: number;
+  readonly maxPduSize?: number;
+}
+
+/** This command's own association, as the findings name it. */
+const US: Peer = { id: 'gridgate', label: 'this client' };
+
+/** Findings as text lines, or one JSON object `{"kind":"findings",...}`. */
+function emitFindings(o: OutputOptions, findings: readonly Finding[]): void {
+  emit(o, formatFindings(findings).join('\n'), { kind: 'findings', ...findingsJson(findings) });
+}
+
+/** Tells the analyser what this client wrote successfully (so its own enable is not "another client"). */
+function wrote(a: ReportAnalyser, ref: string, settings: RcbSettings): void {
+  for (const w of rcbWrites(settings)) a.rcbWrite(ref, w.attr, w.data, undefined, {}, US);
 }
 
 interface RcbOptions extends LiveOptions {
@@ -52,7 +79,12 @@ function common(cmd: Command): Command {
     .requiredOption('--host <address>', 'IED address')
     .option('--port <port>', 'IED port (ISO transport over TCP, RFC 1006)', intArg('--port', 1, 65535), 102)
     .option('--password <text>', 'ACSE password authentication')
-    .option('--timeout <s>', 'connect, association and request timeout, seconds', intArg('--timeout', 1, 3600), 10);
+    .option('--timeout <s>', 'connect, association and request timeout, seconds', intArg('--timeout', 1, 3600), 10)
+    .option(
+      '--max-pdu-size <octets>',
+      'MMS PDU size to propose (the IED may lower it); a small one makes the IED segment its reports',
+      intArg('--max-pdu-size', 64, 65000),
+    );
   addTlsOptions(cmd);
   addOutputOptions(cmd, 'warn');
   cmd.addHelpText('after', EXIT_HELP);
@@ -71,6 +103,7 @@ function clientOptions(o: LiveOptions): MmsClientOptions {
     logger: loggerFor('mms', o),
     ...(tls === undefined ? {} : { tls }),
     ...(o.password === undefined ? {} : { password: o.password }),
+    ...(o.maxPduSize === undefined ? {} : { maxPduSize: o.maxPduSize }),
   };
 }
 
@@ -198,8 +231,15 @@ function rcbCommand(): Command {
         ...(o.gi === true ? { GI: true } : {}),
       };
       await withClient(o, async (c) => {
-        if (o.disable === true) await c.disable(o.ref);
-        await c.writeRcb(o.ref, settings);
+        const analyser = new ReportAnalyser();
+        try {
+          if (o.disable === true) await c.disable(o.ref);
+          await c.writeRcb(o.ref, settings);
+        } catch (err) {
+          if (err instanceof RcbWriteError) await explainRefusal(c, analyser, o, err);
+          throw err;
+        }
+        wrote(analyser, o.ref, settings);
         if (o.attribute !== undefined) {
           const name = { ...parseReference(o.ref) };
           const [r] = await c.mms.read([{ ...name, itemId: `${name.itemId}$${o.attribute}` }]);
@@ -218,9 +258,29 @@ function rcbCommand(): Command {
           return;
         }
         const rcb = await c.readRcb(o.ref);
-        emit(o, formatRcb(rcb, o.ref).join('\n'), rcbJson(rcb, o.ref));
+        analyser.rcbRead(o.ref, rcb, {}, US);
+        const findings = analyser.findings();
+        emit(o, [...formatRcb(rcb, o.ref), ...formatFindings(findings)].join('\n'), {
+          ...rcbJson(rcb, o.ref),
+          findings: findingsJson(findings),
+        });
       });
     });
+}
+
+/**
+ * A write refused: when the IED says temporarily-unavailable, reads the block to say who holds it
+ * (RptEna, Resv, Owner) and prints that finding before the command fails.
+ */
+async function explainRefusal(c: Iec61850Client, a: ReportAnalyser, o: LiveOptions, err: RcbWriteError): Promise<void> {
+  if (err.accessError !== 'temporarily-unavailable') return;
+  const rcb = await c.readRcb(err.ref).catch(() => undefined);
+  if (rcb !== undefined) a.rcbRead(err.ref, rcb, {});
+  a.rcbWrite(err.ref, err.attribute, { type: 'boolean', value: true }, err.accessError, {}, US);
+  emitFindings(
+    o,
+    a.findings().filter((f) => f.kind === 'block-in-use'),
+  );
 }
 
 function reportsCommand(): Command {
@@ -230,12 +290,31 @@ function reportsCommand(): Command {
     .option('--gi', 'ask for a general interrogation once enabled')
     .option('--count <n>', 'stop after this many reports', intArg('--count', 1, 2 ** 31))
     .option('--duration <s>', 'stop after this many seconds', intArg('--duration', 1, 2 ** 31))
+    .option(
+      '--findings-every <s>',
+      'print the findings this often when they changed (0: only at the end)',
+      intArg('--findings-every', 0, 86_400),
+      60,
+    )
     .addOption(new Option('--no-reconnect', 'end when the association is lost instead of reconnecting'))
-    .addHelpText('after', "\nExample:\n  gridgate mms reports --host 10.0.0.5 --rcb 'IED1LD0/LLN0$BR$EventsBRCB01' --gi --json")
-    .action(async (o: RcbOptions & { rcb: string; count?: number; duration?: number; reconnect: boolean }) => {
+    .addHelpText(
+      'after',
+      "\nEach report is followed by its arrival time and delays; the findings (SqNum gaps, quality, time, configuration advice, ...)\nare printed every --findings-every seconds when they changed, and at the end.\n\nExample:\n  gridgate mms reports --host 10.0.0.5 --rcb 'IED1LD0/LLN0$BR$EventsBRCB01' --gi --json",
+    )
+    .action(async (o: RcbOptions & { rcb: string; count?: number; duration?: number; findingsEvery: number; reconnect: boolean }) => {
       const stop = new AbortController();
       void untilSignal().then(() => stop.abort());
       const timer = o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
+      const analyser = new ReportAnalyser();
+      let shown = JSON.stringify([]);
+      const showFindings = (always: boolean): void => {
+        const findings = analyser.findings();
+        const now = JSON.stringify(findings);
+        if (!always && now === shown) return;
+        shown = now;
+        emitFindings(o, findings);
+      };
+      const every = o.findingsEvery > 0 ? setInterval(() => showFindings(false), o.findingsEvery * 1000) : undefined;
       let seen = 0;
       try {
         const { EntryID, ...settings } = settingsOf(o);
@@ -249,12 +328,18 @@ function reportsCommand(): Command {
             ...(EntryID === undefined ? {} : { entryId: EntryID }),
           },
           (r) => {
-            emit(o, formatReport(r).join('\n'), reportJson(r));
-            if (o.count !== undefined && ++seen >= o.count) stop.abort();
+            const timing = reportTiming(r, Date.now());
+            analyser.report(o.rcb, r, { report: ++seen }, timing.arrivalMs);
+            emit(o, [...formatReport(r), formatTiming(timing)].join('\n'), { ...reportJson(r), ...timingJson(timing) });
+            if (o.count !== undefined && seen >= o.count) stop.abort();
           },
           stop.signal,
           (s) => {
             if (s.type === 'subscribed') {
+              const sub = s.subscription;
+              analyser.dataSet(o.rcb, sub.members);
+              analyser.rcbRead(o.rcb, sub.block, {}, US);
+              wrote(analyser, o.rcb, { ...settings, ...(s.resyncFrom === undefined ? {} : { EntryID: s.resyncFrom }), RptEna: true });
               const from = s.resyncFrom === undefined ? '' : `, resynchronised after EntryID '${toHex(s.resyncFrom).replace(/ /g, '')}'H`;
               process.stderr.write(`gridgate: ${s.rcb} enabled: RptID ${s.rptId}, ${s.members} data set members${from}\n`);
             } else if (s.type === 'lost') {
@@ -268,9 +353,16 @@ function reportsCommand(): Command {
             } else process.stderr.write(`gridgate: malformed report: ${s.reason}\n`);
           },
         );
+      } catch (err) {
+        if (err instanceof RcbWriteError && err.accessError === 'temporarily-unavailable') {
+          await withClient(o, (c) => explainRefusal(c, analyser, o, err)).catch(() => undefined);
+        }
+        throw err;
       } finally {
         clearTimeout(timer);
+        clearInterval(every);
       }
+      showFindings(true);
     });
 }
 

@@ -106,7 +106,7 @@ async function decode(file: string, o: DecodeOptions): Promise<void> {
 export function decodeCommand(): Command {
   return new Command('decode')
     .description(
-      'decode MMS in a pcap or pcapng capture (any TCP port): associations, requests and responses, RCB reads and writes named field by field, data set directories, and information reports per OptFlds with every member’s value, reason, quality and time stamp',
+      'decode MMS in a pcap or pcapng capture (any TCP port): associations, requests and responses, RCB reads and writes named field by field, data set directories, and information reports per OptFlds (segments joined) with every member’s value, reason, quality and time stamp; then the findings per report control block (SqNum gaps, quality, time, who holds a block, configuration advice)',
     )
     .argument('<file>', 'capture file (pcap or pcapng, as tcpdump, dumpcap or Wireshark write them)')
     .option('--json', 'one JSON object per line on standard output, then a summary object')
