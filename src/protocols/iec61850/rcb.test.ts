@@ -95,19 +95,20 @@ describe('rcbFromMmsStructure', () => {
   });
 
   it.each([
-    ['not a structure', { type: 'boolean', value: true } as MmsData, 'BRCB' as const, 0, /expected a structure/],
-    ['too few components', brcb([]), 'URCB' as const, 2, /Resv: expected boolean, got visible-string/],
+    ['not a structure', { type: 'boolean', value: true } as MmsData, 'BRCB' as const, 0, 'not-a-structure', /expected a structure/],
+    ['too few components', brcb([]), 'URCB' as const, 2, 'wrong-type', /Resv: expected boolean, got visible-string/],
     [
       'missing field',
       { type: 'structure', components: [{ type: 'visible-string', value: 'x' }] } as MmsData,
       'URCB' as const,
       1,
+      'missing-field',
       /RptEna missing/,
     ],
-    ['bad trailer', brcb([{ type: 'boolean', value: true }]), 'BRCB' as const, 13, /unexpected trailing/],
-  ])('%s gives a located failure', (_n, data, kind, offset, reason) => {
-    const r = rcbFromMmsStructure(data, kind);
-    expect(r).toMatchObject({ ok: false, layer: 'iec61850', offset, reason: expect.stringMatching(reason) });
+    ['bad trailer', brcb([{ type: 'boolean', value: true }]), 'BRCB' as const, 13, 'trailing-fields', /unexpected trailing/],
+  ])('%s gives a located failure', (_n, data, block, offset, kind, reason) => {
+    const r = rcbFromMmsStructure(data, block);
+    expect(r).toMatchObject({ ok: false, layer: 'iec61850', kind, offset, reason: expect.stringMatching(reason) });
   });
 });
 

@@ -7,13 +7,29 @@
  * Every table is `as const` and lists bit 0 first (bit 0 is the first, most significant bit of the
  * first octet, X.690 8.6.2.1).
  */
-import { fail, ok, type Decoded } from '../../core/result.js';
+import type { DecodeFailure } from '../../core/errors.js';
+import { fail, ok, type Ok } from '../../core/result.js';
 import { bitAt, type BitString } from '../iso/ber/ber.js';
 import { binaryTimeMillis, type MmsData } from '../mms/data.js';
 import { rcbAttribute, rcbLayout, type RcbAttributeName } from './rcb-attributes.js';
 
 /** The layer named in IEC 61850 failures. */
 export const IEC61850_LAYER = 'iec61850';
+
+/**
+ * What can be wrong with a read RCB or a report as IEC 61850-8-1 lays them out (17.2.2, 8.1.3.8),
+ * for counting; `reason` names the field.
+ */
+export const IEC61850_FAILURES = [
+  'not-a-structure',
+  'missing-field',
+  'wrong-type',
+  'access-failure',
+  'too-many-members',
+  'trailing-fields',
+  'bad-value',
+] as const;
+export type Iec61850Failure = (typeof IEC61850_FAILURES)[number];
 
 /** OptFlds bits (IEC 61850-8-1 clause 17.2.2.2 / 8.1.3.8; IEC 61850-7-2 clause 17.2.2.2). */
 export const OPT_FLDS = [
@@ -159,15 +175,15 @@ type Typed<T extends MmsData['type']> = Extract<MmsData, { type: T }>;
  * Names every component of a read RCB. `data` is the structure of the read response; a wrong
  * component count or type gives a failure whose offset is the component index.
  */
-export function rcbFromMmsStructure(data: MmsData, kind: 'BRCB' | 'URCB'): Decoded<ReportControlBlock> {
-  if (data.type !== 'structure') return fail(IEC61850_LAYER, 0, `${kind}: expected a structure, got ${data.type}`);
+export function rcbFromMmsStructure(data: MmsData, kind: 'BRCB' | 'URCB'): Ok<ReportControlBlock> | DecodeFailure<Iec61850Failure> {
+  if (data.type !== 'structure') return fail(IEC61850_LAYER, 0, `${kind}: expected a structure, got ${data.type}`, 'not-a-structure');
   const c = data.components;
   const layout = LAYOUT[kind];
   const f = new Map<Field, MmsData>();
   for (const [i, [name, type]] of layout.entries()) {
     const d = c[i];
-    if (d === undefined) return fail(IEC61850_LAYER, i, `${kind}: ${c.length} components; ${name} missing`);
-    if (d.type !== type) return fail(IEC61850_LAYER, i, `${kind}.${name}: expected ${type}, got ${d.type}`);
+    if (d === undefined) return fail(IEC61850_LAYER, i, `${kind}: ${c.length} components; ${name} missing`, 'missing-field');
+    if (d.type !== type) return fail(IEC61850_LAYER, i, `${kind}.${name}: expected ${type}, got ${d.type}`, 'wrong-type');
     f.set(name, d);
   }
   // Optional trailers: BRCB [ResvTms INT16] [Owner]; URCB [Owner] (IEC 61850-8-1 17.2.2).
@@ -177,7 +193,7 @@ export function rcbFromMmsStructure(data: MmsData, kind: 'BRCB' | 'URCB'): Decod
     const d = c[i]!;
     if (kind === 'BRCB' && resvTms === undefined && owner === undefined && d.type === 'integer') resvTms = Number(d.value);
     else if (owner === undefined && d.type === 'octet-string') owner = d.value;
-    else return fail(IEC61850_LAYER, i, `${kind}: unexpected trailing component ${i} (${d.type})`);
+    else return fail(IEC61850_LAYER, i, `${kind}: unexpected trailing component ${i} (${d.type})`, 'trailing-fields');
   }
   const get = <T extends MmsData['type']>(n: Field): Typed<T> => f.get(n) as Typed<T>;
   const num = (n: Field): number => Number(get<'unsigned'>(n).value);

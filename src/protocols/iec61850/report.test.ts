@@ -8,6 +8,7 @@ import { fromHex } from '../../core/bytes.js';
 import { bitStringOf } from '../iso/ber/ber.js';
 import { decodeMmsPdu, type AccessResult, type InformationReport, type MmsData } from '../mms/index.js';
 import { decodeReport, type Report } from './report.js';
+import type { Iec61850Failure } from './rcb.js';
 
 const HEAD = 'a1058003525054';
 const FRAMES = {
@@ -148,27 +149,29 @@ describe('hand-built reports', () => {
 });
 
 describe('malformed reports give located failures', () => {
-  const fails = (r: InformationReport, offset: number, reason: RegExp): void => {
-    expect(decodeReport(r)).toMatchObject({ ok: false, layer: 'iec61850', offset, reason: expect.stringMatching(reason) });
+  const fails = (r: InformationReport, offset: number, kind: Iec61850Failure, reason: RegExp): void => {
+    expect(decodeReport(r)).toMatchObject({ ok: false, layer: 'iec61850', kind, offset, reason: expect.stringMatching(reason) });
   };
-  it('empty', () => fails(report(), 0, /RptID missing/));
-  it('wrong RptID type', () => fails(report(ok({ type: 'boolean', value: true })), 0, /RptID: expected visible-string, got boolean/));
-  it('SeqNum missing per OptFlds', () => fails(report(vs('R'), opt(1)), 2, /SeqNum missing/));
+  it('empty', () => fails(report(), 0, 'missing-field', /RptID missing/));
+  it('wrong RptID type', () =>
+    fails(report(ok({ type: 'boolean', value: true })), 0, 'wrong-type', /RptID: expected visible-string, got boolean/));
+  it('SeqNum missing per OptFlds', () => fails(report(vs('R'), opt(1)), 2, 'missing-field', /SeqNum missing/));
   it('access failure', () =>
     fails(
       report(vs('R'), { success: false, error: 10, errorName: 'object-non-existent' }),
       1,
+      'access-failure',
       /OptFlds: access failure object-non-existent/,
     ));
   it('too few values for the inclusion', () =>
-    fails(report(vs('R'), opt(), bits(true, true), ok({ type: 'boolean', value: true })), 4, /value of member 1 missing/));
-  it('value missing', () => fails(report(vs('R'), opt(), bits(true)), 3, /value of member 0 missing/));
+    fails(report(vs('R'), opt(), bits(true, true), ok({ type: 'boolean', value: true })), 4, 'missing-field', /value of member 1 missing/));
+  it('value missing', () => fails(report(vs('R'), opt(), bits(true)), 3, 'missing-field', /value of member 0 missing/));
   it('wrong reason type', () =>
-    fails(report(vs('R'), opt(3), bits(true), ok(VALUE), vs('x')), 4, /reason of member 0: expected bit-string/));
-  it('trailing results', () => fails(report(vs('R'), opt(), bits(true), ok(VALUE), ok(VALUE)), 4, /1 results after/));
+    fails(report(vs('R'), opt(3), bits(true), ok(VALUE), vs('x')), 4, 'wrong-type', /reason of member 0: expected bit-string/));
+  it('trailing results', () => fails(report(vs('R'), opt(), bits(true), ok(VALUE), ok(VALUE)), 4, 'trailing-fields', /1 results after/));
 });
 
 it('an inclusion longer than the report is refused before reading values', () => {
   const r = decodeReport(report(vs('R'), opt(), bits(true, true, true, true)));
-  expect(r).toMatchObject({ ok: false, offset: 2, reason: expect.stringMatching(/Inclusion sets 4 members/) });
+  expect(r).toMatchObject({ ok: false, kind: 'too-many-members', offset: 2, reason: expect.stringMatching(/Inclusion sets 4 members/) });
 });

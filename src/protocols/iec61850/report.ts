@@ -6,7 +6,8 @@
  * {@link decodeReport} never throws: a report that does not match its own OptFlds gives a
  * failure of layer `iec61850` whose offset is the index in `listOfAccessResult`.
  */
-import { fail, ok, type Decoded } from '../../core/result.js';
+import type { DecodeFailure } from '../../core/errors.js';
+import { fail, ok, type Ok } from '../../core/result.js';
 import { bitAt, type BitString } from '../iso/ber/ber.js';
 import { binaryTimeMillis, type MmsData, type TimeQuality } from '../mms/data.js';
 import type { InformationReport } from '../mms/pdu.js';
@@ -16,6 +17,7 @@ import {
   decodeReason,
   IEC61850_LAYER,
   QUALITY_LENGTH,
+  type Iec61850Failure,
   type OptFlds,
   type Quality,
   type Reason,
@@ -74,6 +76,7 @@ type Typed<T extends MmsData['type']> = Extract<MmsData, { type: T }>;
 class Bad extends Error {
   constructor(
     readonly index: number,
+    readonly kind: Iec61850Failure,
     reason: string,
   ) {
     super(reason);
@@ -109,14 +112,14 @@ function inspect(entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] }):
  * read in order; a missing result, a failed AccessResult or a wrong Data type is a failure at
  * that result's index.
  */
-export function decodeReport(pdu: InformationReport, options: ReportOptions = {}): Decoded<Report> {
+export function decodeReport(pdu: InformationReport, options: ReportOptions = {}): Ok<Report> | DecodeFailure<Iec61850Failure> {
   const res = pdu.results;
   let i = 0;
   const next = <T extends MmsData['type']>(type: T, what: string): Typed<T> => {
     const r = res[i];
-    if (r === undefined) throw new Bad(i, `${what} missing: the report has ${res.length} results`);
-    if (!r.success) throw new Bad(i, `${what}: access failure ${r.errorName}`);
-    if (r.data.type !== type) throw new Bad(i, `${what}: expected ${type}, got ${r.data.type}`);
+    if (r === undefined) throw new Bad(i, 'missing-field', `${what} missing: the report has ${res.length} results`);
+    if (!r.success) throw new Bad(i, 'access-failure', `${what}: access failure ${r.errorName}`);
+    if (r.data.type !== type) throw new Bad(i, 'wrong-type', `${what}: expected ${type}, got ${r.data.type}`);
     i++;
     return r.data as Typed<T>;
   };
@@ -134,21 +137,23 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
     const subSeqNum = optFlds.segmentation ? num('SubSeqNum') : undefined;
     const moreSegmentsFollow = optFlds.segmentation ? next('boolean', 'MoreSegmentsFollow').value : undefined;
     const incl = next('bit-string', 'Inclusion').value;
-    if (incl.length > REPORT_MAX_MEMBERS) throw new Bad(i - 1, `Inclusion of ${incl.length} bits; at most ${REPORT_MAX_MEMBERS}`);
+    if (incl.length > REPORT_MAX_MEMBERS)
+      throw new Bad(i - 1, 'too-many-members', `Inclusion of ${incl.length} bits; at most ${REPORT_MAX_MEMBERS}`);
     const inclusion: boolean[] = new Array<boolean>(incl.length);
     const members: number[] = [];
     for (let b = 0; b < incl.length; b++) if ((inclusion[b] = bitAt(incl, b))) members.push(b);
-    if (members.length > res.length) throw new Bad(i - 1, `Inclusion sets ${members.length} members; the report has ${res.length} results`);
+    if (members.length > res.length)
+      throw new Bad(i - 1, 'too-many-members', `Inclusion sets ${members.length} members; the report has ${res.length} results`);
     const refs = optFlds['data-reference'] ? members.map((m) => next('visible-string', `data reference of member ${m}`).value) : undefined;
     const values = members.map((m) => {
       const r = res[i];
-      if (r === undefined) throw new Bad(i, `value of member ${m} missing: the report has ${res.length} results`);
-      if (!r.success) throw new Bad(i, `value of member ${m}: access failure ${r.errorName}`);
+      if (r === undefined) throw new Bad(i, 'missing-field', `value of member ${m} missing: the report has ${res.length} results`);
+      if (!r.success) throw new Bad(i, 'access-failure', `value of member ${m}: access failure ${r.errorName}`);
       i++;
       return r.data;
     });
     const reasons = optFlds['reason-for-inclusion'] ? members.map((m) => next('bit-string', `reason of member ${m}`).value) : undefined;
-    if (i !== res.length) throw new Bad(i, `${res.length - i} results after the report's last field`);
+    if (i !== res.length) throw new Bad(i, 'trailing-fields', `${res.length - i} results after the report's last field`);
     const entries = members.map((index, k): ReportEntry => {
       const entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] } = { index, value: values[k]! };
       const reference = refs?.[k] ?? options.dataSetMembers?.[index];
@@ -172,7 +177,7 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
     if (moreSegmentsFollow !== undefined) report.moreSegmentsFollow = moreSegmentsFollow;
     return ok(report);
   } catch (e) {
-    if (e instanceof Bad) return fail(IEC61850_LAYER, e.index, e.message);
-    return fail(IEC61850_LAYER, i, e instanceof Error ? e.message : String(e));
+    if (e instanceof Bad) return fail(IEC61850_LAYER, e.index, e.message, e.kind);
+    return fail(IEC61850_LAYER, i, e instanceof Error ? e.message : String(e), 'bad-value');
   }
 }
