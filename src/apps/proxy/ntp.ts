@@ -13,9 +13,9 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, GridgateError } from '../../core/errors.js';
+import { decodeError, ErrorCode, GridgateError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { decodeResponse, encodeRequest, NtpField, type SntpReply } from '../../protocols/ntp/sntp.js';
+import { decodeResponse, encodeRequest, type SntpReply } from '../../protocols/ntp/sntp.js';
 
 /** NTP's well-known UDP port (RFC 5905 clause 9). */
 export const NTP_PORT = 123;
@@ -286,9 +286,9 @@ export class NtpUpdater {
       };
       const timer = setTimeout(() => {
         const why = lastBogus === undefined ? '' : ` (ignored: ${lastBogus})`;
-        finish(new Error(`no valid reply within ${timeoutMs} ms${why}`));
+        finish(new GridgateError(ErrorCode.TIMEOUT, `no valid reply within ${timeoutMs} ms${why}`, { fault: 'remote' }));
       }, timeoutMs);
-      const onAbort = (): void => finish(new Error('stopped'));
+      const onAbort = (): void => finish(new GridgateError(ErrorCode.STATE, 'stopped'));
       signal.addEventListener('abort', onAbort);
 
       lookup(server.host).then(
@@ -305,8 +305,8 @@ export class NtpUpdater {
             const r = decodeResponse(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), t1, t4);
             if (r.ok) finish(r.value);
             // A reply to some other request (late, duplicated, spoofed): keep waiting for ours.
-            else if (r.offset === NtpField.originateTimestamp) lastBogus = r.reason;
-            else finish(new Error(`${r.layer}: ${r.reason} at offset ${r.offset}`));
+            else if (r.kind === 'bogus-originate') lastBogus = r.reason;
+            else finish(decodeError(r));
           });
           // A connected socket only hears from the server, and hears ICMP "port unreachable".
           s.once('connect', () => {
@@ -320,7 +320,7 @@ export class NtpUpdater {
           // No callback: a failed connect is then emitted as 'error' rather than passed to it.
           s.connect(server.port, address);
         },
-        (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))),
+        (e: unknown) => finish(new GridgateError(ErrorCode.CONNECTION, `${server.host}: ${(e as Error).message}`, { cause: e })),
       );
     });
   }

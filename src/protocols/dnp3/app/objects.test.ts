@@ -220,7 +220,7 @@ describe('flags', () => {
     expect(flagNames('analog', 0x66)).toEqual(['RESTART', 'COMM_LOST', 'OVER_RANGE', 'REFERENCE_ERR']);
     expect(flagNames('binaryOutput', 0x60)).toEqual([]);
     expect(flagsOf('analog', ['ONLINE', 'OVER_RANGE'])).toBe(0x21);
-    expect(() => flagsOf('analog', ['STATE'])).toThrow(TypeError);
+    expect(() => flagsOf('analog', ['STATE'])).toThrow(expect.objectContaining({ code: 'E_RANGE' }));
   });
 
   test('double-bit states', () => {

@@ -7,6 +7,7 @@
  * Unknown objects set IIN2.1 OBJECT_UNKNOWN and requested indexes the database lacks set IIN2.2
  * PARAMETER_ERROR (4.2.2.6.2); the rest of the request is still answered.
  */
+import { ErrorCode, GridgateError } from '../../../core/errors.js';
 import type { ObjectHeader } from '../app/codec.js';
 import { IIN2 } from '../app/header.js';
 import { qualifierInfo } from '../app/qualifier.js';
@@ -39,7 +40,7 @@ export interface ReadPlan {
 function info(group: number, variation: number): VariationInfo {
   const i = variationInfo(group, variation);
   // Only variations checked by servedVariation (rows of the object table) reach here.
-  if (i === undefined) throw new Error(`Group${group}Var${variation} has no row`);
+  if (i === undefined) throw new GridgateError(ErrorCode.STATE, `Group${group}Var${variation} has no row`);
   return i;
 }
 

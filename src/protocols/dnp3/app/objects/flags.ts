@@ -3,6 +3,8 @@
  * double-bit states. Bits 0..4 mean the same in every group; bits 5..7 depend on the group.
  */
 
+import { ErrorCode, GridgateError } from '../../../../core/errors.js';
+
 /** Flag bits shared by every group with a flags octet. */
 const COMMON = {
   /** Bit 0: the point is online and its value valid. */
@@ -55,13 +57,13 @@ export function flagNames(set: FlagSet, octet: number): FlagName[] {
   return out;
 }
 
-/** Octet value of a list of flag names of a family; throws a TypeError for a name the family lacks. */
+/** Octet value of a list of flag names of a family; throws E_RANGE for a name the family lacks. */
 export function flagsOf(set: FlagSet, names: Iterable<string>): number {
   const table = FLAG_SETS[set] as Readonly<Record<string, number>>;
   let octet = 0;
   for (const n of names) {
     const bit = table[n];
-    if (bit === undefined) throw new TypeError(`flag ${n} does not exist for ${set} points`);
+    if (bit === undefined) throw new GridgateError(ErrorCode.RANGE, `flag ${n} does not exist for ${set} points`);
     octet |= bit;
   }
   return octet;
