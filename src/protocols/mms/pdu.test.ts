@@ -235,6 +235,8 @@ describe('malformed PDUs', () => {
     ['floating-point width 9', 'unsupported', 'a10e020101a409a10787050900000000', 9, /floating-point/],
     ['negative DataAccessError', 'bad-value', 'a10a020101a405a1038001ff', 9, /DataAccessError/],
     ['constructed boolean', 'bad-form', 'a10a020101a405a103a30100', 9, /must be primitive/],
+    // Found by the fuzzer: a 64-bit reject reason became an unsafe number that could not be re-encoded.
+    ['reject reason beyond 2^53', 'out-of-range', 'a40a8108b606800107810184', 2, /rejectReason .* beyond 2\^53/],
   ];
   it.each(cases)('%s', (_name, kind, hex, offset, reason) => {
     const d = decodeMmsPdu(fromHex(hex));

@@ -137,8 +137,10 @@ const PDU_DECODERS: { readonly [K in MmsPduType]: (r: BerReader, t: Tlv) => MmsP
     if (reason.tagClass !== 'context' || reason.tag < 1 || reason.tag > 11)
       s.fail(`rejectReason ${reason.tagClass} [${reason.tag}] is not 1..11`, reason.start, 'bad-value');
     const code = s.readInteger(reason);
+    // Reject reason codes are small (ISO 9506-2 7.5.3); a 64-bit one must not become an unsafe number.
+    if (typeof code !== 'number') return s.fail(`rejectReason ${code} beyond 2^53`, reason.start, 'out-of-range');
     s.expectEnd();
-    const base = { pdu: 'reject', rejectClass: reason.tag, reason: Number(code) } as const;
+    const base = { pdu: 'reject', rejectClass: reason.tag, reason: code } as const;
     return originalInvokeId === undefined ? base : { ...base, originalInvokeId };
   },
   'initiate-request': (r, t) => ({ pdu: 'initiate-request', initiate: decodeInitiate(r, r.expect(t, 'context', 8, true)) }),
