@@ -184,7 +184,10 @@ export class SqliteSink implements Sink {
     if (insert === undefined) throw this.#state.failed(new Error(`${this.name}: not open`));
     const points: PointRecord[] = [];
     const links: LinkRecord[] = [];
-    for (const r of batch) (r.type === 'point' ? points : links).push(r);
+    for (const r of batch) {
+      if (r.type === 'point') points.push(r);
+      else links.push(r);
+    }
     try {
       const inserted = insert(points, links);
       this.#state.written += inserted;
