@@ -178,6 +178,10 @@ export class PostgresSink implements Sink {
       .catch((err: unknown) => {
         throw this.#state.failed(err);
       });
+    // A connection the server drops mid-batch emits 'error' on the checked-out client, which the
+    // pool does not listen to: unheard, it would end the process.
+    const onError = (err: Error): void => void this.#state.failed(err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       let inserted = 0;
@@ -203,9 +207,11 @@ export class PostgresSink implements Sink {
       this.#state.ok();
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      client.off('error', onError);
       client.release(true);
       throw this.#state.failed(err);
     }
+    client.off('error', onError);
     client.release();
   }
 
