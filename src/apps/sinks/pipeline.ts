@@ -76,6 +76,8 @@ export class Pipeline {
   #closing = false;
   #stopped = false;
   #trimTimer: NodeJS.Timeout | undefined;
+  /** Records left in the journal at close, reported once the journal is shut. */
+  #closedSize: number | undefined;
   accepted = 0;
 
   constructor(o: PipelineOptions) {
@@ -131,7 +133,7 @@ export class Pipeline {
 
   /** Records held in the journal. */
   journalSize(): number {
-    return this.#journal.size();
+    return this.#closedSize ?? this.#journal.size();
   }
 
   /** Records waiting to be committed. */
@@ -154,6 +156,7 @@ export class Pipeline {
     await Promise.all(this.#runners.map((r) => r.done));
     await Promise.all(this.#runners.map((r) => r.sink.close().catch(() => undefined)));
     this.#trim();
+    this.#closedSize = this.#journal.size();
     this.#journal.close();
   }
 
