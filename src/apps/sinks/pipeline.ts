@@ -218,8 +218,20 @@ export class Pipeline {
 
   async #run(r: Runner): Promise<void> {
     let delay = this.#o.retryMs.min;
-    let open = false;
     let failedBefore = false;
+    // Open at once, so a sink that cannot be reached shows as down before it has anything to write.
+    while (!this.#stopped) {
+      try {
+        await this.#timed(r.sink.open(), `${r.sink.name}: open`);
+        break;
+      } catch (err) {
+        r.retries++;
+        if (!failedBefore) this.#log.warn({ sink: r.sink.name, err: (err as Error).message }, 'sink cannot be opened; retrying');
+        failedBefore = true;
+        await sleep(delay);
+        delay = Math.min(this.#o.retryMs.max, delay * 2);
+      }
+    }
     while (!this.#stopped) {
       if (r.cursor >= this.#journal.last) {
         await new Promise<void>((resolve) => this.#wake.push(resolve));
@@ -227,10 +239,6 @@ export class Pipeline {
       }
       const { records, last } = this.#next(r.cursor);
       try {
-        if (!open) {
-          await this.#timed(r.sink.open(), `${r.sink.name}: open`);
-          open = true;
-        }
         await this.#timed(r.sink.write(records), `${r.sink.name}: write`);
       } catch (err) {
         if (this.#stopped) return;
