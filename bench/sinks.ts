@@ -93,7 +93,7 @@ async function sqliteBench(all: PointRecord[], dir: string): Promise<void> {
   line(
     'SQLite sink (batches of 5,000, + latest)',
     rate(all.length, ms),
-    `bare better-sqlite3 insert ${rate(all.length, bare)} (${((bare / ms) * 100).toFixed(0)}% of bare time)`,
+    `bare better-sqlite3 insert ${rate(all.length, bare)} (sink = ${(bare / ms).toFixed(2)}x bare)`,
   );
 
   const p = new Pipeline({ journal: join(dir, 'journal.db'), sinks: [new SqliteSink({ file: join(dir, 'pipe.db') })], batchSize: 5000 });
@@ -139,7 +139,7 @@ async function postgresBench(all: PointRecord[]): Promise<void> {
     line(
       'PostgreSQL sink (batches of 5,000, + latest)',
       rate(all.length, ms),
-      `bare pg unnest INSERT ${rate(all.length, bare)} (${((bare / ms) * 100).toFixed(0)}% of bare time)`,
+      `bare pg unnest INSERT ${rate(all.length, bare)} (sink = ${(bare / ms).toFixed(2)}x bare)`,
     );
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -169,7 +169,7 @@ async function natsBench(all: PointRecord[]): Promise<void> {
     line(
       'JetStream sink (Nats-Msg-Id, acks awaited)',
       rate(all.length, ms),
-      `bare js.publish without ids ${rate(all.length, bare)} (${((bare / ms) * 100).toFixed(0)}% of bare time)`,
+      `bare js.publish without ids ${rate(all.length, bare)} (sink = ${(bare / ms).toFixed(2)}x bare)`,
     );
   } finally {
     await jsm.streams.delete(stream);
