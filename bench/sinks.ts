@@ -15,6 +15,7 @@ import { NatsSink, natsSubject } from '../src/apps/sinks/nats.js';
 import { Pipeline } from '../src/apps/sinks/pipeline.js';
 import { PostgresSink, postgresColumns } from '../src/apps/sinks/postgres.js';
 import { SqliteSink, openPointsDatabase, sqlValue } from '../src/apps/sinks/sqlite.js';
+import { sinksLatencyBench } from './sinks-latency.js';
 import { line, memory, rate } from './stats.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -212,6 +213,7 @@ export async function sinksBench(n = 200_000, downSeconds = 60): Promise<void> {
     await postgresBench(all);
     await natsBench(all);
     await downBench(dir, downSeconds);
+    await sinksLatencyBench();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
