@@ -46,8 +46,8 @@ abstract class BaseSource implements Source {
   #records = 0;
   #linkChanges = 0;
   #lastError: string | undefined;
-  /** Emits not yet committed: a source waits on the oldest when too many are in flight. */
-  #inflight: Promise<void>[] = [];
+  /** Emits not yet committed to the journal, awaited when the source stops. */
+  readonly #inflight = new Set<Promise<void>>();
 
   constructor(name: string, protocol: Protocol, emit: Emit, log: Logger) {
     this.name = name;
@@ -59,16 +59,20 @@ abstract class BaseSource implements Source {
   abstract start(): void;
   abstract stop(): Promise<void>;
 
-  protected async emit(records: readonly StreamRecord[]): Promise<void> {
+  /**
+   * Hands records to the pipeline. The masters push events and cannot be paused, so nothing here
+   * waits: a refusal (the pipeline closing) is logged and kept as the source's last error.
+   */
+  protected emit(records: readonly StreamRecord[]): void {
     if (records.length === 0) return;
     this.#records += records.length;
-    this.#inflight.push(
-      this.#emit(records).catch((err: unknown) => {
+    const p: Promise<void> = this.#emit(records)
+      .catch((err: unknown) => {
         this.#lastError = (err as Error).message;
         this.log.error({ err: this.#lastError, records: records.length }, 'records not accepted');
-      }),
-    );
-    if (this.#inflight.length > 64) await this.#inflight.shift();
+      })
+      .finally(() => this.#inflight.delete(p));
+    this.#inflight.add(p);
   }
 
   protected link(state: 'up' | 'down', reason: string): void {
@@ -77,12 +81,11 @@ abstract class BaseSource implements Source {
     this.#linkChanges++;
     if (state === 'down') this.#lastError = reason;
     this.log.info({ state, reason }, `link ${state}`);
-    void this.emit([linkRecord(this.name, this.#protocol, state, reason, Date.now())]);
+    this.emit([linkRecord(this.name, this.#protocol, state, reason, Date.now())]);
   }
 
   protected async drain(): Promise<void> {
-    await Promise.all(this.#inflight);
-    this.#inflight = [];
+    await Promise.all([...this.#inflight]);
   }
 
   status(): SourceStatus {
@@ -126,7 +129,7 @@ export class Iec104Source extends BaseSource {
   }
 
   #onEvent = (e: MasterEvent): void => {
-    if (e.type === 'asdu') void this.emit(iec104Records(this.name, e.asdu as Asdu, Date.now()));
+    if (e.type === 'asdu') this.emit(iec104Records(this.name, e.asdu as Asdu, Date.now()));
     else if (e.type === 'malformed') this.log.warn({ err: e.error.message }, 'malformed ASDU');
   };
 
@@ -189,10 +192,10 @@ export class Dnp3Source extends BaseSource {
         this.link('down', e.reason);
         break;
       case 'scan':
-        void this.emit(e.blocks.flatMap((b) => dnp3Records(this.name, b, e.kind, now)));
+        this.emit(e.blocks.flatMap((b) => dnp3Records(this.name, b, e.kind, now)));
         break;
       case 'unsolicited':
-        void this.emit(dnp3Records(this.name, e.block, 'unsolicited', now));
+        this.emit(dnp3Records(this.name, e.block, 'unsolicited', now));
         break;
       case 'error':
         this.log.warn({ err: e.message }, 'DNP3 scan failed');
@@ -231,7 +234,7 @@ export class Iec61850Source extends BaseSource {
         try {
           await runReports(
             { host: this.#c.host, port: this.#c.port, rcb: this.#c.rcb, gi: this.#c.gi, retryMs: this.#c.retryMs, logger: this.log },
-            (r) => void this.emit(iec61850Records(this.name, r, Date.now())),
+            (r) => this.emit(iec61850Records(this.name, r, Date.now())),
             this.#abort.signal,
             (s: RunStatus) => {
               if (s.type === 'subscribed') this.link('up', `subscribed to ${s.rcb}`);
