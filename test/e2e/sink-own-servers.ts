@@ -4,7 +4,7 @@
  * machine's own services are never touched.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,12 +70,14 @@ export class OwnPostgres {
     asPostgres('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', this.dir]);
   }
 
+  /** Stops the server if it runs and removes its cluster. */
   destroy(): void {
     try {
       this.kill();
     } catch {
       // already stopped
     }
+    rmSync(join(this.dir, '..'), { recursive: true, force: true });
   }
 }
 
@@ -102,6 +104,12 @@ abstract class OwnProcess {
     const exited = new Promise((r) => c.once('exit', r));
     c.kill(signal);
     await exited;
+  }
+
+  /** Kills the process and removes its state folder. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
