@@ -97,7 +97,9 @@ describe('sinks across server outages', () => {
     await until(() => pipeline.status().every((s) => s.backlog === 0), 60_000, 'every sink caught up');
     const status = pipeline.status();
     await pipeline.close();
-    for (const s of status.slice(0, 3)) expect(s.retries, `${s.name} saw the outage`).toBeGreaterThan(0);
+    // PostgreSQL and NATS must have failed and retried. An MQTT publish in flight when the broker
+    // stops may instead complete after the reconnection (persistent session), costing no retry.
+    for (const s of status.slice(0, 2)) expect(s.retries, `${s.name} saw the outage`).toBeGreaterThan(0);
 
     const c = new pg.Client({ connectionString: pgs.url });
     await c.connect();

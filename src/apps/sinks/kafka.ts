@@ -8,6 +8,7 @@
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import type { StreamRecord } from '../points/record.js';
 import { SinkState, type Sink, type SinkCounters, type SinkHealth } from './sink.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 export interface KafkaSinkOptions {
   readonly name?: string;
@@ -61,7 +62,7 @@ export class KafkaSink implements Sink {
 
   async write(batch: readonly StreamRecord[]): Promise<void> {
     const p = this.#producer;
-    if (p === undefined) throw this.#state.failed(new Error(`${this.name}: not open`));
+    if (p === undefined) throw this.#state.failed(new GridgateError(ErrorCode.STATE, `${this.name}: not open`));
     const prefix = this.#o.prefix ?? 'gridgate';
     try {
       await p.send({ messages: batch.map((r) => kafkaMessage(prefix, r)) });

@@ -8,6 +8,7 @@ import { MongoBulkWriteError, MongoClient, type AnyBulkWriteOperation, type Docu
 import type { PointRecord, StreamRecord } from '../points/record.js';
 import { SinkState, type Sink, type SinkCounters, type SinkHealth } from './sink.js';
 import { recordTime } from './sqlite.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 export interface MongoSinkOptions {
   readonly name?: string;
@@ -92,7 +93,7 @@ export class MongoSink implements Sink {
   }
 
   async write(batch: readonly StreamRecord[]): Promise<void> {
-    if (this.#client === undefined) throw this.#state.failed(new Error(`${this.name}: not open`));
+    if (this.#client === undefined) throw this.#state.failed(new GridgateError(ErrorCode.STATE, `${this.name}: not open`));
     const points: PointRecord[] = [];
     const links: Document[] = [];
     for (const r of batch) {

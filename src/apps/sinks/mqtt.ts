@@ -7,6 +7,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { StreamRecord } from '../points/record.js';
 import { SinkState, type Sink, type SinkCounters, type SinkHealth } from './sink.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 /** A topic level: `+`, `#` and NUL are not allowed in a published topic name (MQTT 5 clause 4.7). */
 export function topicLevel(s: string): string {
@@ -53,7 +54,9 @@ export class MqttSink implements Sink {
         protocolVersion: 5,
       });
       this.#client.on('error', (err) => this.#state.failed(err));
-      this.#client.on('offline', () => this.#state.failed(new Error('broker unreachable')));
+      this.#client.on('offline', () =>
+        this.#state.failed(new GridgateError(ErrorCode.CONNECTION, 'broker unreachable', { fault: 'remote' })),
+      );
       this.#client.on('connect', () => this.#state.ok());
       this.#state.ok();
     } catch (err) {
@@ -63,10 +66,10 @@ export class MqttSink implements Sink {
 
   async write(batch: readonly StreamRecord[]): Promise<void> {
     const c = this.#client;
-    if (c === undefined) throw this.#state.failed(new Error(`${this.name}: not open`));
+    if (c === undefined) throw this.#state.failed(new GridgateError(ErrorCode.STATE, `${this.name}: not open`));
     // Queued while offline, a publish would wait for the broker indefinitely: fail fast instead
     // and let the journal hold the batch.
-    if (!c.connected) throw this.#state.failed(new Error('broker unreachable'));
+    if (!c.connected) throw this.#state.failed(new GridgateError(ErrorCode.CONNECTION, 'broker unreachable', { fault: 'remote' }));
     const prefix = this.#o.prefix ?? 'gridgate';
     const retain = this.#o.retain ?? true;
     try {

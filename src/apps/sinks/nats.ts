@@ -8,6 +8,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type StreamConfig } 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { StreamRecord } from '../points/record.js';
 import { SinkState, type Sink, type SinkCounters, type SinkHealth } from './sink.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 /** A subject token: NATS tokens may not hold `.`, `*`, `>` or white space. */
 export function subjectToken(s: string): string {
@@ -94,7 +95,7 @@ export class NatsSink implements Sink {
 
   async write(batch: readonly StreamRecord[]): Promise<void> {
     const js = this.#js;
-    if (js === undefined) throw this.#state.failed(new Error(`${this.name}: not open`));
+    if (js === undefined) throw this.#state.failed(new GridgateError(ErrorCode.STATE, `${this.name}: not open`));
     try {
       const acks = await Promise.all(
         batch.map((r) => js.publish(natsSubject(this.#o.prefix, r), encoder.encode(JSON.stringify(r)), { msgID: r.id })),

@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import type { StreamRecord } from '../points/record.js';
 import { Journal } from './journal.js';
 import type { Sink, SinkCounters, SinkHealth } from './sink.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 export interface PipelineOptions {
   /** The journal's SQLite file. */
@@ -107,7 +108,7 @@ export class Pipeline {
 
   /** Resolves when the records are committed to the journal; waits while a sink is `maxBacklog` behind. */
   async accept(records: readonly StreamRecord[]): Promise<void> {
-    if (this.#closing) throw new Error('pipeline closing: records not accepted');
+    if (this.#closing) throw new GridgateError(ErrorCode.STATE, 'pipeline closing: records not accepted');
     while (this.#backlogFull()) await new Promise<void>((resolve) => this.#space.push(resolve));
     for (const r of records) this.#pending.push(r);
     return new Promise<void>((resolve, reject) => {
@@ -269,7 +270,11 @@ export class Pipeline {
   #timed<T>(p: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} not acknowledged within ${this.#o.writeTimeoutMs} ms`)), this.#o.writeTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(new GridgateError(ErrorCode.TIMEOUT, `${what} not acknowledged within ${this.#o.writeTimeoutMs} ms`, { fault: 'remote' })),
+        this.#o.writeTimeoutMs,
+      );
     });
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import type { LinkRecord, PointRecord, StreamRecord } from '../points/record.js';
 import { SinkState, type Sink, type SinkCounters, type SinkHealth } from './sink.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 
 /** Schema version this code writes (PRAGMA user_version); older files are migrated at open. */
 export const SQLITE_SCHEMA_VERSION = 1;
@@ -71,7 +72,7 @@ export function openPointsDatabase(file: string, options: { readonly readonly?: 
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SQLITE_SCHEMA_VERSION) {
     db.close();
-    throw new Error(`${file}: schema version ${version} is newer than this gridgate's ${SQLITE_SCHEMA_VERSION}`);
+    throw new GridgateError(ErrorCode.CONFIG, `${file}: schema version ${version} is newer than this gridgate's ${SQLITE_SCHEMA_VERSION}`);
   }
   db.transaction(() => {
     for (let v = version; v < SQLITE_SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
@@ -185,7 +186,7 @@ export class SqliteSink implements Sink {
 
   async write(batch: readonly StreamRecord[]): Promise<void> {
     const insert = this.#insert;
-    if (insert === undefined) throw this.#state.failed(new Error(`${this.name}: not open`));
+    if (insert === undefined) throw this.#state.failed(new GridgateError(ErrorCode.STATE, `${this.name}: not open`));
     const points: PointRecord[] = [];
     const links: LinkRecord[] = [];
     for (const r of batch) {
