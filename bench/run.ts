@@ -24,6 +24,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   },
   'dnp3-hostile': async () => (await import('./dnp3-hostile.js')).dnp3HostileBench(),
   'transport-retry': async () => (await import('./transport-retry.js')).transportRetryBench(),
+  sinks: async () => (await import('./sinks.js')).sinksBench(),
 };
 
 const asked = process.argv.slice(2);

@@ -4,11 +4,13 @@ import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.js';
 import { dnp3Command } from './dnp3.js';
 import { dnp3SimCommand } from './dnp3-sim.js';
+import { gatewayCommand } from './gateway.js';
 import { iec104Command } from './iec104-client.js';
 import { iec61850SimCommand } from './iec61850-sim.js';
 import { packageVersion, reportError, Exit } from './common.js';
 import { mmsCommand } from './mms.js';
 import { endQuietlyOnClosedPipe } from './output.js';
+import { pointsCommand } from './points.js';
 import { proxyCommand } from './proxy.js';
 import { rtuSimCommand } from './rtu-sim.js';
 
@@ -29,6 +31,8 @@ program.addCommand(dnp3SimCommand());
 program.addCommand(iec61850SimCommand());
 program.addCommand(mmsCommand());
 program.addCommand(demoCommand());
+program.addCommand(gatewayCommand());
+program.addCommand(pointsCommand());
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
 

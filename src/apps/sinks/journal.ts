@@ -1,0 +1,102 @@
+/**
+ * The local journal (the outbox): every record the pipeline accepts is committed here first, in
+ * order, with a sequence number; each sink has a cursor, the sequence of the last record it
+ * acknowledged. A record leaves the journal only when every sink's cursor has passed it, so a
+ * sink that is down, or a process killed with `kill -9`, loses nothing: on restart each sink
+ * resumes after its cursor.
+ */
+import Database from 'better-sqlite3';
+import type { StreamRecord } from '../points/record.js';
+
+/** One journal entry. */
+export interface JournalEntry {
+  readonly seq: number;
+  readonly record: StreamRecord;
+}
+
+/** The journal file. */
+export class Journal {
+  readonly #db: Database.Database;
+  readonly #append: (records: readonly StreamRecord[], first: number) => void;
+  readonly #read: Database.Statement<[number, number], { seq: number; body: string }>;
+  readonly #ack: Database.Statement<[string, number]>;
+  #last: number;
+
+  constructor(file: string) {
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives the death of the process (kill -9), not a power cut.
+    db.pragma('synchronous = NORMAL');
+    db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;`);
+    const insert = db.prepare<[number, string]>('INSERT INTO entries (seq, body) VALUES (?, ?)');
+    this.#append = db.transaction((records: readonly StreamRecord[], first: number) => {
+      for (let i = 0; i < records.length; i++) insert.run(first + i, JSON.stringify(records[i]));
+    });
+    this.#read = db.prepare('SELECT seq, body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.#ack = db.prepare('INSERT INTO cursors (sink, seq) VALUES (?, ?) ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq');
+    // Sequence numbers never go back, even when every entry has been trimmed: cursors compare with them.
+    const top = db.prepare('SELECT max(seq) AS s FROM entries').get() as { s: number | null };
+    const cur = db.prepare('SELECT max(seq) AS s FROM cursors').get() as { s: number | null };
+    this.#last = Math.max(top.s ?? 0, cur.s ?? 0);
+    this.#db = db;
+  }
+
+  /** Sequence of the last committed record (0 when none ever was). */
+  get last(): number {
+    return this.#last;
+  }
+
+  /** Commits records in one transaction; returns the sequence of the first. */
+  append(records: readonly StreamRecord[]): number {
+    const first = this.#last + 1;
+    this.#append(records, first);
+    this.#last += records.length;
+    return first;
+  }
+
+  /** Up to `limit` entries after `seq`, in order. */
+  read(seq: number, limit: number): JournalEntry[] {
+    return this.#read.all(seq, limit).map((r) => ({ seq: r.seq, record: JSON.parse(r.body) as StreamRecord }));
+  }
+
+  /** A sink's cursor; a sink seen for the first time starts at the end (it receives what comes next). */
+  cursor(sink: string): number {
+    const row = this.#db.prepare('SELECT seq FROM cursors WHERE sink = ?').get(sink) as { seq: number } | undefined;
+    if (row !== undefined) return row.seq;
+    this.#ack.run(sink, this.#last);
+    return this.#last;
+  }
+
+  /** Records that a sink acknowledged everything up to `seq`. */
+  ack(sink: string, seq: number): void {
+    this.#ack.run(sink, seq);
+  }
+
+  /**
+   * Deletes the entries every listed sink has acknowledged, and the cursors of sinks no longer
+   * configured. Returns the number of entries kept.
+   */
+  trim(sinks: readonly string[]): number {
+    return this.#db.transaction(() => {
+      const rows = this.#db.prepare('SELECT sink, seq FROM cursors').all() as { sink: string; seq: number }[];
+      let min = this.#last;
+      for (const r of rows) {
+        if (sinks.includes(r.sink)) min = Math.min(min, r.seq);
+        else this.#db.prepare('DELETE FROM cursors WHERE sink = ?').run(r.sink);
+      }
+      this.#db.prepare('DELETE FROM entries WHERE seq <= ?').run(min);
+      return this.#last - min;
+    })();
+  }
+
+  /** Entries held (not yet acknowledged by every sink), counted by sequence. */
+  size(): number {
+    const r = this.#db.prepare('SELECT min(seq) AS s FROM entries').get() as { s: number | null };
+    return r.s === null ? 0 : this.#last - r.s + 1;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

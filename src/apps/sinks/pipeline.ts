@@ -1,0 +1,281 @@
+/**
+ * Delivery from sources to sinks: at least once, in order, with back-pressure.
+ *
+ * `accept` gathers records for up to `commitIntervalMs` and commits them to the journal in one
+ * transaction; its promise resolves when they are committed (the record is then "accepted": no
+ * crash loses it). One runner per sink takes the records after its cursor — from a bounded window
+ * of recent records in memory while it keeps up, from the journal when it has fallen behind (a sink
+ * that was down) — writes them as one batch, and moves its cursor only when the sink acknowledged
+ * the batch. A failed batch is written again after a back-off, so every sink must be idempotent by
+ * record id. When any sink falls `maxBacklog` records behind, `accept` waits: that is the
+ * back-pressure sources feel.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { silentLogger, type Logger } from '../../core/log.js';
+import type { StreamRecord } from '../points/record.js';
+import { Journal } from './journal.js';
+import type { Sink, SinkCounters, SinkHealth } from './sink.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
+
+export interface PipelineOptions {
+  /** The journal's SQLite file. */
+  readonly journal: string;
+  readonly sinks: readonly Sink[];
+  /** Largest batch given to a sink (default 2,000). */
+  readonly batchSize?: number;
+  /** Longest wait before accepted records are committed together (default 20 ms). */
+  readonly commitIntervalMs?: number;
+  /** Records kept in memory for sinks that keep up (default 50,000). */
+  readonly windowSize?: number;
+  /** A sink this far behind makes `accept` wait (default 5,000,000 records). */
+  readonly maxBacklog?: number;
+  /** A write not acknowledged within this time counts as failed (default 15 s). */
+  readonly writeTimeoutMs?: number;
+  /** First and longest pause before writing a failed batch again (default 250 ms .. 5 s). */
+  readonly retryMs?: { readonly min: number; readonly max: number };
+  readonly logger?: Logger;
+}
+
+/** What the pipeline reports per sink (the gateway's `/metrics`). */
+export interface SinkStatus {
+  readonly name: string;
+  readonly health: SinkHealth;
+  readonly counters: SinkCounters;
+  /** Records committed to the journal that this sink has not acknowledged. */
+  readonly backlog: number;
+  /** Batches written again after a failure. */
+  readonly retries: number;
+  /** Receive-to-acknowledge time of the last record delivered, ms. */
+  readonly lagMs: number;
+  /** Records acknowledged by this sink since start. */
+  readonly delivered: number;
+}
+
+interface Runner {
+  readonly sink: Sink;
+  cursor: number;
+  retries: number;
+  lagMs: number;
+  delivered: number;
+  done: Promise<void>;
+}
+
+/** Sources to sinks through the journal. */
+export class Pipeline {
+  readonly #o: Required<Omit<PipelineOptions, 'logger' | 'sinks' | 'journal'>>;
+  readonly #log: Logger;
+  readonly #journal: Journal;
+  readonly #runners: Runner[] = [];
+  #pending: StreamRecord[] = [];
+  #pendingDone: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #commitTimer: NodeJS.Timeout | undefined;
+  #window: StreamRecord[] = [];
+  /** Sequence of `#window[0]`. */
+  #windowBase = 1;
+  #wake: (() => void)[] = [];
+  #space: (() => void)[] = [];
+  #closing = false;
+  #stopped = false;
+  #trimTimer: NodeJS.Timeout | undefined;
+  /** Records left in the journal at close, reported once the journal is shut. */
+  #closedSize: number | undefined;
+  accepted = 0;
+
+  constructor(o: PipelineOptions) {
+    this.#o = {
+      batchSize: o.batchSize ?? 2000,
+      commitIntervalMs: o.commitIntervalMs ?? 20,
+      windowSize: o.windowSize ?? 50_000,
+      maxBacklog: o.maxBacklog ?? 5_000_000,
+      writeTimeoutMs: o.writeTimeoutMs ?? 15_000,
+      retryMs: o.retryMs ?? { min: 250, max: 5000 },
+    };
+    this.#log = o.logger ?? silentLogger;
+    this.#journal = new Journal(o.journal);
+    this.#windowBase = this.#journal.last + 1;
+    for (const sink of o.sinks) {
+      const r: Runner = { sink, cursor: this.#journal.cursor(sink.name), retries: 0, lagMs: 0, delivered: 0, done: Promise.resolve() };
+      this.#runners.push(r);
+    }
+  }
+
+  /** Starts every sink's runner; sinks that fail to open are retried by their runner. */
+  start(): void {
+    for (const r of this.#runners) r.done = this.#run(r);
+    this.#trimTimer = setInterval(() => this.#trim(), 1000);
+    this.#trimTimer.unref();
+  }
+
+  /** Resolves when the records are committed to the journal; waits while a sink is `maxBacklog` behind. */
+  async accept(records: readonly StreamRecord[]): Promise<void> {
+    if (this.#closing) throw new GridgateError(ErrorCode.STATE, 'pipeline closing: records not accepted');
+    while (this.#backlogFull()) await new Promise<void>((resolve) => this.#space.push(resolve));
+    for (const r of records) this.#pending.push(r);
+    return new Promise<void>((resolve, reject) => {
+      this.#pendingDone.push({ resolve, reject });
+      if (this.#pending.length >= this.#o.batchSize) this.#commit();
+      else this.#commitTimer ??= setTimeout(() => this.#commit(), this.#o.commitIntervalMs);
+    });
+  }
+
+  /** Per-sink state for metrics and status lines. */
+  status(): SinkStatus[] {
+    const last = this.#journal.last;
+    return this.#runners.map((r) => ({
+      name: r.sink.name,
+      health: r.sink.health(),
+      counters: r.sink.counters(),
+      backlog: last - r.cursor,
+      retries: r.retries,
+      lagMs: r.lagMs,
+      delivered: r.delivered,
+    }));
+  }
+
+  /** Records held in the journal. */
+  journalSize(): number {
+    return this.#closedSize ?? this.#journal.size();
+  }
+
+  /** Records waiting to be committed. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Commits what is pending, then gives the sinks up to `drainMs` to catch up (what they have not
+   * acknowledged stays in the journal for the next start), and closes sinks and journal.
+   */
+  async close(drainMs = 5000): Promise<void> {
+    this.#closing = true;
+    this.#commit();
+    const deadline = performance.now() + drainMs;
+    while (performance.now() < deadline && this.#runners.some((r) => r.cursor < this.#journal.last)) await sleep(20);
+    this.#stopped = true;
+    this.#wakeAll();
+    clearInterval(this.#trimTimer);
+    await Promise.all(this.#runners.map((r) => r.done));
+    await Promise.all(this.#runners.map((r) => r.sink.close().catch(() => undefined)));
+    this.#trim();
+    this.#closedSize = this.#journal.size();
+    this.#journal.close();
+  }
+
+  #backlogFull(): boolean {
+    const last = this.#journal.last + this.#pending.length;
+    return this.#runners.some((r) => last - r.cursor >= this.#o.maxBacklog);
+  }
+
+  #commit(): void {
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    if (this.#pending.length === 0) return;
+    const records = this.#pending;
+    const done = this.#pendingDone;
+    this.#pending = [];
+    this.#pendingDone = [];
+    try {
+      this.#journal.append(records);
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'journal commit failed');
+      for (const d of done) d.reject(err as Error);
+      return;
+    }
+    this.accepted += records.length;
+    for (const r of records) this.#window.push(r);
+    if (this.#window.length > this.#o.windowSize * 2) {
+      const drop = this.#window.length - this.#o.windowSize;
+      this.#window = this.#window.slice(drop);
+      this.#windowBase += drop;
+    }
+    for (const d of done) d.resolve();
+    this.#wakeAll();
+  }
+
+  #wakeAll(): void {
+    const w = this.#wake;
+    this.#wake = [];
+    for (const f of w) f();
+  }
+
+  #trim(): void {
+    try {
+      this.#journal.trim(this.#runners.map((r) => r.sink.name));
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'journal trim failed');
+    }
+  }
+
+  /** The records after `cursor`: from memory when the window still holds them, else from the journal. */
+  #next(cursor: number): { readonly records: readonly StreamRecord[]; readonly last: number } {
+    const n = Math.min(this.#o.batchSize, this.#journal.last - cursor);
+    if (cursor + 1 >= this.#windowBase) {
+      const from = cursor + 1 - this.#windowBase;
+      return { records: this.#window.slice(from, from + n), last: cursor + n };
+    }
+    const entries = this.#journal.read(cursor, n);
+    return { records: entries.map((e) => e.record), last: entries.at(-1)?.seq ?? cursor };
+  }
+
+  async #run(r: Runner): Promise<void> {
+    let delay = this.#o.retryMs.min;
+    let failedBefore = false;
+    // Open at once, so a sink that cannot be reached shows as down before it has anything to write.
+    while (!this.#stopped) {
+      try {
+        await this.#timed(r.sink.open(), `${r.sink.name}: open`);
+        break;
+      } catch (err) {
+        r.retries++;
+        if (!failedBefore) this.#log.warn({ sink: r.sink.name, err: (err as Error).message }, 'sink cannot be opened; retrying');
+        failedBefore = true;
+        await sleep(delay);
+        delay = Math.min(this.#o.retryMs.max, delay * 2);
+      }
+    }
+    while (!this.#stopped) {
+      if (r.cursor >= this.#journal.last) {
+        await new Promise<void>((resolve) => this.#wake.push(resolve));
+        continue;
+      }
+      const { records, last } = this.#next(r.cursor);
+      try {
+        await this.#timed(r.sink.write(records), `${r.sink.name}: write`);
+      } catch (err) {
+        if (this.#stopped) return;
+        r.retries++;
+        if (!failedBefore)
+          this.#log.warn({ sink: r.sink.name, err: (err as Error).message }, 'sink write failed; records kept in the journal');
+        failedBefore = true;
+        await sleep(delay);
+        delay = Math.min(this.#o.retryMs.max, delay * 2);
+        continue;
+      }
+      if (failedBefore) this.#log.info({ sink: r.sink.name, backlog: this.#journal.last - r.cursor }, 'sink back; replaying');
+      failedBefore = false;
+      delay = this.#o.retryMs.min;
+      this.#journal.ack(r.sink.name, last);
+      r.cursor = last;
+      r.delivered += records.length;
+      const tail = records.at(-1);
+      if (tail !== undefined) r.lagMs = Date.now() - tail.receiveTime;
+      if (this.#space.length > 0 && !this.#backlogFull()) {
+        const s = this.#space;
+        this.#space = [];
+        for (const f of s) f();
+      }
+    }
+  }
+
+  #timed<T>(p: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new GridgateError(ErrorCode.TIMEOUT, `${what} not acknowledged within ${this.#o.writeTimeoutMs} ms`, { fault: 'remote' })),
+        this.#o.writeTimeoutMs,
+      );
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+}

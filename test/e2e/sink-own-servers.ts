@@ -1,0 +1,148 @@
+/**
+ * Servers of a test's own, on spare loopback ports, that it may kill and restart: a throwaway
+ * PostgreSQL cluster (initdb as the postgres user), nats-server with JetStream, mosquitto. The
+ * machine's own services are never touched.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+function asPostgres(cmd: string, args: string[]): string {
+  return execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], { stdio: 'pipe', timeout: 60_000 }).toString();
+}
+
+/** A PostgreSQL cluster in a temporary folder. */
+export class OwnPostgres {
+  readonly dir: string;
+  readonly port: number;
+  private constructor(dir: string, port: number) {
+    this.dir = dir;
+    this.port = port;
+  }
+
+  static async create(): Promise<OwnPostgres> {
+    const base = mkdtempSync(join(tmpdir(), 'gridgate-pg-'));
+    chmodSync(base, 0o755);
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+    chownSync(base, uid, gid);
+    const dir = join(base, 'data');
+    asPostgres('initdb', ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+    const pg = new OwnPostgres(dir, await freePort());
+    pg.start();
+    return pg;
+  }
+
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  start(): void {
+    asPostgres('pg_ctl', [
+      'start',
+      '-w',
+      '-D',
+      this.dir,
+      '-l',
+      join(this.dir, 'log'),
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    ]);
+  }
+
+  /** Stops at once, as a crash would (immediate mode: no checkpoint, clients cut). */
+  kill(): void {
+    asPostgres('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', this.dir]);
+  }
+
+  /** Stops the server if it runs and removes its cluster. */
+  destroy(): void {
+    try {
+      this.kill();
+    } catch {
+      // already stopped
+    }
+    rmSync(join(this.dir, '..'), { recursive: true, force: true });
+  }
+}
+
+/** A process restarted on the same port and state folder. */
+abstract class OwnProcess {
+  #child: ChildProcess | undefined;
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  protected abstract command(): [string, string[]];
+
+  start(): void {
+    const [cmd, args] = this.command();
+    this.#child = spawn(cmd, args, { stdio: 'ignore' });
+  }
+
+  /** SIGKILL, or SIGTERM for a clean stop. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const c = this.#child;
+    this.#child = undefined;
+    if (c === undefined || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await exited;
+  }
+
+  /** Kills the process and removes its state folder. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export class OwnNats extends OwnProcess {
+  static async create(): Promise<OwnNats> {
+    const n = new OwnNats(await freePort(), mkdtempSync(join(tmpdir(), 'gridgate-nats-')));
+    n.start();
+    return n;
+  }
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+  protected command(): [string, string[]] {
+    return ['nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir]];
+  }
+}
+
+export class OwnMosquitto extends OwnProcess {
+  static async create(): Promise<OwnMosquitto> {
+    const m = new OwnMosquitto(await freePort(), mkdtempSync(join(tmpdir(), 'gridgate-mqtt-')));
+    // Started as root, mosquitto drops to its own user, which must be able to write its persistence file.
+    chmodSync(m.dir, 0o777);
+    writeFileSync(
+      join(m.dir, 'mosquitto.conf'),
+      `listener ${m.port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${m.dir}/\nmax_queued_messages 0\n`,
+    );
+    m.start();
+    return m;
+  }
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+  protected command(): [string, string[]] {
+    return ['mosquitto', ['-c', join(this.dir, 'mosquitto.conf')]];
+  }
+}
