@@ -18,11 +18,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { Iec104Master } from '../src/apps/iec104/master.js';
 import type { ListenResult, SendResult, SlaveCommand, SlaveReply } from './proxy-slaves-worker.js';
-import { benchWorker, line, percentile, rate } from './stats.js';
+import { benchWorker, line, packageRoot, percentile, rate } from './stats.js';
 
 const SLAVE_HOST = '127.0.0.2';
 const MASTER_HOST = '127.0.0.1';
@@ -149,10 +149,11 @@ const CLK_TCK = ((): number => {
 })();
 
 /**
- * The proxy runs from the TypeScript sources through tsx (no build needed; the loader adds some
- * 35 MiB of resident memory, counted in the baseline too). `BENCH_PROXY_DIST=1` runs the built
- * `dist/` instead (after `npm run build`); `BENCH_PROXY_NODE_ARGS` adds Node options to the proxy
- * process, e.g. `--cpu-prof --cpu-prof-dir=prof` for a profile written when it stops.
+ * `npm run bench` sets `BENCH_PROXY_DIST=1`: the proxy process runs the built `dist/`, as users
+ * run it. Run alone from the sources (`node --import tsx bench/proxy.ts`) it goes through tsx
+ * instead (the loader adds some 35 MiB of resident memory, counted in the baseline too).
+ * `BENCH_PROXY_NODE_ARGS` adds Node options to the proxy process, e.g.
+ * `--cpu-prof --cpu-prof-dir=prof` for a profile written when it stops.
  */
 const PROXY_FROM_DIST = process.env['BENCH_PROXY_DIST'] === '1';
 
@@ -198,7 +199,7 @@ class ProxyProcess {
 
   /** Starts `gridgate proxy` on `yaml` and waits until it has started every group. */
   static async start(yaml: string, groups: number, metrics: boolean): Promise<ProxyProcess> {
-    const root = fileURLToPath(new URL('..', import.meta.url));
+    const root = packageRoot(import.meta.url);
     const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     const entry = PROXY_FROM_DIST ? ['dist/surfaces/cli/main.js'] : ['--import', 'tsx', 'src/surfaces/cli/main.ts'];
     const args = [...nodeArgs, ...entry, 'proxy', '-i', yaml, '--log-level', 'warn', '--listen-host', MASTER_HOST];

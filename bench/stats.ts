@@ -1,5 +1,7 @@
 /** Small helpers for benchmarks: rates, percentiles, memory, worker threads. */
-import { extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 export function rate(count: number, ms: number): string {
@@ -85,4 +87,15 @@ export function benchWorker(name: string, base: string, options: WorkerOptions =
     ...options,
     eval: true,
   });
+}
+
+/** The package's folder (where package.json is), whether a bench runs from bench/ or compiled from dist-bench/bench/. */
+export function packageRoot(base: string): string {
+  let dir = dirname(fileURLToPath(base));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(base)}`);
+    dir = up;
+  }
+  return dir;
 }
