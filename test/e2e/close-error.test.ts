@@ -48,11 +48,11 @@ async function freePort(): Promise<number> {
   return typeof a === 'object' && a !== null ? a.port : 0;
 }
 
-/** The `closed` event of an IEC 104 master, once it comes. */
-function closedEvent(m: Iec104Master): Promise<Extract<MasterEvent, { type: 'closed' }>> {
+/** The `down` event of an IEC 104 master, once it comes. */
+function closedEvent(m: Iec104Master): Promise<Extract<MasterEvent, { type: 'down' }>> {
   return new Promise((resolve) =>
     m.on('event', (e) => {
-      if (e.type === 'closed') resolve(e);
+      if (e.type === 'down') resolve(e);
     }),
   );
 }
