@@ -86,7 +86,7 @@ describe('the cause of a lost connection reaches the application', () => {
     cleanups.push(() => m.close());
     const closed = new Promise<unknown>((resolve) =>
       m.on('event', (e) => {
-        if (e.type === 'closed') resolve(e.error);
+        if (e.type === 'down') resolve(e.error);
       }),
     );
     const err = await m.scan('SCAN_INTEGRITY').catch((x: unknown) => x);
