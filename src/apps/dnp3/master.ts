@@ -8,7 +8,7 @@ import { ErrorCode, GridgateError, ProtocolError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { Fragment, ObjectHeaderSpec } from '../../protocols/dnp3/app/codec.js';
 import { IIN_INDEX, requestErrors, type Iin, type IinName } from '../../protocols/dnp3/app/header.js';
-import { Dnp3MasterSession, type MasterEvent, type TaskInit } from '../../protocols/dnp3/master/master.js';
+import { Dnp3MasterSession, type MasterDrop, type MasterEvent, type TaskInit } from '../../protocols/dnp3/master/master.js';
 import { TimedDropLog } from './drop-log.js';
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
@@ -79,12 +79,18 @@ export interface Dnp3Scan {
 }
 
 /**
- * The master's events: the core four ({@link AppEvent}; `data` each unsolicited block and the
- * master's own integrity polls, `problem` kind `warning` something the outstation sent that was
- * dropped, `down` with the transport's cause when it failed) and `iin` when the outstation's
- * internal indications change.
+ * Why a master reports a problem: the kind of a dropped frame, segment or fragment (the link,
+ * transport, application and master layers' own names, the first of each run as the stack reports
+ * them), or `warning` when the channel is being closed (link keep-alive unanswered).
  */
-export type Dnp3MasterEvent = AppEvent<Dnp3Unsolicited | Dnp3Scan, 'warning'> | { readonly type: 'iin'; readonly iin: Iin };
+export type Dnp3MasterProblem = MasterDrop['kind'] | 'warning';
+
+/**
+ * The master's events: the core four ({@link AppEvent}; `data` each unsolicited block and the
+ * master's own integrity polls, `problem` as {@link Dnp3MasterProblem}, `down` with the
+ * transport's cause when it failed) and `iin` when the outstation's internal indications change.
+ */
+export type Dnp3MasterEvent = AppEvent<Dnp3Unsolicited | Dnp3Scan, Dnp3MasterProblem> | { readonly type: 'iin'; readonly iin: Iin };
 
 /** What an outstation answered to a command. */
 export interface CommandResult {
@@ -293,6 +299,7 @@ export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
         return;
       case 'dropped':
         this.#drops.note(e.drop);
+        this.publish({ type: 'problem', kind: e.drop.kind, reason: `${e.drop.layer}: ${e.drop.reason} at offset ${e.drop.offset}` });
         return;
       case 'iin':
         this.#log.info({ iin: e.iin.set }, 'IIN changed');

@@ -88,10 +88,14 @@ const NEXT_VALUE: Readonly<Record<ValueKind, (v: PointValue, r: number) => Point
 };
 
 /**
- * The outstation's events: the core four, `data` being the session's events other than warnings
- * and dropped frames (those are logged with rate limits; warnings are also `problem`s).
+ * The outstation's events: the core four, `data` being the session's events other than problems;
+ * `problem` is a dropped frame or segment (kind: the channel's own name, the first of each run) or
+ * a refused request (`warning`).
  */
-export type Dnp3OutstationEvent = AppEvent<Exclude<OutstationEvent, { type: 'warning' | 'dropped' }>, 'warning'>;
+export type Dnp3OutstationEvent = AppEvent<
+  Exclude<OutstationEvent, { type: 'warning' | 'dropped' }>,
+  Extract<OutstationEvent, { type: 'dropped' }>['drop']['kind'] | 'warning'
+>;
 
 /** The live association: its session, driver and transport. */
 interface Association {
@@ -254,7 +258,9 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
 
   #onEvent(e: OutstationEvent, peer: string, drops: TimedDropLog): void {
     if (e.type === 'warning') this.publish({ type: 'problem', kind: 'warning', reason: e.error.message, error: e.error });
-    else if (e.type !== 'dropped') this.publish({ type: 'data', data: e });
+    else if (e.type === 'dropped')
+      this.publish({ type: 'problem', kind: e.drop.kind, reason: `${e.drop.layer}: ${e.drop.reason} at offset ${e.drop.offset}` });
+    else this.publish({ type: 'data', data: e });
     const log = this.#log;
     switch (e.type) {
       case 'command':

@@ -7,7 +7,14 @@
 import { GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { AppEmitter, type DataEvent, type DownEvent, type ProblemEvent, type UpEvent } from '../events.js';
-import { Dnp3Master, Dnp3RejectedError, type Dnp3MasterOptions, type Dnp3Scan, type Dnp3Unsolicited } from './master.js';
+import {
+  Dnp3Master,
+  Dnp3RejectedError,
+  type Dnp3MasterOptions,
+  type Dnp3MasterProblem,
+  type Dnp3Scan,
+  type Dnp3Unsolicited,
+} from './master.js';
 
 export interface PollerOptions extends Dnp3MasterOptions {
   /** Seconds between integrity scans (0 = only at start-up). */
@@ -20,9 +27,9 @@ export interface PollerOptions extends Dnp3MasterOptions {
 
 /**
  * Why a poller reports a problem: `scan-failed` a scheduled scan that failed or was refused (no
- * answer, IIN2 request-error bits), `warning` something the outstation sent that the master dropped.
+ * answer, IIN2 request-error bits), or its master's problem ({@link Dnp3MasterProblem}).
  */
-export type PollerProblem = 'scan-failed' | 'warning';
+export type PollerProblem = 'scan-failed' | Dnp3MasterProblem;
 
 /**
  * The poller's events, the core four: `data` scan results and unsolicited blocks, `up` at each

@@ -269,6 +269,8 @@ export function dnp3Command(): Command {
         }
         return;
       }
+      // Dropped frames are already logged, rate-limited, by the master: not repeated here.
+      if (e.type === 'problem' && e.kind !== 'scan-failed' && e.kind !== 'warning') return;
       // The link's state and problems go to standard error, one JSON object per line.
       const status =
         e.type === 'up'
