@@ -11,7 +11,7 @@
  *
  * What happens is told as app events ({@link AppEmitter}): `up`/`down` as masters connect and
  * leave, `data` each thing a master did (a request answered, a command, the time set), `problem`
- * kind `warning` what was dropped or refused.
+ * what was dropped or refused ({@link Dnp3OutstationEvent}).
  */
 import type { Server } from 'node:net';
 import { silentLogger, type Logger } from '../../core/log.js';
