@@ -39,11 +39,11 @@ export async function loopbackBench(): Promise<Record<string, number>> {
   let received = 0;
   const latencies: number[] = [];
   master.on('event', (e) => {
-    if (e.type !== 'asdu') return;
+    if (e.type !== 'data') return;
     received++;
-    if (e.asdu.type === 'M_BO_NA_1') {
+    if (e.data.type === 'M_BO_NA_1') {
       const now = Math.floor((performance.timeOrigin + performance.now()) * 1000) >>> 0;
-      latencies.push(((now - e.asdu.objects[0]!.value) >>> 0) / 1000);
+      latencies.push(((now - e.data.objects[0]!.value) >>> 0) / 1000);
     }
   });
   await master.start();

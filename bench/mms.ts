@@ -202,8 +202,9 @@ export async function mmsLoopbackBench(decodeRate?: number): Promise<Record<stri
     let bad = 0;
     let paced = false;
     const latencies: number[] = [];
-    client.on('report', (ir) => {
-      const r = decodeReport(ir, options);
+    client.on('event', (e) => {
+      if (e.type !== 'data') return;
+      const r = decodeReport(e.data, options);
       if (!r.ok || r.value.entries.length !== MEMBERS) bad++;
       else if (paced) {
         const id = r.value.entryId!;

@@ -308,9 +308,9 @@ class BenchMaster {
   private constructor(master: Iec104Master) {
     this.master = master;
     master.on('event', (e) => {
-      if (e.type === 'closed') this.closedWith = e.error?.message ?? 'closed';
-      if (e.type !== 'asdu') return;
-      const a = e.asdu;
+      if (e.type === 'down') this.closedWith = e.reason;
+      if (e.type !== 'data') return;
+      const a = e.data;
       if (a.type === 'M_ME_NC_1') {
         this.received++;
         this.lastAt = performance.now();

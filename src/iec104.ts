@@ -1,7 +1,7 @@
 /** `gridgate/iec104`: the IEC 60870-5-104 codecs, link layer, master and slave stations. */
 export * from './protocols/iec104/index.js';
 export { Iec104Master, NegativeConfirmationError } from './apps/iec104/master.js';
-export type { MasterEvent, MasterOptions, RequestResult, RequestUntil } from './apps/iec104/master.js';
+export type { MasterEvent, MasterOptions, MasterProblem, RequestResult, RequestUntil } from './apps/iec104/master.js';
 export { Iec104Slave, SlaveConnection, BROADCAST_CA } from './apps/iec104/slave.js';
 export type { SlaveOptions, SlaveRequest } from './apps/iec104/slave.js';
 export { RtuSimulator, SimulatedRtu } from './apps/rtu-sim/simulator.js';

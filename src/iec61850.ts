@@ -2,7 +2,7 @@
 export * from './protocols/iec61850/index.js';
 export * from './protocols/iec61850/rcb-write.js';
 export { Iec61850Client, ReportSubscription, RcbWriteError, parseReference, rcbKind } from './apps/iec61850/client.js';
-export type { DataObjectInfo, LogicalDeviceInfo, LogicalNodeInfo } from './apps/iec61850/client.js';
+export type { DataObjectInfo, LogicalDeviceInfo, LogicalNodeInfo, SubscriptionEvent } from './apps/iec61850/client.js';
 export { runReports, type ReportRunOptions, type RunStatus } from './apps/iec61850/report-runner.js';
 export { findingsJson, formatFindings, formatRcb, formatReport, rcbJson, reportJson } from './apps/iec61850/format.js';
 export { ReportAnalyser, type AnalyserOptions, type Finding, type Located, type Peer, type Where } from './apps/iec61850/findings.js';

@@ -5,3 +5,4 @@ export * as mms from './mms.js';
 export * as iec61850 from './iec61850.js';
 export { ConfigError, ErrorCode, GridgateError, ProtocolError, type ConfigIssue, type DecodeFailure, type Fault } from './core/errors.js';
 export { createLogger, type Logger } from './core/log.js';
+export { AppEmitter, EventBuffer, type AppEvent, type DataEvent, type DownEvent, type ProblemEvent, type UpEvent } from './apps/events.js';

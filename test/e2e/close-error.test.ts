@@ -48,11 +48,11 @@ async function freePort(): Promise<number> {
   return typeof a === 'object' && a !== null ? a.port : 0;
 }
 
-/** The `closed` event of an IEC 104 master, once it comes. */
-function closedEvent(m: Iec104Master): Promise<Extract<MasterEvent, { type: 'closed' }>> {
+/** The `down` event of an IEC 104 master, once it comes. */
+function closedEvent(m: Iec104Master): Promise<Extract<MasterEvent, { type: 'down' }>> {
   return new Promise((resolve) =>
     m.on('event', (e) => {
-      if (e.type === 'closed') resolve(e);
+      if (e.type === 'down') resolve(e);
     }),
   );
 }
@@ -86,7 +86,7 @@ describe('the cause of a lost connection reaches the application', () => {
     cleanups.push(() => m.close());
     const closed = new Promise<unknown>((resolve) =>
       m.on('event', (e) => {
-        if (e.type === 'closed') resolve(e.error);
+        if (e.type === 'down') resolve(e.error);
       }),
     );
     const err = await m.scan('SCAN_INTEGRITY').catch((x: unknown) => x);

@@ -129,7 +129,7 @@ describe('DNP3 master with the Kura functions', () => {
     const m = await master({ kind: 'tcp', host: '127.0.0.1', port: o.port! }, true);
     const got: unknown[] = [];
     m.on('event', (e) => {
-      if (e.type === 'unsolicited') got.push(e.block);
+      if (e.type === 'data' && e.data.kind === 'unsolicited') got.push(e.data.block);
     });
     await until(() => m.session.pending === 0, 5000, 'start-up tasks');
     o.update('BinaryInput', 2, true);
@@ -177,15 +177,15 @@ describe('DNP3 poller (long-running channel)', () => {
       unsolicitedClasses: [],
     });
     const seen: string[] = [];
-    poller.on('event', (e) => seen.push(e.type));
+    poller.on('event', (e) => seen.push(e.type === 'data' ? e.data.kind : e.type));
     poller.start();
     cleanups.push(() => poller.stop());
     await until(() => seen.filter((t) => t === 'scan').length >= 3, 5000, 'scheduled scans');
     await first.stop();
-    await until(() => seen.includes('disconnected'), 5000, 'disconnect noticed');
+    await until(() => seen.includes('down'), 5000, 'disconnect noticed');
     const second = await Dnp3Outstation.start({ link: { kind: 'tcp', host: '127.0.0.1', port }, outstationAddress: 10, masterAddress: 1 });
     cleanups.push(() => second.stop());
-    await until(() => seen.filter((t) => t === 'connected').length === 2, 10_000, 'reconnected');
+    await until(() => seen.filter((t) => t === 'up').length === 2, 10_000, 'reconnected');
     const before = seen.filter((t) => t === 'scan').length;
     await until(() => seen.filter((t) => t === 'scan').length > before, 5000, 'scans again');
   });

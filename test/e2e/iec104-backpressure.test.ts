@@ -71,7 +71,7 @@ test('a master that never acknowledges: bounded queue, refusals counted and logg
   cleanups.push(() => master.close());
   const ioas: number[] = [];
   master.on('event', (e) => {
-    if (e.type === 'asdu' && e.asdu.type === 'M_ME_NC_1') ioas.push(e.asdu.objects[0]!.ioa);
+    if (e.type === 'data' && e.data.type === 'M_ME_NC_1') ioas.push(e.data.objects[0]!.ioa);
   });
   await master.start();
   await until(() => ioas.length === 100, 5000, 'backlog');
@@ -91,12 +91,12 @@ test('events() is an async iterator over the same events, ending when the link c
   const master = await Iec104Master.connect({ host: '127.0.0.1', port: slave.port });
   const seen: string[] = [];
   const consumer = (async () => {
-    for await (const e of master.events()) seen.push(e.type === 'asdu' ? `asdu:${e.asdu.type}` : e.type);
+    for await (const e of master.events()) seen.push(e.type === 'data' ? `data:${e.data.type}` : e.type);
   })();
   await master.start();
   slave.broadcast({ type: 'M_SP_NA_1', cot: Cot.SPONT, ca: 1, objects: [{ ioa: 1, value: true, quality: GOOD }] });
-  await until(() => seen.includes('asdu:M_SP_NA_1'), 5000, 'asdu');
+  await until(() => seen.includes('data:M_SP_NA_1'), 5000, 'data');
   for (const c of slave.connections) c.close();
   await consumer;
-  expect(seen).toEqual(['started', 'asdu:M_SP_NA_1', 'closed']);
+  expect(seen).toEqual(['up', 'started', 'data:M_SP_NA_1', 'down']);
 });

@@ -31,7 +31,7 @@ async function connectMaster(port: number, tls?: TlsFiles): Promise<{ master: Ie
   cleanups.push(() => master.close());
   const asdus: Asdu[] = [];
   master.on('event', (e: MasterEvent) => {
-    if (e.type === 'asdu') asdus.push(e.asdu);
+    if (e.type === 'data') asdus.push(e.data);
   });
   return { master, asdus };
 }

@@ -147,8 +147,10 @@ describe('IEC 61850 client', () => {
     const sub = await client.subscribe(RCB);
     const reports: Report[] = [];
     const problems: string[] = [];
-    sub.on('report', (r) => reports.push(r));
-    sub.on('malformed', (m) => problems.push(m));
+    sub.on('event', (e) => {
+      if (e.type === 'data') reports.push(e.data);
+      else if (e.type === 'problem') problems.push(e.reason);
+    });
     const conn = [...server.connections].find((c) => c.associated)!;
     const send = (results: AccessResult[]): void =>
       conn.report({ variableAccessSpecification: { kind: 'named-list', name: { scope: 'vmd', itemId: 'RPT' } }, results });

@@ -43,8 +43,9 @@ describe('iec61850-sim reports under tshark', () => {
       },
     });
     const reports: Report[] = [];
-    mms.on('report', (ir) => {
-      const d = decodeReport(ir);
+    mms.on('event', (e) => {
+      if (e.type !== 'data') return;
+      const d = decodeReport(e.data);
       if (d.ok) reports.push(d.value);
     });
     const write = (item: string, attrs: [string, MmsData][]) =>

@@ -57,8 +57,9 @@ ${Array.from({ length: 20 }, (_, i) => `          - { name: AnIn${i + 1}, cdc: M
 async function client(port: number, o: Partial<MmsClientOptions> = {}): Promise<{ mms: MmsClient; reports: Report[] }> {
   const mms = await MmsClient.connect({ host: '127.0.0.1', port, ...o });
   const reports: Report[] = [];
-  mms.on('report', (ir) => {
-    const d = decodeReport(ir);
+  mms.on('event', (e) => {
+    if (e.type !== 'data') return;
+    const d = decodeReport(e.data);
     if (!d.ok) throw new Error(`report does not decode: ${d.reason}`);
     reports.push(d.value);
   });

@@ -115,7 +115,11 @@ describe('MMS client and server over TCP', () => {
 
   it('delivers information reports sent by the server', async () => {
     const c = await MmsClient.connect({ host: '127.0.0.1', port });
-    const got = new Promise<InformationReport>((resolve) => c.once('report', resolve));
+    const got = new Promise<InformationReport>((resolve) =>
+      c.on('event', (e) => {
+        if (e.type === 'data') resolve(e.data);
+      }),
+    );
     const conn = [...server.connections].filter((x) => x.associated).at(-1)!;
     const report: InformationReport = {
       variableAccessSpecification: { kind: 'named-list', name: { scope: 'vmd', itemId: 'RPT' } },

@@ -81,7 +81,11 @@ describe('tshark reads gridgate MMS traffic', () => {
     await c.defineNamedVariableList(D('Mine'), [{ name: D('MMXU1$SP$set') }]);
     await c.getNamedVariableListAttributes(D('Mine'));
     await c.deleteNamedVariableList([D('Mine')]);
-    const reported = new Promise((r) => c.once('report', r));
+    const reported = new Promise((r) =>
+      c.on('event', (e) => {
+        if (e.type === 'data') r(e.data);
+      }),
+    );
     [...server.connections]
       .find((x) => x.associated)!
       .report({

@@ -89,7 +89,7 @@ export async function connectMaster(port: number, opts: { localAddress?: string;
   });
   const asdus: Asdu[] = [];
   master.on('event', (e) => {
-    if (e.type === 'asdu') asdus.push(e.asdu);
+    if (e.type === 'data') asdus.push(e.data);
   });
   return { master, asdus };
 }

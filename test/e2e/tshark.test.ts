@@ -94,7 +94,7 @@ describe('tshark reads gridgate traffic as IEC 60870-5-104', () => {
     const stop = await captureLoopback(port, file);
     const master = await Iec104Master.connect({ host: '127.0.0.1', port });
     master.on('event', (e) => {
-      if (e.type === 'asdu') received.push(e.asdu);
+      if (e.type === 'data') received.push(e.data);
     });
     await master.start();
     await master.interrogate(5);

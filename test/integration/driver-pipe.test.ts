@@ -22,7 +22,7 @@ describe('SessionDriver over an in-memory pipe', () => {
     const got = new Promise((resolve) => master.once('event', resolve));
     controlled.send(Uint8Array.of(13, 1, 3, 0, 1, 0, 100, 0, 0, 0, 0, 0x20, 0x41, 0), 0);
     driver.pump();
-    expect(await got).toMatchObject({ type: 'asdu', asdu: { type: 'M_ME_NC_1', objects: [{ ioa: 100, value: 10 }] } });
+    expect(await got).toMatchObject({ type: 'data', data: { type: 'M_ME_NC_1', objects: [{ ioa: 100, value: 10 }] } });
     await master.close();
   });
 

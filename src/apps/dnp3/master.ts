@@ -1,20 +1,21 @@
 /**
  * A DNP3 master over TCP, TLS, UDP or serial, with the Kura driver's functions: scans return
  * Kura's JSON array, commands run select-before-operate or direct operate and report the
- * outstation's status by name, unsolicited data arrives as Kura JSON objects.
+ * outstation's status by name, unsolicited data arrives as Kura JSON objects in `data` events
+ * ({@link AppEmitter}).
  */
-import { EventEmitter } from 'node:events';
 import { ErrorCode, GridgateError, ProtocolError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { Fragment, ObjectHeaderSpec } from '../../protocols/dnp3/app/codec.js';
 import { IIN_INDEX, requestErrors, type Iin, type IinName } from '../../protocols/dnp3/app/header.js';
-import { Dnp3MasterSession, type MasterEvent, type TaskInit } from '../../protocols/dnp3/master/master.js';
+import { Dnp3MasterSession, type MasterDrop, type MasterEvent, type TaskInit } from '../../protocols/dnp3/master/master.js';
 import { TimedDropLog } from './drop-log.js';
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
 import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import { openUdp } from '../../transport/udp.js';
+import { AppEmitter, type AppEvent } from '../events.js';
 import {
   commandObject,
   kuraBlocks,
@@ -60,15 +61,36 @@ export interface Dnp3MasterOptions {
   readonly dropLogIntervalMs?: number;
 }
 
-export type Dnp3MasterEvent =
-  /** Unsolicited data, one Kura object per object header (the driver's LISTEN representation). */
-  | { readonly type: 'unsolicited'; readonly block: KuraBlock; readonly fragment: Fragment }
-  | { readonly type: 'iin'; readonly iin: Iin }
-  /** The result of an integrity poll the master ran by itself (at start-up, after a restart). */
-  | { readonly type: 'integrity'; readonly blocks: readonly KuraBlock[] }
-  | { readonly type: 'warning'; readonly error: ProtocolError }
-  /** `error`: why the connection ended, when the transport failed (a reset, a TLS alert). */
-  | { readonly type: 'closed'; readonly error?: GridgateError };
+/** Unsolicited data, one Kura object per object header (the driver's LISTEN representation). */
+export interface Dnp3Unsolicited {
+  readonly kind: 'unsolicited';
+  readonly block: KuraBlock;
+  readonly fragment: Fragment;
+}
+
+/**
+ * The result of a scan, Kura's JSON array: one the poller scheduled, or the integrity poll the
+ * master ran by itself (at start-up, after a restart).
+ */
+export interface Dnp3Scan {
+  readonly kind: 'scan';
+  readonly scan: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES';
+  readonly blocks: readonly KuraBlock[];
+}
+
+/**
+ * Why a master reports a problem: the kind of a dropped frame, segment or fragment (the link,
+ * transport, application and master layers' own names, the first of each run as the stack reports
+ * them), or `warning` when the channel is being closed (link keep-alive unanswered).
+ */
+export type Dnp3MasterProblem = MasterDrop['kind'] | 'warning';
+
+/**
+ * The master's events: the core four ({@link AppEvent}; `data` each unsolicited block and the
+ * master's own integrity polls, `problem` as {@link Dnp3MasterProblem}, `down` with the
+ * transport's cause when it failed) and `iin` when the outstation's internal indications change.
+ */
+export type Dnp3MasterEvent = AppEvent<Dnp3Unsolicited | Dnp3Scan, Dnp3MasterProblem> | { readonly type: 'iin'; readonly iin: Iin };
 
 /** What an outstation answered to a command. */
 export interface CommandResult {
@@ -120,7 +142,7 @@ function echoedStatus(fragments: readonly Fragment[]): CommandResult | undefined
   return { status: p.statusName ?? `STATUS_${p.status}`, statusCode: p.status };
 }
 
-export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
+export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
   readonly session: Dnp3MasterSession;
   readonly #driver: SessionDriver<MasterEvent>;
   readonly #waiters = new Map<number, Waiter>();
@@ -129,11 +151,13 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
   readonly #done: Promise<void>;
   readonly remote: string;
   #ended = false;
+  #closing = false;
 
   private constructor(transport: Transport, o: Dnp3MasterOptions) {
-    super();
+    const log = (o.logger ?? silentLogger).child({ peer: transport.remote, outstation: o.outstationAddress });
+    super(log);
     this.remote = transport.remote;
-    this.#log = (o.logger ?? silentLogger).child({ peer: transport.remote, outstation: o.outstationAddress });
+    this.#log = log;
     this.#drops = new TimedDropLog(this.#log, () => this.session.dropCounts(), o.dropLogIntervalMs);
     this.session = new Dnp3MasterSession(
       {
@@ -151,13 +175,16 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
       monotonicNow(),
     );
     this.#driver = new SessionDriver(this.session, transport, (e) => this.#onEvent(e));
+    this.publish({ type: 'up', remote: transport.remote });
     this.#done = this.#driver.run().then((lost) => {
       this.#ended = true;
       this.#drops.close();
       for (const w of this.#waiters.values())
         w.reject(lost ?? new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
       this.#waiters.clear();
-      this.emit('event', { type: 'closed', ...(lost === undefined ? {} : { error: lost }) });
+      const reason = lost?.message ?? (this.#closing ? 'closed by this side' : 'DNP3 channel closed');
+      this.publish({ type: 'down', reason, ...(lost === undefined ? {} : { error: lost }) });
+      this.endEvents();
     });
   }
 
@@ -221,6 +248,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     this.session.close();
     this.#driver.pump();
     await this.#done;
@@ -254,7 +282,8 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         // The master's own tasks: a refusal is worth a warning; an integrity poll's data is news.
         const rejected = rejectedBy(e.fragments);
         if (rejected.length > 0) this.#log.warn({ task: e.kind, iin: rejected }, `${e.kind} rejected by the outstation`);
-        if (e.kind === 'integrity') this.emit('event', { type: 'integrity', blocks: kuraResponse(e.fragments) });
+        if (e.kind === 'integrity')
+          this.publish({ type: 'data', data: { kind: 'scan', scan: 'SCAN_INTEGRITY', blocks: kuraResponse(e.fragments) } });
         return;
       }
       case 'taskFailed': {
@@ -265,14 +294,16 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         return;
       }
       case 'unsolicited':
-        for (const block of kuraBlocks(e.fragment)) this.emit('event', { type: 'unsolicited', block, fragment: e.fragment });
+        for (const block of kuraBlocks(e.fragment))
+          this.publish({ type: 'data', data: { kind: 'unsolicited', block, fragment: e.fragment } });
         return;
       case 'dropped':
         this.#drops.note(e.drop);
+        this.publish({ type: 'problem', kind: e.drop.kind, reason: `${e.drop.layer}: ${e.drop.reason} at offset ${e.drop.offset}` });
         return;
       case 'iin':
         this.#log.info({ iin: e.iin.set }, 'IIN changed');
-        this.emit('event', e);
+        this.publish(e);
         return;
       case 'needTime':
         // The wall clock is read here, in the application, and handed to the session.
@@ -280,7 +311,7 @@ export class Dnp3Master extends EventEmitter<{ event: [Dnp3MasterEvent] }> {
         return;
       case 'warning':
         this.#log.warn({ err: e.error.message }, 'DNP3 warning');
-        this.emit('event', e);
+        this.publish({ type: 'problem', kind: 'warning', reason: e.error.message, error: e.error });
         return;
     }
   }

@@ -8,6 +8,10 @@
  * master is served at a time; a new connection replaces the previous one (as opendnp3's TCP
  * server does), so two masters never confirm each other's events away. Over UDP and serial one
  * session lives as long as the socket or port.
+ *
+ * What happens is told as app events ({@link AppEmitter}): `up`/`down` as masters connect and
+ * leave, `data` each thing a master did (a request answered, a command, the time set), `problem`
+ * what was dropped or refused ({@link Dnp3OutstationEvent}).
  */
 import type { Server } from 'node:net';
 import { silentLogger, type Logger } from '../../core/log.js';
@@ -25,6 +29,7 @@ import { listen, type TlsFiles } from '../../transport/net.js';
 import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import type { Transport } from '../../transport/transport.js';
 import { openUdp } from '../../transport/udp.js';
+import { AppEmitter, type AppEvent } from '../events.js';
 import { TimedDropLog } from './drop-log.js';
 import { databaseOf, defaultOutstationPoints, type OutstationPointDef } from './outstation-config.js';
 
@@ -63,8 +68,6 @@ export interface Dnp3OutstationOptions {
   /** Ask the master for the time (IIN1.4) until it writes it. */
   readonly needTime?: boolean;
   readonly logger?: Logger;
-  /** Sees every session event (tests, UIs). */
-  readonly onEvent?: (e: OutstationEvent) => void;
   /** Randomness for the scheduled changes (tests pass a seeded one). */
   readonly random?: () => number;
 }
@@ -84,6 +87,16 @@ const NEXT_VALUE: Readonly<Record<ValueKind, (v: PointValue, r: number) => Point
   },
 };
 
+/**
+ * The outstation's events: the core four, `data` being the session's events other than problems;
+ * `problem` is a dropped frame or segment (kind: the channel's own name, the first of each run) or
+ * a refused request (`warning`).
+ */
+export type Dnp3OutstationEvent = AppEvent<
+  Exclude<OutstationEvent, { type: 'warning' | 'dropped' }>,
+  Extract<OutstationEvent, { type: 'dropped' }>['drop']['kind'] | 'warning'
+>;
+
 /** The live association: its session, driver and transport. */
 interface Association {
   readonly session: Dnp3OutstationSession;
@@ -93,7 +106,7 @@ interface Association {
 }
 
 /** A simulated DNP3 outstation. */
-export class Dnp3Outstation {
+export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
   readonly database: OutstationDatabase;
   readonly options: Dnp3OutstationOptions;
   readonly #log: Logger;
@@ -106,8 +119,10 @@ export class Dnp3Outstation {
   #stopped = false;
 
   private constructor(o: Dnp3OutstationOptions) {
+    const log = (o.logger ?? silentLogger).child({ outstation: o.outstationAddress });
+    super(log);
     this.options = o;
-    this.#log = (o.logger ?? silentLogger).child({ outstation: o.outstationAddress });
+    this.#log = log;
     this.#random = o.random ?? Math.random;
     this.database = databaseOf(
       o.points ?? defaultOutstationPoints(),
@@ -169,6 +184,7 @@ export class Dnp3Outstation {
     }
     await this.#server?.close();
     this.#server = undefined;
+    this.endEvents();
   }
 
   async #listen(): Promise<void> {
@@ -212,6 +228,7 @@ export class Dnp3Outstation {
     const drops = new TimedDropLog(this.#log.child({ peer: transport.remote }), () => session.channel.dropCounts());
     const driver = new SessionDriver(session, transport, (e) => this.#onEvent(e, transport.remote, drops));
     this.#log.info({ peer: transport.remote }, 'master connected');
+    this.publish({ type: 'up', remote: transport.remote });
     const done = driver
       .run()
       .then(
@@ -230,11 +247,20 @@ export class Dnp3Outstation {
     // Events the lost master never confirmed return to the buffer for the next one.
     a.session.close();
     if (this.#current === a) this.#current = undefined;
-    this.#log.info({ peer: a.transport.remote }, 'master disconnected');
+    const error = a.driver.closeError;
+    this.#log.info({ peer: a.transport.remote, ...(error === undefined ? {} : { err: error.message }) }, 'master disconnected');
+    this.publish({
+      type: 'down',
+      reason: error?.message ?? `${a.transport.remote} disconnected`,
+      ...(error === undefined ? {} : { error }),
+    });
   }
 
   #onEvent(e: OutstationEvent, peer: string, drops: TimedDropLog): void {
-    this.options.onEvent?.(e);
+    if (e.type === 'warning') this.publish({ type: 'problem', kind: 'warning', reason: e.error.message, error: e.error });
+    else if (e.type === 'dropped')
+      this.publish({ type: 'problem', kind: e.drop.kind, reason: `${e.drop.layer}: ${e.drop.reason} at offset ${e.drop.offset}` });
+    else this.publish({ type: 'data', data: e });
     const log = this.#log;
     switch (e.type) {
       case 'command':

@@ -1,12 +1,20 @@
 /**
  * A long-running DNP3 channel: keeps a master connected (reconnecting with exponential back-off),
  * runs integrity and event scans on their own periods, and hands every result and unsolicited
- * block to the caller. What the Kura driver's channels do over months of operation.
+ * block to the caller as app events ({@link AppEmitter}). What the Kura driver's channels do over
+ * months of operation.
  */
-import { EventEmitter } from 'node:events';
+import { GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
-import type { KuraBlock } from './kura.js';
-import { Dnp3Master, Dnp3RejectedError, type Dnp3MasterOptions } from './master.js';
+import { AppEmitter, type DataEvent, type DownEvent, type ProblemEvent, type UpEvent } from '../events.js';
+import {
+  Dnp3Master,
+  Dnp3RejectedError,
+  type Dnp3MasterOptions,
+  type Dnp3MasterProblem,
+  type Dnp3Scan,
+  type Dnp3Unsolicited,
+} from './master.js';
 
 export interface PollerOptions extends Dnp3MasterOptions {
   /** Seconds between integrity scans (0 = only at start-up). */
@@ -17,14 +25,21 @@ export interface PollerOptions extends Dnp3MasterOptions {
   readonly backoffMs?: { readonly min: number; readonly max: number };
 }
 
-export type PollerEvent =
-  | { readonly type: 'connected'; readonly remote: string }
-  | { readonly type: 'disconnected'; readonly reason: string; readonly retryInMs: number }
-  | { readonly type: 'scan'; readonly kind: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES'; readonly blocks: readonly KuraBlock[] }
-  | { readonly type: 'unsolicited'; readonly block: KuraBlock }
-  | { readonly type: 'error'; readonly message: string };
+/**
+ * Why a poller reports a problem: `scan-failed` a scheduled scan that failed or was refused (no
+ * answer, IIN2 request-error bits), or its master's problem ({@link Dnp3MasterProblem}).
+ */
+export type PollerProblem = 'scan-failed' | Dnp3MasterProblem;
 
-export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
+/**
+ * The poller's events, the core four: `data` scan results and unsolicited blocks, `up` at each
+ * connection, `down` at each loss or failed attempt (with `retryInMs`, the pause before the next),
+ * `problem` as {@link PollerProblem}.
+ */
+export type PollerEvent =
+  DataEvent<Dnp3Scan | Dnp3Unsolicited> | UpEvent | (DownEvent & { readonly retryInMs: number }) | ProblemEvent<PollerProblem>;
+
+export class Dnp3Poller extends AppEmitter<PollerEvent> {
   readonly #o: PollerOptions;
   readonly #log: Logger;
   #stopped = false;
@@ -34,9 +49,10 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
   #loop: Promise<void> | undefined;
 
   constructor(o: PollerOptions) {
-    super();
+    const log = o.logger ?? silentLogger;
+    super(log);
     this.#o = o;
-    this.#log = o.logger ?? silentLogger;
+    this.#log = log;
   }
 
   start(): void {
@@ -49,6 +65,7 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
     this.#clearTimers();
     await this.#master?.close();
     await this.#loop;
+    this.endEvents();
   }
 
   #clearTimers(): void {
@@ -68,10 +85,11 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
         }
         this.#master = m;
         const upSince = performance.now();
-        this.emit('event', { type: 'connected', remote: m.remote });
+        let lost: { reason: string; error?: GridgateError } = { reason: 'connection closed' };
+        this.publish({ type: 'up', remote: m.remote });
         m.on('event', (e) => {
-          if (e.type === 'unsolicited') this.emit('event', { type: 'unsolicited', block: e.block });
-          else if (e.type === 'integrity') this.emit('event', { type: 'scan', kind: 'SCAN_INTEGRITY', blocks: e.blocks });
+          if (e.type === 'data' || e.type === 'problem') this.publish(e);
+          else if (e.type === 'down') lost = e;
         });
         this.#schedule(m);
         await m.closed;
@@ -81,10 +99,20 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
         // at once (a dead serial device, a refusing peer) must not be retried at full speed.
         if (performance.now() - upSince > 10_000) delay = min;
         if (this.#stopped) return;
-        this.emit('event', { type: 'disconnected', reason: 'connection closed', retryInMs: delay });
+        this.publish({
+          type: 'down',
+          reason: lost.reason,
+          ...(lost.error === undefined ? {} : { error: lost.error }),
+          retryInMs: delay,
+        });
       } catch (err) {
         if (this.#stopped) return;
-        this.emit('event', { type: 'disconnected', reason: (err as Error).message, retryInMs: delay });
+        this.publish({
+          type: 'down',
+          reason: (err as Error).message,
+          ...(err instanceof GridgateError ? { error: err } : {}),
+          retryInMs: delay,
+        });
         this.#log.warn({ err: (err as Error).message, retryInMs: delay }, 'DNP3 channel down');
       }
       await new Promise<void>((resolve) => {
@@ -106,16 +134,21 @@ export class Dnp3Poller extends EventEmitter<{ event: [PollerEvent] }> {
       busy.add(kind);
       m.scan(kind)
         .then(
-          (blocks) => this.emit('event', { type: 'scan', kind, blocks }),
+          (blocks) => this.publish({ type: 'data', data: { kind: 'scan', scan: kind, blocks } }),
           (err: unknown) => {
             // A refused scan still delivers what the outstation sent, then says what it refused.
-            if (err instanceof Dnp3RejectedError) this.emit('event', { type: 'scan', kind, blocks: err.blocks });
-            this.emit('event', { type: 'error', message: (err as Error).message });
+            if (err instanceof Dnp3RejectedError) this.publish({ type: 'data', data: { kind: 'scan', scan: kind, blocks: err.blocks } });
+            this.publish({
+              type: 'problem',
+              kind: 'scan-failed',
+              reason: (err as Error).message,
+              ...(err instanceof GridgateError ? { error: err } : {}),
+            });
           },
         )
         .finally(() => busy.delete(kind));
     };
-    // With the start-up tasks, the master polls integrity itself (reported as an `integrity` event).
+    // With the start-up tasks, the master polls integrity itself (reported as its `data`).
     if (this.#o.startupTasks === false) scan('SCAN_INTEGRITY');
     const every = (sec: number | undefined, kind: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES'): void => {
       if (sec !== undefined && sec > 0) this.#timers.push(setInterval(() => scan(kind), sec * 1000));

@@ -4,7 +4,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../../core/log.js';
-import type { Asdu } from '../../protocols/iec104/asdu/codec.js';
 import { Dnp3Poller, type PollerEvent } from '../dnp3/poller.js';
 import { Iec104Master, type MasterEvent } from '../iec104/master.js';
 import { runReports, type RunStatus } from '../iec61850/report-runner.js';
@@ -128,14 +127,19 @@ export class Iec104Source extends BaseSource {
     await this.drain();
   }
 
+  /** Why the current connection ended, from the master's `down` event. */
+  #lost = 'connection closed';
+
   #onEvent = (e: MasterEvent): void => {
-    if (e.type === 'asdu') this.emit(iec104Records(this.name, e.asdu as Asdu, Date.now()));
-    else if (e.type === 'malformed') this.log.warn({ err: e.error.message }, 'malformed ASDU');
+    if (e.type === 'data') this.emit(iec104Records(this.name, e.data, Date.now()));
+    else if (e.type === 'problem') this.log.warn({ kind: e.kind, err: e.reason }, 'problem on the link');
+    else if (e.type === 'down') this.#lost = e.reason;
   };
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
-      let reason = 'connection closed';
+      let reason: string | undefined;
+      this.#lost = 'connection closed';
       try {
         const m = await Iec104Master.connect({ host: this.#c.host, port: this.#c.port, logger: this.log });
         this.#master = m;
@@ -155,7 +159,7 @@ export class Iec104Source extends BaseSource {
       }
       this.#master = undefined;
       if (this.#stopped) break;
-      this.link('down', reason);
+      this.link('down', reason ?? this.#lost);
       await sleep(this.#c.retryMs);
     }
     this.link('down', 'stopped');
@@ -185,20 +189,21 @@ export class Dnp3Source extends BaseSource {
   #onEvent = (e: PollerEvent): void => {
     const now = Date.now();
     switch (e.type) {
-      case 'connected':
+      case 'up':
         this.link('up', `connected to ${e.remote}`);
         break;
-      case 'disconnected':
+      case 'down':
         this.link('down', e.reason);
         break;
-      case 'scan':
-        this.emit(e.blocks.flatMap((b) => dnp3Records(this.name, b, e.kind, now)));
+      case 'data': {
+        const d = e.data;
+        if (d.kind === 'scan') this.emit(d.blocks.flatMap((b) => dnp3Records(this.name, b, d.scan, now)));
+        else this.emit(dnp3Records(this.name, d.block, 'unsolicited', now));
         break;
-      case 'unsolicited':
-        this.emit(dnp3Records(this.name, e.block, 'unsolicited', now));
-        break;
-      case 'error':
-        this.log.warn({ err: e.message }, 'DNP3 scan failed');
+      }
+      case 'problem':
+        // Dropped frames are already logged, rate-limited, by the master.
+        if (e.kind === 'scan-failed' || e.kind === 'warning') this.log.warn({ kind: e.kind, err: e.reason }, 'DNP3 problem');
         break;
     }
   };

@@ -3,7 +3,6 @@
  * throwing, and the first information object address of an ASDU (for request matching).
  */
 import { ConfigError, decodeError, type ProtocolError } from '../../core/errors.js';
-import { Queue } from '../../core/queue.js';
 import { checkLinkParams, decodeAsdu, DEFAULT_LINK_PARAMS, type Asdu, type LinkParams } from '../../protocols/iec104/index.js';
 
 export type Decoded104 =
@@ -29,59 +28,4 @@ export function firstIoa(a: Asdu): number {
     return b.length >= 3 ? b[0]! | (b[1]! << 8) | (b[2]! << 16) : 0;
   }
   return a.objects[0]?.ioa ?? 0;
-}
-
-/**
- * A bounded async-iterable buffer. Producers never wait; when the consumer falls more than
- * `limit` items behind, the oldest item is dropped and counted in `dropped`.
- */
-export class EventBuffer<T> implements AsyncIterableIterator<T> {
-  readonly #items = new Queue<T>();
-  readonly #limit: number;
-  #waiting: ((r: IteratorResult<T>) => void) | undefined;
-  #done = false;
-  dropped = 0;
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  push(item: T): void {
-    if (this.#done) return;
-    if (this.#waiting !== undefined) {
-      const w = this.#waiting;
-      this.#waiting = undefined;
-      w({ value: item, done: false });
-      return;
-    }
-    if (this.#items.length >= this.#limit) {
-      this.#items.shift();
-      this.dropped++;
-    }
-    this.#items.push(item);
-  }
-
-  end(): void {
-    this.#done = true;
-    const w = this.#waiting;
-    this.#waiting = undefined;
-    w?.({ value: undefined, done: true });
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve({ value: item, done: false });
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((r) => (this.#waiting = r));
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    this.end();
-    this.#items.clear();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
 }

@@ -1,10 +1,9 @@
 /**
  * IEC 60870-5-104 controlling station (master): connects with t0 and retries, starts data
  * transfer, sends requests and awaits their confirmation and termination, and delivers every
- * received ASDU as a typed event and through an async iterator.
+ * received ASDU as a `data` event ({@link AppEmitter}: listeners and a bounded async iterator).
  */
-import { EventEmitter } from 'node:events';
-import { ErrorCode, GridgateError, ProtocolError } from '../../core/errors.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import {
   Cot,
@@ -27,7 +26,8 @@ import {
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
-import { decode104, EventBuffer, firstIoa, resolveLinkParams } from './common.js';
+import { AppEmitter, type AppEvent } from '../events.js';
+import { decode104, firstIoa, resolveLinkParams } from './common.js';
 
 export interface MasterOptions {
   readonly host: string;
@@ -45,17 +45,17 @@ export interface MasterOptions {
   readonly logger?: Logger;
 }
 
-export type MasterEvent =
-  | { readonly type: 'asdu'; readonly asdu: Asdu }
-  | { readonly type: 'malformed'; readonly error: ProtocolError; readonly bytes: Uint8Array }
-  | { readonly type: 'started' }
-  | { readonly type: 'stopped' }
-  | { readonly type: 'warning'; readonly error: ProtocolError }
-  | { readonly type: 'closed'; readonly error: GridgateError | undefined };
+/**
+ * Why a master reports a problem: `malformed` an ASDU in a valid I frame that does not decode
+ * (its bytes attached), `warning` a link rule the station broke that does not close the link.
+ */
+export type MasterProblem = 'malformed' | 'warning';
 
-interface MasterEventMap {
-  event: [MasterEvent];
-}
+/**
+ * The master's events: the core four ({@link AppEvent}; `data` is every ASDU received, `down`
+ * carries the protocol's or the transport's cause) and the data-transfer state of clause 5.3.
+ */
+export type MasterEvent = AppEvent<Asdu, MasterProblem> | { readonly type: 'started' } | { readonly type: 'stopped' };
 
 /** How far a request is followed before its promise resolves. */
 export type RequestUntil = Completion;
@@ -96,29 +96,31 @@ interface Pending {
 
 const keyOf = (typeId: number, ca: number, ioa: number): string => `${typeId}/${ca}/${ioa}`;
 
-export class Iec104Master extends EventEmitter<MasterEventMap> {
+export class Iec104Master extends AppEmitter<MasterEvent> {
   readonly #session: LinkSession;
   readonly #driver: SessionDriver<LinkEvent>;
   readonly #log: Logger;
   readonly #timeoutMs: number;
   readonly #pending = new Map<string, Pending>();
-  readonly #iterators = new Set<EventBuffer<MasterEvent>>();
   readonly #done: Promise<void>;
   readonly remote: string;
 
   private constructor(transport: Transport, o: MasterOptions) {
-    super();
-    this.#log = (o.logger ?? silentLogger).child({ peer: transport.remote });
+    const log = (o.logger ?? silentLogger).child({ peer: transport.remote });
+    super(log);
+    this.#log = log;
     this.#timeoutMs = o.requestTimeoutMs ?? 30_000;
     this.remote = transport.remote;
     this.#session = new LinkSession('controlling', monotonicNow(), resolveLinkParams(o.link));
     this.#driver = new SessionDriver(this.#session, transport, (e) => this.#onLinkEvent(e));
+    this.publish({ type: 'up', remote: transport.remote });
     this.#done = this.#driver.run().then((lost) => {
       if (!this.#closedEmitted) this.#emitClosed(lost);
     });
   }
 
   #closedEmitted = false;
+  #closing = false;
 
   /** A master over an already open transport (a pipe in tests, later serial or tunnelled links). */
   static attach(transport: Transport, o: Omit<MasterOptions, 'host' | 'port'> = {}): Iec104Master {
@@ -270,16 +272,9 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     );
   }
 
-  /** Every event from now on, as an async iterator (bounded: see {@link EventBuffer}). */
-  events(limit = 100_000): AsyncIterableIterator<MasterEvent> {
-    const buf = new EventBuffer<MasterEvent>(limit);
-    this.#iterators.add(buf);
-    if (this.#closedEmitted) buf.end();
-    return buf;
-  }
-
   /** Closes the connection; pending requests fail with `E_CONNECTION`. Resolves when closed. */
   async close(): Promise<void> {
+    this.#closing = true;
     this.#session.close();
     this.#driver.pump();
     await this.#done;
@@ -300,7 +295,7 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
         if (e.type === type) {
           this.off('event', on);
           resolve();
-        } else if (e.type === 'closed') {
+        } else if (e.type === 'down') {
           this.off('event', on);
           reject(e.error ?? new GridgateError(ErrorCode.CONNECTION, `connection closed before ${type}`));
         }
@@ -316,11 +311,6 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
     });
   }
 
-  #emit(e: MasterEvent): void {
-    for (const it of this.#iterators) it.push(e);
-    this.emit('event', e);
-  }
-
   #emitClosed(error: GridgateError | undefined): void {
     this.#closedEmitted = true;
     for (const p of this.#pending.values()) {
@@ -328,9 +318,9 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
       p.reject(error ?? new GridgateError(ErrorCode.CONNECTION, 'connection closed while waiting for a reply'));
     }
     this.#pending.clear();
-    this.#emit({ type: 'closed', error });
-    for (const it of this.#iterators) it.end();
-    this.#iterators.clear();
+    const reason = error?.message ?? (this.#closing ? 'closed by this side' : 'connection closed by the station');
+    this.publish({ type: 'down', reason, ...(error === undefined ? {} : { error }) });
+    this.endEvents();
   }
 
   #onLinkEvent(e: LinkEvent): void {
@@ -339,11 +329,11 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
         const d = decode104(e.asdu);
         if (!d.ok) {
           this.#log.warn({ err: d.error.message }, 'malformed ASDU');
-          this.#emit({ type: 'malformed', error: d.error, bytes: d.bytes });
+          this.publish({ type: 'problem', kind: 'malformed', reason: d.error.message, bytes: d.bytes, error: d.error });
           return;
         }
         this.#match(d.asdu);
-        this.#emit({ type: 'asdu', asdu: d.asdu });
+        this.publish({ type: 'data', data: d.asdu });
         return;
       }
       case 'closed':
@@ -352,11 +342,11 @@ export class Iec104Master extends EventEmitter<MasterEventMap> {
         return;
       case 'warning':
         this.#log.warn({ err: e.error.message }, 'link warning');
-        this.#emit(e);
+        this.publish({ type: 'problem', kind: 'warning', reason: e.error.message, error: e.error });
         return;
       case 'started':
       case 'stopped':
-        this.#emit(e);
+        this.publish(e);
         return;
     }
   }

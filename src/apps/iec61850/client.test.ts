@@ -40,18 +40,18 @@ function subscription(ref: string, rptId: string): { sub: ReportSubscription; mm
   const block = { kind: rcbKind(ref) } as ReportControlBlock;
   const sub = new ReportSubscription({ mms } as unknown as Iec61850Client, ref, rptId, ['LD/a', 'LD/b'], block);
   const got: Report[] = [];
-  sub.on('report', (r) => got.push(r));
+  sub.on('event', (e) => e.type === 'data' && got.push(e.data));
   return { sub, mms, got };
 }
 
 describe('ReportSubscription', () => {
   it('moves lastEntryId only when a whole report is delivered, not on a first segment', () => {
     const { sub, mms, got } = subscription('LD/LLN0$BR$Events01', 'Ev');
-    mms.emit('report', report('Ev', 1, 1));
-    mms.emit('report', report('Ev', 2, 2, { n: 0, more: true }));
+    mms.emit('event', { type: 'data', data: report('Ev', 1, 1) });
+    mms.emit('event', { type: 'data', data: report('Ev', 2, 2, { n: 0, more: true }) });
     expect(got).toHaveLength(1);
     expect(sub.lastEntryId).toEqual(entryId(1));
-    mms.emit('report', report('Ev', 2, 2, { n: 1, more: false }));
+    mms.emit('event', { type: 'data', data: report('Ev', 2, 2, { n: 1, more: false }) });
     expect(got).toHaveLength(2);
     expect(sub.lastEntryId).toEqual(entryId(2));
   });
@@ -60,8 +60,8 @@ describe('ReportSubscription', () => {
     'with an empty RptID takes reports named %s as its own, and no other block’s',
     (named) => {
       const { mms, got } = subscription('LD/LLN0$BR$Events01', '');
-      mms.emit('report', report(named, 1, 1));
-      mms.emit('report', report('LD/LLN0$BR$Other01', 2, 2));
+      mms.emit('event', { type: 'data', data: report(named, 1, 1) });
+      mms.emit('event', { type: 'data', data: report('LD/LLN0$BR$Other01', 2, 2) });
       expect(got.map((r) => r.rptId)).toEqual([named]);
     },
   );

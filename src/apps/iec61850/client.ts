@@ -6,14 +6,14 @@
  *
  * References use the MMS form `LD/LLN0$RP$EventsRCB01` (`LD/LLN0.RP.EventsRCB01` is accepted too).
  */
-import { EventEmitter } from 'node:events';
 import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { objectNameText, type ObjectName } from '../../protocols/mms/access.js';
 import type { InformationReport } from '../../protocols/mms/pdu.js';
 import { rcbFromMmsStructure, type ReportControlBlock } from '../../protocols/iec61850/rcb.js';
 import { rcbWrites, type RcbAttribute, type RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import { decodeReport, type Report } from '../../protocols/iec61850/report.js';
-import { MmsClient, type MmsClientOptions } from '../mms/client.js';
+import { AppEmitter, type AppEvent } from '../events.js';
+import { MmsClient, type MmsClientEvent, type MmsClientOptions } from '../mms/client.js';
 import { joinSegments } from './segments.js';
 
 /** A data object of a logical node, with the functional constraints it appears under. */
@@ -150,8 +150,8 @@ export class Iec61850Client {
   /**
    * Subscribes to a block's reports: reserves it (URCB) or resynchronises it (BRCB with
    * `entryId`), applies `settings`, enables it and, with `gi`, asks for a general interrogation.
-   * `onReport` and `onMalformed` are attached before the block is enabled: a buffered block sends
-   * its stored entries, and a GI its report, while the enabling writes are still being answered.
+   * `listener` is attached to the subscription's `'event'` before the block is enabled: a buffered
+   * block sends its stored entries, and a GI its report, while the enabling writes are still being answered.
    */
   async subscribe(
     ref: string,
@@ -159,8 +159,7 @@ export class Iec61850Client {
       settings?: RcbSettings;
       entryId?: Uint8Array;
       gi?: boolean;
-      onReport?: (r: Report) => void;
-      onMalformed?: (reason: string) => void;
+      listener?: (e: SubscriptionEvent) => void;
     } = {},
   ): Promise<ReportSubscription> {
     const kind = rcbKind(ref);
@@ -169,8 +168,7 @@ export class Iec61850Client {
     const members =
       dataSet === '' ? [] : await this.dataSetMembers(dataSet.includes('/') ? dataSet : `${parseReference(ref).domainId}/${dataSet}`);
     const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members, rcb);
-    if (o.onReport !== undefined) sub.on('report', o.onReport);
-    if (o.onMalformed !== undefined) sub.on('malformed', o.onMalformed);
+    if (o.listener !== undefined) sub.on('event', o.listener);
     await this.writeRcb(ref, {
       ...(kind === 'URCB' ? { Resv: true } : {}),
       ...o.settings,
@@ -199,10 +197,17 @@ export class Iec61850Client {
 }
 
 /**
+ * A subscription's events ({@link AppEvent}): `data` each whole report, `problem` a report of this
+ * block that does not decode (`malformed`) or a segmented report that cannot be joined (`segment`).
+ * The link's `up` and `down` are the MMS client's.
+ */
+export type SubscriptionEvent = AppEvent<Report, 'malformed' | 'segment'>;
+
+/**
  * Reports of one RCB, decoded. Segments of one report (same SqNum, MoreSegmentsFollow) are
  * joined into one report; `lastEntryId` is what to resynchronise from after a reconnect.
  */
-export class ReportSubscription extends EventEmitter<{ report: [Report]; malformed: [string] }> {
+export class ReportSubscription extends AppEmitter<SubscriptionEvent> {
   readonly ref: string;
   readonly rptId: string;
   readonly members: readonly string[];
@@ -211,7 +216,7 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
   /** EntryID of the last whole report delivered (buffered blocks): what to resynchronise from. */
   lastEntryId: Uint8Array | undefined;
   #segments: Report[] = [];
-  readonly #listener: (r: InformationReport) => void;
+  readonly #listener: (e: MmsClientEvent) => void;
   readonly #client: Iec61850Client;
 
   constructor(client: Iec61850Client, ref: string, rptId: string, members: readonly string[], block: ReportControlBlock) {
@@ -221,13 +226,15 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     this.rptId = rptId;
     this.members = members;
     this.block = block;
-    this.#listener = (ir) => this.#onReport(ir);
-    client.mms.on('report', this.#listener);
+    this.#listener = (e) => {
+      if (e.type === 'data') this.#onReport(e.data);
+    };
+    client.mms.on('event', this.#listener);
   }
 
   /** Disables the block and stops listening. */
   async stop(): Promise<void> {
-    this.#client.mms.off('report', this.#listener);
+    this.#client.mms.off('event', this.#listener);
     await this.#client.disable(this.ref);
   }
 
@@ -251,21 +258,21 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
     if (rptId === undefined || (rptId !== this.rptId && !this.#namesBlock(rptId))) return;
     const d = decodeReport(ir, { dataSetMembers: this.members });
     if (!d.ok) {
-      this.emit('malformed', `${this.ref}: result ${d.offset}: ${d.reason}`);
+      this.#problem('malformed', `${this.ref}: result ${d.offset}: ${d.reason}`);
       return;
     }
     const r = d.value;
     if (r.subSeqNum === undefined) return this.#deliver(r);
     const first = this.#segments[0];
     if (first !== undefined && (first.seqNum !== r.seqNum || r.subSeqNum !== this.#segments.length)) {
-      this.emit(
-        'malformed',
+      this.#problem(
+        'segment',
         `${this.ref}: segment ${r.subSeqNum} of report ${r.seqNum} out of order; ${this.#segments.length} segment(s) of report ${first.seqNum} dropped`,
       );
       this.#segments = [];
     }
     if (this.#segments.length === 0 && r.subSeqNum !== 0) {
-      this.emit('malformed', `${this.ref}: segment ${r.subSeqNum} of report ${r.seqNum} without its first segment`);
+      this.#problem('segment', `${this.ref}: segment ${r.subSeqNum} of report ${r.seqNum} without its first segment`);
       return;
     }
     this.#segments.push(r);
@@ -278,6 +285,10 @@ export class ReportSubscription extends EventEmitter<{ report: [Report]; malform
   /** A whole report: only now is its EntryID one to resynchronise from. */
   #deliver(r: Report): void {
     if (r.entryId !== undefined) this.lastEntryId = r.entryId;
-    this.emit('report', r);
+    this.publish({ type: 'data', data: r });
+  }
+
+  #problem(kind: 'malformed' | 'segment', reason: string): void {
+    this.publish({ type: 'problem', kind, reason });
   }
 }

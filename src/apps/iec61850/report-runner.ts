@@ -72,13 +72,13 @@ export async function runReports(
         ...(o.settings === undefined ? {} : { settings: o.settings }),
         ...(resyncFrom === undefined ? {} : { entryId: resyncFrom }),
         ...(o.gi === true ? { gi: true } : {}),
-        onReport: (r) => {
+        listener: (e) => {
+          if (e.type === 'problem') return onStatus({ type: 'malformed', reason: e.reason });
           // Reports still arriving after the stop (a buffered backlog) are left for the next run.
-          if (signal.aborted) return;
-          if (r.entryId !== undefined) entryId = r.entryId;
-          onReport(r);
+          if (e.type !== 'data' || signal.aborted) return;
+          if (e.data.entryId !== undefined) entryId = e.data.entryId;
+          onReport(e.data);
         },
-        onMalformed: (reason) => onStatus({ type: 'malformed', reason }),
       });
     } catch (err) {
       client?.mms.abort('subscription failed');

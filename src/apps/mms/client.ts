@@ -1,11 +1,10 @@
 /**
  * An MMS client over TCP or TLS: one {@link MmsAssociation} driven on a socket, with a promise
- * per confirmed service and information reports as events. Services answer with their MMS
+ * per confirmed service and information reports as `data` events ({@link AppEmitter}). Services answer with their MMS
  * response; a ServiceError rejects with {@link MmsServiceError} (`E_NEGATIVE`), a reject with
  * `E_NEGATIVE` too, an unanswered request with `E_TIMEOUT`, a lost association with `E_CONNECTION`.
  */
-import { EventEmitter } from 'node:events';
-import { ErrorCode, GridgateError } from '../../core/errors.js';
+import { decodeError, ErrorCode, GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { AccessResult, ObjectName, VariableRef } from '../../protocols/mms/access.js';
 import { MmsAssociation, type Closure, type MmsAssociationOptions, type MmsEvent } from '../../protocols/mms/association.js';
@@ -26,6 +25,7 @@ import { REJECT_CLASSES } from '../../protocols/mms/pdu.js';
 import { SessionDriver, monotonicNow, type Tap } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
+import { AppEmitter, type AppEvent } from '../events.js';
 
 /** A confirmed request answered with a ServiceError (ISO 9506-2 7.4.1). */
 export class MmsServiceError extends GridgateError {
@@ -60,7 +60,22 @@ interface Waiter {
 
 type Response<K extends ConfirmedServiceName> = Extract<ConfirmedResponse, { service: K }>;
 
-export class MmsClient extends EventEmitter<{ report: [InformationReport]; closed: [Closure] }> {
+/**
+ * Why an MMS client reports a problem: `malformed` a PDU from the server that does not decode
+ * (rejected, the association goes on), `refused` a PDU from the server this client rejected (a
+ * service it does not serve), `rejected` a PDU of ours the server rejected, `late-response` an
+ * answer that came after its request timed out.
+ */
+export type MmsClientProblem = 'malformed' | 'refused' | 'rejected' | 'late-response';
+
+/**
+ * The client's events ({@link AppEvent}): `up` once associated, `data` every information report,
+ * `down` when the association ends (`error` unless it was released in order; the transport's
+ * cause when the connection was lost), `problem` as {@link MmsClientProblem}.
+ */
+export type MmsClientEvent = AppEvent<InformationReport, MmsClientProblem>;
+
+export class MmsClient extends AppEmitter<MmsClientEvent> {
   readonly association: MmsAssociation;
   readonly remote: string;
   readonly #driver: SessionDriver<MmsEvent>;
@@ -68,19 +83,21 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
   readonly #log: Logger;
   readonly #timeoutMs: number;
   readonly #closed: Promise<Closure>;
+  #closedWith: ((c: Closure) => void) | undefined;
   #associated: ((i: Initiate) => void) | undefined;
   #failed: ((e: Error) => void) | undefined;
   #closure: Closure | undefined;
   #releasing = false;
 
   private constructor(transport: Transport, o: Omit<MmsClientOptions, 'host' | 'port'>) {
-    super();
+    const log = (o.logger ?? silentLogger).child({ peer: transport.remote, protocol: 'mms' });
+    super(log);
     this.remote = transport.remote;
-    this.#log = (o.logger ?? silentLogger).child({ peer: transport.remote, protocol: 'mms' });
+    this.#log = log;
     this.association = new MmsAssociation({ ...o, role: 'client' });
     this.#timeoutMs = o.requestTimeoutMs ?? 10_000;
     this.#driver = new SessionDriver(this.association, transport, (e) => this.#onEvent(e), o.tap === undefined ? {} : { tap: o.tap });
-    this.#closed = new Promise((resolve) => this.once('closed', resolve));
+    this.#closed = new Promise((resolve) => (this.#closedWith = resolve));
     void this.#driver
       .run()
       .catch((err: unknown) => this.#log.error({ err: (err as Error).message }, 'connection failed'))
@@ -313,6 +330,7 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
     switch (e.type) {
       case 'associated':
         this.#log.info({ negotiated: e.initiate }, 'associated');
+        this.publish({ type: 'up', remote: this.remote });
         this.#associated?.(e.initiate);
         return;
       case 'response':
@@ -330,6 +348,7 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
         this.#log.warn({ invokeId: e.invokeId, rejectClass: e.rejectClass, reason: e.reason }, 'the server rejected a PDU');
         if (e.invokeId !== undefined)
           this.#settle(e.invokeId, (w) => w.reject(new GridgateError(ErrorCode.NEGATIVE, `${w.service}: ${text}`, { fault: 'remote' })));
+        this.publish({ type: 'problem', kind: 'rejected', reason: `the server ${text}` });
         return;
       }
       case 'timeout':
@@ -337,24 +356,30 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
           w.reject(new GridgateError(ErrorCode.TIMEOUT, `${w.service}: no answer within ${this.#timeoutMs} ms`, { fault: 'remote' })),
         );
       case 'report':
-        try {
-          this.emit('report', e.report);
-        } catch (err) {
-          // A listener's failure must not take the association (and the reports after it) down.
-          this.#log.error({ err: (err as Error).message }, 'report listener failed');
-        }
+        this.publish({ type: 'data', data: e.report });
         return;
-      case 'malformed':
+      case 'malformed': {
         this.#log.warn(
           { layer: e.failure.layer, kind: e.failure.kind, offset: e.failure.offset, reason: e.failure.reason },
           'malformed PDU from the server',
         );
+        const error = decodeError(e.failure);
+        this.publish({
+          type: 'problem',
+          kind: 'malformed',
+          reason: error.message,
+          error,
+          ...(e.bytes.length === 0 ? {} : { bytes: e.bytes }),
+        });
         return;
+      }
       case 'refused':
         this.#log.warn({ what: e.what }, 'rejected a PDU from the server');
+        this.publish({ type: 'problem', kind: 'refused', reason: `rejected a PDU from the server: ${e.what}` });
         return;
       case 'late-response':
         this.#log.debug({ invokeId: e.invokeId }, 'answer after the request timed out');
+        this.publish({ type: 'problem', kind: 'late-response', reason: `answer to request ${e.invokeId} after it timed out` });
         return;
       case 'concluded':
         return;
@@ -377,7 +402,10 @@ export class MmsClient extends EventEmitter<{ report: [InformationReport]; close
         this.#failed?.(err);
         for (const w of this.#waiters.values()) w.reject(err);
         this.#waiters.clear();
-        this.emit('closed', closure);
+        this.#closedWith?.(closure);
+        const orderly = e.how === 'released' && lost === undefined;
+        this.publish({ type: 'down', reason, ...(orderly ? {} : { error: err }) });
+        this.endEvents();
         return;
       }
     }

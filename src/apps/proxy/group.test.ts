@@ -44,7 +44,7 @@ test('ProxyGroup over pipePair: STARTDT reaches the RTU, its data reaches the ma
   const master = Iec104Master.attach(masterEnd);
   const got: string[] = [];
   master.on('event', (e) => {
-    if (e.type === 'asdu') got.push(`${e.asdu.type}@${e.asdu.ca}`);
+    if (e.type === 'data') got.push(`${e.data.type}@${e.data.ca}`);
   });
   await master.start();
   await until(() => rtu.state === 'started', 'STARTDT toward the RTU');

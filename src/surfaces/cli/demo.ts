@@ -81,9 +81,9 @@ export function demoCommand(): Command {
           const name = `G${g.id}/M${n}`;
           const master = await Iec104Master.connect({ host: '127.0.0.1', port: g.port, attempts: 50, retryDelayMs: 100 });
           master.on('event', (e) => {
-            if (e.type !== 'asdu') return;
-            if (o.json === true) emit(o, '', { ts: new Date().toISOString(), master: name, ...asduToJson(e.asdu) });
-            else for (const line of formatAsdu(e.asdu)) emit(o, `[${name}] <- ${line}`, {});
+            if (e.type !== 'data') return;
+            if (o.json === true) emit(o, '', { ts: new Date().toISOString(), master: name, ...asduToJson(e.data) });
+            else for (const line of formatAsdu(e.data)) emit(o, `[${name}] <- ${line}`, {});
           });
           masters.push({ name, master, ca: g.rtu });
         }

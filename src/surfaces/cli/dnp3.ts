@@ -258,12 +258,27 @@ export function dnp3Command(): Command {
     const keep = (b: KuraBlock): boolean =>
       (o.group === undefined || b.Group === o.group) && (o.variation === undefined || b.Variation === o.variation);
     poller.on('event', (e) => {
-      // By default exactly Kura's shapes, so that scripts written for its LISTEN output keep working.
-      if (e.type === 'unsolicited' && keep(e.block)) print(o, o.envelope === true ? { Unsolicited: e.block } : e.block);
-      else if (e.type === 'scan' && (o.integrityEvery > 0 || o.eventsEvery > 0)) {
-        const data = e.blocks.filter(keep);
-        print(o, o.envelope === true ? { Scan: e.kind, Data: data } : data);
-      } else if (e.type === 'connected' || e.type === 'disconnected' || e.type === 'error') process.stderr.write(`${JSON.stringify(e)}\n`);
+      if (e.type === 'data') {
+        // By default exactly Kura's shapes, so that scripts written for its LISTEN output keep working.
+        const d = e.data;
+        if (d.kind === 'unsolicited') {
+          if (keep(d.block)) print(o, o.envelope === true ? { Unsolicited: d.block } : d.block);
+        } else if (o.integrityEvery > 0 || o.eventsEvery > 0) {
+          const data = d.blocks.filter(keep);
+          print(o, o.envelope === true ? { Scan: d.scan, Data: data } : data);
+        }
+        return;
+      }
+      // Dropped frames are already logged, rate-limited, by the master: not repeated here.
+      if (e.type === 'problem' && e.kind !== 'scan-failed' && e.kind !== 'warning') return;
+      // The link's state and problems go to standard error, one JSON object per line.
+      const status =
+        e.type === 'up'
+          ? e
+          : e.type === 'down'
+            ? { type: e.type, reason: e.reason, retryInMs: e.retryInMs, ...(e.error === undefined ? {} : { code: e.error.code }) }
+            : { type: e.type, kind: e.kind, reason: e.reason };
+      process.stderr.write(`${JSON.stringify(status)}\n`);
     });
     poller.start();
     await (o.duration === undefined ? untilSignal() : new Promise((r) => setTimeout(r, o.duration! * 1000)));

@@ -109,8 +109,7 @@ async function runClient(o: ClientOptions): Promise<void> {
   let lost: GridgateError | undefined;
   master.on('event', (e) => {
     printEvent(o, e);
-    if (e.type === 'closed')
-      lost = e.error ?? new GridgateError(ErrorCode.CONNECTION, 'connection closed by the station', { fault: 'remote' });
+    if (e.type === 'down') lost = e.error ?? new GridgateError(ErrorCode.CONNECTION, e.reason, { fault: 'remote' });
   });
   try {
     await master.start();
@@ -143,24 +142,25 @@ async function sendCommand(master: Iec104Master, o: ClientOptions, c: CommandSpe
   });
 }
 
+/** Prints an event; the output keeps its own names (`asdu`, `malformed`, `warning`, `closed`) for scripts. */
 function printEvent(o: OutputOptions, e: MasterEvent): void {
   const ts = new Date().toISOString();
   switch (e.type) {
-    case 'asdu':
-      if (o.json === true) emit(o, '', { ts, event: 'asdu', ...asduToJson(e.asdu) });
-      else for (const line of formatAsdu(e.asdu)) emit(o, `${ts.slice(11, 23)} ${line}`, {});
+    case 'up':
       return;
-    case 'malformed':
-      emit(o, `${ts.slice(11, 23)} MALFORMED ${e.error.message}`, { ts, event: 'malformed', error: e.error.message });
+    case 'data':
+      if (o.json === true) emit(o, '', { ts, event: 'asdu', ...asduToJson(e.data) });
+      else for (const line of formatAsdu(e.data)) emit(o, `${ts.slice(11, 23)} ${line}`, {});
+      return;
+    case 'problem':
+      if (e.kind === 'malformed') emit(o, `${ts.slice(11, 23)} MALFORMED ${e.reason}`, { ts, event: 'malformed', error: e.reason });
+      else emit(o, `${ts.slice(11, 23)} warning: ${e.reason}`, { ts, event: 'warning', error: e.reason });
       return;
     case 'started':
     case 'stopped':
       emit(o, `${ts.slice(11, 23)} data transfer ${e.type}`, { ts, event: e.type });
       return;
-    case 'warning':
-      emit(o, `${ts.slice(11, 23)} warning: ${e.error.message}`, { ts, event: 'warning', error: e.error.message });
-      return;
-    case 'closed':
+    case 'down':
       emit(o, `${ts.slice(11, 23)} connection closed${e.error === undefined ? '' : `: ${e.error.message}`}`, {
         ts,
         event: 'closed',
