@@ -5,60 +5,20 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command } from 'commander';
-import { MmsClient, type MmsClientOptions } from '../../apps/mms/client.js';
-import {
-  addOutputOptions,
-  addTlsOptions,
-  emit,
-  EXIT_HELP,
-  intArg,
-  loggerFor,
-  tlsFiles,
-  type OutputOptions,
-  type TlsOptions,
-} from './common.js';
+import { MmsClient } from '../../apps/mms/client.js';
+import { emit, EXIT_HELP, intArg } from './common.js';
+import { addMmsConnectionOptions, mmsClientOptions, type MmsConnectionOptions } from './mms-connection.js';
 
-interface FilesOptions extends OutputOptions, TlsOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly password?: string;
-  readonly timeout: number;
-}
+type FilesOptions = MmsConnectionOptions;
 
 interface GetOptions extends FilesOptions {
   readonly output?: string;
   readonly maxBytes: number;
 }
 
-function connection(cmd: Command): Command {
-  cmd
-    .requiredOption('--host <address>', 'IED address')
-    .option('--port <port>', 'IED port (ISO transport over TCP, RFC 1006)', intArg('--port', 1, 65535), 102)
-    .option('--password <text>', 'ACSE password authentication')
-    .option('--timeout <s>', 'connect, association and request timeout, seconds', intArg('--timeout', 1, 3600), 10);
-  addTlsOptions(cmd);
-  addOutputOptions(cmd, 'warn');
-  return cmd;
-}
-
-function clientOptions(o: FilesOptions): MmsClientOptions {
-  const tls = tlsFiles(o);
-  const ms = o.timeout * 1000;
-  return {
-    host: o.host,
-    port: o.port,
-    connectTimeoutMs: ms,
-    associateTimeoutMs: ms,
-    requestTimeoutMs: ms,
-    logger: loggerFor('mms', o),
-    ...(tls === undefined ? {} : { tls }),
-    ...(o.password === undefined ? {} : { password: o.password }),
-  };
-}
-
 /** Runs `work` on an association and releases it within the timeout, also after a failure. */
 async function withClient<T>(o: FilesOptions, work: (c: MmsClient) => Promise<T>): Promise<T> {
-  const c = await MmsClient.connect(clientOptions(o));
+  const c = await MmsClient.connect(mmsClientOptions(o));
   try {
     return await work(c);
   } finally {
@@ -72,7 +32,7 @@ const when = (ms: number | undefined): string => (ms === undefined ? '-' : new D
 export function mmsFilesCommand(): Command {
   const files = new Command('files').description('MMS file services: list, fetch and delete files of an IED (COMTRADE, SCL, logs)');
   files.addCommand(
-    connection(new Command('ls'))
+    addMmsConnectionOptions(new Command('ls'))
       .description('list the files (fileDirectory, following moreFollows): name, size, last modified')
       .argument('[path]', 'a directory or file of the IED (default: everything)')
       .action(async (path: string | undefined, o: FilesOptions) => {
@@ -87,7 +47,7 @@ export function mmsFilesCommand(): Command {
       }),
   );
   files.addCommand(
-    connection(new Command('get'))
+    addMmsConnectionOptions(new Command('get'))
       .description('fetch one file (fileOpen, fileRead until the last block, fileClose) into a local file')
       .argument('<name>', 'the file on the IED, e.g. COMTRADE/fault1.cfg')
       .option('--output <file>', 'where to write it (default: its base name in the current directory; - for standard output)')
@@ -102,7 +62,7 @@ export function mmsFilesCommand(): Command {
       }),
   );
   files.addCommand(
-    connection(new Command('rm'))
+    addMmsConnectionOptions(new Command('rm'))
       .description('delete one file (fileDelete); the IED may refuse (file-access-denied)')
       .argument('<name>', 'the file on the IED')
       .action(async (name: string, o: FilesOptions) => {

@@ -20,31 +20,14 @@ import {
 } from '../../apps/iec61850/format.js';
 import { runReports } from '../../apps/iec61850/report-runner.js';
 import { dataJson, formatData } from '../../apps/mms/data-format.js';
-import type { MmsClientOptions } from '../../apps/mms/client.js';
 import { fromHex, toHex } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
 import { OPT_FLDS, TRG_OPS, type OptFldName, type TrgOpName } from '../../protocols/iec61850/rcb.js';
 import { rcbWrites, type RcbSettings } from '../../protocols/iec61850/rcb-write.js';
-import {
-  addOutputOptions,
-  addTlsOptions,
-  emit,
-  EXIT_HELP,
-  intArg,
-  loggerFor,
-  tlsFiles,
-  untilSignal,
-  type OutputOptions,
-  type TlsOptions,
-} from './common.js';
+import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './common.js';
+import { addMmsConnectionOptions, mmsClientOptions, type MmsConnectionOptions } from './mms-connection.js';
 
-interface LiveOptions extends OutputOptions, TlsOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly password?: string;
-  readonly timeout: number;
-  readonly maxPduSize?: number;
-}
+type LiveOptions = MmsConnectionOptions;
 
 /** This command's own association, as the findings name it. */
 const US: Peer = { id: 'gridgate', label: 'this client' };
@@ -75,36 +58,9 @@ interface RcbOptions extends LiveOptions {
 }
 
 function common(cmd: Command): Command {
-  cmd
-    .requiredOption('--host <address>', 'IED address')
-    .option('--port <port>', 'IED port (ISO transport over TCP, RFC 1006)', intArg('--port', 1, 65535), 102)
-    .option('--password <text>', 'ACSE password authentication')
-    .option('--timeout <s>', 'connect, association and request timeout, seconds', intArg('--timeout', 1, 3600), 10)
-    .option(
-      '--max-pdu-size <octets>',
-      'MMS PDU size to propose (the IED may lower it); a small one makes the IED segment its reports',
-      intArg('--max-pdu-size', 64, 65000),
-    );
-  addTlsOptions(cmd);
-  addOutputOptions(cmd, 'warn');
+  addMmsConnectionOptions(cmd);
   cmd.addHelpText('after', EXIT_HELP);
   return cmd;
-}
-
-function clientOptions(o: LiveOptions): MmsClientOptions {
-  const tls = tlsFiles(o);
-  const ms = o.timeout * 1000;
-  return {
-    host: o.host,
-    port: o.port,
-    connectTimeoutMs: ms,
-    associateTimeoutMs: ms,
-    requestTimeoutMs: ms,
-    logger: loggerFor('mms', o),
-    ...(tls === undefined ? {} : { tls }),
-    ...(o.password === undefined ? {} : { password: o.password }),
-    ...(o.maxPduSize === undefined ? {} : { maxPduSize: o.maxPduSize }),
-  };
 }
 
 /** A comma-separated list of flag names, each checked against its table. */
@@ -152,7 +108,7 @@ function settingsOf(o: RcbOptions): RcbSettings {
 }
 
 async function withClient<T>(o: LiveOptions, f: (c: Iec61850Client) => Promise<T>): Promise<T> {
-  const c = await Iec61850Client.connect(clientOptions(o));
+  const c = await Iec61850Client.connect(mmsClientOptions(o));
   try {
     return await f(c);
   } finally {
@@ -320,7 +276,7 @@ function reportsCommand(): Command {
         const { EntryID, ...settings } = settingsOf(o);
         await runReports(
           {
-            ...clientOptions(o),
+            ...mmsClientOptions(o),
             rcb: o.rcb,
             settings,
             gi: o.gi === true,
