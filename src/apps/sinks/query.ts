@@ -108,46 +108,29 @@ function pgValue(r: Row): Row {
 }
 
 /** The newest value of each point matching the filter. */
-export async function latestValues(store: Store, f: QueryFilter = {}): Promise<StoredValue[]> {
-  const limit = f.limit ?? 10_000;
-  if ('sqlite' in store) {
-    const db = openPointsDatabase(store.sqlite, { readonly: true });
-    try {
-      const w = sqliteWhere(f, false);
-      const rows = db
-        .prepare(
-          `SELECT source, point, kind, value, value_type, validity, flags, time, id FROM latest ${w.sql} ORDER BY source, point LIMIT ?`,
-        )
-        .all(...w.args, limit) as Row[];
-      return rows.map(fromRow);
-    } finally {
-      db.close();
-    }
-  }
-  const c = new pg.Client({ connectionString: store.postgres });
-  await c.connect();
-  try {
-    const w = pgWhere(f, false);
-    const res = await c.query<Row>(
-      `SELECT ${PG_COLUMNS} FROM gridgate_latest ${w.sql} ORDER BY source, point LIMIT ${Math.floor(limit)}`,
-      w.args,
-    );
-    return res.rows.map((r) => fromRow(pgValue(r)));
-  } finally {
-    await c.end();
-  }
+export function latestValues(store: Store, f: QueryFilter = {}): Promise<StoredValue[]> {
+  return selectValues(store, f, { sqliteTable: 'latest', pgTable: 'gridgate_latest', order: 'source, point', range: false });
 }
 
 /** Every stored value in a time range, oldest first. */
-export async function rangeValues(store: Store, f: QueryFilter): Promise<StoredValue[]> {
+export function rangeValues(store: Store, f: QueryFilter): Promise<StoredValue[]> {
+  return selectValues(store, f, { sqliteTable: 'points', pgTable: 'gridgate_points', order: 'time, source, point', range: true });
+}
+
+/** One query over either store: the latest-value table or the table of every record. */
+async function selectValues(
+  store: Store,
+  f: QueryFilter,
+  q: { readonly sqliteTable: string; readonly pgTable: string; readonly order: string; readonly range: boolean },
+): Promise<StoredValue[]> {
   const limit = f.limit ?? 10_000;
   if ('sqlite' in store) {
     const db = openPointsDatabase(store.sqlite, { readonly: true });
     try {
-      const w = sqliteWhere(f, true);
+      const w = sqliteWhere(f, q.range);
       const rows = db
         .prepare(
-          `SELECT source, point, kind, value, value_type, validity, flags, time, id FROM points ${w.sql} ORDER BY time, source, point LIMIT ?`,
+          `SELECT source, point, kind, value, value_type, validity, flags, time, id FROM ${q.sqliteTable} ${w.sql} ORDER BY ${q.order} LIMIT ?`,
         )
         .all(...w.args, limit) as Row[];
       return rows.map(fromRow);
@@ -158,9 +141,9 @@ export async function rangeValues(store: Store, f: QueryFilter): Promise<StoredV
   const c = new pg.Client({ connectionString: store.postgres });
   await c.connect();
   try {
-    const w = pgWhere(f, true);
+    const w = pgWhere(f, q.range);
     const res = await c.query<Row>(
-      `SELECT ${PG_COLUMNS} FROM gridgate_points ${w.sql} ORDER BY time, source, point LIMIT ${Math.floor(limit)}`,
+      `SELECT ${PG_COLUMNS} FROM ${q.pgTable} ${w.sql} ORDER BY ${q.order} LIMIT ${Math.floor(limit)}`,
       w.args,
     );
     return res.rows.map((r) => fromRow(pgValue(r)));
