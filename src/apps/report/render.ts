@@ -13,17 +13,18 @@ import type { ChartSpec, RunReport } from './run-report.js';
 const WIDTH = 1000;
 const HEIGHT = 320;
 
-/** The ECharts option of one chart: time on x, one line per series, the unit on y. */
+/** The ECharts option of one chart: time on x, one line per series, the unit in the title. */
 export function chartOption(r: RunReport, c: ChartSpec): echarts.EChartsCoreOption {
   return {
     animation: false,
     backgroundColor: '#ffffff',
-    title: { text: c.title, left: 8, textStyle: { fontSize: 14 } },
+    textStyle: { fontFamily: 'sans-serif' },
+    title: { text: `${c.title} (${c.unit})`, left: 8, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
     legend: { top: 4, right: 8 },
     grid: { left: 64, right: 24, top: 48, bottom: 40 },
     xAxis: { type: 'time' },
-    yAxis: { type: 'value', name: c.unit, nameTextStyle: { align: 'left' } },
+    yAxis: { type: 'value' },
     series: c.series.map((s) => ({
       name: s.label,
       type: 'line',
@@ -50,7 +51,12 @@ export function renderSvg(r: RunReport, chart = 0, width = WIDTH, height = HEIGH
 /** One chart as a PNG (the first chart, the run's main figure, unless told). */
 export function renderPng(r: RunReport, chart = 0, width = WIDTH, height = HEIGHT): Uint8Array {
   const svg = renderSvg(r, chart, width, height);
-  return new Resvg(svg, { fitTo: { mode: 'width', value: width }, font: { loadSystemFonts: true } }).render().asPng();
+  return new Resvg(svg, {
+    fitTo: { mode: 'width', value: width },
+    font: { loadSystemFonts: true, sansSerifFamily: 'DejaVu Sans', defaultFontFamily: 'DejaVu Sans' },
+  })
+    .render()
+    .asPng();
 }
 
 /** JSON safe inside a `<script>` element. */
