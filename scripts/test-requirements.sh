@@ -2,8 +2,9 @@
 # Run by `npm test` (npm's pretest hook): the tests use real programs from Debian — tshark judges
 # our frames on the wire, openssl makes test certificates, chronyd is the NTP server the proxy's
 # NTP client is tested against, chromium runs the console's browser tests, socat makes the pty
-# pairs of the DNP3 serial tests, haproxy runs the shipped load-balancer configuration. On a fresh Debian machine, as root, this installs what is
-# missing; otherwise it names what to install and stops before any test runs.
+# pairs of the DNP3 serial tests, haproxy runs the shipped load-balancer configuration. On a
+# fresh Debian machine, as root, this installs what is missing; otherwise it names what to
+# install and stops before any test runs.
 set -eu
 need=""
 for pair in tshark:tshark openssl:openssl chronyd:chrony chromium:chromium socat:socat haproxy:haproxy; do
