@@ -2,8 +2,9 @@
  * Scheduled value changes of the simulated IED: each data object may have changes that run every
  * `periodMs` — toggle, cycle through values, ramp, random walk, cycle the quality or the state of
  * its clock, or update with the same value — and each report control block faults to rehearse:
- * SqNum gaps (reports lost) and repeats, ConfRev changes, and entries resent (a BRCB). Pure logic on a clock passed in, so tests run it
- * on virtual time; the simulator keeps one timer at {@link Schedule.nextTimeout}.
+ * SqNum gaps (reports lost) and repeats, ConfRev changes, and entries resent (a BRCB). Pure logic
+ * on a clock passed in, so tests run it on virtual time; the simulator keeps one timer at
+ * {@link Schedule.nextTimeout}.
  */
 import type { RehearsedFault } from '../../protocols/iec61850/rcb-control.js';
 import type { MemberChange } from '../../protocols/iec61850/rcb-types.js';
