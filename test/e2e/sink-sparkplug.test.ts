@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { linkRecord } from '../../src/apps/points/record.js';
 import { MqttSink } from '../../src/apps/sinks/mqtt.js';
-import { sparkplugCodec } from '../../src/apps/sinks/sparkplug.js';
+import { SparkplugNode, sparkplugCodec } from '../../src/apps/sinks/sparkplug.js';
 import { points, until } from './sink-support.js';
 
 interface Seen {
@@ -74,5 +74,27 @@ describe('MQTT sink, Sparkplug B payloads', () => {
       ['1/1', 1],
     ]);
     expect(seen.at(-1)!.metrics).toEqual([{ name: 'bdSeq', type: 'Int64', value: 0, quality: undefined }]);
+  });
+
+  it('starts a new session with the next bdSeq: NBIRTH at seq 0, the Will carries it, every device born again', () => {
+    const node = new SparkplugNode('g', 'n', () => 0);
+    const decode = (m: { payload: Uint8Array }): Record<string, unknown> => {
+      const p = sparkplugCodec().decodePayload(m.payload);
+      return { seq: p.seq === undefined || p.seq === null ? undefined : Number(p.seq), bdSeq: Number(p.metrics?.[0]?.value) };
+    };
+    expect(node.messages(points(0, 2)).map((m) => m.topic)).toEqual(['spBv1.0/g/NBIRTH/n', 'spBv1.0/g/DBIRTH/n/rtu1']);
+    expect(node.messages(points(100, 1)).map((m) => m.topic)).toEqual(['spBv1.0/g/DDATA/n/rtu1']);
+    expect(decode(node.death())).toMatchObject({ bdSeq: 0, seq: undefined });
+    node.sessionEnded();
+    expect(decode(node.death())).toMatchObject({ bdSeq: 1 });
+    const again = node.messages(points(200, 1));
+    expect(again.map((m) => m.topic)).toEqual(['spBv1.0/g/NBIRTH/n', 'spBv1.0/g/DBIRTH/n/rtu1']);
+    expect(decode(again[0]!)).toEqual({ seq: 0, bdSeq: 1 });
+    // The device's birth lists both points it has had, the newest values.
+    const birth = sparkplugCodec().decodePayload(again[1]!.payload);
+    expect(birth.metrics!.map((m) => [m.name, m.value])).toEqual([
+      ['1/0', 200],
+      ['1/1', 1],
+    ]);
   });
 });
