@@ -8,7 +8,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pointRecord, type PointRecord } from '../../src/apps/points/record.js';
+import { linkRecord, pointRecord, type PointRecord } from '../../src/apps/points/record.js';
 import { NatsSink } from '../../src/apps/sinks/nats.js';
 import { PostgresSink } from '../../src/apps/sinks/postgres.js';
 import { SQLITE_SCHEMA_VERSION, SqliteSink } from '../../src/apps/sinks/sqlite.js';
@@ -100,6 +100,25 @@ describe('PostgreSQL sink', () => {
     expect((row.rows[0] as { time: Date }).time.getTime()).toBe(awkward.receiveTime);
     const latest = await c.query('SELECT value_text FROM gridgate_latest WHERE source = $1', [awkward.source]);
     expect(latest.rows).toEqual([{ value_text: awkward.value }]);
+    await c.end();
+    await sink.close();
+  });
+
+  it('stores a NUL from a peer as U+FFFD instead of refusing the batch for ever', async () => {
+    const db = await throwawayDatabase();
+    cleanup.push(db.drop);
+    const sink = new PostgresSink({ url: db.url });
+    await sink.open();
+    const nul = pointRecord({ ...awkward, address: { protocol: 'iec61850', reference: 'LD0/X\0Y', fc: 'ST' }, value: 'a\0b' });
+    const link = linkRecord('rtu\u00001', 'iec104', 'down', 'peer said \0', 1_700_000_000_000);
+    await sink.write([nul, link, ...points(0, 3)]);
+    expect(sink.counters()).toMatchObject({ written: 5 });
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const row = await c.query('SELECT value_text, address FROM gridgate_points WHERE id = $1', [nul.id]);
+    expect(row.rows[0]).toEqual({ value_text: 'a\uFFFDb', address: { protocol: 'iec61850', reference: 'LD0/X\uFFFDY', fc: 'ST' } });
+    const links = await c.query('SELECT source, reason FROM gridgate_links WHERE id = $1', [link.id]);
+    expect(links.rows[0]).toEqual({ source: 'rtu\uFFFD1', reason: 'peer said \uFFFD' });
     await c.end();
     await sink.close();
   });

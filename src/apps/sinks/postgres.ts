@@ -98,13 +98,34 @@ SELECT id, source, protocol, state, reason, to_timestamp(rt / 1000.0)
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[]) AS u(id, source, protocol, state, reason, rt)
 ON CONFLICT DO NOTHING`;
 
-const SPECIAL = /[\\\t\n\r]/;
-const SPECIALS = /[\\\t\n\r]/g;
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const SPECIAL = /[\\\t\n\r\0]/;
+const SPECIALS = /[\\\t\n\r\0]/g;
+/**
+ * PostgreSQL text cannot hold U+0000 at all (nor jsonb its `\u0000` escape): a NUL from a peer
+ * would make the server refuse the whole batch, and the sink retry it for ever. It is stored as
+ * U+FFFD; the record id, computed before, still names the value as it arrived.
+ */
+const NUL_STORED_AS = '\uFFFD';
+const ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': NUL_STORED_AS,
+};
 
-/** A text field of COPY's text format: backslash, tab, newline and carriage return escaped. */
+/** A text field of COPY's text format: backslash, tab, newline and carriage return escaped, NUL replaced. */
 export function copyField(s: string): string {
   return SPECIAL.test(s) ? s.replace(SPECIALS, (c) => ESCAPES[c]!) : s;
+}
+
+/** Text for a query parameter: NUL replaced, as in {@link copyField}. */
+const paramText = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', NUL_STORED_AS) : s);
+
+/** A protocol address as jsonb text, its strings without NUL (the replacer only when one is there). */
+function addressJson(a: PointRecord['address']): string {
+  const json = JSON.stringify(a);
+  return json.includes('\\u0000') ? JSON.stringify(a, (_k, v: unknown) => (typeof v === 'string' ? paramText(v) : v)) : json;
 }
 
 /** A batch of point records as COPY text rows of `gridgate_staging`. */
@@ -116,7 +137,7 @@ export function copyRows(points: readonly PointRecord[]): string {
     const text = typeof v === 'string' ? copyField(v) : '\\N';
     out +=
       `${recordTime(r)}\t${r.id}\t${copyField(r.source)}\t${r.protocol}\t${copyField(r.point)}\t${r.kind}\t` +
-      `${copyField(JSON.stringify(r.address))}\t${num}\t${text}\t${typeof v}\t${r.quality.validity}\t${r.quality.flags.join(',')}\t` +
+      `${copyField(addressJson(r.address))}\t${num}\t${text}\t${typeof v}\t${r.quality.validity}\t${r.quality.flags.join(',')}\t` +
       `${r.quality.raw}\t${r.sourceTime ?? '\\N'}\t${r.timeQuality}\t${r.receiveTime}\t${r.cause}\t${copyField(r.causeRaw)}\t` +
       `${r.sequence === undefined ? '\\N' : copyField(r.sequence)}\n`;
   }
@@ -203,10 +224,10 @@ export class PostgresSink implements Sink {
       if (links.length > 0) {
         const res = await client.query(INSERT_LINKS, [
           links.map((l) => l.id),
-          links.map((l) => l.source),
+          links.map((l) => paramText(l.source)),
           links.map((l) => l.protocol),
           links.map((l) => l.state),
-          links.map((l) => l.reason),
+          links.map((l) => paramText(l.reason)),
           links.map((l) => l.receiveTime),
         ]);
         inserted += res.rowCount ?? 0;
