@@ -53,8 +53,10 @@ export class Dnp3LinkMux<E, S extends LinkStation<E> = LinkStation<E>> {
   readonly #o: LinkMuxOptions;
   readonly #framer = new LinkFramer();
   readonly #stations = new Map<number, S>();
+  /** The stations as [address, station], in the order added (kept for the hot path: no allocation per frame). */
+  #list: (readonly [number, S])[] = [];
   readonly #events = new Queue<LinkMuxEvent<E>>();
-  /** Station whose events and transmissions are collected first next time (round robin). */
+  /** Index in #list of the station whose events and transmissions are collected first (round robin). */
   #first = 0;
   #closed = false;
 
@@ -65,11 +67,13 @@ export class Dnp3LinkMux<E, S extends LinkStation<E> = LinkStation<E>> {
   /** Adds (or replaces) the station at `address`. */
   add(address: number, station: S): void {
     this.#stations.set(address, station);
+    this.#list = [...this.#stations];
   }
 
   /** Forgets the station at `address`; its frames are dropped as `wrongAddress` from now on. */
   remove(address: number): void {
     this.#stations.delete(address);
+    this.#list = [...this.#stations];
   }
 
   station(address: number): S | undefined {
@@ -113,7 +117,9 @@ export class Dnp3LinkMux<E, S extends LinkStation<E> = LinkStation<E>> {
   pollEvent(): LinkMuxEvent<E> | undefined {
     const own = this.#events.shift();
     if (own !== undefined) return own;
-    for (const [address, s] of this.#rotation()) {
+    const n = this.#list.length;
+    for (let i = 0; i < n; i++) {
+      const [address, s] = this.#list[(this.#first + i) % n]!;
       const event = s.pollEvent();
       if (event !== undefined) return { type: 'station', address, event };
     }
@@ -121,8 +127,9 @@ export class Dnp3LinkMux<E, S extends LinkStation<E> = LinkStation<E>> {
   }
 
   pollTransmit(): Uint8Array | undefined {
-    for (const [, s] of this.#rotation()) {
-      const b = s.pollTransmit();
+    const n = this.#list.length;
+    for (let i = 0; i < n; i++) {
+      const b = this.#list[(this.#first + i) % n]![1].pollTransmit();
       if (b !== undefined) return b;
     }
     return undefined;
@@ -142,16 +149,11 @@ export class Dnp3LinkMux<E, S extends LinkStation<E> = LinkStation<E>> {
     this.#touch(now);
   }
 
+  /** Every station in turn, starting one further each time, so no station always goes first. */
   #touch(now: number): void {
-    for (const [, s] of this.#rotation()) s.handleTimeout(now);
-    this.#first++;
-  }
-
-  /** The stations, starting one further each time, so no station always goes first. */
-  #rotation(): [number, S][] {
-    const all = [...this.#stations];
-    const k = all.length === 0 ? 0 : this.#first % all.length;
-    return [...all.slice(k), ...all.slice(0, k)];
+    const n = this.#list.length;
+    for (let i = 0; i < n; i++) this.#list[(this.#first + i) % n]![1].handleTimeout(now);
+    this.#first = n === 0 ? 0 : (this.#first + 1) % n;
   }
 
   #route(f: LinkFrame, now: number): void {
@@ -165,7 +167,10 @@ export class Dnp3LinkMux<E, S extends LinkStation<E> = LinkStation<E>> {
         fixed !== this.#o.address
           ? `${fixedName} is not ${this.#o.address}`
           : `no session for ${this.#o.routeBy} ${key} (have ${this.addresses.join(', ') || 'none'})`;
-      this.#events.push({ type: 'dropped', drop: fail(LAYER, 0, `frame from ${f.source} to ${f.destination}: ${why}`, 'wrongAddress') as ChannelDrop });
+      this.#events.push({
+        type: 'dropped',
+        drop: fail(LAYER, 0, `frame from ${f.source} to ${f.destination}: ${why}`, 'wrongAddress') as ChannelDrop,
+      });
       return;
     }
     station.receiveFrame(f, now);
