@@ -132,7 +132,10 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
   readonly #muted = new Set<number>();
 
   private constructor(o: Dnp3OutstationOptions) {
-    const log = (o.logger ?? silentLogger).child({ outstation: o.outstationAddress });
+    const more = o.moreOutstations ?? [];
+    const log = (o.logger ?? silentLogger).child(
+      more.length === 0 ? { outstation: o.outstationAddress } : { outstations: [o.outstationAddress, ...more] },
+    );
     super(log);
     this.options = o;
     this.#log = log;

@@ -179,8 +179,8 @@ function print(o: Dnp3Options, value: unknown): void {
 
 /**
  * One scan of each outstation on one channel: a line per outstation, in the order given,
- * `{"Outstation":10,"Data":[...]}` (what a refusing outstation still sent included); the first
- * failure is then raised (its exit status), the others are on standard error.
+ * `{"Outstation":10,"Data":[...]}` (what a refusing outstation still sent included); then one
+ * error naming every outstation that failed, with the first failure's exit status.
  */
 async function scanSeveral(o: Dnp3Options, fn: ScanFunction, params: Parameters<Dnp3Master['scan']>[1]): Promise<void> {
   const options = await masterOptions(o, false);
@@ -189,16 +189,19 @@ async function scanSeveral(o: Dnp3Options, fn: ScanFunction, params: Parameters<
     const results = await Promise.allSettled(
       outstationsOf(o).map((a) => channel.addSession({ ...options, outstationAddress: a }).scan(fn, params)),
     );
-    let first: unknown;
+    const failed: { address: number; error: unknown }[] = [];
     outstationsOf(o).forEach((a, i) => {
       const r = results[i]!;
       if (r.status === 'fulfilled') return print(o, { Outstation: a, Data: r.value });
       if (r.reason instanceof Dnp3RejectedError) print(o, { Outstation: a, Data: r.reason.blocks });
-      // The first failure is raised (and printed as the command's error); later ones are told here.
-      if (first === undefined) first = r.reason;
-      else process.stderr.write(`outstation ${a}: ${(r.reason as Error).message}\n`);
+      failed.push({ address: a, error: r.reason });
     });
-    if (first !== undefined) throw first;
+    const first = failed[0];
+    if (first === undefined) return;
+    // Each failure with its outstation; the first one's kind decides the exit status.
+    const text = failed.map((f) => `outstation ${f.address}: ${(f.error as Error).message}`).join('; ');
+    if (!(first.error instanceof GridgateError)) throw first.error;
+    throw new GridgateError(first.error.code, text, { fault: first.error.fault, cause: first.error });
   } finally {
     await channel.close();
   }
