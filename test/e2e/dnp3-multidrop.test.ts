@@ -14,7 +14,6 @@ import { Dnp3Outstation, type OutstationLink } from '../../src/apps/dnp3/outstat
 import { Dnp3Poller, type PollerEvent } from '../../src/apps/dnp3/poller.js';
 import { pcapHeader, TcpFlow } from '../../src/protocols/capture/pcap-writer.js';
 import { connect } from '../../src/transport/net.js';
-import { openSerial } from '../../src/transport/serial.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { ptyPair, runCli, startCli, tempDir, until } from './support.js';
 
@@ -103,16 +102,13 @@ describe('one master channel, several outstation sessions (library)', () => {
     // 12 falls silent: its scan times out; 10 and 11 answer meanwhile and keep answering.
     sim.mute(12);
     const silent = masters.get(12)!.scan('SCAN_INTEGRITY');
-    const silentFailed = silent.then(
-      () => false,
-      () => true,
-    );
-    const t0 = performance.now();
+    let silentSettled = false;
+    silent.catch(() => undefined).finally(() => (silentSettled = true));
     const others = await Promise.all([10, 11].map((a) => masters.get(a)!.scan('SCAN_RANGE8', { group: 30, variation: 1, from: 0, to: 0 })));
     expect(others.map((b) => b[0]?.Values[0]?.Value)).toEqual([1000, 1100]);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    // Answered while 12's request was still waiting for its timeout: nobody waited for it.
+    expect(silentSettled).toBe(false);
     await expect(silent).rejects.toMatchObject({ code: 'E_TIMEOUT' });
-    expect(await silentFailed).toBe(true);
     for (const a of [10, 11]) expect((await masters.get(a)!.scan('SCAN_EVENT_CLASSES')).length).toBeGreaterThanOrEqual(0);
     sim.mute(12, false);
     expect((await masters.get(12)!.scan('SCAN_RANGE8', { group: 30, variation: 1, from: 0, to: 0 }))[0]?.Values[0]?.Value).toBe(1200);
@@ -166,7 +162,8 @@ describe('one master channel, several outstation sessions (library)', () => {
     const [a, b] = await ptyPair(cleanups);
     const sim = await outstations({ kind: 'serial', path: a, baudRate: 115200 }, [10, 11, 12]);
     const poller = new Dnp3Poller({
-      link: { kind: 'transport', transport: await openSerial({ path: b, baudRate: 115200 }) },
+      // A serial link: half duplex by default, one request on the line at a time.
+      link: { kind: 'serial', serial: { path: b, baudRate: 115200 } },
       masterAddress: 1,
       outstations: [{ outstationAddress: 10 }, { outstationAddress: 11 }, { outstationAddress: 12, eventsEverySec: 0.2 }],
       integrityEverySec: 0.3,

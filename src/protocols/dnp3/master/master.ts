@@ -144,6 +144,8 @@ export class Dnp3MasterSession {
   /** `asked`: needTime went out and the application has not answered yet; `running`: the steps are queued or in flight. */
   #timeSync: 'idle' | 'asked' | 'running' = 'idle';
   #closed = false;
+  /** The latest time the session was given (for {@link close}, which passes the turn on). */
+  #lastNow: number;
 
   constructor(o: MasterOptions, now: number) {
     this.channel = new Dnp3Channel({ ...o, role: 'master' }, now);
@@ -157,6 +159,8 @@ export class Dnp3MasterSession {
     };
     this.#turns = o.turns;
     this.#key = o.remoteAddress;
+    this.#turns?.join(this.#key, (t) => this.#onTurn(t));
+    this.#lastNow = now;
     if (this.#o.startupTasks) {
       this.#queue({ kind: 'disable-unsolicited', function: 'DISABLE_UNSOLICITED', objects: unsolicitedClasses([1, 2, 3]) }, false);
       this.#queue({ kind: 'integrity', function: 'READ', objects: readClass([1, 2, 3, 0]) }, false);
@@ -251,7 +255,7 @@ export class Dnp3MasterSession {
         // The connection's owner closes it when nobody answers (see linkDead), so a reconnecting caller starts afresh.
         const error = new Dnp3MasterError('linkDead', ErrorCode.TIMEOUT, `outstation ${this.#key}: link keep-alive unanswered`);
         this.#events.push({ type: 'warning', error });
-        this.#failInFlight(error);
+        this.#failInFlight(error, now);
       }
     }
   }
@@ -278,14 +282,16 @@ export class Dnp3MasterSession {
       const got = f.fragments.length === 0 ? 'no response' : `no final fragment (${f.fragments.length} received)`;
       this.#failInFlight(
         new Dnp3MasterError('responseTimeout', ErrorCode.TIMEOUT, `${f.task.kind}: ${got} within ${this.#o.responseTimeoutMs} ms`),
+        now,
       );
     }
     this.#pump(now);
   }
 
-  close(): void {
+  /** Ends the session; on a half-duplex channel its turn passes to the next session (at `now`, default the latest time seen). */
+  close(now = this.#lastNow): void {
     this.#closed = true;
-    this.#turns?.leave(this.#key);
+    this.#turns?.leave(this.#key, now);
   }
 
   #queue(t: Omit<Task, 'id'>, first: boolean): number {
@@ -295,20 +301,27 @@ export class Dnp3MasterSession {
     return task.id;
   }
 
-  #failInFlight(error: ProtocolError): void {
+  #failInFlight(error: ProtocolError, now: number): void {
     const f = this.#inFlight;
     if (f === undefined) return;
     this.#inFlight = undefined;
-    this.#turns?.release(this.#key);
+    this.#turns?.release(this.#key, now);
     if (TIME_SYNC_KINDS.has(f.task.kind)) this.#timeSync = 'idle';
     this.#events.push({ type: 'taskFailed', id: f.task.id, kind: f.task.kind, error });
   }
 
   /** Sends the next request when none is in flight (and, on a shared half-duplex channel, on this session's turn). */
   #pump(now: number): void {
+    this.#lastNow = now;
     if (this.#closed || this.#inFlight !== undefined || this.#tasks.length === 0) return;
     if (this.#turns !== undefined && !this.#turns.take(this.#key)) return;
     this.#send(this.#tasks.shift()!, now);
+  }
+
+  /** The turn was handed to this session: send what waits, or pass the turn on. */
+  #onTurn(now: number): void {
+    if (this.#closed || this.#inFlight !== undefined || this.#tasks.length === 0) this.#turns?.release(this.#key, now);
+    else this.#send(this.#tasks.shift()!, now);
   }
 
   #send(task: Task, now: number): void {
@@ -320,7 +333,7 @@ export class Dnp3MasterSession {
     } catch (err) {
       const error = new Dnp3MasterError('encodeFailed', ErrorCode.RANGE, `${task.kind}: ${(err as Error).message}`, { cause: err });
       this.#events.push({ type: 'taskFailed', id: task.id, kind: task.kind, error });
-      this.#turns?.release(this.#key);
+      this.#turns?.release(this.#key, now);
       this.#pump(now);
       return;
     }
@@ -343,7 +356,7 @@ export class Dnp3MasterSession {
       const control = bytes.length >= 2 ? decodeAppControl(bytes[0]!) : undefined;
       if (flight !== undefined && control?.seq === flight.seq && bytes[1] === FunctionCode.RESPONSE) {
         const reason = `${flight.task.kind}: malformed response (${d.kind}): ${d.reason} at offset ${d.offset}`;
-        this.#failInFlight(new Dnp3MasterError('badResponse', ErrorCode.MALFORMED, reason, { appKind: d.kind }));
+        this.#failInFlight(new Dnp3MasterError('badResponse', ErrorCode.MALFORMED, reason, { appKind: d.kind }), now);
         return;
       }
       this.#drop(d.kind, d.offset, d.reason);
@@ -376,7 +389,7 @@ export class Dnp3MasterSession {
     if (!f.control.fin && (fragments >= this.#o.maxResponseFragments || octets >= this.#o.maxResponseOctets)) {
       const limit = `limits ${this.#o.maxResponseFragments} fragments, ${this.#o.maxResponseOctets} octets`;
       const reason = `${flight.task.kind}: response still without FIN after ${fragments} fragments, ${octets} octets (${limit})`;
-      this.#failInFlight(new Dnp3MasterError('responseTooLarge', ErrorCode.MALFORMED, reason));
+      this.#failInFlight(new Dnp3MasterError('responseTooLarge', ErrorCode.MALFORMED, reason), now);
       return;
     }
     flight.fragments.push(f);
@@ -398,7 +411,7 @@ export class Dnp3MasterSession {
       this.#send({ ...task, function: 'OPERATE', operate: false }, now);
       return;
     }
-    this.#turns?.release(this.#key);
+    this.#turns?.release(this.#key, now);
     this.#events.push({ type: 'taskComplete', id: task.id, kind: task.kind, fragments: flight.fragments });
     if (flight.sentAtWall !== undefined && task.function === 'RECORD_CURRENT_TIME') {
       this.#queue({ kind: 'write-time', function: 'WRITE', objects: [timeLastRecorded(Math.round(flight.sentAtWall))] }, true);

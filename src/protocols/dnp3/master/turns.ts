@@ -5,10 +5,15 @@
  * would answer at once, colliding on the line. A session holds the turn from its request until
  * the response's final fragment or its timeout (select-before-operate holds it from SELECT to
  * OPERATE's response), so a dead outstation delays the others by its response timeout at most.
+ *
+ * The turn is handed over: releasing it gives it to the first session waiting and wakes that
+ * session at once (synchronously, with the caller's time), so the next request leaves in the same
+ * step as the last response arrived or timed out, whatever order the sessions are driven in.
  */
 export class ChannelTurns {
   #holder: number | undefined;
   readonly #waiting: number[] = [];
+  readonly #wake = new Map<number, (now: number) => void>();
 
   /** The session holding the turn, if any. */
   get holder(): number | undefined {
@@ -20,31 +25,34 @@ export class ChannelTurns {
     return this.#waiting;
   }
 
-  /**
-   * Takes the turn for `session` when it is free and nobody waits before it; otherwise queues
-   * `session` (once) and says no.
-   */
+  /** Registers a session and what to call when the turn is handed to it. */
+  join(session: number, wake: (now: number) => void): void {
+    this.#wake.set(session, wake);
+  }
+
+  /** Takes the turn for `session` when it holds it or nobody does; otherwise queues it (once) and says no. */
   take(session: number): boolean {
     if (this.#holder === session) return true;
-    const i = this.#waiting.indexOf(session);
-    if (this.#holder === undefined && (this.#waiting.length === 0 || i === 0)) {
-      if (i === 0) this.#waiting.shift();
+    if (this.#holder === undefined && this.#waiting.length === 0) {
       this.#holder = session;
       return true;
     }
-    if (i < 0) this.#waiting.push(session);
+    if (!this.#waiting.includes(session)) this.#waiting.push(session);
     return false;
   }
 
-  /** Gives the turn back (the response is complete or timed out). */
-  release(session: number): void {
-    if (this.#holder === session) this.#holder = undefined;
+  /** Gives the turn back (the response is complete or timed out): the first waiting session gets it and is woken. */
+  release(session: number, now: number): void {
+    if (this.#holder !== session) return;
+    this.#holder = this.#waiting.shift();
+    if (this.#holder !== undefined) this.#wake.get(this.#holder)?.(now);
   }
 
-  /** Forgets a session that ends: releases its turn and leaves the queue. */
-  leave(session: number): void {
-    this.release(session);
+  /** Forgets a session that ends: it leaves the queue and passes the turn on if it held it. */
+  leave(session: number, now: number): void {
+    this.#wake.delete(session);
     const i = this.#waiting.indexOf(session);
     if (i >= 0) this.#waiting.splice(i, 1);
+    this.release(session, now);
   }
 }

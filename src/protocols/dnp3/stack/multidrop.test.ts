@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { smallDb } from '../../../../test/support/dnp3-outstation.js';
 import { decodeFragment } from '../app/codec.js';
+import { readClass } from '../app/requests.js';
 import { encodeLinkFrame, PrimaryFunction } from '../link/frame.js';
 import { Dnp3MasterSession, type MasterEvent } from '../master/master.js';
 import { ChannelTurns } from '../master/turns.js';
@@ -8,14 +9,14 @@ import { Dnp3OutstationSession, type OutstationEvent } from '../outstation/outst
 import { Dnp3LinkMux } from './multidrop.js';
 
 /** A master channel with sessions for `addresses` and an outstation line answering as `present` (virtual clock). */
-function line(addresses: number[], present: number[], halfDuplex: boolean) {
+function line(addresses: number[], present: number[], halfDuplex: boolean, startupTasks = true) {
   const turns = halfDuplex ? new ChannelTurns() : undefined;
   const master = new Dnp3LinkMux<MasterEvent, Dnp3MasterSession>({ routeBy: 'source', address: 1 });
   for (const a of addresses)
     master.add(
       a,
       new Dnp3MasterSession(
-        { localAddress: 1, remoteAddress: a, responseTimeoutMs: 1000, unsolicitedClasses: [], ...(turns ? { turns } : {}) },
+        { localAddress: 1, remoteAddress: a, responseTimeoutMs: 1000, unsolicitedClasses: [], startupTasks, ...(turns ? { turns } : {}) },
         0,
       ),
     );
@@ -61,7 +62,7 @@ function line(addresses: number[], present: number[], halfDuplex: boolean) {
       master.handleTimeout(now);
     }
   };
-  return { master, outstations, requests, events, run, turns };
+  return { master, outstations, requests, events, run, move, turns };
 }
 
 const completed = (events: { address: number; event: MasterEvent }[], kind: string): number[] =>
@@ -114,6 +115,21 @@ describe('several outstations on one channel', () => {
     expect(l.master.station(11)!.pending).toBe(0);
   });
 
+  test('the turn passes on when a request times out, with no other event needed to start the next', () => {
+    const l = line([10, 11, 12], [10, 12], true, false);
+    const read = { function: 'READ', objects: readClass([0]) } as const;
+    l.master.station(11)!.submit({ kind: 'read 11', ...read }, 0);
+    l.master.station(10)!.submit({ kind: 'read 10', ...read }, 0);
+    l.master.station(12)!.submit({ kind: 'read 12', ...read }, 0);
+    l.move(0);
+    expect(l.turns?.holder).toBe(11);
+    // Only 11's own timer fires (however the sessions are driven): 10, then 12, still go.
+    l.master.station(11)!.handleTimeout(1000);
+    while (l.move(1000));
+    const done = l.events.flatMap((e) => (e.event.type === 'taskComplete' && e.event.kind.startsWith('read') ? [e.event.kind] : []));
+    expect(done).toEqual(['read 10', 'read 12']);
+  });
+
   test('frames from an unknown outstation or to another master are counted and dropped', () => {
     const l = line([10], [10], true);
     l.run(100);
@@ -158,17 +174,22 @@ describe('several outstations on one channel', () => {
 });
 
 describe('ChannelTurns', () => {
-  test('first come, first served; a session that leaves gives up its place', () => {
+  test('first come, first served; the turn is handed to the first waiting session, which is woken; a session that leaves passes it on', () => {
     const t = new ChannelTurns();
+    const woken: number[] = [];
+    for (const s of [10, 11, 12]) t.join(s, () => woken.push(s));
     expect(t.take(10)).toBe(true);
     expect(t.take(11)).toBe(false);
     expect(t.take(12)).toBe(false);
-    t.release(10);
-    // 10 wants the line again, but 11 and 12 came first.
+    t.release(10, 0);
+    expect([t.holder, woken]).toEqual([11, [11]]);
+    // 10 wants the line again, but 12 came first.
     expect(t.take(10)).toBe(false);
-    expect(t.take(12)).toBe(false);
-    t.leave(11);
-    expect(t.take(12)).toBe(true);
-    expect(t.waiting).toEqual([10]);
+    expect(t.waiting).toEqual([12, 10]);
+    t.leave(11, 0);
+    expect([t.holder, woken]).toEqual([12, [11, 12]]);
+    t.leave(10, 0);
+    t.release(12, 0);
+    expect([t.holder, t.waiting, woken]).toEqual([undefined, [], [11, 12]]);
   });
 });
