@@ -2,14 +2,13 @@
  * The DNP3 master as users drive it: Kura's functions and JSON against gridgate's outstation
  * simulator over TCP, UDP, a serial pty pair and TLS; and the `gridgate dnp3` command line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Dnp3Master, type Dnp3Link } from '../../src/apps/dnp3/master.js';
 import { Dnp3Poller } from '../../src/apps/dnp3/poller.js';
 import { Dnp3Outstation, type OutstationLink } from '../../src/apps/dnp3/outstation.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { openSerial } from '../../src/transport/serial.js';
-import { makePki, runCli, startCli, until } from './support.js';
+import { makePki, runCli, startCli, until, ptyPair } from './support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -111,7 +110,7 @@ describe('DNP3 master with the Kura functions', () => {
   }, 15_000);
 
   test('serial over a socat pty pair', async () => {
-    const [a, b] = await ptyPair();
+    const [a, b] = await ptyPair(cleanups);
     await outstation({ kind: 'serial', path: a, baudRate: 115200 });
     await exercise(await master({ kind: 'transport', transport: await openSerial({ path: b, baudRate: 115200 }) }));
   });
@@ -149,16 +148,6 @@ describe('DNP3 master with the Kura functions', () => {
   });
 });
 
-async function ptyPair(): Promise<[string, string]> {
-  const child: ChildProcess = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  cleanups.push(() => void child.kill('SIGTERM'));
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  await until(() => /starting data transfer loop/.test(err), 5000, 'socat pty pair');
-  const paths = [...err.matchAll(/PTY is (\S+)/g)].map((x) => x[1]!);
-  return [paths[0]!, paths[1]!];
-}
-
 describe('DNP3 poller (long-running channel)', () => {
   test('scans on schedule, notices the outstation going away and reconnects with back-off when it is back', async () => {
     const first = await Dnp3Outstation.start({
@@ -193,7 +182,7 @@ describe('DNP3 poller (long-running channel)', () => {
 
 describe('gridgate dnp3 (CLI) against gridgate dnp3-sim', () => {
   test('serial: scan over a socat pty pair', async () => {
-    const [a, b] = await ptyPair();
+    const [a, b] = await ptyPair(cleanups);
     const { child } = await startCli(
       ['dnp3-sim', '--serial', a, '--baud', '115200', '--json', '--log-level', 'warn'],
       /"event":"listening"/,

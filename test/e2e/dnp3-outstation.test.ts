@@ -2,7 +2,6 @@
  * The DNP3 outstation simulator over real TCP, TLS, UDP and a socat pty serial pair, driven by a
  * raw master: Dnp3MasterSession under a SessionDriver. Also the `gridgate dnp3-sim` command.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -18,7 +17,7 @@ import { connect, type TlsFiles } from '../../src/transport/net.js';
 import { openSerial } from '../../src/transport/serial.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { openUdp } from '../../src/transport/udp.js';
-import { makePki, runCli, startCli, tempDir, until } from './support.js';
+import { makePki, runCli, startCli, tempDir, until, ptyPair } from './support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -152,7 +151,7 @@ describe('DNP3 outstation simulator end to end', () => {
   });
 
   test('serial: over a socat pty pair', async () => {
-    const [a, b] = await ptyPair();
+    const [a, b] = await ptyPair(cleanups);
     // The null response sent before the master opened its end is lost; the repetition arrives.
     const sim = await startSim({ kind: 'serial', path: a, baudRate: 115200 }, { session: { confirmTimeoutMs: 500 } });
     await exercise(sim, new RawMaster(await openSerial({ path: b, baudRate: 115200 })));
@@ -171,25 +170,6 @@ describe('DNP3 outstation simulator end to end', () => {
     await exercise(sim, new RawMaster(t));
   });
 });
-
-/** Starts `socat` with two linked ptys and returns their paths; the process is stopped after the test. */
-async function ptyPair(): Promise<[string, string]> {
-  const child: ChildProcess = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  );
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  await until(() => /starting data transfer loop/.test(err), 5000, 'socat pty pair');
-  const paths = [...err.matchAll(/PTY is (\S+)/g)].map((x) => x[1]!);
-  expect(paths).toHaveLength(2);
-  return [paths[0]!, paths[1]!];
-}
 
 describe('gridgate dnp3-sim', () => {
   test('prints one JSON line when listening, serves a point list, stops on SIGTERM', async () => {

@@ -1,5 +1,5 @@
 /** Helpers for end-to-end tests: certificates, CLI runs, waiting on conditions. */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,4 +137,26 @@ export async function until(check: () => boolean, timeoutMs = 5000, what = 'cond
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * Starts `socat` with two linked ptys (a serial line) and returns their paths; `cleanups` gets
+ * what stops it (waiting for it to exit).
+ */
+export async function ptyPair(cleanups: (() => Promise<void> | void)[]): Promise<[string, string]> {
+  const child: ChildProcess = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  );
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  await until(() => /starting data transfer loop/.test(err), 5000, 'socat pty pair');
+  const paths = [...err.matchAll(/PTY is (\S+)/g)].map((x) => x[1]!);
+  if (paths.length !== 2) throw new Error(`socat gave ${paths.length} ptys: ${err}`);
+  return [paths[0]!, paths[1]!];
 }

@@ -19,6 +19,13 @@ export interface DropNotice {
 /** Every drop so far, by kind (e.g. {@link Dnp3MasterSession.dropCounts}). */
 export type DropTotals = () => Readonly<Record<string, number>>;
 
+/** Counts by kind added up (a channel's drops and its session's). */
+export function sumCounts(...all: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of all) for (const [k, v] of Object.entries(counts)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
 export class DropLog {
   readonly #log: Logger;
   readonly #totals: DropTotals;

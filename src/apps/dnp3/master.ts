@@ -3,19 +3,27 @@
  * Kura's JSON array, commands run select-before-operate or direct operate and report the
  * outstation's status by name, unsolicited data arrives as Kura JSON objects in `data` events
  * ({@link AppEmitter}).
+ *
+ * A {@link Dnp3MasterChannel} is one connection (a serial line, a TCP/TLS connection, a UDP
+ * socket) carrying one session per outstation on it (multidrop, Kura's per-channel destination
+ * addresses): {@link Dnp3MasterChannel.addSession} gives each its own {@link Dnp3Master}.
+ * {@link Dnp3Master.open} is the one-outstation case, a channel with one session.
  */
-import { ErrorCode, GridgateError, ProtocolError } from '../../core/errors.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { Fragment, ObjectHeaderSpec } from '../../protocols/dnp3/app/codec.js';
-import { IIN_INDEX, requestErrors, type Iin, type IinName } from '../../protocols/dnp3/app/header.js';
+import type { Iin } from '../../protocols/dnp3/app/header.js';
 import { Dnp3MasterSession, type MasterDrop, type MasterEvent, type TaskInit } from '../../protocols/dnp3/master/master.js';
-import { TimedDropLog } from './drop-log.js';
+import { ChannelTurns } from '../../protocols/dnp3/master/turns.js';
+import type { ChannelDropKind } from '../../protocols/dnp3/stack/channel.js';
+import { Dnp3LinkMux, type LinkMuxEvent } from '../../protocols/dnp3/stack/multidrop.js';
 import { SessionDriver, monotonicNow } from '../../transport/driver.js';
 import { connect, type TlsFiles } from '../../transport/net.js';
 import type { Transport } from '../../transport/transport.js';
 import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import { openUdp } from '../../transport/udp.js';
 import { AppEmitter, type AppEvent } from '../events.js';
+import { sumCounts, TimedDropLog } from './drop-log.js';
 import {
   commandObject,
   kuraBlocks,
@@ -27,43 +35,62 @@ import {
   type ScanFunction,
   type ScanParams,
 } from './kura.js';
+import { Dnp3RejectedError, echoedStatus, rejectedBy, type CommandResult } from './results.js';
+
+export { Dnp3RejectedError, iinText, type CommandResult } from './results.js';
 
 export type Dnp3Link =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly tls?: TlsFiles }
   | { readonly kind: 'udp'; readonly host: string; readonly port: number; readonly localAddress: string; readonly localPort: number }
-  /** A serial port, opened (again) by every {@link Dnp3Master.open}. */
+  /** A serial port, opened (again) by every {@link Dnp3MasterChannel.open}. */
   | { readonly kind: 'serial'; readonly serial: SerialOptions }
   | { readonly kind: 'transport'; readonly transport: Transport };
 
-export interface Dnp3MasterOptions {
+/** The connection and this master's side of it, shared by every session on the channel. */
+export interface Dnp3ChannelOptions {
   readonly link: Dnp3Link;
   readonly masterAddress: number;
+  /** TCP/TLS connection timeout (default 10000 ms). */
+  readonly connectTimeoutMs?: number;
+  /**
+   * One request outstanding on the channel at a time, across all its sessions, taken in turn
+   * (a multidrop serial line, where two outstations answering at once collide). Default: true on
+   * serial links, false otherwise (over TCP each outstation answers on its own).
+   */
+  readonly halfDuplex?: boolean;
+  readonly logger?: Logger;
+  /** Shortest interval between two log lines about dropped frames (default 1000 ms). */
+  readonly dropLogIntervalMs?: number;
+}
+
+/** One outstation's session on a channel. */
+export interface Dnp3SessionOptions {
   readonly outstationAddress: number;
   /** How long a request waits for its whole response (default 5000 ms). */
   readonly responseTimeoutMs?: number;
   /** Most fragments and octets one response may have (defaults: 256 fragments, 512 KiB). */
   readonly maxResponseFragments?: number;
   readonly maxResponseOctets?: number;
-  /** TCP/TLS connection timeout (default 10000 ms). */
-  readonly connectTimeoutMs?: number;
   /** Classes to enable for unsolicited reporting at start-up (default 1, 2, 3; [] for none). */
   readonly unsolicitedClasses?: readonly (1 | 2 | 3)[];
   /** Disable/poll/enable at start-up (default true). */
   readonly startupTasks?: boolean;
   /** How to answer IIN1.4: the LAN procedure (default) or delay measurement for serial lines. */
   readonly timeSync?: 'lan' | 'non-lan' | 'none';
-  /** Send RESET_LINK_STATES when the channel opens (outstations configured to need it). */
+  /** Send RESET_LINK_STATES when the session starts (outstations configured to need it). */
   readonly resetLink?: boolean;
-  /** Send a link-status request after this long without traffic (0 = never). */
+  /** Send a link-status request after this long without a frame from the outstation (0 = never). */
   readonly keepAliveMs?: number;
-  readonly logger?: Logger;
-  /** Shortest interval between two log lines about dropped frames (default 1000 ms). */
-  readonly dropLogIntervalMs?: number;
 }
+
+/** A channel with one session: the one-outstation master. */
+export interface Dnp3MasterOptions extends Dnp3ChannelOptions, Dnp3SessionOptions {}
 
 /** Unsolicited data, one Kura object per object header (the driver's LISTEN representation). */
 export interface Dnp3Unsolicited {
   readonly kind: 'unsolicited';
+  /** Link address of the outstation that sent it. */
+  readonly outstation: number;
   readonly block: KuraBlock;
   readonly fragment: Fragment;
 }
@@ -74,6 +101,8 @@ export interface Dnp3Unsolicited {
  */
 export interface Dnp3Scan {
   readonly kind: 'scan';
+  /** Link address of the outstation scanned. */
+  readonly outstation: number;
   readonly scan: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES';
   readonly blocks: readonly KuraBlock[];
 }
@@ -81,7 +110,7 @@ export interface Dnp3Scan {
 /**
  * Why a master reports a problem: the kind of a dropped frame, segment or fragment (the link,
  * transport, application and master layers' own names, the first of each run as the stack reports
- * them), or `warning` when the channel is being closed (link keep-alive unanswered).
+ * them), or `warning` when the outstation leaves link keep-alives unanswered.
  */
 export type Dnp3MasterProblem = MasterDrop['kind'] | 'warning';
 
@@ -92,121 +121,194 @@ export type Dnp3MasterProblem = MasterDrop['kind'] | 'warning';
  */
 export type Dnp3MasterEvent = AppEvent<Dnp3Unsolicited | Dnp3Scan, Dnp3MasterProblem> | { readonly type: 'iin'; readonly iin: Iin };
 
-/** What an outstation answered to a command. */
-export interface CommandResult {
-  readonly status: string;
-  readonly statusCode: number;
-}
-
-/**
- * The outstation answered a read or command with IIN2 request-error bits (IIN2.0 function not
- * supported, IIN2.1 object unknown, IIN2.2 parameter error): it did not do all that was asked.
- * `blocks` holds whatever data the response still carried.
- */
-export class Dnp3RejectedError extends ProtocolError {
-  readonly rejected: readonly IinName[];
-  readonly blocks: readonly KuraBlock[];
-  constructor(task: string, rejected: readonly IinName[], blocks: readonly KuraBlock[]) {
-    super('dnp3.master', ErrorCode.NEGATIVE, `${task} rejected by the outstation: ${iinText(rejected)}`, { fault: 'remote' });
-    this.rejected = rejected;
-    this.blocks = blocks;
-  }
-}
-
-/** `IIN2.2 PARAMETER_ERROR, IIN2.1 OBJECT_UNKNOWN` style text of IIN bits. */
-export function iinText(names: readonly IinName[]): string {
-  return names
-    .map((n) => {
-      const i = IIN_INDEX[n];
-      return `IIN${i < 8 ? 1 : 2}.${i % 8} ${n}`;
-    })
-    .join(', ');
-}
-
-/** The request-error bits of any fragment of a response. */
-function rejectedBy(fragments: readonly Fragment[]): IinName[] {
-  const names = new Set<IinName>();
-  for (const f of fragments) if (f.iin !== undefined) for (const n of requestErrors(f.iin)) names.add(n);
-  return [...names];
-}
+/** A channel's own events: `up`/`down` of the connection, `problem` each frame dropped before any session saw it. */
+export type Dnp3ChannelEvent = AppEvent<never, ChannelDropKind>;
 
 interface Waiter {
   readonly resolve: (f: readonly Fragment[]) => void;
   readonly reject: (e: Error) => void;
 }
 
-/** The command status of the first object an outstation echoed, or undefined if none. */
-function echoedStatus(fragments: readonly Fragment[]): CommandResult | undefined {
-  const p = fragments[0]?.objects[0]?.points[0];
-  if (p === undefined || p.status === undefined) return undefined;
-  return { status: p.statusName ?? `STATUS_${p.status}`, statusCode: p.status };
+const channelClosed = (): GridgateError => new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' });
+
+/** Opens the connection a link names (TCP/TLS connect, UDP bind, serial open). */
+async function openLink(l: Dnp3Link, connectTimeoutMs: number): Promise<Transport> {
+  if (l.kind === 'tcp')
+    return connect({ host: l.host, port: l.port, timeoutMs: connectTimeoutMs, ...(l.tls === undefined ? {} : { tls: l.tls }) });
+  if (l.kind === 'udp') return openUdp({ localAddress: l.localAddress, localPort: l.localPort, remoteAddress: l.host, remotePort: l.port });
+  if (l.kind === 'serial') return openSerial(l.serial);
+  return l.transport;
 }
 
-export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
-  readonly session: Dnp3MasterSession;
-  readonly #driver: SessionDriver<MasterEvent>;
-  readonly #waiters = new Map<number, Waiter>();
+/**
+ * One connection to one or more outstations. Received frames go to the session of the
+ * outstation that sent them; frames from outstations without a session are counted
+ * (`drops.wrongAddress`) and dropped. When the connection ends every session's master goes down;
+ * when no outstation on it answers link keep-alives any more, the channel closes itself.
+ */
+export class Dnp3MasterChannel extends AppEmitter<Dnp3ChannelEvent> {
+  readonly remote: string;
+  readonly mux: Dnp3LinkMux<MasterEvent, Dnp3MasterSession>;
+  readonly #o: Dnp3ChannelOptions;
+  readonly #driver: SessionDriver<LinkMuxEvent<MasterEvent>>;
+  readonly #masters = new Map<number, Dnp3Master>();
+  readonly #turns: ChannelTurns | undefined;
   readonly #log: Logger;
   readonly #drops: TimedDropLog;
   readonly #done: Promise<void>;
-  readonly remote: string;
+  /** The master that owns this channel (opened with {@link Dnp3Master.open}): it also reports the channel's drops. */
+  #owner: Dnp3Master | undefined;
+  #lost: GridgateError | undefined;
   #ended = false;
   #closing = false;
 
-  private constructor(transport: Transport, o: Dnp3MasterOptions) {
-    const log = (o.logger ?? silentLogger).child({ peer: transport.remote, outstation: o.outstationAddress });
+  private constructor(transport: Transport, o: Dnp3ChannelOptions) {
+    const log = (o.logger ?? silentLogger).child({ peer: transport.remote });
     super(log);
-    this.remote = transport.remote;
+    this.#o = o;
     this.#log = log;
-    this.#drops = new TimedDropLog(this.#log, () => this.session.dropCounts(), o.dropLogIntervalMs);
-    this.session = new Dnp3MasterSession(
-      {
-        localAddress: o.masterAddress,
-        remoteAddress: o.outstationAddress,
-        ...(o.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: o.responseTimeoutMs }),
-        ...(o.maxResponseFragments === undefined ? {} : { maxResponseFragments: o.maxResponseFragments }),
-        ...(o.maxResponseOctets === undefined ? {} : { maxResponseOctets: o.maxResponseOctets }),
-        ...(o.unsolicitedClasses === undefined ? {} : { unsolicitedClasses: o.unsolicitedClasses }),
-        ...(o.startupTasks === undefined ? {} : { startupTasks: o.startupTasks }),
-        ...(o.timeSync === undefined ? {} : { timeSync: o.timeSync }),
-        ...(o.resetLink === undefined ? {} : { resetLink: o.resetLink }),
-        ...(o.keepAliveMs === undefined ? {} : { keepAliveMs: o.keepAliveMs }),
-      },
-      monotonicNow(),
-    );
-    this.#driver = new SessionDriver(this.session, transport, (e) => this.#onEvent(e));
+    this.remote = transport.remote;
+    this.#turns = (o.halfDuplex ?? o.link.kind === 'serial') ? new ChannelTurns() : undefined;
+    this.mux = new Dnp3LinkMux({ routeBy: 'source', address: o.masterAddress });
+    this.#drops = new TimedDropLog(log, () => this.mux.dropCounts(), o.dropLogIntervalMs);
+    this.#driver = new SessionDriver(this.mux, transport, (e) => this.#onEvent(e));
     this.publish({ type: 'up', remote: transport.remote });
     this.#done = this.#driver.run().then((lost) => {
       this.#ended = true;
+      this.#lost = lost;
       this.#drops.close();
-      for (const w of this.#waiters.values())
-        w.reject(lost ?? new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
-      this.#waiters.clear();
+      for (const m of this.#masters.values()) m.end(lost, this.#closing);
+      this.#masters.clear();
       const reason = lost?.message ?? (this.#closing ? 'closed by this side' : 'DNP3 channel closed');
       this.publish({ type: 'down', reason, ...(lost === undefined ? {} : { error: lost }) });
       this.endEvents();
     });
   }
 
-  /** Opens the channel (TCP/TLS connect, UDP bind) and starts the association. */
+  /** Opens the connection; add the outstations with {@link addSession}. */
+  static async open(o: Dnp3ChannelOptions): Promise<Dnp3MasterChannel> {
+    return new Dnp3MasterChannel(await openLink(o.link, o.connectTimeoutMs ?? 10_000), o);
+  }
+
+  /** Starts a session with the outstation at `outstationAddress` (its start-up tasks begin at once). */
+  addSession(s: Dnp3SessionOptions): Dnp3Master {
+    if (this.#ended || this.mux.isClosed) throw channelClosed();
+    const address = s.outstationAddress;
+    if (this.#masters.has(address))
+      throw new GridgateError(ErrorCode.CONFIG, `a session for outstation ${address} is already on this channel`, { fault: 'local' });
+    const session = new Dnp3MasterSession(
+      {
+        localAddress: this.#o.masterAddress,
+        remoteAddress: address,
+        ...(this.#turns === undefined ? {} : { turns: this.#turns }),
+        ...defined(s, ['responseTimeoutMs', 'maxResponseFragments', 'maxResponseOctets', 'unsolicitedClasses', 'startupTasks']),
+        ...defined(s, ['timeSync', 'resetLink', 'keepAliveMs']),
+      },
+      monotonicNow(),
+    );
+    const log = this.#log.child({ outstation: address });
+    const m = new Dnp3Master(this, address, session, log, this.#o.dropLogIntervalMs);
+    this.#masters.set(address, m);
+    this.mux.add(address, session);
+    this.#driver.pump();
+    return m;
+  }
+
+  /** The session of each outstation, by link address. */
+  get sessions(): ReadonlyMap<number, Dnp3Master> {
+    return this.#masters;
+  }
+
+  /** Frames dropped before reaching a session, by kind (bad frames, `wrongAddress` for unknown outstations). */
+  get drops(): Readonly<Record<string, number>> {
+    return this.mux.dropCounts();
+  }
+
+  /** Closes the connection; every session's master goes down. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.mux.close();
+    this.#driver.pump();
+    await this.#done;
+  }
+
+  get closed(): Promise<void> {
+    return this.#done;
+  }
+
+  /** @internal For {@link Dnp3Master.open}: the master that reports this channel's drops as its own. */
+  adopt(m: Dnp3Master): void {
+    this.#owner = m;
+  }
+
+  /** The master that opened this channel for itself ({@link Dnp3Master.open}), if any. */
+  get owner(): Dnp3Master | undefined {
+    return this.#owner;
+  }
+
+  /** @internal Moves what the sessions produced (after a master submitted a request). */
+  pump(): void {
+    this.#driver.pump();
+  }
+
+  /** @internal Ends one session (its master was closed); the channel stays up for the others. */
+  detach(address: number): void {
+    const m = this.#masters.get(address);
+    this.#masters.delete(address);
+    this.mux.remove(address);
+    m?.session.close();
+    m?.end(this.#lost, true);
+    this.#driver.pump();
+  }
+
+  #onEvent(e: LinkMuxEvent<MasterEvent>): void {
+    if (e.type === 'station') return this.#masters.get(e.address)?.deliver(e.event);
+    this.#drops.note(e.drop);
+    const reason = `${e.drop.layer}: ${e.drop.reason} at offset ${e.drop.offset}`;
+    this.publish({ type: 'problem', kind: e.drop.kind, reason });
+    this.#owner?.channelProblem(e.drop.kind, reason);
+  }
+}
+
+/** The options of `s` named in `keys` that are set (exactOptionalPropertyTypes: no undefined values). */
+function defined<T extends object, K extends keyof T>(s: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (s[k] !== undefined) out[k] = s[k];
+  return out;
+}
+
+/** One outstation's session on a {@link Dnp3MasterChannel}. */
+export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
+  readonly session: Dnp3MasterSession;
+  readonly outstationAddress: number;
+  readonly channel: Dnp3MasterChannel;
+  readonly remote: string;
+  readonly #waiters = new Map<number, Waiter>();
+  readonly #log: Logger;
+  readonly #drops: TimedDropLog;
+  readonly #done: Promise<void>;
+  #resolveDone!: () => void;
+  #ended = false;
+
+  /** @internal Made by {@link Dnp3MasterChannel.addSession}. */
+  constructor(channel: Dnp3MasterChannel, address: number, session: Dnp3MasterSession, log: Logger, dropLogIntervalMs?: number) {
+    super(log);
+    this.channel = channel;
+    this.session = session;
+    this.outstationAddress = address;
+    this.remote = channel.remote;
+    this.#log = log;
+    this.#drops = new TimedDropLog(log, () => session.dropCounts(), dropLogIntervalMs);
+    this.#done = new Promise((r) => (this.#resolveDone = r));
+    this.publish({ type: 'up', remote: channel.remote });
+  }
+
+  /** Opens a channel with one session, to the outstation at `o.outstationAddress`; closing the master closes the channel. */
   static async open(o: Dnp3MasterOptions): Promise<Dnp3Master> {
-    const l = o.link;
-    let transport: Transport;
-    if (l.kind === 'tcp') {
-      transport = await connect({
-        host: l.host,
-        port: l.port,
-        timeoutMs: o.connectTimeoutMs ?? 10_000,
-        ...(l.tls === undefined ? {} : { tls: l.tls }),
-      });
-    } else if (l.kind === 'udp') {
-      transport = await openUdp({ localAddress: l.localAddress, localPort: l.localPort, remoteAddress: l.host, remotePort: l.port });
-    } else if (l.kind === 'serial') {
-      transport = await openSerial(l.serial);
-    } else {
-      transport = l.transport;
-    }
-    return new Dnp3Master(transport, o);
+    const channel = await Dnp3MasterChannel.open(o);
+    const m = channel.addSession(o);
+    channel.adopt(m);
+    return m;
   }
 
   /**
@@ -237,9 +339,13 @@ export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
     return { status: 'NO_ECHO', statusCode: -1 };
   }
 
-  /** Drops seen on this channel so far, by kind (link, transport, application, master layers). */
+  /**
+   * Drops seen so far, by kind: this session's (transport, application and master layers); for a
+   * master from {@link Dnp3Master.open}, also the channel's (link layer, unknown addresses).
+   */
   get drops(): Readonly<Record<string, number>> {
-    return this.session.dropCounts();
+    const own = this.session.dropCounts();
+    return this.#ownsChannel ? sumCounts(own, this.channel.drops) : own;
   }
 
   /** Any request; resolves with every response fragment. */
@@ -247,15 +353,37 @@ export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
     return this.#run(task);
   }
 
+  /** Ends this session; the master from {@link Dnp3Master.open} closes its channel with it. */
   async close(): Promise<void> {
-    this.#closing = true;
-    this.session.close();
-    this.#driver.pump();
+    if (this.#ownsChannel) await this.channel.close();
+    else if (!this.#ended) this.channel.detach(this.outstationAddress);
     await this.#done;
   }
 
   get closed(): Promise<void> {
     return this.#done;
+  }
+
+  /** @internal The channel ended (`lost`: why, when it failed) or this session was detached. */
+  end(lost: GridgateError | undefined, closing: boolean): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#drops.close();
+    for (const w of this.#waiters.values()) w.reject(lost ?? channelClosed());
+    this.#waiters.clear();
+    const reason = lost?.message ?? (closing ? 'closed by this side' : 'DNP3 channel closed');
+    this.publish({ type: 'down', reason, ...(lost === undefined ? {} : { error: lost }) });
+    this.endEvents();
+    this.#resolveDone();
+  }
+
+  /** @internal A frame the channel dropped, reported by the master that owns it. */
+  channelProblem(kind: ChannelDropKind, reason: string): void {
+    this.publish({ type: 'problem', kind, reason });
+  }
+
+  get #ownsChannel(): boolean {
+    return this.channel.owner === this;
   }
 
   #run(task: TaskInit): Promise<readonly Fragment[]> {
@@ -264,15 +392,16 @@ export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
 
   #start(submit: (now: number) => number): Promise<readonly Fragment[]> {
     return new Promise((resolve, reject) => {
-      if (this.#ended || this.session.isClosed)
-        return reject(new GridgateError(ErrorCode.CONNECTION, 'DNP3 channel closed', { fault: 'remote' }));
+      if (this.#ended || this.session.isClosed) return reject(channelClosed());
       const id = submit(monotonicNow());
       this.#waiters.set(id, { resolve, reject });
-      this.#driver.pump();
+      this.channel.pump();
     });
   }
 
-  #onEvent(e: MasterEvent): void {
+  /** @internal One event of this outstation's session. */
+  deliver(e: MasterEvent): void {
+    const outstation = this.outstationAddress;
     switch (e.type) {
       case 'taskComplete': {
         const w = this.#waiters.get(e.id);
@@ -283,7 +412,7 @@ export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
         const rejected = rejectedBy(e.fragments);
         if (rejected.length > 0) this.#log.warn({ task: e.kind, iin: rejected }, `${e.kind} rejected by the outstation`);
         if (e.kind === 'integrity')
-          this.publish({ type: 'data', data: { kind: 'scan', scan: 'SCAN_INTEGRITY', blocks: kuraResponse(e.fragments) } });
+          this.publish({ type: 'data', data: { kind: 'scan', outstation, scan: 'SCAN_INTEGRITY', blocks: kuraResponse(e.fragments) } });
         return;
       }
       case 'taskFailed': {
@@ -295,7 +424,7 @@ export class Dnp3Master extends AppEmitter<Dnp3MasterEvent> {
       }
       case 'unsolicited':
         for (const block of kuraBlocks(e.fragment))
-          this.publish({ type: 'data', data: { kind: 'unsolicited', block, fragment: e.fragment } });
+          this.publish({ type: 'data', data: { kind: 'unsolicited', outstation, block, fragment: e.fragment } });
         return;
       case 'dropped':
         this.#drops.note(e.drop);

@@ -9,14 +9,20 @@
  * server does), so two masters never confirm each other's events away. Over UDP and serial one
  * session lives as long as the socket or port.
  *
+ * With `moreOutstations` it answers as several outstations on the one link (a multidrop line, or
+ * a TCP connection a master shares among them): each address is a device of its own (the same
+ * point list, its own values, events, unsolicited responses and restart indication), and frames
+ * go to the device they are addressed to.
+ *
  * What happens is told as app events ({@link AppEmitter}): `up`/`down` as masters connect and
- * leave, `data` each thing a master did (a request answered, a command, the time set), `problem`
- * what was dropped or refused ({@link Dnp3OutstationEvent}).
+ * leave, `data` each thing a master did (a request answered, a command, the time set) and which
+ * outstation it did it to, `problem` what was dropped or refused ({@link Dnp3OutstationEvent}).
  */
 import type { Server } from 'node:net';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { OutstationDatabase } from '../../protocols/dnp3/outstation/database.js';
 import { Dnp3OutstationSession, type OutstationEvent, type OutstationOptions } from '../../protocols/dnp3/outstation/outstation.js';
+import { Dnp3LinkMux, type LinkMuxEvent } from '../../protocols/dnp3/stack/multidrop.js';
 import {
   POINT_TYPE_NAMES,
   pointTypeRow,
@@ -30,7 +36,7 @@ import { openSerial, type SerialOptions } from '../../transport/serial.js';
 import type { Transport } from '../../transport/transport.js';
 import { openUdp } from '../../transport/udp.js';
 import { AppEmitter, type AppEvent } from '../events.js';
-import { TimedDropLog } from './drop-log.js';
+import { sumCounts, TimedDropLog } from './drop-log.js';
 import { databaseOf, defaultOutstationPoints, type OutstationPointDef } from './outstation-config.js';
 
 /** Where the outstation listens. */
@@ -56,6 +62,8 @@ export interface Dnp3OutstationOptions {
   readonly link: OutstationLink;
   /** This outstation's link address. */
   readonly outstationAddress: number;
+  /** Further outstations answered on the same link (multidrop), each a device of its own with the same point list. */
+  readonly moreOutstations?: readonly number[];
   /** The master's link address. */
   readonly masterAddress: number;
   /** The point list; {@link defaultOutstationPoints} when absent. */
@@ -93,21 +101,25 @@ const NEXT_VALUE: Readonly<Record<ValueKind, (v: PointValue, r: number) => Point
  * a refused request (`warning`).
  */
 export type Dnp3OutstationEvent = AppEvent<
-  Exclude<OutstationEvent, { type: 'warning' | 'dropped' }>,
+  Exclude<OutstationEvent, { type: 'warning' | 'dropped' }> & { readonly outstation: number },
   Extract<OutstationEvent, { type: 'dropped' }>['drop']['kind'] | 'warning'
 >;
 
-/** The live association: its session, driver and transport. */
+/** The live association: a session per outstation address, their mux, driver and transport. */
 interface Association {
-  readonly session: Dnp3OutstationSession;
-  readonly driver: SessionDriver<OutstationEvent>;
+  readonly mux: Dnp3LinkMux<OutstationEvent, Dnp3OutstationSession>;
+  readonly sessions: ReadonlyMap<number, Dnp3OutstationSession>;
+  readonly driver: SessionDriver<LinkMuxEvent<OutstationEvent>>;
   readonly transport: Transport;
   readonly done: Promise<void>;
 }
 
 /** A simulated DNP3 outstation. */
 export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
+  /** The first outstation's device (`outstationAddress`). */
   readonly database: OutstationDatabase;
+  /** Every outstation's device, by link address. */
+  readonly databases: ReadonlyMap<number, OutstationDatabase>;
   readonly options: Dnp3OutstationOptions;
   readonly #log: Logger;
   readonly #random: () => number;
@@ -117,22 +129,33 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
   #timer: NodeJS.Timeout | undefined;
   #budget = 0;
   #stopped = false;
+  readonly #muted = new Set<number>();
 
   private constructor(o: Dnp3OutstationOptions) {
-    const log = (o.logger ?? silentLogger).child({ outstation: o.outstationAddress });
+    const more = o.moreOutstations ?? [];
+    const log = (o.logger ?? silentLogger).child(
+      more.length === 0 ? { outstation: o.outstationAddress } : { outstations: [o.outstationAddress, ...more] },
+    );
     super(log);
     this.options = o;
     this.#log = log;
     this.#random = o.random ?? Math.random;
-    this.database = databaseOf(
-      o.points ?? defaultOutstationPoints(),
-      {
-        wallMs: Date.now(),
-        ...(o.eventBufferSize === undefined ? {} : { eventBufferSize: o.eventBufferSize }),
-        ...(o.needTime === undefined ? {} : { needTime: o.needTime }),
-      },
-      monotonicNow(),
+    const addresses = [o.outstationAddress, ...(o.moreOutstations ?? [])];
+    this.databases = new Map(
+      addresses.map((a) => [
+        a,
+        databaseOf(
+          o.points ?? defaultOutstationPoints(),
+          {
+            wallMs: Date.now(),
+            ...(o.eventBufferSize === undefined ? {} : { eventBufferSize: o.eventBufferSize }),
+            ...(o.needTime === undefined ? {} : { needTime: o.needTime }),
+          },
+          monotonicNow(),
+        ),
+      ]),
     );
+    this.database = this.databases.get(o.outstationAddress)!;
   }
 
   /** Builds the device and starts serving; resolves once listening (or the port is open). */
@@ -154,20 +177,46 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
     return this.#server?.port ?? this.#boundPort;
   }
 
-  /** The session of the current association, if a master is connected (or the socket/port is open). */
+  /** The first outstation's session of the current association, if a master is connected (or the socket/port is open). */
   get session(): Dnp3OutstationSession | undefined {
-    return this.#current?.session;
+    return this.sessionOf(this.options.outstationAddress);
   }
 
-  /** Changes a point and records its event, as a field change would (see {@link Dnp3OutstationSession.update}). */
+  /** The session of the outstation at `address` in the current association. */
+  sessionOf(address: number): Dnp3OutstationSession | undefined {
+    return this.#current?.sessions.get(address);
+  }
+
+  /** Changes a point of the first outstation and records its event, as a field change would (see {@link Dnp3OutstationSession.update}). */
   update(type: PointTypeName, index: number, value: PointValue, flags?: number): void {
+    this.updateAt(this.options.outstationAddress, type, index, value, flags);
+  }
+
+  /** {@link update} on the outstation at `address`. */
+  updateAt(address: number, type: PointTypeName, index: number, value: PointValue, flags?: number): void {
     const now = monotonicNow();
     const a = this.#current;
-    if (a === undefined) this.database.update(type, index, value, flags, now);
+    const session = a?.sessions.get(address);
+    if (a === undefined || session === undefined) this.databases.get(address)?.update(type, index, value, flags, now);
     else {
-      a.session.update(type, index, value, flags, now);
+      session.update(type, index, value, flags, now);
       a.driver.pump();
     }
+  }
+
+  /**
+   * Makes the outstation at `address` fall silent (a device that died on a shared line) or answer
+   * again: while muted, frames to it are dropped unanswered and it sends nothing.
+   */
+  mute(address: number, muted = true): void {
+    if (muted) this.#muted.add(address);
+    else this.#muted.delete(address);
+    const a = this.#current;
+    const session = a?.sessions.get(address);
+    if (a === undefined || session === undefined) return;
+    if (muted) a.mux.remove(address);
+    else a.mux.add(address, session);
+    a.driver.pump();
   }
 
   /** Stops the schedule, closes the association and the listener. */
@@ -178,7 +227,7 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
     const a = this.#current;
     this.#current = undefined;
     if (a !== undefined) {
-      a.session.close();
+      for (const s of a.sessions.values()) s.close();
       a.transport.close();
       await a.done;
     }
@@ -217,16 +266,24 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
     const previous = this.#current;
     if (previous !== undefined) {
       this.#log.warn({ peer: previous.transport.remote, by: transport.remote }, 'connection replaced by a new one');
-      previous.session.close();
+      for (const s of previous.sessions.values()) s.close();
       previous.transport.close();
     }
     const o = this.options;
-    const session = new Dnp3OutstationSession(
-      { ...o.session, localAddress: o.outstationAddress, remoteAddress: o.masterAddress, database: this.database },
-      monotonicNow(),
+    const mux = new Dnp3LinkMux<OutstationEvent, Dnp3OutstationSession>({ routeBy: 'destination', address: o.masterAddress });
+    const sessions = new Map<number, Dnp3OutstationSession>();
+    for (const [address, database] of this.databases) {
+      const session = new Dnp3OutstationSession(
+        { ...o.session, localAddress: address, remoteAddress: o.masterAddress, database },
+        monotonicNow(),
+      );
+      sessions.set(address, session);
+      if (!this.#muted.has(address)) mux.add(address, session);
+    }
+    const drops = new TimedDropLog(this.#log.child({ peer: transport.remote }), () =>
+      sumCounts(mux.dropCounts(), ...[...sessions.values()].map((s) => s.channel.dropCounts())),
     );
-    const drops = new TimedDropLog(this.#log.child({ peer: transport.remote }), () => session.channel.dropCounts());
-    const driver = new SessionDriver(session, transport, (e) => this.#onEvent(e, transport.remote, drops));
+    const driver = new SessionDriver(mux, transport, (e) => this.#onEvent(e, transport.remote, drops));
     this.#log.info({ peer: transport.remote }, 'master connected');
     this.publish({ type: 'up', remote: transport.remote });
     const done = driver
@@ -239,13 +296,13 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
         },
       )
       .finally(() => drops.close());
-    const association: Association = { session, driver, transport, done };
+    const association: Association = { mux, sessions, driver, transport, done };
     this.#current = association;
   }
 
   #ended(a: Association): void {
     // Events the lost master never confirmed return to the buffer for the next one.
-    a.session.close();
+    for (const s of a.sessions.values()) s.close();
     if (this.#current === a) this.#current = undefined;
     const error = a.driver.closeError;
     this.#log.info({ peer: a.transport.remote, ...(error === undefined ? {} : { err: error.message }) }, 'master disconnected');
@@ -256,12 +313,14 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
     });
   }
 
-  #onEvent(e: OutstationEvent, peer: string, drops: TimedDropLog): void {
+  #onEvent(m: LinkMuxEvent<OutstationEvent>, peer: string, drops: TimedDropLog): void {
+    const e = m.type === 'station' ? m.event : m;
+    const outstation = m.type === 'station' ? m.address : undefined;
     if (e.type === 'warning') this.publish({ type: 'problem', kind: 'warning', reason: e.error.message, error: e.error });
     else if (e.type === 'dropped')
       this.publish({ type: 'problem', kind: e.drop.kind, reason: `${e.drop.layer}: ${e.drop.reason} at offset ${e.drop.offset}` });
-    else this.publish({ type: 'data', data: e });
-    const log = this.#log;
+    else this.publish({ type: 'data', data: { ...e, outstation: outstation ?? this.options.outstationAddress } });
+    const log = outstation === undefined || this.databases.size === 1 ? this.#log : this.#log.child({ outstation });
     switch (e.type) {
       case 'command':
         log.info({ peer, function: e.function, results: e.results }, 'command');
@@ -290,15 +349,17 @@ export class Dnp3Outstation extends AppEmitter<Dnp3OutstationEvent> {
     }
   }
 
-  /** Spends the change budget of `seconds` on random input points. */
+  /** Spends the change budget of `seconds` on random input points, the same rate on every outstation. */
   #tick(seconds: number): void {
     this.#budget += (this.options.rate ?? 0) * seconds;
-    const points = SCHEDULED.flatMap((t) => this.database.points(t));
-    if (points.length === 0) return;
-    while (this.#budget >= 1) {
-      this.#budget -= 1;
-      const p = points[Math.floor(this.#random() * points.length)]!;
-      this.update(p.type, p.index, NEXT_VALUE[pointTypeRow(p.type).value](p.value, this.#random()));
+    const changes = Math.floor(this.#budget);
+    this.#budget -= changes;
+    for (const [address, db] of this.databases) {
+      const points = SCHEDULED.flatMap((t) => db.points(t));
+      for (let i = 0; i < changes && points.length > 0; i++) {
+        const p = points[Math.floor(this.#random() * points.length)]!;
+        this.updateAt(address, p.type, p.index, NEXT_VALUE[pointTypeRow(p.type).value](p.value, this.#random()));
+      }
     }
   }
 }

@@ -1,26 +1,40 @@
 /**
  * A long-running DNP3 channel: keeps a master connected (reconnecting with exponential back-off),
- * runs integrity and event scans on their own periods, and hands every result and unsolicited
- * block to the caller as app events ({@link AppEmitter}). What the Kura driver's channels do over
- * months of operation.
+ * runs integrity and event scans on their own periods for each outstation on the channel, and
+ * hands every result and unsolicited block to the caller as app events ({@link AppEmitter}),
+ * each saying which outstation it came from. What the Kura driver's channels do over months of
+ * operation.
  */
-import { GridgateError } from '../../core/errors.js';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { AppEmitter, type DataEvent, type DownEvent, type ProblemEvent, type UpEvent } from '../events.js';
 import {
-  Dnp3Master,
+  Dnp3MasterChannel,
   Dnp3RejectedError,
-  type Dnp3MasterOptions,
+  type Dnp3ChannelOptions,
+  type Dnp3Master,
   type Dnp3MasterProblem,
   type Dnp3Scan,
+  type Dnp3SessionOptions,
   type Dnp3Unsolicited,
 } from './master.js';
 
-export interface PollerOptions extends Dnp3MasterOptions {
+/** How often an outstation is scanned. */
+export interface PollSchedule {
   /** Seconds between integrity scans (0 = only at start-up). */
   readonly integrityEverySec?: number;
   /** Seconds between event-class scans (0 = never). */
   readonly eventsEverySec?: number;
+}
+
+/** One outstation on the poller's channel: its address, and anything it does differently from the defaults. */
+export type PollerOutstation = Partial<Dnp3SessionOptions> & PollSchedule & { readonly outstationAddress: number };
+
+export interface PollerOptions extends Dnp3ChannelOptions, Omit<Dnp3SessionOptions, 'outstationAddress'>, PollSchedule {
+  /** The one outstation polled, unless `outstations` lists several. */
+  readonly outstationAddress?: number;
+  /** Several outstations on the one channel (multidrop); the options above are their defaults. */
+  readonly outstations?: readonly PollerOutstation[];
   /** First and largest pause between reconnection attempts (ms). */
   readonly backoffMs?: { readonly min: number; readonly max: number };
 }
@@ -37,13 +51,18 @@ export type PollerProblem = 'scan-failed' | Dnp3MasterProblem;
  * `problem` as {@link PollerProblem}.
  */
 export type PollerEvent =
-  DataEvent<Dnp3Scan | Dnp3Unsolicited> | UpEvent | (DownEvent & { readonly retryInMs: number }) | ProblemEvent<PollerProblem>;
+  | DataEvent<Dnp3Scan | Dnp3Unsolicited>
+  | UpEvent
+  | (DownEvent & { readonly retryInMs: number })
+  /** `outstation`: the session it concerns; absent for the channel's own (a bad frame, an unknown address). */
+  | (ProblemEvent<PollerProblem> & { readonly outstation?: number });
 
 export class Dnp3Poller extends AppEmitter<PollerEvent> {
   readonly #o: PollerOptions;
+  readonly #outstations: readonly PollerOutstation[];
   readonly #log: Logger;
   #stopped = false;
-  #master: Dnp3Master | undefined;
+  #channel: Dnp3MasterChannel | undefined;
   #timers: NodeJS.Timeout[] = [];
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -53,6 +72,17 @@ export class Dnp3Poller extends AppEmitter<PollerEvent> {
     super(log);
     this.#o = o;
     this.#log = log;
+    this.#outstations = o.outstations ?? (o.outstationAddress === undefined ? [] : [{ outstationAddress: o.outstationAddress }]);
+    const addresses = this.#outstations.map((s) => s.outstationAddress);
+    if (addresses.length === 0 || new Set(addresses).size !== addresses.length)
+      throw new GridgateError(ErrorCode.CONFIG, `give one or more distinct outstation addresses (got ${addresses.join(', ') || 'none'})`, {
+        fault: 'local',
+      });
+  }
+
+  /** Link addresses of the outstations polled. */
+  get outstations(): readonly number[] {
+    return this.#outstations.map((s) => s.outstationAddress);
   }
 
   start(): void {
@@ -63,7 +93,7 @@ export class Dnp3Poller extends AppEmitter<PollerEvent> {
     this.#stopped = true;
     this.#wake?.();
     this.#clearTimers();
-    await this.#master?.close();
+    await this.#channel?.close();
     await this.#loop;
     this.endEvents();
   }
@@ -78,23 +108,30 @@ export class Dnp3Poller extends AppEmitter<PollerEvent> {
     let delay = min;
     while (!this.#stopped) {
       try {
-        const m = await Dnp3Master.open(this.#o);
+        const ch = await Dnp3MasterChannel.open(this.#o);
         if (this.#stopped) {
-          await m.close();
+          await ch.close();
           return;
         }
-        this.#master = m;
+        this.#channel = ch;
         const upSince = performance.now();
         let lost: { reason: string; error?: GridgateError } = { reason: 'connection closed' };
-        this.publish({ type: 'up', remote: m.remote });
-        m.on('event', (e) => {
-          if (e.type === 'data' || e.type === 'problem') this.publish(e);
+        this.publish({ type: 'up', remote: ch.remote });
+        ch.on('event', (e) => {
+          if (e.type === 'problem') this.publish(e);
           else if (e.type === 'down') lost = e;
         });
-        this.#schedule(m);
-        await m.closed;
+        for (const s of this.#outstations) {
+          const m = ch.addSession({ ...this.#o, ...s });
+          m.on('event', (e) => {
+            if (e.type === 'data') this.publish(e);
+            else if (e.type === 'problem') this.publish({ ...e, outstation: s.outstationAddress });
+          });
+          this.#schedule(m, { ...this.#o, ...s });
+        }
+        await ch.closed;
         this.#clearTimers();
-        this.#master = undefined;
+        this.#channel = undefined;
         // Only a channel that stayed up a while resets the back-off: a port that opens and drops
         // at once (a dead serial device, a refusing peer) must not be retried at full speed.
         if (performance.now() - upSince > 10_000) delay = min;
@@ -126,7 +163,8 @@ export class Dnp3Poller extends AppEmitter<PollerEvent> {
     }
   }
 
-  #schedule(m: Dnp3Master): void {
+  #schedule(m: Dnp3Master, o: PollSchedule & { readonly startupTasks?: boolean }): void {
+    const outstation = m.outstationAddress;
     // A scan still waiting (a silent outstation) is not queued again: stale scans must not pile up.
     const busy = new Set<string>();
     const scan = (kind: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES'): void => {
@@ -134,13 +172,15 @@ export class Dnp3Poller extends AppEmitter<PollerEvent> {
       busy.add(kind);
       m.scan(kind)
         .then(
-          (blocks) => this.publish({ type: 'data', data: { kind: 'scan', scan: kind, blocks } }),
+          (blocks) => this.publish({ type: 'data', data: { kind: 'scan', outstation, scan: kind, blocks } }),
           (err: unknown) => {
             // A refused scan still delivers what the outstation sent, then says what it refused.
-            if (err instanceof Dnp3RejectedError) this.publish({ type: 'data', data: { kind: 'scan', scan: kind, blocks: err.blocks } });
+            if (err instanceof Dnp3RejectedError)
+              this.publish({ type: 'data', data: { kind: 'scan', outstation, scan: kind, blocks: err.blocks } });
             this.publish({
               type: 'problem',
               kind: 'scan-failed',
+              outstation,
               reason: (err as Error).message,
               ...(err instanceof GridgateError ? { error: err } : {}),
             });
@@ -149,11 +189,11 @@ export class Dnp3Poller extends AppEmitter<PollerEvent> {
         .finally(() => busy.delete(kind));
     };
     // With the start-up tasks, the master polls integrity itself (reported as its `data`).
-    if (this.#o.startupTasks === false) scan('SCAN_INTEGRITY');
+    if (o.startupTasks === false) scan('SCAN_INTEGRITY');
     const every = (sec: number | undefined, kind: 'SCAN_INTEGRITY' | 'SCAN_EVENT_CLASSES'): void => {
       if (sec !== undefined && sec > 0) this.#timers.push(setInterval(() => scan(kind), sec * 1000));
     };
-    every(this.#o.integrityEverySec, 'SCAN_INTEGRITY');
-    every(this.#o.eventsEverySec, 'SCAN_EVENT_CLASSES');
+    every(o.integrityEverySec, 'SCAN_INTEGRITY');
+    every(o.eventsEverySec, 'SCAN_EVENT_CLASSES');
   }
 }

@@ -8,5 +8,7 @@ export * from './app/codec.js';
 export * from './app/requests.js';
 export * from './app/objects/index.js';
 export * from './stack/channel.js';
+export * from './stack/multidrop.js';
 export * from './master/master.js';
+export * from './master/turns.js';
 export * from './outstation/index.js';

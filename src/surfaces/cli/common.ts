@@ -143,6 +143,21 @@ export function intArg(name: string, min: number, max: number): (v: string) => n
   };
 }
 
+/**
+ * A list of distinct integers, given as `10,11,12` and/or by repeating the option (commander
+ * passes the list so far as `previous`); names the option in its error. Give the default in code,
+ * not to commander, or a repeated option would add to it.
+ */
+export function intListArg(name: string, min: number, max: number): (v: string, previous?: readonly number[]) => number[] {
+  const one = intArg(name, min, max);
+  return (v, previous = []) => {
+    const all = [...previous, ...v.split(',').map(one)];
+    const twice = all.find((n, i) => all.indexOf(n) !== i);
+    if (twice !== undefined) throw new ConfigError([{ file: '(command line)', field: name, message: `${twice} is given twice` }]);
+    return all;
+  };
+}
+
 /** Writes one output record: JSON line or text line. */
 export function emit(o: OutputOptions, text: string, json: Record<string, unknown>): void {
   process.stdout.write(o.json === true ? `${JSON.stringify(json)}\n` : `${text}\n`);

@@ -10,6 +10,7 @@ import {
   emit,
   EXIT_HELP,
   intArg,
+  intListArg,
   loggerFor,
   tlsFiles,
   untilSignal,
@@ -28,7 +29,8 @@ interface Dnp3SimOptions extends OutputOptions, TlsOptions {
   readonly dataBits: number;
   readonly parity: string;
   readonly stopBits: string;
-  readonly outstationAddress: number;
+  /** Absent: the default, 10. */
+  readonly outstationAddress?: readonly number[];
   readonly masterAddress: number;
   readonly points?: string;
   readonly rate: number;
@@ -107,7 +109,11 @@ export function dnp3SimCommand(): Command {
     .addOption(new Option('--data-bits <n>', 'serial: data bits').choices(['5', '6', '7', '8']).default(8).argParser(Number))
     .addOption(new Option('--parity <p>', 'serial: parity').choices(SERIAL_PARITIES).default('none'))
     .addOption(new Option('--stop-bits <n>', 'serial: stop bits').choices(['1', '1.5', '2']).default('1'))
-    .option('--outstation-address <n>', 'link address of this outstation', intArg('--outstation-address', 0, 65519), 10)
+    .option(
+      '--outstation-address <n>',
+      'link address of this outstation (default 10); several outstations on one link (multidrop), each its own device: 10,11 or the option repeated',
+      intListArg('--outstation-address', 0, 65519),
+    )
     .option('--master-address <n>', 'link address of the master', intArg('--master-address', 0, 65519), 1)
     .option('--points <file>', 'point list, CSV (type,index,value[,class]) or YAML; default: 10 points of every type')
     .option('--rate <n>', 'input changes per second, producing events', Number, 0)
@@ -135,6 +141,7 @@ Examples:
   gridgate dnp3-sim --points points.csv --rate 5 --json
   gridgate dnp3-sim --udp --port 20000
   gridgate dnp3-sim --serial /dev/ttyUSB0 --baud 19200 --parity even
+  gridgate dnp3-sim --serial /dev/ttyUSB0 --outstation-address 10,11,12
   gridgate dnp3-sim --port 19999 --tls-ca ca.pem --tls-cert outstation.pem --tls-key outstation.key
 ${EXIT_HELP}`,
   );
@@ -144,9 +151,11 @@ ${EXIT_HELP}`,
     const link = linkOf(o);
     const points = o.points === undefined ? defaultOutstationPoints() : loadOutstationPoints(o.points);
     const logger = loggerFor('dnp3-sim', o);
+    const [first, ...more] = o.outstationAddress ?? [10];
     const sim = await Dnp3Outstation.start({
       link,
-      outstationAddress: o.outstationAddress,
+      outstationAddress: first!,
+      ...(more.length === 0 ? {} : { moreOutstations: more }),
       masterAddress: o.masterAddress,
       points,
       rate: o.rate,
@@ -161,13 +170,20 @@ ${EXIT_HELP}`,
       logger,
     });
     const where = describe(link, sim.port);
-    emit(o, `DNP3 outstation ${o.outstationAddress} (master ${o.masterAddress}) listening ${where.text} with ${points.length} points`, {
-      event: 'listening',
-      ...where.json,
-      outstationAddress: o.outstationAddress,
-      masterAddress: o.masterAddress,
-      points: points.length,
-    });
+    const all = [first!, ...more];
+    const who = all.length === 1 ? `outstation ${first}` : `outstations ${all.join(', ')}`;
+    emit(
+      o,
+      `DNP3 ${who} (master ${o.masterAddress}) listening ${where.text} with ${points.length} points${all.length === 1 ? '' : ' each'}`,
+      {
+        event: 'listening',
+        ...where.json,
+        outstationAddress: first,
+        outstationAddresses: all,
+        masterAddress: o.masterAddress,
+        points: points.length,
+      },
+    );
     const sig = await stopSignal;
     emit(o, `stopping on ${sig}`, { event: 'stopping', signal: sig });
     await sim.stop();

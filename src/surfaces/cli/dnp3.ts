@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { COMMAND_FUNCTIONS, SCAN_FUNCTIONS, type CommandFunction, type KuraBlock, type ScanFunction } from '../../apps/dnp3/kura.js';
 import { Dnp3Poller } from '../../apps/dnp3/poller.js';
-import { Dnp3Master, Dnp3RejectedError, type Dnp3Link, type Dnp3MasterOptions } from '../../apps/dnp3/master.js';
+import { Dnp3Master, Dnp3MasterChannel, Dnp3RejectedError, type Dnp3Link, type Dnp3MasterOptions } from '../../apps/dnp3/master.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log.js';
 import { DEFAULT_MAX_RESPONSE_FRAGMENTS, DEFAULT_MAX_RESPONSE_OCTETS } from '../../protocols/dnp3/master/master.js';
@@ -13,6 +13,7 @@ import {
   addTlsOptions,
   EXIT_HELP,
   intArg,
+  intListArg,
   tlsFiles,
   untilSignal,
   type OutputOptions,
@@ -30,8 +31,10 @@ interface Dnp3Options extends OutputOptions, TlsOptions {
   readonly stopBits: string;
   readonly localAddress: string;
   readonly localPort: number;
-  readonly outstationAddress: number;
+  /** Absent: the default, 10. */
+  readonly outstationAddress?: readonly number[];
   readonly masterAddress: number;
+  readonly halfDuplex?: boolean;
   /** Milliseconds. */
   readonly timeout: number;
   /** Milliseconds. */
@@ -86,7 +89,12 @@ function common(cmd: Command): Command {
     .addOption(new Option('--data-bits <n>', 'serial: data bits').choices(SERIAL_DATA_BITS.map(String)).default('8'))
     .addOption(new Option('--parity <p>', 'serial: parity').choices(SERIAL_PARITIES).default('none'))
     .addOption(new Option('--stop-bits <n>', 'serial: stop bits').choices(SERIAL_STOP_BITS.map(String)).default('1'))
-    .option('--outstation-address <n>', 'link address of the outstation', intArg('--outstation-address', 0, 65519), 10)
+    .option(
+      '--outstation-address <n>',
+      'link address of the outstation (default 10); several outstations on one channel (multidrop): 10,11 or the option repeated',
+      intListArg('--outstation-address', 0, 65519),
+    )
+    .option('--half-duplex', 'one request at a time across the outstations on the channel (always so on --serial)')
     .option('--master-address <n>', 'link address of this master', intArg('--master-address', 0, 65519), 1)
     .addOption(
       new Option('--timeout <duration>', 'response timeout for the whole response: 500ms, 2s or seconds')
@@ -140,12 +148,18 @@ function linkOf(o: Dnp3Options): Dnp3Link {
     : { kind: 'tcp', host: o.host, port: o.port, ...(tls === undefined ? {} : { tls }) };
 }
 
+/** The outstations named on the command line (10 when none). */
+function outstationsOf(o: Dnp3Options): readonly number[] {
+  return o.outstationAddress ?? [10];
+}
+
 async function masterOptions(o: Dnp3Options, listen: boolean): Promise<Dnp3MasterOptions> {
   const link = linkOf(o);
   return {
     link,
     masterAddress: o.masterAddress,
-    outstationAddress: o.outstationAddress,
+    outstationAddress: outstationsOf(o)[0]!,
+    ...(o.halfDuplex === true ? { halfDuplex: true } : {}),
     responseTimeoutMs: o.timeout,
     connectTimeoutMs: o.connectTimeout,
     maxResponseFragments: o.maxResponseFragments,
@@ -163,6 +177,36 @@ function print(o: Dnp3Options, value: unknown): void {
   process.stdout.write(`${o.pretty === true ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`);
 }
 
+/**
+ * One scan of each outstation on one channel: a line per outstation, in the order given,
+ * `{"Outstation":10,"Data":[...]}` (what a refusing outstation still sent included); then one
+ * error naming every outstation that failed, with the first failure's exit status.
+ */
+async function scanSeveral(o: Dnp3Options, fn: ScanFunction, params: Parameters<Dnp3Master['scan']>[1]): Promise<void> {
+  const options = await masterOptions(o, false);
+  const channel = await Dnp3MasterChannel.open(options);
+  try {
+    const results = await Promise.allSettled(
+      outstationsOf(o).map((a) => channel.addSession({ ...options, outstationAddress: a }).scan(fn, params)),
+    );
+    const failed: { address: number; error: unknown }[] = [];
+    outstationsOf(o).forEach((a, i) => {
+      const r = results[i]!;
+      if (r.status === 'fulfilled') return print(o, { Outstation: a, Data: r.value });
+      if (r.reason instanceof Dnp3RejectedError) print(o, { Outstation: a, Data: r.reason.blocks });
+      failed.push({ address: a, error: r.reason });
+    });
+    const first = failed[0];
+    if (first === undefined) return;
+    // Each failure with its outstation; the first one's kind decides the exit status.
+    const text = failed.map((f) => `outstation ${f.address}: ${(f.error as Error).message}`).join('; ');
+    if (!(first.error instanceof GridgateError)) throw first.error;
+    throw new GridgateError(first.error.code, text, { fault: first.error.fault, cause: first.error });
+  } finally {
+    await channel.close();
+  }
+}
+
 export function dnp3Command(): Command {
   const dnp3 = new Command('dnp3').description('DNP3 master: the Kura DNP3 driver functions (scan, command, listen)');
   const scan = common(new Command('scan'))
@@ -174,17 +218,18 @@ export function dnp3Command(): Command {
     .option('--to <n>', 'stop index (SCAN_RANGE*)', intArg('--to', 0, 65535));
   scan.addHelpText(
     'after',
-    `\nExample:\n  gridgate dnp3 scan --host 10.0.0.7 --outstation-address 10 --function SCAN_RANGE8 --group 30 --variation 1 --from 0 --to 9\n${EXIT_HELP}`,
+    `\nWith several outstations (one channel), one line per outstation: {"Outstation":10,"Data":[...]}.\n\nExamples:\n  gridgate dnp3 scan --host 10.0.0.7 --outstation-address 10 --function SCAN_RANGE8 --group 30 --variation 1 --from 0 --to 9\n  gridgate dnp3 scan --serial /dev/ttyUSB0 --outstation-address 10,11,12\n${EXIT_HELP}`,
   );
   scan.action(async (o: Dnp3Options) => {
+    const params = {
+      ...(o.group === undefined ? {} : { group: o.group }),
+      ...(o.variation === undefined ? {} : { variation: o.variation }),
+      ...(o.from === undefined ? {} : { from: o.from }),
+      ...(o.to === undefined ? {} : { to: o.to }),
+    };
+    if (outstationsOf(o).length > 1) return scanSeveral(o, o.function as ScanFunction, params);
     const m = await Dnp3Master.open(await masterOptions(o, false));
     try {
-      const params = {
-        ...(o.group === undefined ? {} : { group: o.group }),
-        ...(o.variation === undefined ? {} : { variation: o.variation }),
-        ...(o.from === undefined ? {} : { from: o.from }),
-        ...(o.to === undefined ? {} : { to: o.to }),
-      };
       print(o, await m.scan(o.function as ScanFunction, params));
     } catch (err) {
       // Kura's array of what the outstation did send stays on stdout; the refusal goes to stderr, exit 5.
@@ -213,6 +258,8 @@ export function dnp3Command(): Command {
     if (fn !== 'CMD_CROB' && (o.value === undefined || o.value.trim() === '' || Number.isNaN(value))) {
       throw new ConfigError([{ file: '(command line)', field: '--value', message: `'${o.value ?? ''}' is not a number` }]);
     }
+    if (outstationsOf(o).length > 1)
+      throw new ConfigError([{ file: '(command line)', field: '--outstation-address', message: 'a command goes to one outstation' }]);
     const m = await Dnp3Master.open(await masterOptions(o, false));
     try {
       const r = await m.command(fn, o.index ?? 0, value, o.select === true);
@@ -243,18 +290,24 @@ export function dnp3Command(): Command {
       60,
     )
     .option('--duration <s>', 'stop after so many seconds (default: until Ctrl-C)', intArg('--duration', 0, 31_536_000))
-    .option('--envelope', 'wrap each line with its source: {"Scan":"SCAN_INTEGRITY","Data":[...]} or {"Unsolicited":{...}}');
+    .option(
+      '--envelope',
+      'wrap each line with its source: {"Outstation":10,"Scan":"SCAN_INTEGRITY","Data":[...]} or {"Outstation":10,"Unsolicited":{...}} (always so with several outstations)',
+    );
   listen.addHelpText(
     'after',
-    `\nExample:\n  gridgate dnp3 listen --host 10.0.0.7 --outstation-address 10 --group 2 --events-every 10\n${EXIT_HELP}`,
+    `\nExamples:\n  gridgate dnp3 listen --host 10.0.0.7 --outstation-address 10 --group 2 --events-every 10\n  gridgate dnp3 listen --serial /dev/ttyUSB0 --outstation-address 10,11 --integrity-every 600\n${EXIT_HELP}`,
   );
   listen.action(async (o: Dnp3Options & { integrityEvery: number; eventsEvery: number; keepAlive: number; envelope?: boolean }) => {
     const poller = new Dnp3Poller({
       ...(await masterOptions(o, true)),
+      outstations: outstationsOf(o).map((outstationAddress) => ({ outstationAddress })),
       integrityEverySec: o.integrityEvery,
       eventsEverySec: o.eventsEvery,
       keepAliveMs: o.keepAlive * 1000,
     });
+    // Lines must say which outstation they come from when there are several.
+    const envelope = o.envelope === true || outstationsOf(o).length > 1;
     const keep = (b: KuraBlock): boolean =>
       (o.group === undefined || b.Group === o.group) && (o.variation === undefined || b.Variation === o.variation);
     poller.on('event', (e) => {
@@ -262,10 +315,10 @@ export function dnp3Command(): Command {
         // By default exactly Kura's shapes, so that scripts written for its LISTEN output keep working.
         const d = e.data;
         if (d.kind === 'unsolicited') {
-          if (keep(d.block)) print(o, o.envelope === true ? { Unsolicited: d.block } : d.block);
+          if (keep(d.block)) print(o, envelope ? { Outstation: d.outstation, Unsolicited: d.block } : d.block);
         } else if (o.integrityEvery > 0 || o.eventsEvery > 0) {
           const data = d.blocks.filter(keep);
-          print(o, o.envelope === true ? { Scan: d.scan, Data: data } : data);
+          print(o, envelope ? { Outstation: d.outstation, Scan: d.scan, Data: data } : data);
         }
         return;
       }
@@ -277,7 +330,7 @@ export function dnp3Command(): Command {
           ? e
           : e.type === 'down'
             ? { type: e.type, reason: e.reason, retryInMs: e.retryInMs, ...(e.error === undefined ? {} : { code: e.error.code }) }
-            : { type: e.type, kind: e.kind, reason: e.reason };
+            : { type: e.type, kind: e.kind, reason: e.reason, ...(e.outstation === undefined ? {} : { outstation: e.outstation }) };
       process.stderr.write(`${JSON.stringify(status)}\n`);
     });
     poller.start();

@@ -376,16 +376,22 @@ describe('Dnp3Channel link services', () => {
 });
 
 describe('keep-alive', () => {
-  test('an unanswered keep-alive closes the session (half-open TCP is noticed)', () => {
+  test('an unanswered keep-alive marks the link dead (half-open TCP is noticed) until the outstation is heard again', () => {
     const m = new Dnp3MasterSession({ localAddress: 1, remoteAddress: 10, startupTasks: false, keepAliveMs: 1000 }, 0);
     m.handleTimeout(1000);
     expect(m.channel.counters.get('keepAlives')).toBe(1);
-    expect(m.isClosed).toBe(false);
+    expect(m.linkDead).toBe(false);
     expect(m.nextTimeout()).toBe(2000);
     m.handleTimeout(2000);
-    expect(m.isClosed).toBe(true);
+    expect(m.linkDead).toBe(true);
+    expect(m.isClosed).toBe(false);
     const warnings = [];
     for (let e = m.pollEvent(); e !== undefined; e = m.pollEvent()) if (e.type === 'warning') warnings.push(e.error.message);
     expect(warnings.join()).toMatch(/keep-alive unanswered/);
+    const o = new Dnp3Channel({ role: 'outstation', localAddress: 10, remoteAddress: 1 }, 0);
+    o.sendFragment(new Uint8Array([0xc0, 0x81, 0, 0]));
+    m.receive(o.pollTransmit()!, 2500);
+    expect(m.linkDead).toBe(false);
+    expect(m.nextTimeout()).toBe(3500);
   });
 });

@@ -13,7 +13,9 @@ import { fail } from '../../../core/result.js';
 import { decodeFragment, encodeRequest, type AppFailureKind, type Fragment, type ObjectHeaderSpec } from '../app/codec.js';
 import { FunctionCode, IIN2_REQUEST_ERRORS, decodeAppControl, hasIin, type FunctionCodeName, type Iin } from '../app/header.js';
 import { confirm, readClass, timeAbsolute, timeLastRecorded, unsolicitedClasses, writeIinClear } from '../app/requests.js';
+import type { LinkFrame } from '../link/frame.js';
 import { Dnp3Channel, type ChannelDropKind, type ChannelOptions } from '../stack/channel.js';
+import type { ChannelTurns } from './turns.js';
 
 const LAYER = 'dnp3.master';
 
@@ -73,6 +75,11 @@ export interface MasterOptions extends Omit<ChannelOptions, 'role'> {
    * round trip; `none` leaves the outstation's clock alone. Default `lan`.
    */
   readonly timeSync?: 'lan' | 'non-lan' | 'none';
+  /**
+   * Shared by every session on a half-duplex channel: a request goes out only on this session's
+   * turn, so outstations on one line never answer at once. Absent: requests go out at once.
+   */
+  readonly turns?: ChannelTurns;
 }
 
 /** A request the application asks for; `kind` names it in events and logs. */
@@ -93,7 +100,7 @@ export type MasterEvent =
   | { readonly type: 'needTime' }
   /** Something was dropped (bad frame, stray fragment): counted by kind, never fatal. A plain value. */
   | { readonly type: 'dropped'; readonly drop: MasterDrop }
-  /** The channel is being closed (link keep-alive unanswered). */
+  /** The outstation does not answer link keep-alives (its in-flight request failed with it). */
   | { readonly type: 'warning'; readonly error: ProtocolError };
 
 interface Task {
@@ -124,7 +131,9 @@ export class Dnp3MasterSession {
   readonly channel: Dnp3Channel;
   /** Fragments the master layer dropped, by kind (the channel counts frames and segments). */
   readonly counters = new Counters<MasterDropKind>();
-  readonly #o: Required<Omit<MasterOptions, keyof ChannelOptions>>;
+  readonly #o: Required<Omit<MasterOptions, keyof ChannelOptions | 'turns'>>;
+  readonly #turns: ChannelTurns | undefined;
+  readonly #key: number;
   readonly #events = new Queue<MasterEvent>();
   readonly #tasks: Task[] = [];
   #inFlight: InFlight | undefined;
@@ -135,6 +144,8 @@ export class Dnp3MasterSession {
   /** `asked`: needTime went out and the application has not answered yet; `running`: the steps are queued or in flight. */
   #timeSync: 'idle' | 'asked' | 'running' = 'idle';
   #closed = false;
+  /** The latest time the session was given (for {@link close}, which passes the turn on). */
+  #lastNow: number;
 
   constructor(o: MasterOptions, now: number) {
     this.channel = new Dnp3Channel({ ...o, role: 'master' }, now);
@@ -146,6 +157,10 @@ export class Dnp3MasterSession {
       startupTasks: o.startupTasks ?? true,
       timeSync: o.timeSync ?? 'lan',
     };
+    this.#turns = o.turns;
+    this.#key = o.remoteAddress;
+    this.#turns?.join(this.#key, (t) => this.#onTurn(t));
+    this.#lastNow = now;
     if (this.#o.startupTasks) {
       this.#queue({ kind: 'disable-unsolicited', function: 'DISABLE_UNSOLICITED', objects: unsolicitedClasses([1, 2, 3]) }, false);
       this.#queue({ kind: 'integrity', function: 'READ', objects: readClass([1, 2, 3, 0]) }, false);
@@ -166,6 +181,15 @@ export class Dnp3MasterSession {
 
   get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * The outstation left a link keep-alive unanswered and has sent nothing since. The session stays
+   * open (its requests time out on their own); whoever owns the connection decides whether to close
+   * it — a channel closes when every outstation on it is dead.
+   */
+  get linkDead(): boolean {
+    return this.channel.isDead;
   }
 
   /** Requests waiting or in flight. */
@@ -215,18 +239,23 @@ export class Dnp3MasterSession {
     this.#pump(now);
   }
 
+  /** Takes one frame from this outstation, routed by a {@link Dnp3LinkMux} sharing the connection. */
+  receiveFrame(f: LinkFrame, now: number): void {
+    if (this.#closed) return;
+    this.channel.receiveFrame(f, now);
+    this.#drainChannel(now);
+    this.#pump(now);
+  }
+
   #drainChannel(now: number): void {
     for (let e = this.channel.pollEvent(); e !== undefined; e = this.channel.pollEvent()) {
       if (e.type === 'fragment') this.#onFragment(e.bytes, now);
       else if (e.type === 'dropped') this.#events.push({ type: 'dropped', drop: e.drop });
       else if (e.type === 'linkDead') {
-        // Closing makes the driver close the connection, so a reconnecting caller starts afresh.
-        const error = new Dnp3MasterError('linkDead', ErrorCode.TIMEOUT, 'link keep-alive unanswered: closing the channel');
+        // The connection's owner closes it when nobody answers (see linkDead), so a reconnecting caller starts afresh.
+        const error = new Dnp3MasterError('linkDead', ErrorCode.TIMEOUT, `outstation ${this.#key}: link keep-alive unanswered`);
         this.#events.push({ type: 'warning', error });
-        const f = this.#inFlight;
-        this.#inFlight = undefined;
-        if (f !== undefined) this.#events.push({ type: 'taskFailed', id: f.task.id, kind: f.task.kind, error });
-        this.#closed = true;
+        this.#failInFlight(error, now);
       }
     }
   }
@@ -253,13 +282,16 @@ export class Dnp3MasterSession {
       const got = f.fragments.length === 0 ? 'no response' : `no final fragment (${f.fragments.length} received)`;
       this.#failInFlight(
         new Dnp3MasterError('responseTimeout', ErrorCode.TIMEOUT, `${f.task.kind}: ${got} within ${this.#o.responseTimeoutMs} ms`),
+        now,
       );
     }
     this.#pump(now);
   }
 
-  close(): void {
+  /** Ends the session; on a half-duplex channel its turn passes to the next session (at `now`, default the latest time seen). */
+  close(now = this.#lastNow): void {
     this.#closed = true;
+    this.#turns?.leave(this.#key, now);
   }
 
   #queue(t: Omit<Task, 'id'>, first: boolean): number {
@@ -269,20 +301,27 @@ export class Dnp3MasterSession {
     return task.id;
   }
 
-  #failInFlight(error: ProtocolError): void {
+  #failInFlight(error: ProtocolError, now: number): void {
     const f = this.#inFlight;
     if (f === undefined) return;
     this.#inFlight = undefined;
+    this.#turns?.release(this.#key, now);
     if (TIME_SYNC_KINDS.has(f.task.kind)) this.#timeSync = 'idle';
     this.#events.push({ type: 'taskFailed', id: f.task.id, kind: f.task.kind, error });
   }
 
-  /** Sends the next request when none is in flight. */
+  /** Sends the next request when none is in flight (and, on a shared half-duplex channel, on this session's turn). */
   #pump(now: number): void {
-    if (this.#closed || this.#inFlight !== undefined) return;
-    const task = this.#tasks.shift();
-    if (task === undefined) return;
-    this.#send(task, now);
+    this.#lastNow = now;
+    if (this.#closed || this.#inFlight !== undefined || this.#tasks.length === 0) return;
+    if (this.#turns !== undefined && !this.#turns.take(this.#key)) return;
+    this.#send(this.#tasks.shift()!, now);
+  }
+
+  /** The turn was handed to this session: send what waits, or pass the turn on. */
+  #onTurn(now: number): void {
+    if (this.#closed || this.#inFlight !== undefined || this.#tasks.length === 0) this.#turns?.release(this.#key, now);
+    else this.#send(this.#tasks.shift()!, now);
   }
 
   #send(task: Task, now: number): void {
@@ -294,6 +333,7 @@ export class Dnp3MasterSession {
     } catch (err) {
       const error = new Dnp3MasterError('encodeFailed', ErrorCode.RANGE, `${task.kind}: ${(err as Error).message}`, { cause: err });
       this.#events.push({ type: 'taskFailed', id: task.id, kind: task.kind, error });
+      this.#turns?.release(this.#key, now);
       this.#pump(now);
       return;
     }
@@ -316,7 +356,7 @@ export class Dnp3MasterSession {
       const control = bytes.length >= 2 ? decodeAppControl(bytes[0]!) : undefined;
       if (flight !== undefined && control?.seq === flight.seq && bytes[1] === FunctionCode.RESPONSE) {
         const reason = `${flight.task.kind}: malformed response (${d.kind}): ${d.reason} at offset ${d.offset}`;
-        this.#failInFlight(new Dnp3MasterError('badResponse', ErrorCode.MALFORMED, reason, { appKind: d.kind }));
+        this.#failInFlight(new Dnp3MasterError('badResponse', ErrorCode.MALFORMED, reason, { appKind: d.kind }), now);
         return;
       }
       this.#drop(d.kind, d.offset, d.reason);
@@ -349,7 +389,7 @@ export class Dnp3MasterSession {
     if (!f.control.fin && (fragments >= this.#o.maxResponseFragments || octets >= this.#o.maxResponseOctets)) {
       const limit = `limits ${this.#o.maxResponseFragments} fragments, ${this.#o.maxResponseOctets} octets`;
       const reason = `${flight.task.kind}: response still without FIN after ${fragments} fragments, ${octets} octets (${limit})`;
-      this.#failInFlight(new Dnp3MasterError('responseTooLarge', ErrorCode.MALFORMED, reason));
+      this.#failInFlight(new Dnp3MasterError('responseTooLarge', ErrorCode.MALFORMED, reason), now);
       return;
     }
     flight.fragments.push(f);
@@ -367,10 +407,11 @@ export class Dnp3MasterSession {
     const accepted = (fr: Fragment): boolean =>
       (fr.iin === undefined || (fr.iin.iin2 & IIN2_REQUEST_ERRORS) === 0) && fr.objects.every((h) => h.points.every((p) => p.status === 0));
     if (task.operate === true && flight.fragments.every(accepted)) {
-      // Back to back (4.4.3): the OPERATE leaves now, before anything queued meanwhile.
+      // Back to back (4.4.3): the OPERATE leaves now, before anything queued meanwhile (the turn is kept).
       this.#send({ ...task, function: 'OPERATE', operate: false }, now);
       return;
     }
+    this.#turns?.release(this.#key, now);
     this.#events.push({ type: 'taskComplete', id: task.id, kind: task.kind, fragments: flight.fragments });
     if (flight.sentAtWall !== undefined && task.function === 'RECORD_CURRENT_TIME') {
       this.#queue({ kind: 'write-time', function: 'WRITE', objects: [timeLastRecorded(Math.round(flight.sentAtWall))] }, true);

@@ -26,6 +26,7 @@ import {
   type AppControl,
   type FunctionCodeName,
 } from '../app/header.js';
+import type { LinkFrame } from '../link/frame.js';
 import { Dnp3Channel, type ChannelDrop, type ChannelOptions } from '../stack/channel.js';
 import { OutstationDatabase, type DatabaseOptions } from './database.js';
 import type { StoredEvent } from './events.js';
@@ -167,6 +168,17 @@ export class Dnp3OutstationSession {
   receive(bytes: Uint8Array, now: number): void {
     if (this.#closed) return;
     this.channel.receive(bytes, now);
+    this.#drainChannel(now);
+  }
+
+  /** Takes one frame for this outstation, routed by a {@link Dnp3LinkMux} (several outstations on one line). */
+  receiveFrame(f: LinkFrame, now: number): void {
+    if (this.#closed) return;
+    this.channel.receiveFrame(f, now);
+    this.#drainChannel(now);
+  }
+
+  #drainChannel(now: number): void {
     for (let e = this.channel.pollEvent(); e !== undefined; e = this.channel.pollEvent()) {
       if (e.type === 'fragment') this.#onFragment(e.bytes, now);
       else if (e.type === 'dropped') this.#events.push(e);

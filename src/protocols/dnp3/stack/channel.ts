@@ -66,6 +66,14 @@ export type ChannelEvent =
  */
 export type ChannelCounter = 'framesIn' | 'framesOut' | 'linkRequests' | 'keepAlives' | 'wrongAddress' | TransportDiscardKind;
 
+/** A framer's rejections by kind (`garbage` counts runs of skipped octets). */
+export function framerDropCounts(framer: LinkFramer): Record<LinkFailureKind, number> {
+  const link = framer.counters;
+  const out = {} as Record<LinkFailureKind, number>;
+  for (const k of LINK_FAILURE_KINDS) out[k] = k === 'garbage' ? link.get('garbageRuns') : k === 'lengthMismatch' ? 0 : link.get(k);
+  return out;
+}
+
 export class Dnp3Channel {
   readonly counters = new Counters<ChannelCounter>();
   readonly #o: Required<ChannelOptions>;
@@ -87,8 +95,7 @@ export class Dnp3Channel {
 
   /** Feeds bytes from the connection. */
   receive(bytes: Uint8Array, now: number): void {
-    this.#lastRx = now;
-    this.#keepAliveSent = false;
+    this.#heard(now);
     this.#framer.push(
       bytes,
       (f) => this.#onFrame(f),
@@ -98,13 +105,31 @@ export class Dnp3Channel {
   }
 
   /**
+   * Feeds one frame a {@link Dnp3LinkMux} routed here (several stations share the connection and
+   * its framer). Only frames from this channel's peer count as hearing from it for the keep-alive.
+   */
+  receiveFrame(f: LinkFrame, now: number): void {
+    this.#heard(now);
+    this.#onFrame(f);
+  }
+
+  /** Whether the last keep-alive went unanswered (cleared by the next frame from the peer). */
+  get isDead(): boolean {
+    return this.#dead;
+  }
+
+  #heard(now: number): void {
+    this.#lastRx = now;
+    this.#keepAliveSent = false;
+    this.#dead = false;
+  }
+
+  /**
    * Every drop so far by kind: link rejections as the framer counts them (`garbage` counts runs of
    * skipped octets), transport discards, frames for other addresses.
    */
   dropCounts(): Record<ChannelDropKind, number> {
-    const link = this.#framer.counters;
-    const out = {} as Record<ChannelDropKind, number>;
-    for (const k of LINK_FAILURE_KINDS) out[k] = k === 'garbage' ? link.get('garbageRuns') : k === 'lengthMismatch' ? 0 : link.get(k);
+    const out = framerDropCounts(this.#framer) as Record<ChannelDropKind, number>;
     for (const k of TRANSPORT_DISCARD_KINDS) out[k] = this.counters.get(k);
     out.wrongAddress = this.counters.get('wrongAddress');
     return out;
