@@ -75,8 +75,6 @@ export interface Tase2Object {
 
 const key = (server: string, r: Tase2Ref): string => `${server} ${refText(r)}`;
 const INDICATIONS = TASE2_TYPES.filter((r) => r.category === 'indication');
-/** State and StateQ share their MMS type and their codec: one reading, not an ambiguity. */
-const SAME_READING: readonly Tase2Kind[][] = [['State', 'StateQ']];
 
 /** A failure without its `ok` flag, as objects carry it. */
 const reasonOf = (f: Tase2Failure): Omit<Tase2Failure, 'ok'> => ({ layer: f.layer, kind: f.kind, reason: f.reason, path: f.path });
@@ -135,8 +133,7 @@ export class Tase2Knowledge {
     const announced = this.#types.get(key(server, ref));
     if (announced !== undefined && announced.rows.length > 0) return this.#first(ref, data, announced.rows, 'announced', announced.byName);
     const fits = INDICATIONS.filter((row) => decodeTase2Value(row, data).ok);
-    const readings = fits.filter((r) => !SAME_READING.some((s) => s.indexOf(r.kind) > 0 && fits.some((f) => f.kind === s[0])));
-    if (readings.length === 1) return this.#first(ref, data, fits, 'shape', true);
+    if (fits.length === 1) return this.#first(ref, data, fits, 'shape', true);
     return { ref, data, ...(fits.length === 0 ? {} : { candidates: fits.map((r) => r.kind) }) };
   }
 
