@@ -74,16 +74,14 @@ const TEXT: { readonly [K in Exclude<Tase2CaptureItemKind, 'mms'>]: (i: Item<K>)
     lines: [...objects(i.objects), ...(i.answered ? [] : ['no response in the capture'])],
   }),
   type: (i) => ({
-    title: `type of ${i.ref === undefined ? '(request not in the capture)' : refText(i.ref)} (invokeID ${i.invokeId})`,
+    title: `type of ${refText(i.ref)} (invokeID ${i.invokeId})`,
     lines:
       i.error !== undefined
         ? [`type description malformed: ${i.error}`]
-        : i.spec === undefined
-          ? ['no answer in the capture']
-          : [
-              `MMS type ${i.spec}`,
-              i.kinds === undefined || i.kinds.length === 0 ? 'no TASE.2 type fits' : `TASE.2 type ${i.kinds.join(' or ')}`,
-            ],
+        : [
+            `MMS type ${i.spec}`,
+            i.kinds === undefined || i.kinds.length === 0 ? 'no TASE.2 type fits' : `TASE.2 type ${i.kinds.join(' or ')}`,
+          ],
   }),
   names: (i) => ({
     title: `${i.what} (invokeID ${i.invokeId})${request(i)}`,
@@ -142,7 +140,7 @@ export function tase2ItemJson(item: Tase2CaptureItem): Record<string, Json> {
       return {
         ...head,
         invokeId: item.invokeId,
-        ...(item.ref === undefined ? {} : { name: refText(item.ref) }),
+        name: refText(item.ref),
         ...(item.spec === undefined ? {} : { mmsType: item.spec, types: [...(item.kinds ?? [])] }),
         ...(item.error === undefined ? {} : { error: item.error }),
       };

@@ -32,7 +32,7 @@ export type Tase2CaptureItem =
   | (ItemBase & {
       readonly kind: 'type';
       readonly invokeId: number;
-      readonly ref?: Tase2Ref;
+      readonly ref: Tase2Ref;
       /** The announced MMS type as text, and the 802 types it fits (first: the one whose component names match). */
       readonly spec?: string;
       readonly kinds?: readonly Tase2Kind[];
@@ -125,7 +125,7 @@ export class Tase2CaptureDecoder {
         if (o.failure !== undefined) continue;
         if (o.error !== undefined) this.#errors++;
         else if (o.value !== undefined || o.member !== undefined) this.#typed++;
-        else this.#untyped++;
+        else if (o.data !== undefined) this.#untyped++;
       }
     }
     return out;
@@ -138,12 +138,10 @@ export class Tase2CaptureDecoder {
     const res = i.response?.value;
     const reqAt = i.request === undefined ? {} : { requestFrame: i.request.frame };
     if (i.meaning.type === 'read' || i.meaning.type === 'write') return this.#access(i, i.meaning.type);
-    if (i.service === 'getVariableAccessAttributes') {
-      const ref = req?.service === 'getVariableAccessAttributes' ? refOfName(req.name) : undefined;
-      const head = { ...base(i), kind: 'type' as const, invokeId: i.invokeId, ...(ref === undefined ? {} : { ref }) };
-      if (res?.service !== 'getVariableAccessAttributes' || ref === undefined) return head;
-      const a = this.#knowledge.announced(i.server, ref, res.typeDescription);
-      return { ...head, ...a };
+    // Unanswered, refused or rejected requests read as the MMS decoder shows them.
+    if (i.service === 'getVariableAccessAttributes' && req?.service === i.service && res?.service === i.service) {
+      const ref = refOfName(req.name);
+      return { ...base(i), kind: 'type', invokeId: i.invokeId, ref, ...this.#knowledge.announced(i.server, ref, res.typeDescription) };
     }
     if (i.service === 'getNameList' && res?.service === 'getNameList') {
       const identifiers = res.identifiers;
