@@ -31,7 +31,7 @@ const identifier: MmsTypeSpec = { kind: 'visible-string', size: TASE2_IDENTIFIER
 export const BASE_TYPES = {
   Real: {
     spec: { kind: 'floating-point', formatWidth: 32, exponentWidth: 8 },
-    note: 'IEEE 754 binary32 (a binary64 is accepted when read)',
+    note: 'IEEE 754 binary32 (a binary64 within its range is accepted when read)',
   },
   Discrete: { spec: int(32), note: 'Integer32' },
   State: { spec: { kind: 'bit-string', size: 8 }, note: 'Flags octet with the state in bits 0-1' },

@@ -81,6 +81,20 @@ describe('TASE.2 value errors', () => {
     });
   });
 
+  it('refuse a Real beyond binary32 both ways, rather than send an infinity', () => {
+    const row = tase2Type('Real')!;
+    expect(decodeTase2Value(row, { type: 'floating-point', value: 1e300, format: 'double' })).toMatchObject({
+      ok: false,
+      kind: 'out-of-range',
+    });
+    expect(encodeTase2Value(row, { kind: 'Real', value: -1e39 })).toMatchObject({ ok: false, kind: 'out-of-range' });
+    expect(decodeTase2Value(row, { type: 'floating-point', value: 0.1, format: 'double' })).toEqual({
+      ok: true,
+      value: { kind: 'Real', value: 0.1 },
+    });
+    expect(encodeTase2Value(row, { kind: 'Real', value: Infinity }).ok).toBe(true);
+  });
+
   it('refuse a value of another kind', () => {
     expect(encodeTase2Value(tase2Type('RealQ')!, { kind: 'Real', value: 1 })).toMatchObject({ ok: false, kind: 'wrong-type' });
   });

@@ -3,7 +3,8 @@
  * row of `objects.ts` into a typed value, {@link encodeTase2Value} writes one back. Components are
  * taken by position and MMS type, never by name (peers name them differently, e.g. `TimeStampEx`).
  * Neither throws for bad input: a mismatch is a {@link Tase2Failure} with a `kind`, a `reason` and
- * the `path` of the component (`Flags`, `DataSetName.Name`).
+ * the `path`: the member of the type it broke (`Flags`, `TimeStamp`), whose inner field the reason
+ * names (`Milliseconds 1000 outside 0..999`).
  *
  * GMTBasedS is an Integer32 of Unix seconds: it cannot hold a time after 2038-01-19T03:14:07Z
  * (2^31 - 1 s); encoding a later time fails with `out-of-range` rather than wrapping.
@@ -45,7 +46,7 @@ export interface Tase2Failure {
   readonly layer: typeof TASE2_LAYER;
   readonly kind: Tase2FailureKind;
   readonly reason: string;
-  /** The component, by 802 member names (`TimeStamp.Milliseconds`); empty for the whole value. */
+  /** The member, by its 802 name (`TimeStamp`); empty for a scalar type or the whole structure. */
   readonly path: string;
 }
 export type Tase2Result<T> = { readonly ok: true; readonly value: T } | Tase2Failure;
@@ -119,9 +120,9 @@ function gmtSeconds(ms: number, whole: boolean): number {
 /** One reader and writer per base type: MMS Data ⇄ the TypeScript value of {@link BaseValues}. */
 const BASE_CODECS: { readonly [B in BaseTypeName]: { read(d: MmsData): BaseValues[B]; write(v: BaseValues[B]): MmsData } } = {
   Real: {
-    read: (d) => want(d, 'floating-point').value,
+    read: (d) => real(want(d, 'floating-point').value),
     write: (v) =>
-      typeof v === 'number' ? { type: 'floating-point', value: v, format: 'single' } : mismatch('wrong-type', 'Real needs a number'),
+      typeof v === 'number' ? { type: 'floating-point', value: real(v), format: 'single' } : mismatch('wrong-type', 'Real needs a number'),
   },
   Discrete: { read: (d) => integer(d, ...INT32, 'Discrete'), write: (v) => ({ type: 'integer', value: checkInt(v, INT32, 'Discrete') }) },
   State: {
@@ -218,6 +219,11 @@ const BASE_CODECS: { readonly [B in BaseTypeName]: { read(d: MmsData): BaseValue
       v instanceof Uint8Array ? { type: 'octet-string', value: v } : mismatch('wrong-type', 'an octet string needs a Uint8Array'),
   },
 };
+
+/** A Real is a binary32: a finite number beyond its range (a binary64 read, a value given) is refused, not made infinite. */
+function real(v: number): number {
+  return Number.isFinite(v) && !Number.isFinite(Math.fround(v)) ? mismatch('out-of-range', `Real ${v} beyond IEEE 754 binary32`) : v;
+}
 
 function checkInt(v: number, [min, max]: readonly [number, number], what: string): number {
   return Number.isInteger(v) && v >= min && v <= max ? v : mismatch('out-of-range', `${what} ${v} outside ${min}..${max}`);
