@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     const m = await import('./mms.js');
     return m.mmsLoopbackBench(m.mmsCodecBench().decodeReport);
   },
+  tase2: async () => (await import('./tase2.js')).tase2Bench(),
   'dnp3-hostile': async () => (await import('./dnp3-hostile.js')).dnp3HostileBench(),
   'transport-retry': async () => (await import('./transport-retry.js')).transportRetryBench(),
   sinks: async () => (await import('./sinks.js')).sinksBench(),

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { CLI, startCli } from './support.js';
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/mms-libiec61850-urcb.pcap');
+const TASE2_FIXTURE = join(import.meta.dirname, '../fixtures/tase2-shaped-libiec61850.pcap');
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -75,6 +76,11 @@ describe('a closed standard output ends the command quietly', () => {
   test('mms decode of a capture, text and JSON lines', async () => {
     expectQuietEnd(await readThenClose(['mms', 'decode', FIXTURE], 0));
     expectQuietEnd(await readThenClose(['mms', 'decode', FIXTURE, '--json'], 0));
+  });
+
+  test('tase2 decode of a capture, text and JSON lines', async () => {
+    expectQuietEnd(await readThenClose(['tase2', 'decode', TASE2_FIXTURE], 0));
+    expectQuietEnd(await readThenClose(['tase2', 'decode', TASE2_FIXTURE, '--json'], 0));
   });
 
   test('rtu-sim --json: the reader takes the first line and leaves; the next line ends the simulator', async () => {

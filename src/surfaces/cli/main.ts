@@ -14,6 +14,7 @@ import { pointsCommand } from './points.js';
 import { proxyCommand } from './proxy.js';
 import { reportCommand } from './report.js';
 import { rtuSimCommand } from './rtu-sim.js';
+import { tase2Command } from './tase2.js';
 
 endQuietlyOnClosedPipe();
 
@@ -31,6 +32,7 @@ program.addCommand(dnp3Command());
 program.addCommand(dnp3SimCommand());
 program.addCommand(iec61850SimCommand());
 program.addCommand(mmsCommand());
+program.addCommand(tase2Command());
 program.addCommand(demoCommand());
 program.addCommand(gatewayCommand());
 program.addCommand(pointsCommand());
