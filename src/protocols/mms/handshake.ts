@@ -19,8 +19,16 @@ import {
   ProviderReason,
   type Pdv,
 } from '../iso/presentation/presentation.js';
-import type { Initiate } from './initiate.js';
-import { answerContexts, checkAarq, localInitiate, negotiateInitiate, type ContextAnswer, type InitiateLimits } from './negotiate.js';
+import type { Initiate, ServiceSupportName } from './initiate.js';
+import {
+  answerContexts,
+  checkAarq,
+  localInitiate,
+  negotiateInitiate,
+  type AarqRefusal,
+  type ContextAnswer,
+  type InitiateLimits,
+} from './negotiate.js';
 import { decodeMmsPdu, encodeMmsPdu, type MmsPdu } from './pdu.js';
 
 /** What either side puts in or checks against the handshake. */
@@ -29,9 +37,15 @@ export interface HandshakeOptions extends InitiateLimits {
   readonly calledAeQualifier?: number;
   readonly callingApTitle?: string;
   readonly callingAeQualifier?: number;
-  /** Client: sent. Server: required. */
+  /** Initiator: sent. Responder: required. */
   readonly password?: string;
   readonly psel?: Uint8Array;
+  /** The services this side serves, advertised in its initiate (default GRIDGATE_SERVICES). */
+  readonly services?: readonly ServiceSupportName[];
+  /** Advertised instead of `services` when given. */
+  readonly advertise?: readonly ServiceSupportName[];
+  /** Responder: a further check of the AARQ, after the application context and the password. */
+  readonly checkPeer?: (aarq: Aarq) => AarqRefusal | undefined;
 }
 
 /** Why a handshake cannot go on, for code (the association's `reason` is for people). */
@@ -91,7 +105,7 @@ const isFailure = (v: object): v is HandshakeFailure => 'ok' in v && v.ok === fa
 /** Client: the CP of the session CONNECT, carrying the AARQ and the MMS initiate-request. */
 export function connectRequest(o: HandshakeOptions): Uint8Array {
   const aarq = mmsAarq({
-    mmsInitiate: encodeMmsPdu({ pdu: 'initiate-request', initiate: localInitiate(o) }),
+    mmsInitiate: encodeMmsPdu({ pdu: 'initiate-request', initiate: localInitiate(o, o.advertise ?? o.services) }),
     calledApTitle: o.calledApTitle ?? '1.1.1.999.1',
     calledAeQualifier: o.calledAeQualifier ?? 12,
     callingApTitle: o.callingApTitle ?? '1.1.1.999',
@@ -131,6 +145,8 @@ export type ConnectAnswer =
       readonly answer: 'accept';
       readonly cpa: Uint8Array;
       readonly initiate: Initiate;
+      /** The initiate-request as the initiator sent it (its servicesSupportedCalling). */
+      readonly proposed: Initiate;
       readonly aarq: Aarq;
       readonly acseContext: number;
       readonly mmsContext: number;
@@ -153,17 +169,19 @@ export function answerConnect(cpBytes: Uint8Array, o: HandshakeOptions): Connect
   }
   const aarq = acseIn(cp.value.userData, acseContext, 'AARQ');
   if (isFailure(aarq)) return { answer: 'abort', ...aarq };
-  const refusal = checkAarq(aarq, o.password);
+  const refusal = checkAarq(aarq, o.password) ?? o.checkPeer?.(aarq);
   if (refusal !== undefined) return rejectAarq(contexts, acseContext, refusal.diagnostic, refusal.reason);
   const pdu = initiateIn(aarq);
   if (isFailure(pdu)) return { answer: 'abort', ...pdu };
   if (pdu.pdu !== 'initiate-request') return rejectAarq(contexts, acseContext, 1, `AARQ carries ${pdu.pdu}, not initiate-request`);
-  const granted = negotiateInitiate(pdu.initiate, localInitiate(o));
+  const granted = negotiateInitiate(pdu.initiate, localInitiate(o, o.advertise ?? o.services));
   const aare = encodeAcse({
     type: 'AARE',
     applicationContextName: AcseOid.MMS_APPLICATION_CONTEXT,
     result: 0,
     resultSourceDiagnostic: { source: 'acseServiceUser', diagnostic: 0 },
+    ...(o.calledApTitle === undefined ? {} : { respondingApTitle: o.calledApTitle }),
+    ...(o.calledAeQualifier === undefined ? {} : { respondingAeQualifier: o.calledAeQualifier }),
     userInformation: [{ indirectReference: mmsContext, data: encodeMmsPdu({ pdu: 'initiate-response', initiate: granted }) }],
   });
   const cpa = encodeCpa({
@@ -171,7 +189,7 @@ export function answerConnect(cpBytes: Uint8Array, o: HandshakeOptions): Connect
     results: contexts.results,
     userData: [{ contextId: acseContext, encoding: 'single-ASN1-type', data: aare }],
   });
-  return { answer: 'accept', cpa, initiate: granted, aarq, acseContext, mmsContext };
+  return { answer: 'accept', cpa, initiate: granted, proposed: pdu.initiate, aarq, acseContext, mmsContext };
 }
 
 /** A presentation-provider refusal: CPR with provider-reason. */
