@@ -8,3 +8,4 @@ export * from './negotiate.js';
 export * from './handshake.js';
 export * from './association.js';
 export * from './types.js';
+export * from './type-spec.js';
