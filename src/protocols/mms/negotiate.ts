@@ -67,6 +67,8 @@ export function negotiateInitiate(proposed: Initiate, own: Initiate): Initiate {
 export const AcseDiagnostic = {
   noReasonGiven: 1,
   applicationContextNameNotSupported: 2,
+  callingApTitleNotRecognized: 3,
+  callingAeQualifierNotRecognized: 5,
   authenticationMechanismNameNotRecognized: 11,
   authenticationFailure: 13,
   authenticationRequired: 14,
