@@ -20,6 +20,11 @@ export interface BilateralTable {
   readonly aeQualifier?: number;
   /** The ICC domain this peer sees (its name for the bilateral agreement). */
   readonly domain: string;
+  /**
+   * The ICC domain the peer's server shows us, where its Bilateral_Table_ID is read after
+   * association and compared with `id` (503 8.1.3). Without it the check is skipped.
+   */
+  readonly remoteDomain?: string;
   /** ICC data values it may read (names in `domain`); VCC objects are readable by every peer. */
   readonly dataValues: readonly string[];
   /** Data values it may also write (block 1 set data values). */
