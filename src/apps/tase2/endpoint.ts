@@ -264,6 +264,8 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
     switch (e.type) {
       case 'associated':
         this.#log.info({ table: this.session.table?.id }, 'associated');
+        // Tolerated ACSE oddities are logged so that the peer's operators can be told.
+        if (e.oddities !== undefined) this.#log.warn({ oddities: e.oddities }, 'the peer sent a non-conformant ACSE APDU; accepted');
         this.publish({ type: 'up', remote: this.remote });
         return this.#associated?.();
       case 'response':

@@ -90,7 +90,13 @@ export interface Closure {
 
 /** What an {@link MmsAssociation} reports, in order. */
 export type MmsEvent =
-  | { readonly type: 'associated'; readonly initiate: Initiate; readonly peer: Aarq | Aare }
+  | {
+      readonly type: 'associated';
+      readonly initiate: Initiate;
+      readonly peer: Aarq | Aare;
+      /** What the peer's AARQ / AARE had that X.227 does not allow but could be read unambiguously. */
+      readonly oddities?: readonly string[];
+    }
   /** A confirmed request of the peer for a service this side serves; answer with respond() or respondError(). */
   | { readonly type: 'request'; readonly invokeId: number; readonly request: ConfirmedRequest }
   /** The answer to our request `invokeId`. */
@@ -442,7 +448,7 @@ export class MmsAssociation {
     const r = readConnectConfirm(cpaBytes);
     if (!r.ok) return this.#abort('remote', r.reason, r.code, r.failure);
     this.#peerServices = namedBits(r.initiate.detail.servicesSupported, SERVICES_SUPPORTED);
-    this.#associated(r.initiate, r.aare);
+    this.#associated(r.initiate, r.aare, r.oddities);
   }
 
   #onConnectIndication(cpBytes: Uint8Array): void {
@@ -457,13 +463,13 @@ export class MmsAssociation {
     this.#mmsCtx = a.mmsContext;
     this.#session.accept(a.cpa);
     this.#peerServices = namedBits(a.proposed.detail.servicesSupported, SERVICES_SUPPORTED);
-    this.#associated(a.initiate, a.aarq);
+    this.#associated(a.initiate, a.aarq, a.oddities);
   }
 
-  #associated(initiate: Initiate, peer: Aarq | Aare): void {
+  #associated(initiate: Initiate, peer: Aarq | Aare, oddities: readonly string[]): void {
     this.#negotiated = initiate;
     this.#state = 'associated';
-    this.#events.push({ type: 'associated', initiate, peer });
+    this.#events.push({ type: 'associated', initiate, peer, ...(oddities.length === 0 ? {} : { oddities }) });
   }
 
   #onData(userData: Uint8Array): void {
