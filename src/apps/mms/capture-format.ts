@@ -39,7 +39,7 @@ const nameOf = (table: Readonly<Record<string, number>>, v: number): string =>
   Object.entries(table).find(([, n]) => n === v)?.[0] ?? `code ${v}`;
 
 /** `stream 0  client 10.0.0.9:50210  server 10.0.0.5:102`: printed before a stream's first item. */
-export function formatStream(item: MmsCaptureItem): string {
+export function formatStream(item: Pick<MmsCaptureItem, 'stream' | 'client' | 'server'>): string {
   return `stream ${item.stream}  client ${item.client}  server ${item.server}`;
 }
 
@@ -211,8 +211,8 @@ export function formatItem(item: MmsCaptureItem): string[] {
   return [`frame ${item.frame}${time}  stream ${item.stream}  ${title}`, ...indent(lines)];
 }
 
-/** The summary: what was read, what was set aside and why. */
-export function formatSummary(s: MmsCaptureSummary): string[] {
+/** The summary: what was read, what was set aside and why; then the IEC 61850 findings unless `findings` is false. */
+export function formatSummary(s: MmsCaptureSummary, { findings = true }: { readonly findings?: boolean } = {}): string[] {
   const kinds = Object.entries(s.items).map(([k, n]) => `${n} ${k}`);
   const tcp = s.tcp;
   return [
@@ -225,6 +225,6 @@ export function formatSummary(s: MmsCaptureSummary): string[] {
     ...(s.malformedPacketCount > s.malformedPackets.length
       ? [`  ... ${s.malformedPacketCount - s.malformedPackets.length} more malformed packets`]
       : []),
-    ...formatFindings(s.findings),
+    ...(findings ? formatFindings(s.findings) : []),
   ];
 }

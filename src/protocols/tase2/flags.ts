@@ -156,6 +156,9 @@ export const CONFORMANCE_BLOCKS = [
 ] as const;
 export type ConformanceBlock = (typeof CONFORMANCE_BLOCKS)[number];
 
+/** Command values (802 block 5 device Command, Integer16): what 0 and 1 mean for breakers, switches and taps. */
+export const COMMAND_VALUES = ['TRIP/OFF/LOWER', 'CLOSE/ON/RAISE'] as const;
+
 /** The names of the set bits of `bs`, from a table with one name per bit. */
 export function namesOfBits<T extends string>(bs: BitString, table: readonly T[]): T[] {
   return table.filter((_, i) => bitAt(bs, i));

@@ -262,6 +262,19 @@ export function encodeTase2Value(row: Tase2TypeRow, value: Tase2Value): Tase2Res
   });
 }
 
+/** One member of a structured type read alone (a DSTransferSet attribute written by itself): its base type and value. */
+export type Tase2MemberValue = {
+  readonly [B in BaseTypeName]: { readonly component: string; readonly base: B; readonly value: BaseValues[B] };
+}[BaseTypeName];
+
+/** Reads `data` as member `component` of `row` (by its 802 name), or undefined when the row has no such member. */
+export function decodeTase2Member(row: Tase2TypeRow, component: string, data: MmsData): Tase2Result<Tase2MemberValue> | undefined {
+  const m = row.members.find(([c]) => c === component);
+  if (m === undefined) return undefined;
+  const base = m[1];
+  return caught([component], () => ({ component, base, value: BASE_CODECS[base].read(data) }) as Tase2MemberValue);
+}
+
 /** Reads the BER of one MMS Data (e.g. from a capture or a fuzzer) as a value of `row`. */
 export function decodeTase2Bytes(row: Tase2TypeRow, bytes: Uint8Array): Tase2Result<Tase2Value> {
   const d = decodeBer(bytes, (r: BerReader) => {

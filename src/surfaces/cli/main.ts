@@ -13,6 +13,7 @@ import { endQuietlyOnClosedPipe } from './output.js';
 import { pointsCommand } from './points.js';
 import { proxyCommand } from './proxy.js';
 import { rtuSimCommand } from './rtu-sim.js';
+import { tase2Command } from './tase2.js';
 
 endQuietlyOnClosedPipe();
 
@@ -30,6 +31,7 @@ program.addCommand(dnp3Command());
 program.addCommand(dnp3SimCommand());
 program.addCommand(iec61850SimCommand());
 program.addCommand(mmsCommand());
+program.addCommand(tase2Command());
 program.addCommand(demoCommand());
 program.addCommand(gatewayCommand());
 program.addCommand(pointsCommand());

@@ -3,14 +3,11 @@
  * `mms-live.ts`; `decode` reads a capture file offline;
  * the group is built from {@link MMS_SUBCOMMANDS}, one factory per sub-command (or set of them).
  */
-import { createReadStream, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { MmsCaptureDecoder } from '../../apps/mms/capture-decode.js';
-import { formatItem, formatStream, formatSummary } from '../../apps/mms/capture-format.js';
-import type { MmsCaptureItem } from '../../apps/mms/capture-items.js';
+import { formatItem, formatSummary } from '../../apps/mms/capture-format.js';
 import { itemJson, summaryJson } from '../../apps/mms/capture-json.js';
-import { CaptureReader } from '../../protocols/capture/reader.js';
-import { ErrorCode, GridgateError } from '../../core/errors.js';
+import { capturePrinter, decodeCaptureFile } from './capture-file.js';
 import { EXIT_HELP, intArg } from './common.js';
 import { mmsFilesCommand } from './mms-files.js';
 import { mmsLiveCommands } from './mms-live.js';
@@ -20,86 +17,14 @@ interface DecodeOptions {
   readonly port?: number;
 }
 
-/** Read size: large enough for speed, small enough that memory stays flat on any capture. */
-const CHUNK = 1024 * 1024;
-/** Captures from this size up show progress on a terminal. */
-const PROGRESS_FROM = 16 * 1024 * 1024;
-const PROGRESS_EVERY_MS = 250;
-
-/** A file that cannot be read is a usage error (exit 2), named with the system's reason. */
-function unreadable(file: string, err: unknown): GridgateError {
-  const reason = err instanceof Error ? err.message : String(err);
-  return new GridgateError(ErrorCode.CONFIG, `cannot read ${file}: ${reason}`, { cause: err });
-}
-
-/** An error from the file system (ENOENT, EISDIR, EACCES, ...), not from decoding. */
-const isSystemError = (err: unknown): boolean =>
-  err instanceof Error && !(err instanceof GridgateError) && typeof (err as NodeJS.ErrnoException).code === 'string';
-
-/** `reading FILE: 45% of 266 MB` on standard error, on a terminal only, at most four times a second. */
-function progress(file: string, size: number): { update(at: number): void; done(): void } {
-  if (process.stderr.isTTY !== true || size < PROGRESS_FROM) return { update: () => undefined, done: () => undefined };
-  let last = 0;
-  return {
-    update(at) {
-      const now = Date.now();
-      if (now - last < PROGRESS_EVERY_MS) return;
-      last = now;
-      process.stderr.write(`\rreading ${file}: ${Math.floor((at / size) * 100)}% of ${Math.round(size / 1e6)} MB`);
-    },
-    done: () => void process.stderr.write('\r\x1b[K'),
-  };
-}
-
-/** Prints items as text (a line naming each TCP stream before its first item) or JSON lines. */
-function printer(o: DecodeOptions): (items: readonly MmsCaptureItem[]) => void {
-  const streams = new Set<number>();
-  return (items) => {
-    let out = '';
-    for (const item of items) {
-      if (o.json === true) {
-        out += `${JSON.stringify(itemJson(item))}\n`;
-        continue;
-      }
-      if (!streams.has(item.stream)) {
-        streams.add(item.stream);
-        out += `${formatStream(item)}\n`;
-      }
-      out += `${formatItem(item).join('\n')}\n`;
-    }
-    if (out !== '') process.stdout.write(out);
-  };
-}
-
 async function decode(file: string, o: DecodeOptions): Promise<void> {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    throw unreadable(file, err);
-  }
-  const reader = new CaptureReader();
-  const decoder = new MmsCaptureDecoder(o.port === undefined ? {} : { port: o.port });
-  const print = printer(o);
-  const shown = progress(file, size);
-  let failure: unknown;
-  try {
-    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
-      for (const p of reader.push(chunk)) print(decoder.push(p));
-      shown.update(reader.offset);
-    }
-    reader.end();
-  } catch (err) {
-    // What was decoded before a broken record is still worth seeing: print it, then fail.
-    failure = isSystemError(err) ? unreadable(file, err) : err;
-  } finally {
-    shown.done();
-  }
-  print(decoder.end());
-  const summary = decoder.summary();
-  if (o.json === true) process.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
-  else process.stdout.write(`${formatSummary(summary).join('\n')}\n`);
-  if (failure !== undefined) throw failure;
+  await decodeCaptureFile(
+    file,
+    new MmsCaptureDecoder(o.port === undefined ? {} : { port: o.port }),
+    capturePrinter(o.json === true, formatItem, itemJson),
+    (summary) =>
+      process.stdout.write(o.json === true ? `${JSON.stringify(summaryJson(summary))}\n` : `${formatSummary(summary).join('\n')}\n`),
+  );
 }
 
 /** `gridgate mms decode FILE`: MMS and IEC 61850 reports in a pcap or pcapng file. */
