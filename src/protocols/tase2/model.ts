@@ -6,6 +6,7 @@
  */
 import type { ObjectName } from '../mms/access.js';
 import type { BilateralTable } from './bilateral.js';
+import { DeviceControl, type DeviceKind } from './devices.js';
 import type { ConformanceBlock } from './flags.js';
 import { tase2Type, type Tase2Kind, type Tase2TypeRow, type Tase2Value } from './objects.js';
 import type { DsTransferSet } from './transfer.js';
@@ -18,6 +19,8 @@ export interface IccDomainInit {
   readonly dataSets?: Readonly<Record<string, readonly string[]>>;
   /** DSTransferSet objects offered through Next_DSTransfer_Set; default 4. */
   readonly transferSets?: number;
+  /** Devices (block 5): name → kind and whether it is select-before-operate. */
+  readonly devices?: Readonly<Record<string, { readonly kind: DeviceKind; readonly sbo: boolean }>>;
 }
 
 export interface Tase2ModelInit {
@@ -29,6 +32,8 @@ export interface Tase2ModelInit {
   readonly vcc?: Readonly<Record<string, Tase2Value>>;
   readonly domains: Readonly<Record<string, IccDomainInit>>;
   readonly tables: readonly BilateralTable[];
+  /** How long a select (read of `<dev>_SBO`) holds a device; default 30,000 ms. */
+  readonly selectTimeoutMs?: number;
 }
 
 /** A DSTransferSet object and the association that reserved it. */
@@ -71,6 +76,8 @@ export class Tase2Model {
   readonly #dataSets = new Map<string, readonly string[]>();
   readonly #transferSets = new Map<string, TransferSetObject[]>();
   readonly #listeners = new Set<ValueListener>();
+  /** Devices of every domain (block 5). */
+  readonly devices: DeviceControl;
 
   constructor(init: Tase2ModelInit) {
     this.edition = init.edition ?? '2000';
@@ -82,6 +89,10 @@ export class Tase2Model {
       blocks: init.features ?? ['basic-services', 'extended-data-set-condition-monitoring'],
     });
     for (const [k, v] of Object.entries(init.vcc ?? {})) this.#vcc.set(k, v);
+    this.devices = new DeviceControl(
+      Object.entries(init.domains).flatMap(([domain, d]) => Object.entries(d.devices ?? {}).map(([name, x]) => ({ domain, name, ...x }))),
+      init.selectTimeoutMs === undefined ? {} : { selectTimeoutMs: init.selectTimeoutMs },
+    );
     for (const [domain, d] of Object.entries(init.domains)) {
       this.#domains.set(domain, new Map(Object.entries(d.values)));
       for (const [name, members] of Object.entries(d.dataSets ?? {})) this.#dataSets.set(`${domain}/${name}`, members);

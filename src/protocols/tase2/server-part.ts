@@ -9,8 +9,9 @@
  * naming the component, or `DSTrans1$Interval`); attribute writes to an active set are refused
  * (object-attribute-inconsistent) except Status false, which stops it.
  *
- * Anything outside the table is answered exactly as a name that does not exist
- * (object-non-existent, or definition/object-undefined for lists and domains): a peer cannot
+ * Anything outside the table is answered exactly as a name that does not exist: reads
+ * object-non-existent, writes object-access-denied (also for values it may read), lists and
+ * domains definition/object-undefined, devices object-access-denied (`devices.ts`): a peer cannot
  * tell a hidden object from a missing one.
  */
 import { accessedComponent, accessFailure, type AccessResult, type ObjectName, type VariableRef } from '../mms/access.js';
@@ -23,6 +24,7 @@ import { mayAccessValue, type BilateralTable } from './bilateral.js';
 import type { Tase2Model, TransferSetObject } from './model.js';
 import { specOfType, type Tase2Kind, type Tase2TypeRow } from './objects.js';
 import { REPORT_VARIABLES, type DsTransferSet, type TransferEngine } from './transfer.js';
+import type { Device } from './devices.js';
 import { decodeTase2Value, encodeTase2Value } from './values.js';
 
 /** DataAccessError codes (ISO 9506-2 14.4.1) the server part answers with. */
@@ -77,6 +79,7 @@ export class Tase2ServerPart {
   close(): void {
     this.#engine.stopAll();
     this.#model.releaseTransferSets(this.#o.id);
+    this.#model.devices.release(this.#o.id);
   }
 
   handle(req: ConfirmedRequest, now: number): ConfirmedResponse | ServiceError {
@@ -92,7 +95,7 @@ export class Tase2ServerPart {
           if (members === undefined) return Err.objectUndefined;
           return { service: 'read', results: members.map((m) => this.read(m)) };
         }
-        return { service: 'read', results: v.variables.map((ref) => this.#readRef(ref)) };
+        return { service: 'read', results: v.variables.map((ref) => this.#readRef(ref, now)) };
       }
       case 'write': {
         const v = req.variableAccessSpecification;
@@ -128,8 +131,13 @@ export class Tase2ServerPart {
     }
   }
 
-  /** The current data of a name as this peer may see it (also what the transfer engine reports). */
-  read(name: ObjectName): AccessResult {
+  /**
+   * The current data of a name as this peer may see it (also what the transfer engine reports).
+   * Only a request (`now` given) may select a device by reading `<dev>_SBO`.
+   */
+  read(name: ObjectName, now?: number): AccessResult {
+    const device = this.#deviceRef(name);
+    if (device !== undefined) return this.#readDevice(device, now);
     const ts = this.#ownTransferSet(name);
     if (ts !== undefined) return this.#encode('DSTransferSet', ts.attributes);
     if (name.scope === 'domain' && name.domainId === this.#table.domain) {
@@ -145,9 +153,47 @@ export class Tase2ServerPart {
     return value === undefined ? fail(DataAccess.objectNonExistent) : this.#encode(value.kind, value);
   }
 
-  #readRef(ref: VariableRef): AccessResult {
+  #readRef(ref: VariableRef, now: number): AccessResult {
     if (ref.alternateAccess !== undefined) return fail(DataAccess.objectAccessDenied);
-    return this.read(ref.name);
+    return this.read(ref.name, now);
+  }
+
+  /** A device name (`<dev>`, `<dev>_SBO`, `<dev>_TAG`) of the peer's domain, whether or not the table lets it use the device. */
+  #deviceRef(name: ObjectName): { readonly part: 'device' | 'sbo' | 'tag'; readonly device: string } | undefined {
+    if (name.scope !== 'domain' || name.domainId !== this.#table.domain) return undefined;
+    const m = /^(.+)_(SBO|TAG)$/.exec(name.itemId);
+    const device = m?.[1] ?? name.itemId;
+    if (m === null && this.#model.devices.get(name.domainId, device) === undefined) return undefined;
+    return { part: m === null ? 'device' : m[2] === 'SBO' ? 'sbo' : 'tag', device };
+  }
+
+  /** The device when the table lets this peer use it; existence is not told apart from permission. */
+  #device(device: string): Device | undefined {
+    return (this.#table.devices ?? []).includes(device) ? this.#model.devices.get(this.#table.domain, device) : undefined;
+  }
+
+  #readDevice(ref: { readonly part: 'device' | 'sbo' | 'tag'; readonly device: string }, now: number | undefined): AccessResult {
+    const d = this.#device(ref.device);
+    if (d === undefined || ref.part === 'device') return fail(DataAccess.objectAccessDenied);
+    if (ref.part === 'tag') return this.#encode('DeviceTag', { kind: 'DeviceTag', tag: d.tag, reason: d.reason });
+    if (now === undefined) return fail(DataAccess.objectAccessDenied);
+    const r = this.#model.devices.select(d, this.#o.id, now);
+    return r.ok ? ok(r.data!) : fail(r.error);
+  }
+
+  #writeDevice(ref: { readonly part: 'device' | 'sbo' | 'tag'; readonly device: string }, data: MmsData, now: number): WriteResult {
+    const d = this.#device(ref.device);
+    if (d === undefined || ref.part === 'sbo') return fail(DataAccess.objectAccessDenied);
+    if (ref.part === 'device') {
+      const r = this.#model.devices.operate(d, this.#o.id, data, now);
+      return r.ok ? { success: true } : fail(r.error);
+    }
+    const row = this.#model.rowOf('DeviceTag');
+    const v = row === undefined ? undefined : decodeTase2Value(row, data);
+    if (v?.ok !== true || v.value.kind !== 'DeviceTag') return fail(DataAccess.typeInconsistent);
+    d.tag = v.value.tag;
+    d.reason = v.value.reason;
+    return { success: true };
   }
 
   #visible(name: ObjectName): boolean {
@@ -163,6 +209,13 @@ export class Tase2ServerPart {
 
   /** The type row of a visible object, for getVariableAccessAttributes. */
   #rowOf(name: ObjectName): Tase2TypeRow | undefined {
+    const ref = this.#deviceRef(name);
+    if (ref !== undefined) {
+      const d = this.#device(ref.device);
+      return d === undefined
+        ? undefined
+        : this.#model.rowOf(ref.part === 'device' ? d.kind : ref.part === 'sbo' ? 'CheckBackId' : 'DeviceTag');
+    }
     if (this.#ownTransferSet(name) !== undefined) return this.#model.rowOf('DSTransferSet');
     if (name.scope === 'domain' && name.domainId === this.#table.domain) {
       if (name.itemId === 'Bilateral_Table_ID' || name.itemId === 'Next_DSTransfer_Set') return this.#model.rowOf(name.itemId);
@@ -227,7 +280,7 @@ export class Tase2ServerPart {
       n.scope === 'domain' && n.domainId === this.#table.domain && (REPORT_VARIABLES as readonly string[]).includes(n.itemId);
     let size = 0;
     for (const v of variables) {
-      if (v.alternateAccess !== undefined) return Err.objectNonExistent;
+      if (v.alternateAccess !== undefined || this.#deviceRef(v.name) !== undefined) return Err.objectNonExistent;
       if (special(v.name)) {
         size += 48;
         continue;
@@ -254,9 +307,12 @@ export class Tase2ServerPart {
       const component = ref.alternateAccess === undefined ? ref.name.itemId.split('$')[1] : accessedComponent(ref.alternateAccess);
       return component === undefined ? this.#writeWhole(ts, data, now) : this.#writeAttribute(ts, component, data, now);
     }
-    if (ref.alternateAccess !== undefined) return fail(DataAccess.objectAccessDenied);
-    if (!this.#visible(ref.name)) return fail(DataAccess.objectNonExistent);
-    if (ref.name.scope !== 'domain' || !mayAccessValue(this.#table, ref.name, 'write')) return fail(DataAccess.objectAccessDenied);
+    const device = this.#deviceRef(ref.name);
+    if (device !== undefined && ref.alternateAccess === undefined) return this.#writeDevice(device, data, now);
+    // Whatever may not be written, hidden or missing, is answered alike.
+    if (ref.alternateAccess !== undefined || ref.name.scope !== 'domain' || !mayAccessValue(this.#table, ref.name, 'write')) {
+      return fail(DataAccess.objectAccessDenied);
+    }
     const current = this.#model.get(ref.name);
     const row = current === undefined ? undefined : this.#model.rowOf(current.kind);
     const d = row === undefined ? undefined : decodeTase2Value(row, data);

@@ -9,6 +9,7 @@ import { componentAccess, type ObjectName } from '../mms/access.js';
 import type { MmsData } from '../mms/data.js';
 import type { ConfirmedRequest, ConfirmedResponse } from '../mms/services.js';
 import type { BilateralTable } from './bilateral.js';
+import { DeviceControl } from './devices.js';
 import { Tase2Model } from './model.js';
 import { readTransferReport, transferReportAck } from './report.js';
 import { Tase2Session, type Tase2SessionEvent } from './session.js';
@@ -26,12 +27,24 @@ const table: BilateralTable = {
   domain: 'ICC1',
   dataValues: ['Flow1', 'Flow2', 'Hidden'],
   writable: ['Flow2'],
+  devices: ['Breaker', 'SetP'],
 };
 
 function model(): Tase2Model {
   return new Tase2Model({
-    domains: { ICC1: { values: { Flow1: flow(1), Flow2: flow(2), Secret: flow(3) }, transferSets: 1 } },
+    domains: {
+      ICC1: {
+        values: { Flow1: flow(1), Flow2: flow(2), Secret: flow(3) },
+        transferSets: 1,
+        devices: {
+          Breaker: { kind: 'Command', sbo: true },
+          SetP: { kind: 'RealSetPoint', sbo: false },
+          Guarded: { kind: 'Command', sbo: true },
+        },
+      },
+    },
     tables: [{ ...table, dataValues: ['Flow1', 'Flow2'] }],
+    selectTimeoutMs: 1000,
   });
 }
 
@@ -277,5 +290,58 @@ describe('Tase2Session', () => {
     p.advance(30_000);
     expect(p.activeEvents.filter((e) => e.type === 'transfer' && e.event.type === 'unacknowledged')).toHaveLength(1);
     expect(p.active.engine.counters.unacknowledged).toBe(1);
+  });
+
+  it('device control: select-before-operate with a check-back ID, select timeout, tags that inhibit, direct set points', () => {
+    const p = new Pair();
+    p.passive.open(0);
+    p.active.open(0);
+    p.pump();
+    const operations: unknown[] = [];
+    p.model.devices.onOperate((o) => operations.push([o.device, o.value]));
+    const close: MmsData = { type: 'integer', value: 1 };
+    const [sbo] = read(p, icc('Breaker_SBO'));
+    expect(sbo).toMatchObject({ success: true, data: { type: 'integer' } });
+    expect(write(p, icc('Breaker'), close)).toEqual({ success: true });
+    // The selection is used up by the operate; without a new one the operate is refused.
+    expect(write(p, icc('Breaker'), close)).toMatchObject({ errorName: 'object-access-denied' });
+    read(p, icc('Breaker_SBO'));
+    p.advance(1000); // the select timeout
+    expect(write(p, icc('Breaker'), close)).toMatchObject({ errorName: 'object-access-denied' });
+    expect(write(p, icc('Breaker'), { type: 'integer', value: 2 })).toMatchObject({ errorName: 'object-value-invalid' });
+    // A tag that inhibits open and close refuses the select.
+    const tag: MmsData = {
+      type: 'structure',
+      components: [
+        { type: 'bit-string', value: { bits: Uint8Array.of(0x40), unusedBits: 5, length: 3 } },
+        { type: 'visible-string', value: 'crew on site' },
+      ],
+    };
+    expect(write(p, icc('Breaker_TAG'), tag)).toEqual({ success: true });
+    expect(read(p, icc('Breaker_SBO'))[0]).toMatchObject({ errorName: 'object-access-denied' });
+    const t = read(p, icc('Breaker_TAG'))[0];
+    expect(t?.success === true && t.data.type === 'structure' && t.data.components[1]).toEqual({
+      type: 'visible-string',
+      value: 'crew on site',
+    });
+    // A device outside the table and one that does not exist are refused alike.
+    expect(read(p, icc('Guarded_SBO'))[0]).toEqual(read(p, icc('Nothing_SBO'))[0]);
+    expect(write(p, icc('Guarded'), close)).toEqual(write(p, icc('Nothing'), close));
+    // Direct operate: a set point takes the write alone.
+    expect(write(p, icc('SetP'), { type: 'floating-point', value: 42.5, format: 'single' })).toEqual({ success: true });
+    expect(operations).toEqual([
+      ['Breaker', 1],
+      ['SetP', 42.5],
+    ]);
+  });
+
+  it('device control: a selection held by one association makes the device temporarily unavailable to another', () => {
+    const devices = new DeviceControl([{ domain: 'ICC1', name: 'B', kind: 'Command', sbo: true }], { selectTimeoutMs: 1000 });
+    const b = devices.get('ICC1', 'B');
+    expect(devices.select(b, 1, 0)).toMatchObject({ ok: true });
+    expect(devices.select(b, 2, 500)).toEqual({ ok: false, error: 2 });
+    expect(devices.select(b, 2, 1000)).toMatchObject({ ok: true }); // the first selection timed out
+    devices.release(2);
+    expect(devices.operate(b, 2, { type: 'integer', value: 0 }, 1001)).toEqual({ ok: false, error: 3 });
   });
 });
