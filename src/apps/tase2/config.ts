@@ -40,6 +40,10 @@ export const Tase2ServerConfigSchema = z.object({
       values: z.record(identifier, point),
       dataSets: z.record(identifier, z.array(identifier)).optional(),
       transferSets: z.number().int().min(0).max(1000).default(4),
+      /** Devices (block 5): select-before-operate unless `sbo: false`. */
+      devices: z
+        .record(identifier, z.object({ kind: z.enum(['Command', 'RealSetPoint', 'DiscreteSetPoint']), sbo: z.boolean().default(true) }))
+        .optional(),
     }),
   ),
   tables: z
@@ -53,9 +57,12 @@ export const Tase2ServerConfigSchema = z.object({
         dataValues: z.array(identifier),
         writable: z.array(identifier).optional(),
         dataSets: z.array(identifier).optional(),
+        devices: z.array(identifier).optional(),
       }),
     )
     .min(1),
+  /** How long a select holds a device, milliseconds. */
+  selectTimeoutMs: z.number().int().min(100).default(30_000),
   /** Values that change on a schedule: every `periodMs`, the value moves by `step` (state types toggle). */
   simulate: z
     .array(z.object({ domain: identifier, name: identifier, periodMs: z.number().int().min(10), step: z.number().default(1) }))
@@ -98,7 +105,12 @@ export function modelOf(c: Tase2ServerConfig, now: number): Tase2Model {
     domains: Object.fromEntries(
       Object.entries(c.domains).map(([name, d]) => [
         name,
-        { values: values(d.values), transferSets: d.transferSets, ...(d.dataSets === undefined ? {} : { dataSets: d.dataSets }) },
+        {
+          values: values(d.values),
+          transferSets: d.transferSets,
+          ...(d.dataSets === undefined ? {} : { dataSets: d.dataSets }),
+          ...(d.devices === undefined ? {} : { devices: d.devices }),
+        },
       ]),
     ),
     tables: c.tables.map((t) => ({
@@ -110,7 +122,9 @@ export function modelOf(c: Tase2ServerConfig, now: number): Tase2Model {
       ...(t.remoteDomain === undefined ? {} : { remoteDomain: t.remoteDomain }),
       ...(t.writable === undefined ? {} : { writable: t.writable }),
       ...(t.dataSets === undefined ? {} : { dataSets: t.dataSets }),
+      ...(t.devices === undefined ? {} : { devices: t.devices, blocks: [1, 2, 5] }),
     })),
+    selectTimeoutMs: c.selectTimeoutMs,
   });
 }
 

@@ -78,6 +78,14 @@ function serverCommand(): Command {
           if (v !== undefined) model.set(name, stepValue(v, s.step, Date.now()));
         }, s.periodMs),
       );
+      model.devices.onOperate((op) =>
+        emit(o, `operated ${op.domain}/${op.device} = ${op.value}`, {
+          event: 'operated',
+          domain: op.domain,
+          device: op.device,
+          value: op.value,
+        }),
+      );
       let stop: () => Promise<unknown>;
       if (o.connect === undefined) {
         const e = await PassiveEndpoint.listen({
