@@ -155,8 +155,8 @@ export function mmsCodecBench(): Record<string, number> {
 
 /** One client and one server association exchanging their bytes in memory: the CPU cost of associating. */
 function handshake(): void {
-  const c = new MmsAssociation({ role: 'client' });
-  const s = new MmsAssociation({ role: 'server' });
+  const c = new MmsAssociation({ role: 'initiator' });
+  const s = new MmsAssociation({ role: 'responder' });
   c.open(0);
   s.open(0);
   for (let round = 0; round < 8 && c.state !== 'associated'; round++) {

@@ -176,7 +176,7 @@ describe('MMS server against a client that stops reading', () => {
     const port = await server.listen({ host: '127.0.0.1', port: 0 });
     const closed = new Promise<Closure>((resolve) => server.once('closed', (_c, closure) => resolve(closure)));
     // A client built from the sans-I/O core on a raw socket, so the test can stop reading.
-    const a = new MmsAssociation({ role: 'client' });
+    const a = new MmsAssociation({ role: 'initiator' });
     const sock = createConnection({ host: '127.0.0.1', port });
     await new Promise<void>((resolve) => sock.once('connect', resolve));
     const flush = (): void => {
@@ -244,7 +244,7 @@ describe('MMS server robustness', () => {
     server.domain('LD').addVariable({ name: 'big', read: () => ({ type: 'octet-string', value: new Uint8Array(4000) }) });
     const port = await server.listen({ host: '127.0.0.1', port: 0 });
     const closed = new Promise<Closure>((resolve) => server.once('closed', (_c, closure) => resolve(closure)));
-    const a = new MmsAssociation({ role: 'client' });
+    const a = new MmsAssociation({ role: 'initiator' });
     const sock = createConnection({ host: '127.0.0.1', port });
     await new Promise<void>((resolve) => sock.once('connect', resolve));
     const flush = (): void => {
@@ -281,7 +281,7 @@ describe('MMS server robustness', () => {
 
   it('getNameList stops with E_MALFORMED when a server repeats its page instead of continuing', async () => {
     const [ct, st] = pipePair();
-    const core = new MmsAssociation({ role: 'server' });
+    const core = new MmsAssociation({ role: 'responder' });
     let pages = 0;
     const driver = new SessionDriver(core, st, (e) => {
       if (e.type !== 'request' || e.request.service !== 'getNameList') return;

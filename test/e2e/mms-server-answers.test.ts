@@ -31,7 +31,7 @@ export class RawMmsClient {
   }
 
   static async connect(port: number, maxPduSize?: number): Promise<RawMmsClient> {
-    const a = new MmsAssociation({ role: 'client', ...(maxPduSize === undefined ? {} : { maxPduSize }) });
+    const a = new MmsAssociation({ role: 'initiator', ...(maxPduSize === undefined ? {} : { maxPduSize }) });
     const sock = createConnection({ host: '127.0.0.1', port });
     await new Promise<void>((resolve) => sock.once('connect', resolve));
     const c = new RawMmsClient(a, sock);

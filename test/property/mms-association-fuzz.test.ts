@@ -30,8 +30,8 @@ const EVENT_TYPES = new Set([
 
 /** The two byte streams of a conversation covering association, every service, a report and release. */
 function record(): { toServer: Uint8Array[]; toClient: Uint8Array[] } {
-  const client = new MmsAssociation({ role: 'client' });
-  const server = new MmsAssociation({ role: 'server' });
+  const client = new MmsAssociation({ role: 'initiator' });
+  const server = new MmsAssociation({ role: 'responder' });
   const toServer: Uint8Array[] = [];
   const toClient: Uint8Array[] = [];
   const pump = (): void => {
@@ -146,7 +146,7 @@ describe(`MMS association fuzz (seed ${FUZZ_SEED})`, () => {
   const { toServer, toClient } = record();
 
   it('the recorded conversation itself is clean', () => {
-    const server = new MmsAssociation({ role: 'server' });
+    const server = new MmsAssociation({ role: 'responder' });
     const events = feed(new Rng(1), server, Buffer.concat(toServer), FUZZ_SEED);
     expect(events.map((e) => e.type)).toEqual(['associated', 'request', 'request', 'request', 'request', 'closed']);
   });
@@ -155,7 +155,7 @@ describe(`MMS association fuzz (seed ${FUZZ_SEED})`, () => {
     const rng = new Rng(FUZZ_SEED);
     const seen = new Map<string, number>();
     for (let i = 0; i < STREAMS; i++) {
-      const server = new MmsAssociation({ role: 'server' });
+      const server = new MmsAssociation({ role: 'responder' });
       server.open(0);
       for (const e of feed(rng, server, mutate(rng, toServer), FUZZ_SEED)) {
         if (!EVENT_TYPES.has(e.type)) throw new Error(`unknown event ${e.type}`);
@@ -164,7 +164,7 @@ describe(`MMS association fuzz (seed ${FUZZ_SEED})`, () => {
       // After the association deadline has passed the server is associated or closed, never half-way.
       expect(['associated', 'closed']).toContain(server.state);
 
-      const client = new MmsAssociation({ role: 'client', requestTimeoutMs: 1000 });
+      const client = new MmsAssociation({ role: 'initiator', requestTimeoutMs: 1000 });
       client.open(0);
       while (client.pollTransmit() !== undefined);
       const events = feed(rng, client, mutate(rng, toClient), FUZZ_SEED);

@@ -12,6 +12,7 @@ import type { MmsData } from '../../protocols/mms/data.js';
 import type { DirectoryEntry, FileAttributes } from '../../protocols/mms/files.js';
 import type { Initiate, ServiceError } from '../../protocols/mms/initiate.js';
 import type { InformationReport } from '../../protocols/mms/pdu.js';
+import { GRIDGATE_SERVICES } from '../../protocols/mms/negotiate.js';
 import {
   OBJECT_CLASSES,
   type ConfirmedRequest,
@@ -40,7 +41,7 @@ export class MmsServiceError extends GridgateError {
 }
 
 /** Where and how to connect; the association options of {@link MmsAssociationOptions} apply too. */
-export interface MmsClientOptions extends Omit<MmsAssociationOptions, 'role'> {
+export interface MmsClientOptions extends Omit<MmsAssociationOptions, 'role' | 'services'> {
   readonly host: string;
   readonly port: number;
   readonly tls?: TlsFiles;
@@ -94,7 +95,8 @@ export class MmsClient extends AppEmitter<MmsClientEvent> {
     super(log);
     this.remote = transport.remote;
     this.#log = log;
-    this.association = new MmsAssociation({ ...o, role: 'client' });
+    // An IEC 61850 client serves no request; it advertises what gridgate's server serves (see `advertise`).
+    this.association = new MmsAssociation({ advertise: GRIDGATE_SERVICES, ...o, role: 'initiator', services: [] });
     this.#timeoutMs = o.requestTimeoutMs ?? 10_000;
     this.#driver = new SessionDriver(this.association, transport, (e) => this.#onEvent(e), o.tap === undefined ? {} : { tap: o.tap });
     this.#closed = new Promise((resolve) => (this.#closedWith = resolve));

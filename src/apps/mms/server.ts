@@ -186,7 +186,7 @@ export class MmsServer extends EventEmitter<{
   async serve(transport: Transport): Promise<void> {
     const id = this.#nextId++;
     const tap = this.#o.tap?.({ id, remote: transport.remote });
-    const association = new MmsAssociation({ ...this.#o, role: 'server' });
+    const association = new MmsAssociation({ ...this.#o, role: 'responder' });
     const conn = new MmsServerConnection(id, transport, association, (c, e) => this.#onEvent(c, e), {
       tap,
       maxPendingOctets: this.#o.maxPendingOctets,

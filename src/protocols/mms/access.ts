@@ -150,3 +150,20 @@ export function encodeAccessResult(w: BerWriter, a: AccessResult): void {
   if (a.success) encodeData(w, a.data);
   else w.writeInteger(a.error, { tagClass: 'context', tag: 0 });
 }
+
+/**
+ * The alternateAccess (14.5, contents of `[5]`) selecting one named component of a structure:
+ * one unnamed AlternateAccessSelection, selectAccess component `[1] IMPLICIT Identifier`.
+ * TASE.2 writes DSTransferSet attributes one by one this way.
+ */
+export function componentAccess(component: string): Uint8Array {
+  const name = new TextEncoder().encode(component);
+  return Uint8Array.of(0x81, name.length, ...name);
+}
+
+/** The component an alternateAccess selects when it is exactly one {@link componentAccess}; undefined for any other form. */
+export function accessedComponent(alternateAccess: Uint8Array): string | undefined {
+  const n = alternateAccess[1];
+  if (alternateAccess[0] !== 0x81 || n === undefined || n > 0x7f || alternateAccess.length !== n + 2) return undefined;
+  return new TextDecoder().decode(alternateAccess.subarray(2));
+}

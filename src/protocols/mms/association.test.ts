@@ -8,6 +8,7 @@ import { encodeDt } from '../iso/cotp/cotp.js';
 import { encodeData } from '../iso/session/session.js';
 import { encodeUserData } from '../iso/presentation/presentation.js';
 import { MmsAssociation, type MmsAssociationOptions, type MmsEvent } from './association.js';
+import { namedBits, SERVICES_SUPPORTED } from './initiate.js';
 import { AcseDiagnostic } from './negotiate.js';
 import type { ConfirmedRequest } from './services.js';
 
@@ -21,8 +22,8 @@ class Pair {
   now = 0;
 
   constructor(client: Partial<MmsAssociationOptions> = {}, server: Partial<MmsAssociationOptions> = {}) {
-    this.client = new MmsAssociation({ role: 'client', ...client });
-    this.server = new MmsAssociation({ role: 'server', ...server });
+    this.client = new MmsAssociation({ role: 'initiator', ...client });
+    this.server = new MmsAssociation({ role: 'responder', ...server });
   }
 
   /** Moves bytes both ways until quiet; collects events. */
@@ -216,8 +217,11 @@ describe('MmsAssociation', () => {
   it('refuses usage errors with E_STATE', () => {
     const p = new Pair();
     expect(() => p.client.request(IDENTIFY, 0)).toThrow(/E_STATE|not possible/);
+    expect(() => p.server.request(IDENTIFY, 0)).toThrow(/not possible for the responder in state associating/);
+    expect(() => p.client.conclude()).toThrow(/not possible/);
+    // Answering after the peer left is no usage error: nothing is sent.
     expect(() => p.server.respond(1, { service: 'defineNamedVariableList' })).not.toThrow();
-    expect(() => p.client.respond(1, { service: 'defineNamedVariableList' })).toThrow(/not possible/);
+    expect(() => p.client.respond(1, { service: 'defineNamedVariableList' })).not.toThrow();
   });
 
   it('releases only after the requests sent are answered: a request in flight is not lost to the release', () => {
@@ -266,6 +270,90 @@ describe('MmsAssociation', () => {
     p.pump();
     expect(seen()).toEqual([a, b, c]);
     expect(p.client.counters.get('lateResponses')).toBe(1);
+  });
+
+  describe('symmetric: either side requests, answers and reports once associated', () => {
+    const identity = (vendorName: string) => ({ service: 'identify', vendorName, modelName: 'm', revision: 'r' }) as const;
+
+    it('the responder sends a confirmed request and the initiator answers it', () => {
+      const p = new Pair().associate();
+      const id = p.server.request(IDENTIFY, p.now);
+      p.pump();
+      const req = p.clientEvents.find((e) => e.type === 'request');
+      expect(req).toEqual({ type: 'request', invokeId: id, request: IDENTIFY });
+      p.client.respond(id, identity('initiator'));
+      p.pump();
+      expect(p.serverEvents.at(-1)).toEqual({ type: 'response', invokeId: id, response: identity('initiator') });
+      expect(p.server.outstanding).toBe(0);
+    });
+
+    it('both sides request at once with the same invoke IDs: each answer reaches the side that asked', () => {
+      const p = new Pair().associate();
+      const fromClient = [p.client.request(IDENTIFY, p.now), p.client.request(IDENTIFY, p.now)];
+      const fromServer = [p.server.request(IDENTIFY, p.now), p.server.request(IDENTIFY, p.now)];
+      expect(fromClient).toEqual(fromServer); // numbered per direction: 1, 2 on both sides
+      p.pump();
+      for (const [a, events, who] of [
+        [p.client, p.clientEvents, 'initiator'],
+        [p.server, p.serverEvents, 'responder'],
+      ] as const) {
+        for (const e of events) if (e.type === 'request') a.respond(e.invokeId, identity(who));
+      }
+      p.pump();
+      const answers = (events: readonly MmsEvent[]) =>
+        events.flatMap((e) => (e.type === 'response' && e.response.service === 'identify' ? [[e.invokeId, e.response.vendorName]] : []));
+      expect(answers(p.clientEvents)).toEqual([
+        [1, 'responder'],
+        [2, 'responder'],
+      ]);
+      expect(answers(p.serverEvents)).toEqual([
+        [1, 'initiator'],
+        [2, 'initiator'],
+      ]);
+      expect(p.client.outstanding + p.server.outstanding).toBe(0);
+    });
+
+    it('the initiator sends an unconfirmed information report', () => {
+      const p = new Pair().associate();
+      const report = {
+        variableAccessSpecification: { kind: 'named-list', name: { scope: 'vmd', itemId: 'DS' } },
+        results: [{ success: true, data: { type: 'boolean', value: true } }],
+      } as const;
+      p.client.report(report);
+      p.pump();
+      expect(p.serverEvents.at(-1)).toEqual({ type: 'report', report });
+    });
+
+    it('a side that serves no requests rejects one with unrecognized-service; the requester learns it', () => {
+      const p = new Pair({ services: [] }).associate();
+      const id = p.server.request(IDENTIFY, p.now);
+      p.pump();
+      expect(p.clientEvents.at(-1)).toMatchObject({ type: 'refused', invokeId: id, what: 'identify (not served by the initiator)' });
+      expect(p.serverEvents.at(-1)).toMatchObject({ type: 'rejected', invokeId: id, rejectClass: 1, reason: 1 });
+    });
+
+    it("each side's initiate advertises the services it serves", () => {
+      const p = new Pair({ services: ['read', 'informationReport'] }, { services: ['identify', 'getNameList'] }).associate();
+      const served = (e: MmsEvent | undefined) =>
+        e?.type === 'associated' ? namedBits(e.initiate.detail.servicesSupported, SERVICES_SUPPORTED) : [];
+      // The initiator learns the responder's services from the initiate-response…
+      expect(served(p.clientEvents[0])).toEqual(['getNameList', 'identify']);
+      // …and the responder the initiator's from the initiate-request it answered.
+      const peer = p.serverEvents[0];
+      expect(peer?.type === 'associated' && peer.peer.userInformation?.[0]?.data).toBeInstanceOf(Uint8Array);
+      expect(p.server.peerServices).toEqual(['read', 'informationReport']);
+      expect(p.client.peerServices).toEqual(['getNameList', 'identify']);
+    });
+
+    it('limits each direction by its own negotiated outstanding count', () => {
+      const p = new Pair({ maxServOutstanding: 1 }, { maxServOutstanding: 1 }).associate();
+      p.server.request(IDENTIFY, p.now);
+      p.server.request(IDENTIFY, p.now);
+      p.client.request(IDENTIFY, p.now);
+      p.pump();
+      expect(p.clientEvents.filter((e) => e.type === 'request')).toHaveLength(1);
+      expect(p.serverEvents.filter((e) => e.type === 'request')).toHaveLength(1);
+    });
   });
 
   /**

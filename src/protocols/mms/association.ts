@@ -1,14 +1,19 @@
 /**
  * One MMS association over RFC 1006 (IEC 61850-8-1 A-profile): TPKT → COTP class 0 → session
- * kernel → presentation → ACSE → MMS, as one sans-I/O core for either role. Bytes in, events and
- * bytes out, time passed in.
+ * kernel → presentation → ACSE → MMS, as one sans-I/O core. Bytes in, events and bytes out, time
+ * passed in.
  *
- * The client opens with CR, then CN carrying CP carrying AARQ carrying the MMS initiate-request;
- * the server checks each layer's proposal and answers AC/CPA/AARE/initiate-response or a refusal
- * naming the reason (RF/CPR/AARE rejected). Once associated, MMS PDUs travel as presentation user
- * data in the MMS context. The client numbers its requests, keeps at most the negotiated number
- * outstanding (the rest wait in order) and reports a timeout for any request left unanswered.
- * Release is ACSE RLRQ/RLRE in session FINISH/DISCONNECT; abort is a session ABORT.
+ * Two properties are kept apart. Who opened it: the initiator opens with CR, then CN carrying CP
+ * carrying AARQ carrying the MMS initiate-request; the responder checks each layer's proposal and
+ * answers AC/CPA/AARE/initiate-response or a refusal naming the reason (RF/CPR/AARE rejected).
+ * Which services each side serves: once associated, either side may send confirmed requests,
+ * answer the peer's, and send unconfirmed PDUs (ISO 9506-1 allows both MMS-users every role; the
+ * initiate's servicesSupportedCalling/Called say which services each serves). IEC 61850 uses an
+ * initiator that only requests and a responder that only serves; TASE.2 needs both on one
+ * association. Invoke IDs are per direction: the requests each side sends are numbered, limited
+ * (maxServOutstandingCalling for the initiator's, -Called for the responder's) and timed on their
+ * own, so both sides may use the same ID at once. Release is ACSE RLRQ/RLRE in session
+ * FINISH/DISCONNECT; abort is a session ABORT.
  *
  * A PDU that does not decode is reported as a `malformed` event and answered with an MMS reject
  * (7.5.3) — the association survives it; broken lower layers end the association.
@@ -21,8 +26,8 @@ import { CotpConnection } from '../iso/cotp/cotp.js';
 import { decodeUserDataList, encodeUserData, MmsPresentationContext } from '../iso/presentation/presentation.js';
 import { SessionConnection, type SessionEvent } from '../iso/session/connection.js';
 import { answerConnect, connectRequest, readConnectConfirm, refusalReason } from './handshake.js';
-import { SERVICES_SUPPORTED, type Initiate, type ServiceError } from './initiate.js';
-import type { InitiateLimits } from './negotiate.js';
+import { namedBits, SERVICES_SUPPORTED, type Initiate, type ServiceError, type ServiceSupportName } from './initiate.js';
+import { GRIDGATE_SERVICES, type AarqRefusal, type InitiateLimits } from './negotiate.js';
 import { decodeMmsPdu, encodeMmsPdu, type InformationReport, type MmsPdu } from './pdu.js';
 import type { ConfirmedRequest, ConfirmedResponse } from './services.js';
 
@@ -32,25 +37,45 @@ export const ASSOCIATION_LAYER = 'mms.association';
 /** RejectPDU classes and reasons this core sends (ISO 9506-2 7.5.3). */
 const Reject = { confirmedRequest: 1, unrecognizedService: 1, pduError: 5, invalidPdu: 1 } as const;
 
+/** Who opened the association: the initiator sends the AARQ, the responder answers it. */
+export type AssociationRole = 'initiator' | 'responder';
+
 /** Options of an {@link MmsAssociation}. */
 export interface MmsAssociationOptions extends InitiateLimits {
-  readonly role: 'client' | 'server';
-  /** Client: AP title and AE qualifier of the called / calling application (ACSE). */
+  readonly role: AssociationRole;
+  /**
+   * AP title and AE qualifier of the called / calling application (ACSE). The initiator sends
+   * them in the AARQ; the responder names itself with the called ones in the AARE (responding-AP-title).
+   */
   readonly calledApTitle?: string;
   readonly calledAeQualifier?: number;
   readonly callingApTitle?: string;
   readonly callingAeQualifier?: number;
-  /** Client: password sent (mechanism 2.2.3.1). Server: password required of every client. */
+  /** Initiator: password sent (mechanism 2.2.3.1). Responder: password required of every initiator. */
   readonly password?: string;
+  /**
+   * The services this side serves, advertised in its initiate (servicesSupportedCalling/Called);
+   * a confirmed request for any other is rejected (7.5.3 unrecognized-service). Default
+   * {@link GRIDGATE_SERVICES}.
+   */
+  readonly services?: readonly ServiceSupportName[];
+  /**
+   * What the initiate advertises instead of `services`: some servers refuse clients that claim
+   * too few services (libtase2's client notes it), so the IEC 61850 client claims what gridgate's
+   * server serves while serving no request itself.
+   */
+  readonly advertise?: readonly ServiceSupportName[];
+  /** Responder: a further check of the AARQ (after the application context and password), e.g. the calling AP title. */
+  readonly checkPeer?: (aarq: Aarq) => AarqRefusal | undefined;
   /** Transport, session and presentation selectors; `00 01`, `00 01`, `00 00 00 01` by default (IEC 61850 practice). */
   readonly tsel?: Uint8Array;
   readonly ssel?: Uint8Array;
   readonly psel?: Uint8Array;
   /** Largest COTP TPDU proposed or accepted (default 8192). */
   readonly maxTpduSize?: number;
-  /** Milliseconds allowed from open (client) or the first octet (server) to the association; default 10,000. */
+  /** Milliseconds allowed from open (initiator) or the first octet (responder) to the association; default 10,000. */
   readonly associateTimeoutMs?: number;
-  /** Client: milliseconds a confirmed request may stay unanswered; default 10,000. */
+  /** Milliseconds a confirmed request of this side may stay unanswered; default 10,000. */
   readonly requestTimeoutMs?: number;
 }
 
@@ -65,16 +90,22 @@ export interface Closure {
 
 /** What an {@link MmsAssociation} reports, in order. */
 export type MmsEvent =
-  | { readonly type: 'associated'; readonly initiate: Initiate; readonly peer: Aarq | Aare }
-  /** Server: a confirmed request; answer with respond() or respondError(). */
+  | {
+      readonly type: 'associated';
+      readonly initiate: Initiate;
+      readonly peer: Aarq | Aare;
+      /** What the peer's AARQ / AARE had that X.227 does not allow but could be read unambiguously. */
+      readonly oddities?: readonly string[];
+    }
+  /** A confirmed request of the peer for a service this side serves; answer with respond() or respondError(). */
   | { readonly type: 'request'; readonly invokeId: number; readonly request: ConfirmedRequest }
-  /** Client: the answer to request `invokeId`. */
+  /** The answer to our request `invokeId`. */
   | { readonly type: 'response'; readonly invokeId: number; readonly response: ConfirmedResponse }
   | { readonly type: 'service-error'; readonly invokeId: number; readonly error: ServiceError }
   /** The peer rejected one of our PDUs (7.5.3); `invokeId` when it names a request. */
   | { readonly type: 'rejected'; readonly invokeId?: number; readonly rejectClass: number; readonly reason: number }
   | { readonly type: 'timeout'; readonly invokeId: number }
-  /** Client: an information report. */
+  /** An information report of the peer. */
   | { readonly type: 'report'; readonly report: InformationReport }
   /**
    * We rejected a PDU the peer sent (7.5.3): a service this side does not implement, or a PDU its
@@ -87,7 +118,7 @@ export type MmsEvent =
       readonly rejectClass: number;
       readonly reason: number;
     }
-  /** Server: the answer to `invokeId` did not fit the agreed PDU size and was replaced by resource / other. */
+  /** The answer to the peer's `invokeId` did not fit the agreed PDU size and was replaced by resource / other. */
   | {
       readonly type: 'oversize';
       readonly invokeId: number;
@@ -95,11 +126,11 @@ export type MmsEvent =
       readonly size: number;
       readonly limit: number;
     }
-  /** Client: the answer to a request that had already timed out (counted in `lateResponses`). */
+  /** The answer to a request of ours that had already timed out (counted in `lateResponses`). */
   | { readonly type: 'late-response'; readonly invokeId: number }
   /** The peer sent a PDU that does not decode; it was rejected and the association goes on. */
   | { readonly type: 'malformed'; readonly failure: DecodeFailure; readonly bytes: Uint8Array }
-  /** Conclude done: the server answered a conclude-request, or the client received the conclude-response. */
+  /** Conclude done: this side answered the peer's conclude-request, or received the conclude-response. */
   | { readonly type: 'concluded' }
   | ({ readonly type: 'closed' } & Closure);
 
@@ -118,7 +149,7 @@ interface Pending {
   readonly deadline: number;
 }
 
-/** ServiceError resource (3) / other (0) (7.4.1): what a server answers when the response would exceed the agreed PDU size. */
+/** ServiceError resource (3) / other (0) (7.4.1): what a responding side answers when the response would exceed the agreed PDU size. */
 const TOO_LARGE: ServiceError = { errorClass: 3, errorClassName: 'resource', code: 0 };
 
 const ACSE_CTX = MmsPresentationContext.ACSE.id;
@@ -128,7 +159,7 @@ export class MmsAssociation {
   readonly counters = new Counters<
     'pdusIn' | 'pdusOut' | 'malformed' | 'rejectsIn' | 'refused' | 'oversize' | 'timeouts' | 'lateResponses' | 'queued'
   >();
-  readonly role: 'client' | 'server';
+  readonly role: AssociationRole;
   readonly #o: MmsAssociationOptions;
   readonly #cotp: CotpConnection;
   readonly #session: SessionConnection;
@@ -146,16 +177,19 @@ export class MmsAssociation {
   #associateDeadline: number | undefined;
   /** Invoke IDs pending or waiting, so a wrapped counter never reuses one in flight. */
   readonly #ids = new Set<number>();
-  /** Requests that timed out here but were sent: the server may still be working on them. */
+  /** Requests that timed out here but were sent: the peer may still be working on them. */
   readonly #expired = new Set<number>();
   #releaseWanted = false;
   #nextInvokeId = 1;
   #refusal: string | undefined;
+  readonly #serves: ReadonlySet<string>;
+  #peerServices: readonly string[] = [];
 
   constructor(options: MmsAssociationOptions) {
     this.#o = options;
     this.role = options.role;
-    const initiator = options.role === 'client';
+    this.#serves = new Set(options.services ?? GRIDGATE_SERVICES);
+    const initiator = options.role === 'initiator';
     this.#cotp = new CotpConnection({
       role: initiator ? 'initiator' : 'responder',
       ...(options.maxTpduSize === undefined ? {} : { maxTpduSize: options.maxTpduSize }),
@@ -181,19 +215,24 @@ export class MmsAssociation {
     return this.#negotiated;
   }
 
+  /** The services the peer's initiate advertised (servicesSupportedCalling or -Called), once associated. */
+  get peerServices(): readonly string[] {
+    return this.#peerServices;
+  }
+
   /** Requests sent and not answered, and requests waiting for a free slot. */
   get outstanding(): number {
     return this.#pending.size + this.#waiting.length;
   }
 
   /**
-   * Starts the association clock; the client also sends its CR (then CN/CP/AARQ once the
-   * transport connects). The server calls it when the TCP connection is accepted.
+   * Starts the association clock; the initiator also sends its CR (then CN/CP/AARQ once the
+   * transport connects). The responder calls it when the TCP connection is accepted.
    */
   open(now: number): void {
     if (this.#associateDeadline !== undefined || this.#state === 'closed') throw this.#usage('open()');
     this.#associateDeadline = now + (this.#o.associateTimeoutMs ?? 10_000);
-    if (this.role === 'server') return;
+    if (this.role === 'responder') return;
     this.#state = 'associating';
     this.#cotp.open();
   }
@@ -262,7 +301,7 @@ export class MmsAssociation {
     if (this.#expired.size >= this.#limit()) {
       return this.#abort(
         'local',
-        `no answer to ${this.#expired.size} request(s) past their timeout: the server holds every slot`,
+        `no answer to ${this.#expired.size} request(s) past their timeout: the peer holds every slot`,
         ErrorCode.TIMEOUT,
       );
     }
@@ -270,9 +309,9 @@ export class MmsAssociation {
     this.#releaseIfIdle();
   }
 
-  /** Client: sends (or queues, beyond the negotiated outstanding limit) a confirmed request; returns its invoke ID. */
+  /** Sends (or queues, beyond the negotiated outstanding limit) a confirmed request; returns its invoke ID. */
   request(request: ConfirmedRequest, now: number): number {
-    if (this.role !== 'client' || this.#state !== 'associated' || this.#releaseWanted) throw this.#usage('request()');
+    if (this.#state !== 'associated' || this.#releaseWanted) throw this.#usage('request()');
     let id = this.#nextInvokeId;
     while (this.#ids.has(id)) id = id >= 0x7fffffff ? 1 : id + 1;
     this.#nextInvokeId = id >= 0x7fffffff ? 1 : id + 1;
@@ -283,19 +322,19 @@ export class MmsAssociation {
     return id;
   }
 
-  /** Client: conclude-request (8.3); a `concluded` event follows the response. */
+  /** Conclude-request (8.3); a `concluded` event follows the response. */
   conclude(): void {
-    if (this.role !== 'client' || this.#state !== 'associated') throw this.#usage('conclude()');
+    if (this.#state !== 'associated') throw this.#usage('conclude()');
     this.#sendPdu({ pdu: 'conclude-request' });
   }
 
   /**
-   * Server: answers request `invokeId`. An answer larger than the PDU size both sides agreed
-   * (localDetail, 8.2.1.1.1) is never sent: the request is answered with the ServiceError
-   * resource / other instead, as libiec61850's server does, and an `oversize` event says so.
+   * Answers the peer's request `invokeId` (nothing once the association has ended). An answer
+   * larger than the PDU size both sides agreed (localDetail, 8.2.1.1.1) is never sent: the request
+   * is answered with the ServiceError resource / other instead, as libiec61850's server does, and
+   * an `oversize` event says so.
    */
   respond(invokeId: number, response: ConfirmedResponse): void {
-    if (this.role !== 'server') throw this.#usage('respond()');
     if (this.#state !== 'associated') return;
     const bytes = encodeMmsPdu({ pdu: 'confirmed-response', invokeId, response });
     const limit = this.#negotiated?.localDetail;
@@ -305,14 +344,14 @@ export class MmsAssociation {
     this.#sendPdu({ pdu: 'confirmed-error', invokeId, error: TOO_LARGE });
   }
 
-  /** Server: answers request `invokeId` with a ServiceError (7.4.1). */
+  /** Answers the peer's request `invokeId` with a ServiceError (7.4.1). */
   respondError(invokeId: number, error: ServiceError): void {
-    this.#serverSend({ pdu: 'confirmed-error', invokeId, error }, 'respondError()');
+    this.#sendPdu({ pdu: 'confirmed-error', invokeId, error });
   }
 
-  /** Server: sends an unconfirmed informationReport (14.8). */
+  /** Sends an unconfirmed informationReport (14.8); nothing once the association has ended. */
   report(report: InformationReport): void {
-    this.#serverSend({ pdu: 'unconfirmed', report }, 'report()');
+    this.#sendPdu({ pdu: 'unconfirmed', report });
   }
 
   /**
@@ -352,7 +391,7 @@ export class MmsAssociation {
    */
   #drain(): void {
     for (let e = this.#cotp.pollEvent(); e !== undefined; e = this.#cotp.pollEvent()) {
-      if (e.type === 'connected' && this.role === 'client') this.#session.connect(connectRequest(this.#o));
+      if (e.type === 'connected' && this.role === 'initiator') this.#session.connect(connectRequest(this.#o));
       else if (e.type === 'data') this.#session.receive(e.userData);
       else if (e.type === 'closed') {
         this.#session.transportClosed();
@@ -408,7 +447,8 @@ export class MmsAssociation {
   #onConnectConfirm(cpaBytes: Uint8Array): void {
     const r = readConnectConfirm(cpaBytes);
     if (!r.ok) return this.#abort('remote', r.reason, r.code, r.failure);
-    this.#associated(r.initiate, r.aare);
+    this.#peerServices = namedBits(r.initiate.detail.servicesSupported, SERVICES_SUPPORTED);
+    this.#associated(r.initiate, r.aare, r.oddities);
   }
 
   #onConnectIndication(cpBytes: Uint8Array): void {
@@ -422,13 +462,14 @@ export class MmsAssociation {
     this.#acseCtx = a.acseContext;
     this.#mmsCtx = a.mmsContext;
     this.#session.accept(a.cpa);
-    this.#associated(a.initiate, a.aarq);
+    this.#peerServices = namedBits(a.proposed.detail.servicesSupported, SERVICES_SUPPORTED);
+    this.#associated(a.initiate, a.aarq, a.oddities);
   }
 
-  #associated(initiate: Initiate, peer: Aarq | Aare): void {
+  #associated(initiate: Initiate, peer: Aarq | Aare, oddities: readonly string[]): void {
     this.#negotiated = initiate;
     this.#state = 'associated';
-    this.#events.push({ type: 'associated', initiate, peer });
+    this.#events.push({ type: 'associated', initiate, peer, ...(oddities.length === 0 ? {} : { oddities }) });
   }
 
   #onData(userData: Uint8Array): void {
@@ -452,8 +493,9 @@ export class MmsAssociation {
       return this.#sendPdu({ pdu: 'reject', rejectClass: Reject.pduError, reason: Reject.invalidPdu });
     }
     const p = d.value;
-    if (this.role === 'server') return this.#onServerPdu(p);
     switch (p.pdu) {
+      case 'confirmed-request':
+        return this.#onRequest(p.invokeId, p.request);
       case 'confirmed-response':
         return this.#settle(p.invokeId, { type: 'response', invokeId: p.invokeId, response: p.response });
       case 'confirmed-error':
@@ -468,21 +510,39 @@ export class MmsAssociation {
             reason: p.reason,
           });
         }
-        return this.#emit({ type: 'rejected', rejectClass: p.rejectClass, reason: p.reason });
+        return this.#emit({
+          type: 'rejected',
+          rejectClass: p.rejectClass,
+          reason: p.reason,
+          ...(p.originalInvokeId === undefined ? {} : { invokeId: p.originalInvokeId }),
+        });
       case 'unconfirmed':
         return this.#emit({ type: 'report', report: p.report });
+      case 'conclude-request':
+        this.#sendPdu({ pdu: 'conclude-response' });
+        return this.#emit({ type: 'concluded' });
       case 'conclude-response':
         return this.#emit({ type: 'concluded' });
-      case 'confirmed-request':
-        return this.#refuse(
-          'confirmed-request (a client serves no requests)',
-          p.invokeId,
-          Reject.confirmedRequest,
-          Reject.unrecognizedService,
-        );
       default:
-        return this.#refuse(`${p.pdu} (not taken by a client)`, undefined, Reject.pduError, Reject.invalidPdu);
+        return this.#refuse(`${p.pdu} (not taken once associated)`, undefined, Reject.pduError, Reject.invalidPdu);
     }
+  }
+
+  /** A confirmed request of the peer: delivered when this side serves the service, else rejected (7.5.3). */
+  #onRequest(invokeId: number, request: ConfirmedRequest): void {
+    if (request.service === 'other') {
+      const name = SERVICES_SUPPORTED[request.tag] ?? 'unknown service';
+      return this.#refuse(`${name} [${request.tag}] (not implemented)`, invokeId, Reject.confirmedRequest, Reject.unrecognizedService);
+    }
+    if (!this.#serves.has(request.service)) {
+      return this.#refuse(
+        `${request.service} (not served by the ${this.role})`,
+        invokeId,
+        Reject.confirmedRequest,
+        Reject.unrecognizedService,
+      );
+    }
+    this.#emit({ type: 'request', invokeId, request });
   }
 
   /** Rejects a PDU of the peer (7.5.3) and reports it, so the reject leaves with the event (see {@link pollEvent}). */
@@ -490,35 +550,6 @@ export class MmsAssociation {
     this.counters.inc('refused');
     this.#emit({ type: 'refused', what, rejectClass, reason, ...(invokeId === undefined ? {} : { invokeId }) });
     this.#sendPdu({ pdu: 'reject', ...(invokeId === undefined ? {} : { originalInvokeId: invokeId }), rejectClass, reason });
-  }
-
-  #onServerPdu(p: MmsPdu): void {
-    if (p.pdu === 'confirmed-request') {
-      if (p.request.service === 'other') {
-        const name = SERVICES_SUPPORTED[p.request.tag] ?? 'unknown service';
-        return this.#refuse(
-          `${name} [${p.request.tag}] (not implemented)`,
-          p.invokeId,
-          Reject.confirmedRequest,
-          Reject.unrecognizedService,
-        );
-      }
-      return this.#emit({ type: 'request', invokeId: p.invokeId, request: p.request });
-    }
-    if (p.pdu === 'conclude-request') {
-      this.#sendPdu({ pdu: 'conclude-response' });
-      return this.#emit({ type: 'concluded' });
-    }
-    if (p.pdu === 'reject') {
-      this.counters.inc('rejectsIn');
-      return this.#emit({
-        type: 'rejected',
-        rejectClass: p.rejectClass,
-        reason: p.reason,
-        ...(p.originalInvokeId === undefined ? {} : { invokeId: p.originalInvokeId }),
-      });
-    }
-    this.#refuse(`${p.pdu} (not taken by a server)`, undefined, Reject.pduError, Reject.invalidPdu);
   }
 
   /** Peer asked to release: RLRE in the DISCONNECT (ACSE 7.2). */
@@ -534,7 +565,7 @@ export class MmsAssociation {
     if (!this.#pending.delete(invokeId)) {
       this.counters.inc('lateResponses');
       this.#emit({ type: 'late-response', invokeId });
-      // A late answer frees the slot its request held at the server.
+      // A late answer frees the slot its request held at the peer.
       if (this.#expired.delete(invokeId)) {
         this.#ids.delete(invokeId);
         this.#dispatch();
@@ -554,8 +585,8 @@ export class MmsAssociation {
   }
 
   /**
-   * A request timed out. One that was sent still occupies a slot at the server until its late
-   * answer comes (8.2.1.1.2 counts requests the server has not answered), so it stays counted.
+   * A request timed out. One that was sent still occupies a slot at the peer until its late
+   * answer comes (8.2.1.1.2 counts requests the peer has not answered), so it stays counted.
    */
   #expire(p: Pending, sent: boolean): void {
     this.#pending.delete(p.invokeId);
@@ -565,8 +596,10 @@ export class MmsAssociation {
     this.#events.push({ type: 'timeout', invokeId: p.invokeId });
   }
 
+  /** Requests this side may have outstanding (8.2.1.1.2): the initiator's are -Calling, the responder's -Called. */
   #limit(): number {
-    return this.#negotiated?.maxServOutstandingCalling ?? 1;
+    const n = this.#negotiated;
+    return (this.role === 'initiator' ? n?.maxServOutstandingCalling : n?.maxServOutstandingCalled) ?? 1;
   }
 
   /** Sends waiting requests while fewer than the negotiated number are outstanding (8.2.1.1.2). */
@@ -577,12 +610,6 @@ export class MmsAssociation {
       this.#pending.set(w.invokeId, w);
       this.#sendPdu({ pdu: 'confirmed-request', invokeId: w.invokeId, request: w.request });
     }
-  }
-
-  #serverSend(pdu: MmsPdu, what: string): void {
-    if (this.role !== 'server') throw this.#usage(what);
-    if (this.#state !== 'associated') return; // the client left: nothing to answer
-    this.#sendPdu(pdu);
   }
 
   #sendPdu(pdu: MmsPdu): void {

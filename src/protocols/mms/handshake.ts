@@ -5,7 +5,7 @@
  * association core (`association.ts`) calls these and keeps the state.
  */
 import { ErrorCode, type DecodeFailure } from '../../core/errors.js';
-import { AcseOid, decodeAcse, encodeAcse, mmsAarq, type AcseApdu, type Aare, type Aarq } from '../iso/acse/acse.js';
+import { AcseOid, decodeAcseTolerant, encodeAcse, mmsAarq, type AcseApdu, type Aare, type Aarq } from '../iso/acse/acse.js';
 import {
   ContextResult,
   decodeCp,
@@ -19,8 +19,16 @@ import {
   ProviderReason,
   type Pdv,
 } from '../iso/presentation/presentation.js';
-import type { Initiate } from './initiate.js';
-import { answerContexts, checkAarq, localInitiate, negotiateInitiate, type ContextAnswer, type InitiateLimits } from './negotiate.js';
+import type { Initiate, ServiceSupportName } from './initiate.js';
+import {
+  answerContexts,
+  checkAarq,
+  localInitiate,
+  negotiateInitiate,
+  type AarqRefusal,
+  type ContextAnswer,
+  type InitiateLimits,
+} from './negotiate.js';
 import { decodeMmsPdu, encodeMmsPdu, type MmsPdu } from './pdu.js';
 
 /** What either side puts in or checks against the handshake. */
@@ -29,9 +37,15 @@ export interface HandshakeOptions extends InitiateLimits {
   readonly calledAeQualifier?: number;
   readonly callingApTitle?: string;
   readonly callingAeQualifier?: number;
-  /** Client: sent. Server: required. */
+  /** Initiator: sent. Responder: required. */
   readonly password?: string;
   readonly psel?: Uint8Array;
+  /** The services this side serves, advertised in its initiate (default GRIDGATE_SERVICES). */
+  readonly services?: readonly ServiceSupportName[];
+  /** Advertised instead of `services` when given. */
+  readonly advertise?: readonly ServiceSupportName[];
+  /** Responder: a further check of the AARQ, after the application context and the password. */
+  readonly checkPeer?: (aarq: Aarq) => AarqRefusal | undefined;
 }
 
 /** Why a handshake cannot go on, for code (the association's `reason` is for people). */
@@ -62,18 +76,23 @@ const ACSE_CTX = MmsPresentationContext.ACSE.id;
 const failed = (kind: HandshakeFailureKind, reason: string, code: ErrorCode, failure?: DecodeFailure): HandshakeFailure =>
   failure === undefined ? { ok: false, kind, reason, code } : { ok: false, kind, reason, code, failure };
 
-/** The ACSE APDU of `type` in the PDV of context `contextId`, or why not. */
+/**
+ * The ACSE APDU of `type` in the PDV of context `contextId`, or why not. Read tolerantly: what
+ * some peers send against X.227 but without ambiguity is accepted and named in `notes`.
+ */
 function acseIn<T extends 'AARQ' | 'AARE'>(
   pdvs: readonly Pdv[] | undefined,
   contextId: number,
   type: T,
+  notes: string[] = [],
 ): Extract<AcseApdu, { type: T }> | HandshakeFailure {
   const bytes = pdvs?.find((p) => p.contextId === contextId)?.data;
   if (bytes === undefined) return failed('no-acse-apdu', `no ${type} in the ACSE presentation context`, ErrorCode.MALFORMED);
-  const d = decodeAcse(bytes);
+  const d = decodeAcseTolerant(bytes);
   if (!d.ok) return failed('acse-malformed', `${type} expected`, ErrorCode.MALFORMED, d);
-  if (d.value.type !== type) return failed('wrong-apdu', `${type} expected, found ${d.value.type}`, ErrorCode.MALFORMED);
-  return d.value as Extract<AcseApdu, { type: T }>;
+  if (d.value.apdu.type !== type) return failed('wrong-apdu', `${type} expected, found ${d.value.apdu.type}`, ErrorCode.MALFORMED);
+  notes.push(...d.value.notes);
+  return d.value.apdu as Extract<AcseApdu, { type: T }>;
 }
 
 /** The MMS PDU carried as the ACSE user information, or why not. */
@@ -91,7 +110,7 @@ const isFailure = (v: object): v is HandshakeFailure => 'ok' in v && v.ok === fa
 /** Client: the CP of the session CONNECT, carrying the AARQ and the MMS initiate-request. */
 export function connectRequest(o: HandshakeOptions): Uint8Array {
   const aarq = mmsAarq({
-    mmsInitiate: encodeMmsPdu({ pdu: 'initiate-request', initiate: localInitiate(o) }),
+    mmsInitiate: encodeMmsPdu({ pdu: 'initiate-request', initiate: localInitiate(o, o.advertise ?? o.services) }),
     calledApTitle: o.calledApTitle ?? '1.1.1.999.1',
     calledAeQualifier: o.calledAeQualifier ?? 12,
     callingApTitle: o.callingApTitle ?? '1.1.1.999',
@@ -103,13 +122,16 @@ export function connectRequest(o: HandshakeOptions): Uint8Array {
 }
 
 /** Client: reads the session ACCEPT's CPA, its AARE and the initiate-response. */
-export function readConnectConfirm(cpaBytes: Uint8Array): { ok: true; initiate: Initiate; aare: Aare } | HandshakeFailure {
+export function readConnectConfirm(
+  cpaBytes: Uint8Array,
+): { ok: true; initiate: Initiate; aare: Aare; oddities: readonly string[] } | HandshakeFailure {
   const cpa = decodeCpa(cpaBytes);
   if (!cpa.ok) return failed('cpa-malformed', 'CPA does not decode', ErrorCode.MALFORMED, cpa);
   const refused = (cpa.value.results ?? []).find((r) => r.result !== ContextResult.acceptance);
   if (refused !== undefined)
     return failed('context-refused', `the server refused a presentation context (result ${refused.result})`, ErrorCode.REFUSED);
-  const aare = acseIn(cpa.value.userData, ACSE_CTX, 'AARE');
+  const oddities: string[] = [];
+  const aare = acseIn(cpa.value.userData, ACSE_CTX, 'AARE', oddities);
   if (isFailure(aare)) return aare;
   if (aare.result !== 0) {
     const d = aare.resultSourceDiagnostic;
@@ -122,7 +144,7 @@ export function readConnectConfirm(cpaBytes: Uint8Array): { ok: true; initiate: 
   const pdu = initiateIn(aare);
   if (isFailure(pdu)) return pdu;
   if (pdu.pdu !== 'initiate-response') return failed('initiate-refused', `the server answered initiate with ${pdu.pdu}`, ErrorCode.REFUSED);
-  return { ok: true, initiate: pdu.initiate, aare };
+  return { ok: true, initiate: pdu.initiate, aare, oddities };
 }
 
 /** The server's answer to a CONNECT: accept with a CPA, refuse with a CPR, or abort (no usable AARQ). */
@@ -131,6 +153,10 @@ export type ConnectAnswer =
       readonly answer: 'accept';
       readonly cpa: Uint8Array;
       readonly initiate: Initiate;
+      /** The initiate-request as the initiator sent it (its servicesSupportedCalling). */
+      readonly proposed: Initiate;
+      /** What was odd in the AARQ but accepted (tolerant ACSE reading). */
+      readonly oddities: readonly string[];
       readonly aarq: Aarq;
       readonly acseContext: number;
       readonly mmsContext: number;
@@ -151,19 +177,22 @@ export function answerConnect(cpBytes: Uint8Array, o: HandshakeOptions): Connect
       'the CP does not propose both the ACSE and the MMS context in BER',
     );
   }
-  const aarq = acseIn(cp.value.userData, acseContext, 'AARQ');
+  const oddities: string[] = [];
+  const aarq = acseIn(cp.value.userData, acseContext, 'AARQ', oddities);
   if (isFailure(aarq)) return { answer: 'abort', ...aarq };
-  const refusal = checkAarq(aarq, o.password);
+  const refusal = checkAarq(aarq, o.password) ?? o.checkPeer?.(aarq);
   if (refusal !== undefined) return rejectAarq(contexts, acseContext, refusal.diagnostic, refusal.reason);
   const pdu = initiateIn(aarq);
   if (isFailure(pdu)) return { answer: 'abort', ...pdu };
   if (pdu.pdu !== 'initiate-request') return rejectAarq(contexts, acseContext, 1, `AARQ carries ${pdu.pdu}, not initiate-request`);
-  const granted = negotiateInitiate(pdu.initiate, localInitiate(o));
+  const granted = negotiateInitiate(pdu.initiate, localInitiate(o, o.advertise ?? o.services));
   const aare = encodeAcse({
     type: 'AARE',
     applicationContextName: AcseOid.MMS_APPLICATION_CONTEXT,
     result: 0,
     resultSourceDiagnostic: { source: 'acseServiceUser', diagnostic: 0 },
+    ...(o.calledApTitle === undefined ? {} : { respondingApTitle: o.calledApTitle }),
+    ...(o.calledAeQualifier === undefined ? {} : { respondingAeQualifier: o.calledAeQualifier }),
     userInformation: [{ indirectReference: mmsContext, data: encodeMmsPdu({ pdu: 'initiate-response', initiate: granted }) }],
   });
   const cpa = encodeCpa({
@@ -171,7 +200,7 @@ export function answerConnect(cpBytes: Uint8Array, o: HandshakeOptions): Connect
     results: contexts.results,
     userData: [{ contextId: acseContext, encoding: 'single-ASN1-type', data: aare }],
   });
-  return { answer: 'accept', cpa, initiate: granted, aarq, acseContext, mmsContext };
+  return { answer: 'accept', cpa, initiate: granted, proposed: pdu.initiate, aarq, acseContext, mmsContext, oddities };
 }
 
 /** A presentation-provider refusal: CPR with provider-reason. */

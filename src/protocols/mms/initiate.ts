@@ -45,6 +45,8 @@ export const SERVICES_SUPPORTED = [
   'unsolicitedStatus', 'informationReport', 'eventNotification', 'attachToEventCondition', 'attachToSemaphore', 'conclude',
   'cancel',
 ] as const; // prettier-ignore
+/** A service named in ServiceSupportOptions. */
+export type ServiceSupportName = (typeof SERVICES_SUPPORTED)[number];
 
 /** The names of the set bits of `bs` per `table` (bits beyond the table are named `bit<n>`). */
 export function namedBits(bs: BitString, table: readonly string[]): string[] {

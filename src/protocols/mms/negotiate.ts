@@ -6,9 +6,9 @@
  */
 import { AcseOid, type Aarq } from '../iso/acse/acse.js';
 import { BER_TRANSFER_SYNTAX, ContextResult, MmsPresentationContext, type ContextDefinition } from '../iso/presentation/presentation.js';
-import { bitsNamed, PARAMETER_CBB, SERVICES_SUPPORTED, type Initiate } from './initiate.js';
+import { bitsNamed, PARAMETER_CBB, SERVICES_SUPPORTED, type Initiate, type ServiceSupportName } from './initiate.js';
 
-/** The services gridgate's MMS client and server implement, named as in {@link SERVICES_SUPPORTED}. */
+/** The services gridgate's MMS server implements, named as in {@link SERVICES_SUPPORTED}. */
 export const GRIDGATE_SERVICES = [
   'status', 'getNameList', 'identify', 'read', 'write', 'getVariableAccessAttributes', 'defineNamedVariableList',
   'getNamedVariableListAttributes', 'deleteNamedVariableList', 'fileOpen', 'fileRead', 'fileClose', 'fileDelete', 'fileDirectory',
@@ -28,8 +28,11 @@ export interface InitiateLimits {
   readonly nestingLevel?: number;
 }
 
-/** The Initiate this side proposes (client) or the most it grants (server). */
-export function localInitiate(l: InitiateLimits = {}): Initiate {
+/**
+ * The Initiate this side proposes (initiator) or the most it grants (responder), advertising
+ * `services`, the services this side serves (servicesSupportedCalling / -Called, 8.2.1.1.5).
+ */
+export function localInitiate(l: InitiateLimits = {}, services: readonly ServiceSupportName[] = GRIDGATE_SERVICES): Initiate {
   const outstanding = l.maxServOutstanding ?? 5;
   return {
     localDetail: l.maxPduSize ?? 65000,
@@ -39,7 +42,7 @@ export function localInitiate(l: InitiateLimits = {}): Initiate {
     detail: {
       versionNumber: 1,
       parameterCBB: bitsNamed(GRIDGATE_PARAMETER_CBB, PARAMETER_CBB, 11),
-      servicesSupported: bitsNamed(GRIDGATE_SERVICES, SERVICES_SUPPORTED),
+      servicesSupported: bitsNamed(services, SERVICES_SUPPORTED),
     },
   };
 }
@@ -64,6 +67,8 @@ export function negotiateInitiate(proposed: Initiate, own: Initiate): Initiate {
 export const AcseDiagnostic = {
   noReasonGiven: 1,
   applicationContextNameNotSupported: 2,
+  callingApTitleNotRecognized: 3,
+  callingAeQualifierNotRecognized: 5,
   authenticationMechanismNameNotRecognized: 11,
   authenticationFailure: 13,
   authenticationRequired: 14,

@@ -8,6 +8,7 @@ import { Tase2CaptureDecoder } from '../../apps/tase2/decode.js';
 import { formatTase2Item, formatTase2Summary, tase2ItemJson, tase2SummaryJson } from '../../apps/tase2/decode-format.js';
 import { capturePrinter, decodeCaptureFile } from './capture-file.js';
 import { EXIT_HELP, intArg } from './common.js';
+import { tase2EndpointCommands } from './tase2-endpoint.js';
 
 interface DecodeOptions {
   readonly json?: boolean;
@@ -54,11 +55,13 @@ ${EXIT_HELP}`,
 }
 
 /** Factories of the sub-commands of `gridgate tase2`; each gives one command or several. */
-export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand];
+export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand, tase2EndpointCommands];
 
 /** The `gridgate tase2` command group. */
 export function tase2Command(): Command {
-  const tase2 = new Command('tase2').description('ICCP / TASE.2 (IEC 60870-6-503/802): decode captures offline');
+  const tase2 = new Command('tase2').description(
+    'ICCP / TASE.2 (IEC 60870-6-503/802): serve a model, browse a peer and stream its reports, decode captures',
+  );
   for (const make of TASE2_SUBCOMMANDS) for (const c of [make()].flat()) tase2.addCommand(c);
   tase2.addHelpText('after', '\nExample:\n  gridgate tase2 decode iccp.pcap');
   return tase2;

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../core/bytes.js';
 import { decodeCp, decodeCpa } from '../presentation/presentation.js';
-import { ACSE_LAYER, AcseOid, decodeAcse, decodeAcseOf, encodeAcse, mmsAarq, type AcseApdu } from './acse.js';
+import { ACSE_LAYER, AcseOid, decodeAcse, decodeAcseOf, decodeAcseTolerant, encodeAcse, mmsAarq, type AcseApdu } from './acse.js';
+import { BerWriter, contextTag } from '../ber/ber.js';
 
 /** Frames 8 and 9: the CP and CPA PPDUs (session user data). */
 const CP = fromHex(
@@ -155,5 +156,41 @@ describe('properties', () => {
         expect(value(decodeAcse(encodeAcse(abrt)))).toEqual(abrt);
       }),
     );
+  });
+});
+
+describe('tolerant reading (decodeAcseTolerant)', () => {
+  /** An AARQ as some ICCP peers send it: calling AE qualifier before the AP title and implicitly tagged, an unknown field [20]. */
+  const odd = (() => {
+    const w = new BerWriter();
+    w.writeConstructed('application', 0, (a) => {
+      a.writeConstructed('context', 1, (s) => s.writeObjectIdentifier(AcseOid.MMS_APPLICATION_CONTEXT));
+      a.writeInteger(12, contextTag(7)); // calling-AE-qualifier [7], primitive: should be explicit
+      a.writeConstructed('context', 6, (s) => s.writeObjectIdentifier('1.3.9999.1')); // calling-AP-title [6], out of order
+      a.writeTlv('context', 20, false, Uint8Array.of(1));
+    });
+    return w.finish();
+  })();
+
+  it('accepts what is unambiguous and names each oddity; the strict reader refuses it', () => {
+    expect(decodeAcse(odd).ok).toBe(false);
+    const d = decodeAcseTolerant(odd);
+    if (!d.ok) throw new Error(d.reason);
+    expect(d.value.apdu).toMatchObject({ type: 'AARQ', callingApTitle: '1.3.9999.1', callingAeQualifier: 12 });
+    expect(d.value.notes).toEqual([
+      'AARQ: field callingAeQualifier tagged implicitly, not explicitly',
+      'AARQ: field callingApTitle out of order',
+      'AARQ: unknown field [CONTEXT 20] skipped',
+    ]);
+  });
+
+  it('still refuses a field given twice: which one counts cannot be told', () => {
+    const w = new BerWriter();
+    w.writeConstructed('application', 0, (a) => {
+      a.writeConstructed('context', 1, (s) => s.writeObjectIdentifier(AcseOid.MMS_APPLICATION_CONTEXT));
+      a.writeConstructed('context', 6, (s) => s.writeObjectIdentifier('1.3.9999.1'));
+      a.writeConstructed('context', 6, (s) => s.writeObjectIdentifier('1.3.9999.2'));
+    });
+    expect(decodeAcseTolerant(w.finish())).toMatchObject({ ok: false, kind: 'unexpected-field' });
   });
 });

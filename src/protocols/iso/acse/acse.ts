@@ -256,7 +256,13 @@ const WRITE: { readonly [K in Kind]: (w: BerWriter, tag: number, v: KindValue[K]
     }),
 };
 
-function readApdu(r: BerReader): AcseApdu {
+/**
+ * Reads one APDU. With `notes`, reads tolerantly what some peers (ICCP stacks among them) send
+ * against X.227 but without ambiguity, and says so in `notes`: fields out of order, unknown
+ * context fields (skipped), and an explicitly tagged INTEGER or OBJECT IDENTIFIER sent implicitly
+ * (primitive). A field given twice stays an error: which one counts cannot be told.
+ */
+function readApdu(r: BerReader, notes?: string[]): AcseApdu {
   const top = r.readTlv();
   r.expectEnd();
   const type = top.tagClass === 'application' && top.constructed ? TYPE_BY_TAG.get(top.tag) : undefined;
@@ -265,14 +271,30 @@ function readApdu(r: BerReader): AcseApdu {
   const out: Record<string, unknown> = { type };
   let next = 0;
   for (const t of r.children(top)) {
-    const i = t.tagClass === 'context' ? rows.findIndex((row, k) => k >= next && row.tag === t.tag) : -1;
+    let i = t.tagClass === 'context' ? rows.findIndex((row, k) => k >= next && row.tag === t.tag) : -1;
+    if (i < 0 && notes !== undefined) {
+      const anywhere = t.tagClass === 'context' ? rows.findIndex((row) => row.tag === t.tag) : -1;
+      const known = rows[anywhere];
+      if (known === undefined) {
+        notes.push(`${type}: unknown field [${t.tagClass.toUpperCase()} ${t.tag}] skipped`);
+        continue;
+      }
+      if (known.key in out) r.fail(`${type} field ${known.key} given twice`, t.start, 'unexpected-field', ACSE_LAYER);
+      notes.push(`${type}: field ${known.key} out of order`);
+      i = anywhere;
+    }
     const row = rows[i];
     if (row === undefined)
       r.fail(`unexpected or out-of-order field [${t.tagClass.toUpperCase()} ${t.tag}] in ${type}`, t.start, 'unexpected-field', ACSE_LAYER);
     const implicitPrimitive = row.kind === 'bits' || row.kind === 'oidImplicit' || row.kind === 'intImplicit';
-    if (t.constructed === implicitPrimitive) r.fail(`${type} field ${row.key} in the wrong form`, t.start, 'wrong-form', ACSE_LAYER);
-    out[row.key] = READ[row.kind](r, t);
-    next = i + 1;
+    if (t.constructed === implicitPrimitive) {
+      const implicitForm = LENIENT[row.kind];
+      if (notes === undefined || implicitForm === undefined || t.constructed)
+        r.fail(`${type} field ${row.key} in the wrong form`, t.start, 'wrong-form', ACSE_LAYER);
+      notes.push(`${type}: field ${row.key} tagged implicitly, not explicitly`);
+      out[row.key] = implicitForm(r, t);
+    } else out[row.key] = READ[row.kind](r, t);
+    next = Math.max(next, i + 1);
   }
   for (const row of rows) {
     if (row.required === true && !(row.key in out))
@@ -282,10 +304,26 @@ function readApdu(r: BerReader): AcseApdu {
   return out as AcseApdu;
 }
 
+/** Explicit fields some peers send in the implicit (primitive) form: read as the value itself. */
+const LENIENT: Partial<Record<Kind, (r: BerReader, t: Tlv) => unknown>> = {
+  oid: (r, t) => r.readObjectIdentifier(t),
+  int: (r, t) => readInt(r, t),
+};
+
 /** Decodes one ACSE APDU; failures are located in `bytes` with layer `iso.acse`. */
 export function decodeAcse(bytes: Uint8Array): Decoded<AcseApdu> {
-  const d = decodeBer(bytes, readApdu);
+  const d = decodeBer(bytes, (r) => readApdu(r));
   return d.ok ? d : fail(ACSE_LAYER, d.offset, d.reason, d.kind);
+}
+
+/**
+ * Decodes one ACSE APDU tolerantly (see {@link readApdu}): what was odd but unambiguous is
+ * accepted and listed in `notes`; what cannot be read still fails.
+ */
+export function decodeAcseTolerant(bytes: Uint8Array): Decoded<{ readonly apdu: AcseApdu; readonly notes: readonly string[] }> {
+  const notes: string[] = [];
+  const d = decodeBer(bytes, (r) => readApdu(r, notes));
+  return d.ok ? ok({ apdu: d.value, notes }) : fail(ACSE_LAYER, d.offset, d.reason, d.kind);
 }
 
 /** Encodes an ACSE APDU in the field order of X.227 9.1. Throws `E_RANGE` for unencodable values. */

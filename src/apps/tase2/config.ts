@@ -1,0 +1,140 @@
+/**
+ * The YAML model of `gridgate tase2 server`: the local application entity, the edition, VCC and
+ * ICC data values, server-defined data sets, transfer sets per domain, bilateral tables, and
+ * values that change on a schedule. Validated with zod; problems are reported as
+ * `file:line field: problem`.
+ */
+import { z } from 'zod';
+import { parseYamlConfig, readConfigText } from '../../core/config.js';
+import { Tase2Model } from '../../protocols/tase2/model.js';
+import { tase2Type, type Tase2Kind, type Tase2Value } from '../../protocols/tase2/objects.js';
+import { FLAG_FIELDS } from '../../protocols/tase2/flags.js';
+
+/** The indication point types a YAML model may declare. */
+const POINT_TYPES = [
+  'Real', 'State', 'Discrete', 'RealQ', 'StateQ', 'DiscreteQ', 'RealQTimeTag', 'StateQTimeTag', 'DiscreteQTimeTag',
+  'RealExtended', 'StateExtended', 'DiscreteExtended', 'RealQTimeTagExtended', 'StateQTimeTagExtended', 'DiscreteQTimeTagExtended',
+] as const satisfies readonly Tase2Kind[]; // prettier-ignore
+
+const identifier = z.string().min(1).max(32);
+const point = z.object({
+  type: z.enum(POINT_TYPES),
+  /** Real or discrete value (state types take `state`). */
+  value: z.number().default(0),
+  state: z.enum(FLAG_FIELDS[0].names).default('BETWEEN'),
+  validity: z.enum(FLAG_FIELDS[1].names).default('VALID'),
+});
+const entity = z.object({
+  apTitle: z.string().regex(/^\d+(\.\d+)+$/, 'a dotted object identifier'),
+  aeQualifier: z.number().int().optional(),
+});
+
+export const Tase2ServerConfigSchema = z.object({
+  edition: z.enum(['1996', '2000']).default('2000'),
+  local: entity,
+  identity: z.object({ vendorName: z.string(), modelName: z.string(), revision: z.string() }).optional(),
+  vcc: z.record(identifier, point).default({}),
+  domains: z.record(
+    identifier,
+    z.object({
+      values: z.record(identifier, point),
+      dataSets: z.record(identifier, z.array(identifier)).optional(),
+      transferSets: z.number().int().min(0).max(1000).default(4),
+      /** Devices (block 5): select-before-operate unless `sbo: false`. */
+      devices: z
+        .record(identifier, z.object({ kind: z.enum(['Command', 'RealSetPoint', 'DiscreteSetPoint']), sbo: z.boolean().default(true) }))
+        .optional(),
+    }),
+  ),
+  tables: z
+    .array(
+      z.object({
+        id: identifier,
+        apTitle: entity.shape.apTitle,
+        aeQualifier: z.number().int().optional(),
+        domain: identifier,
+        remoteDomain: identifier.optional(),
+        dataValues: z.array(identifier),
+        writable: z.array(identifier).optional(),
+        dataSets: z.array(identifier).optional(),
+        devices: z.array(identifier).optional(),
+      }),
+    )
+    .min(1),
+  /** How long a select holds a device, milliseconds. */
+  selectTimeoutMs: z.number().int().min(100).default(30_000),
+  /** Values that change on a schedule: every `periodMs`, the value moves by `step` (state types toggle). */
+  simulate: z
+    .array(z.object({ domain: identifier, name: identifier, periodMs: z.number().int().min(10), step: z.number().default(1) }))
+    .default([]),
+});
+export type Tase2ServerConfig = z.output<typeof Tase2ServerConfigSchema>;
+
+const quality = (validity: string) => ({ validity, currentSource: 'TELEMETERED', normalValue: 'NORMAL', timeStampQuality: 'VALID' });
+
+/** A point value of its type, built from the row's members: value, flags (with the state for state types), time stamp now, COV 0. */
+export function pointValue(p: z.output<typeof point>, edition: '1996' | '2000', now: number): Tase2Value | undefined {
+  const row = tase2Type(p.type, edition);
+  if (row === undefined) return undefined;
+  const out: Record<string, unknown> = { kind: p.type };
+  for (const [, base, field] of row.members) {
+    if (field === 'value') out[field] = base === 'Discrete' ? Math.trunc(p.value) : p.value;
+    else if (field === 'flags') out[field] = base === 'State' ? { state: p.state, ...quality(p.validity) } : quality(p.validity);
+    else if (field === 'timeStamp') out[field] = Math.floor(now / 1000) * 1000;
+    else out[field] = 0;
+  }
+  return out as unknown as Tase2Value;
+}
+
+export function loadTase2ServerConfig(file: string): Tase2ServerConfig {
+  return parseYamlConfig(file, readConfigText(file), Tase2ServerConfigSchema);
+}
+
+/** The model of a configuration, values stamped `now` (Unix ms). */
+export function modelOf(c: Tase2ServerConfig, now: number): Tase2Model {
+  const values = (points: Record<string, z.output<typeof point>>): Record<string, Tase2Value> =>
+    Object.fromEntries(
+      Object.entries(points).flatMap(([k, p]) => {
+        const v = pointValue(p, c.edition, now);
+        return v === undefined ? [] : [[k, v]];
+      }),
+    );
+  return new Tase2Model({
+    edition: c.edition,
+    vcc: values(c.vcc),
+    domains: Object.fromEntries(
+      Object.entries(c.domains).map(([name, d]) => [
+        name,
+        {
+          values: values(d.values),
+          transferSets: d.transferSets,
+          ...(d.dataSets === undefined ? {} : { dataSets: d.dataSets }),
+          ...(d.devices === undefined ? {} : { devices: d.devices }),
+        },
+      ]),
+    ),
+    tables: c.tables.map((t) => ({
+      id: t.id,
+      apTitle: t.apTitle,
+      domain: t.domain,
+      dataValues: t.dataValues,
+      ...(t.aeQualifier === undefined ? {} : { aeQualifier: t.aeQualifier }),
+      ...(t.remoteDomain === undefined ? {} : { remoteDomain: t.remoteDomain }),
+      ...(t.writable === undefined ? {} : { writable: t.writable }),
+      ...(t.dataSets === undefined ? {} : { dataSets: t.dataSets }),
+      ...(t.devices === undefined ? {} : { devices: t.devices, blocks: [1, 2, 5] }),
+    })),
+    selectTimeoutMs: c.selectTimeoutMs,
+  });
+}
+
+/** The next value of a simulated point: real and discrete values move by `step`, state types toggle between ON and OFF. */
+export function stepValue(v: Tase2Value, step: number, now: number): Tase2Value {
+  const out: Record<string, unknown> = { ...v };
+  if ('value' in v && typeof v.value === 'number')
+    out['value'] = v.kind.startsWith('Discrete') ? Math.trunc(v.value + step) : v.value + step;
+  else if ('flags' in v && 'state' in v.flags) out['flags'] = { ...v.flags, state: v.flags.state === 'CLOSED' ? 'TRIPPED' : 'CLOSED' };
+  if ('timeStamp' in v) out['timeStamp'] = Math.floor(now / 1000) * 1000;
+  if ('cov' in v) out['cov'] = ((v.cov as number) + 1) & 0xffff;
+  return out as unknown as Tase2Value;
+}
