@@ -72,7 +72,8 @@ export function parseReport(text: string, file: string): RunReport {
     throw new ConfigError([{ file, message: `not JSON (${(err as Error).message})` }]);
   }
   const r = reportSchema.safeParse(raw);
-  if (!r.success) throw new ConfigError(
+  if (!r.success)
+    throw new ConfigError(
       r.error.issues.map((i) => ({ file, message: i.message, ...(i.path.length === 0 ? {} : { field: i.path.map(String).join('.') }) })),
     );
   return r.data;
