@@ -30,6 +30,13 @@ export const named = (es: SclElement[], name: string): SclElement | undefined =>
 /** A logical node's name: prefix, class, instance (IEC 61850-7-2 clause 22). */
 export const lnName = (e: SclElement): string => `${attr(e, 'prefix') ?? ''}${attr(e, 'lnClass') ?? ''}${attr(e, 'inst') ?? ''}`;
 
+/** Where an element starts in the text. */
+const startOf = (e: SclElement): number => (e[META as unknown as string] as { startIndex?: number } | undefined)?.startIndex ?? 0;
+
+/** Child elements of several tags in the order the document has them (the parser groups them by tag). */
+export const inDocumentOrder = (e: SclElement | undefined, ...tags: string[]): SclElement[] =>
+  tags.flatMap((t) => children(e, t)).sort((a, b) => startOf(a) - startOf(b));
+
 /** Line numbers of an SCL text, for messages. */
 export class SclLines {
   readonly #starts: number[] = [0];
