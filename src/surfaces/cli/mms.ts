@@ -5,6 +5,7 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { Command } from 'commander';
+import { loadSclTypes } from '../../apps/iec61850/scl-types.js';
 import { MmsCaptureDecoder } from '../../apps/mms/capture-decode.js';
 import { formatItem, formatStream, formatSummary } from '../../apps/mms/capture-format.js';
 import type { MmsCaptureItem } from '../../apps/mms/capture-items.js';
@@ -18,6 +19,7 @@ import { mmsLiveCommands } from './mms-live.js';
 interface DecodeOptions {
   readonly json?: boolean;
   readonly port?: number;
+  readonly scl?: string;
 }
 
 /** Read size: large enough for speed, small enough that memory stays flat on any capture. */
@@ -79,7 +81,10 @@ async function decode(file: string, o: DecodeOptions): Promise<void> {
     throw unreadable(file, err);
   }
   const reader = new CaptureReader();
-  const decoder = new MmsCaptureDecoder(o.port === undefined ? {} : { port: o.port });
+  const decoder = new MmsCaptureDecoder({
+    ...(o.port === undefined ? {} : { port: o.port }),
+    ...(o.scl === undefined ? {} : { types: loadSclTypes(o.scl) }),
+  });
   const print = printer(o);
   const shown = progress(file, size);
   let failure: unknown;
@@ -106,7 +111,7 @@ async function decode(file: string, o: DecodeOptions): Promise<void> {
 export function decodeCommand(): Command {
   return new Command('decode')
     .description(
-      'decode MMS in a pcap or pcapng capture (any TCP port): associations, requests and responses, RCB reads and writes named field by field, data set directories, and information reports per OptFlds (segments joined) with every member’s value, reason, quality and time stamp; then the findings per report control block (SqNum gaps, quality, time, who holds a block, configuration advice)',
+      'decode MMS in a pcap or pcapng capture (any TCP port): associations, requests and responses, RCB reads and writes named field by field, data set directories, and information reports per OptFlds (segments joined) with every member’s value, reason, quality and time stamp, structure components named from the capture’s type descriptions (getVariableAccessAttributes) or --scl; then the findings per report control block (SqNum gaps, quality, time, who holds a block, configuration advice)',
     )
     .argument('<file>', 'capture file (pcap or pcapng, as tcpdump, dumpcap or Wireshark write them)')
     .option('--json', 'one JSON object per line on standard output, then a summary object')
@@ -115,12 +120,17 @@ export function decodeCommand(): Command {
       'only TCP connections with this port at one end (default: every connection that carries MMS)',
       intArg('--port', 1, 65535),
     )
+    .option(
+      '--scl <file>',
+      "an SCL file (ICD, CID, SCD) whose DataTypeTemplates name the components of structured values the capture's own getVariableAccessAttributes responses do not describe",
+    )
     .addHelpText(
       'after',
       `
 Example:
   tcpdump -i eth0 -w ied.pcap 'tcp port 102'
   gridgate mms decode ied.pcap
+  gridgate mms decode ied.pcap --scl station.scd
   gridgate mms decode ied.pcapng --json | jq 'select(.kind == "report") | .report.entries[]'
 ${EXIT_HELP}`,
     )
