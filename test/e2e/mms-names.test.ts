@@ -88,6 +88,12 @@ describe('structure components named (simulator, tshark capture, built CLI)', ()
       expect(fromScl.code, fromScl.stderr).toBe(0);
       expect(fromScl.stdout).toMatch(NAMED_IND1);
       expect((await reports(sim, ['--no-ask-types', '--scl', ICD])).stdout).toMatch(NAMED_IND1);
+
+      // mms read asks too.
+      const read = await runCli(['mms', 'read', '--host', '127.0.0.1', '--port', String(sim.port), '--ref', 'SIMIEDLD0/GGIO1$ST$Ind2']);
+      expect(read.stdout).toMatch(
+        new RegExp(String.raw`^SIMIEDLD0/GGIO1\$ST\$Ind2 = \{stVal=true, q=good \('0000000000000'B\), t=${TIME} \(`),
+      );
     } finally {
       await sim.stop();
     }

@@ -145,3 +145,20 @@ describe('named values', () => {
     ]);
   });
 });
+
+describe('formatType', () => {
+  it('shows a scalar type on its own, an array with its count, and cuts a long tree', () => {
+    expect(formatType({ kind: 'floating-point' })).toEqual(['floating-point']);
+    expect(formatType({ kind: 'array', count: 4, element: { kind: 'integer', size: 32 } })).toEqual([
+      'array of 4',
+      '  (element)  integer(32)',
+    ]);
+    const wide: MmsType = {
+      kind: 'structure',
+      components: Array.from({ length: 70 }, (_, i) => ({ name: `c${i}`, type: { kind: 'boolean' } })),
+    };
+    const lines = formatType(wide);
+    expect(lines).toHaveLength(61);
+    expect(lines.at(-1)).toBe('... and 11 more components');
+  });
+});

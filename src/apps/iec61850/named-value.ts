@@ -101,9 +101,9 @@ export function formatType(t: MmsType): string[] {
   let total = 0;
   const walk = (type: MmsType, name: string, depth: number): void => {
     const pad = '  '.repeat(depth);
-    const head =
-      type.kind === 'structure' ? name : type.kind === 'array' ? `${name}  array of ${type.count}` : `${name}  ${scalarText(type)}`;
-    if (++total <= TYPE_LINES_SHOWN) lines.push(`${pad}${head}`.trimEnd());
+    const what = type.kind === 'structure' ? '' : type.kind === 'array' ? `array of ${type.count}` : scalarText(type);
+    const head = [name, what].filter((p) => p !== '').join('  ');
+    if (++total <= TYPE_LINES_SHOWN) lines.push(`${pad}${head}`);
     if (type.kind === 'structure') type.components.forEach((c, i) => walk(c.type, c.name ?? `(${i + 1})`, depth + 1));
     if (type.kind === 'array') walk(type.element, '(element)', depth + 1);
   };
