@@ -63,7 +63,7 @@ describe('structure components named (simulator, tshark capture, built CLI)', ()
       expect(asked.live.stdout).toContain('  SIMIEDLD0/GGIO1$ST$Ind3$stVal = false  reason general-interrogation');
       const decoded = await runCli(['mms', 'decode', asked.file]);
       expect(decoded.code, decoded.stderr).toBe(0);
-      expect(decoded.stdout).toMatch(/getVariableAccessAttributes \(invokeID \d+\) \(request frame \d+\)\n  SIMIEDLD0\/GGIO1\$ST\n/);
+      expect(decoded.stdout).toMatch(/getVariableAccessAttributes \(invokeID \d+\) \(request frame \d+\)\n {2}SIMIEDLD0\/GGIO1\$ST\n/);
       expect(decoded.stdout).toContain('    Ind1\n      stVal  boolean\n      q  bit-string(<=13)\n      t  utc-time\n');
       expect(decoded.stdout).toMatch(NAMED_IND1);
 
