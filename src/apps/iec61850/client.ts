@@ -129,24 +129,32 @@ export class Iec61850Client {
    * Makes `catalogue` know the types of `refs` (`LD/LN$FC$DO...`), asking the server
    * (getVariableAccessAttributes, ISO 9506-2 14.9) for what it does not know yet: once per
    * `LD/LN$FC`, whose description covers every attribute under it, else for the reference itself.
-   * A refusal leaves the reference untyped (its value then prints positionally); it is not an error.
+   * A refusal (or a description that does not decode) leaves the reference untyped (its value then
+   * prints positionally); it is not an error. A request that is not answered stops the asking: an
+   * IED that ignores the service would otherwise cost a timeout per member.
    */
   async describe(refs: readonly string[], catalogue: TypeCatalogue): Promise<void> {
+    let answering = true;
     const ask = async (ref: string): Promise<boolean> => {
       const d = await this.mms.getVariableAccessAttributes(parseReference(ref)).then(
         (r) => decodeTypeDescription(r.typeDescription),
-        () => undefined,
+        (err: unknown) => {
+          answering = err instanceof GridgateError && err.code === ErrorCode.NEGATIVE;
+          return undefined;
+        },
       );
       if (d?.ok === true) catalogue.set(ref, d.value);
       return d?.ok === true;
     };
     const asked = new Set<string>();
     for (const ref of refs) {
+      if (!answering) return;
       if (catalogue.lookup(ref) !== undefined) continue;
       const fc = ref.replaceAll('.', '$').split('$').slice(0, 2).join('$');
       if (!asked.has(fc) && fc !== ref && !fc.endsWith('/')) {
         asked.add(fc);
         if ((await ask(fc)) && catalogue.lookup(ref) !== undefined) continue;
+        if (!answering) return;
       }
       await ask(ref);
     }
