@@ -81,10 +81,16 @@ describe('names from the type descriptions in a capture', () => {
     expect(textOf(URCB, 67, given)[1]).toMatch(/SBOw = \{ctlVal=true, origin=\{0, ''H\}, ctlNum=1, T=.*, Test=false, Check='00'B\}/);
   });
 
-  it('the TASE.2-shaped capture: each data value read after its description is named', () => {
+  it('the TASE.2-shaped capture: each data value read after its description is named, in reads and transfer reports', () => {
     const { items } = decodeMmsCapture(fixture('tase2-shaped-libiec61850.pcap'));
     const reads = items.filter((i) => i.kind === 'confirmed' && i.service === 'read').flatMap((i) => formatItem(i).slice(1));
     expect(reads).toContain("  ICC1/Voltage_A = {Value=230, TimeStamp=1796644306, Flags='00000000'B}");
     expect(reads).toContain("  ICC1/Line_P = {Value=100, TimeStamp=1796644306, Flags='00000000'B, COV=0}");
+    // and so are the members of the transfer reports that follow (information reports of the data set).
+    const transfer = items.find((i) => i.kind === 'information-report' && i.frame === 57)!;
+    expect(formatItem(transfer)).toContain("  ICC1/Voltage_A = {Value=231.636, TimeStamp=1796644307, Flags='00000000'B}");
+    expect(itemJson(transfer)['variables']).toContainEqual(
+      expect.objectContaining({ name: 'ICC1/Voltage_A', named: { Value: 231.636, TimeStamp: 1796644307, Flags: '00000000' } }),
+    );
   });
 });
