@@ -272,6 +272,9 @@ async function explainRefusal(c: Iec61850Client, a: ReportAnalyser, o: LiveOptio
   );
 }
 
+type ReportsOptions = RcbOptions &
+  TypeOptions & { rcb: string; count?: number; duration?: number; findingsEvery: number; reconnect: boolean };
+
 function reportsCommand(): Command {
   return typeOptions(rcbOptions(common(new Command('reports'))))
     .description('enable a report control block and print each report decoded; reconnects and resynchronises buffered blocks by EntryID')
@@ -290,76 +293,72 @@ function reportsCommand(): Command {
       'after',
       "\nStructured members are named ({stVal=true, q=good ('0000000000000'B), t=...}; JSON adds \"named\") from the IED's type\ndescriptions (asked once per LN and FC; --no-ask-types skips) or --scl; otherwise they print positionally.\nEach report is followed by its arrival time and delays; the findings (SqNum gaps, quality, time, configuration advice, ...)\nare printed every --findings-every seconds when they changed, and at the end.\n\nExample:\n  gridgate mms reports --host 10.0.0.5 --rcb 'IED1LD0/LLN0$BR$EventsBRCB01' --gi --json",
     )
-    .action(
-      async (
-        o: RcbOptions & TypeOptions & { rcb: string; count?: number; duration?: number; findingsEvery: number; reconnect: boolean },
-      ) => {
-        const types = o.scl === undefined ? undefined : loadSclTypes(o.scl);
-        const stop = new AbortController();
-        void untilSignal().then(() => stop.abort());
-        const timer = o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
-        const analyser = new ReportAnalyser();
-        let shown = JSON.stringify([]);
-        const showFindings = (always: boolean): void => {
-          const findings = analyser.findings();
-          const now = JSON.stringify(findings);
-          if (!always && now === shown) return;
-          shown = now;
-          emitFindings(o, findings);
-        };
-        const every = o.findingsEvery > 0 ? setInterval(() => showFindings(false), o.findingsEvery * 1000) : undefined;
-        let seen = 0;
-        try {
-          const { EntryID, ...settings } = settingsOf(o);
-          await runReports(
-            {
-              ...mmsClientOptions(o),
-              rcb: o.rcb,
-              settings,
-              gi: o.gi === true,
-              reconnect: o.reconnect,
-              ...(EntryID === undefined ? {} : { entryId: EntryID }),
-              ...(types === undefined ? {} : { types }),
-              askTypes: o.askTypes,
-            },
-            (r) => {
-              const timing = reportTiming(r, Date.now());
-              analyser.report(o.rcb, r, { report: ++seen }, timing.arrivalMs);
-              emit(o, [...formatReport(r), formatTiming(timing)].join('\n'), { ...reportJson(r), ...timingJson(timing) });
-              if (o.count !== undefined && seen >= o.count) stop.abort();
-            },
-            stop.signal,
-            (s) => {
-              if (s.type === 'subscribed') {
-                const sub = s.subscription;
-                analyser.dataSet(o.rcb, sub.members);
-                analyser.rcbRead(o.rcb, sub.block, {}, US);
-                wrote(analyser, o.rcb, { ...settings, ...(s.resyncFrom === undefined ? {} : { EntryID: s.resyncFrom }), RptEna: true });
-                const from = s.resyncFrom === undefined ? '' : `, resynchronised after EntryID '${toHex(s.resyncFrom).replace(/ /g, '')}'H`;
-                process.stderr.write(`gridgate: ${s.rcb} enabled: RptID ${s.rptId}, ${s.members} data set members${from}\n`);
-              } else if (s.type === 'lost') {
-                process.stderr.write(
-                  `gridgate: association lost (${s.reason})${s.retryInMs === undefined ? '' : `; reconnecting in ${s.retryInMs} ms`}\n`,
-                );
-              } else if (s.type === 'resync-refused') {
-                process.stderr.write(
-                  `gridgate: the IED refused EntryID '${toHex(s.entryId).replace(/ /g, '')}'H (${s.reason}): the entries after it are lost; resuming from the oldest entry it holds\n`,
-                );
-              } else process.stderr.write(`gridgate: malformed report: ${s.reason}\n`);
-            },
-          );
-        } catch (err) {
-          if (err instanceof RcbWriteError && err.accessError === 'temporarily-unavailable') {
-            await withClient(o, (c) => explainRefusal(c, analyser, o, err)).catch(() => undefined);
-          }
-          throw err;
-        } finally {
-          clearTimeout(timer);
-          clearInterval(every);
+    .action(async (o: ReportsOptions) => {
+      const types = o.scl === undefined ? undefined : loadSclTypes(o.scl);
+      const stop = new AbortController();
+      void untilSignal().then(() => stop.abort());
+      const timer = o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
+      const analyser = new ReportAnalyser();
+      let shown = JSON.stringify([]);
+      const showFindings = (always: boolean): void => {
+        const findings = analyser.findings();
+        const now = JSON.stringify(findings);
+        if (!always && now === shown) return;
+        shown = now;
+        emitFindings(o, findings);
+      };
+      const every = o.findingsEvery > 0 ? setInterval(() => showFindings(false), o.findingsEvery * 1000) : undefined;
+      let seen = 0;
+      try {
+        const { EntryID, ...settings } = settingsOf(o);
+        await runReports(
+          {
+            ...mmsClientOptions(o),
+            rcb: o.rcb,
+            settings,
+            gi: o.gi === true,
+            reconnect: o.reconnect,
+            ...(EntryID === undefined ? {} : { entryId: EntryID }),
+            ...(types === undefined ? {} : { types }),
+            askTypes: o.askTypes,
+          },
+          (r) => {
+            const timing = reportTiming(r, Date.now());
+            analyser.report(o.rcb, r, { report: ++seen }, timing.arrivalMs);
+            emit(o, [...formatReport(r), formatTiming(timing)].join('\n'), { ...reportJson(r), ...timingJson(timing) });
+            if (o.count !== undefined && seen >= o.count) stop.abort();
+          },
+          stop.signal,
+          (s) => {
+            if (s.type === 'subscribed') {
+              const sub = s.subscription;
+              analyser.dataSet(o.rcb, sub.members);
+              analyser.rcbRead(o.rcb, sub.block, {}, US);
+              wrote(analyser, o.rcb, { ...settings, ...(s.resyncFrom === undefined ? {} : { EntryID: s.resyncFrom }), RptEna: true });
+              const from = s.resyncFrom === undefined ? '' : `, resynchronised after EntryID '${toHex(s.resyncFrom).replace(/ /g, '')}'H`;
+              process.stderr.write(`gridgate: ${s.rcb} enabled: RptID ${s.rptId}, ${s.members} data set members${from}\n`);
+            } else if (s.type === 'lost') {
+              process.stderr.write(
+                `gridgate: association lost (${s.reason})${s.retryInMs === undefined ? '' : `; reconnecting in ${s.retryInMs} ms`}\n`,
+              );
+            } else if (s.type === 'resync-refused') {
+              process.stderr.write(
+                `gridgate: the IED refused EntryID '${toHex(s.entryId).replace(/ /g, '')}'H (${s.reason}): the entries after it are lost; resuming from the oldest entry it holds\n`,
+              );
+            } else process.stderr.write(`gridgate: malformed report: ${s.reason}\n`);
+          },
+        );
+      } catch (err) {
+        if (err instanceof RcbWriteError && err.accessError === 'temporarily-unavailable') {
+          await withClient(o, (c) => explainRefusal(c, analyser, o, err)).catch(() => undefined);
         }
-        showFindings(true);
-      },
-    );
+        throw err;
+      } finally {
+        clearTimeout(timer);
+        clearInterval(every);
+      }
+      showFindings(true);
+    });
 }
 
 /** The live sub-commands of `gridgate mms`. */
