@@ -119,7 +119,10 @@ export function rcbAttributeJson(attribute: string, value: MmsData): Json {
  */
 function entryLine(e: ReportEntry): string {
   const parts = [`${e.reference ?? `member ${e.index}`} = ${formatValue(e.value, e.type)}`];
-  const named = e.type !== undefined && namedField(e.value, e.type).named !== undefined;
+  const t = e.type;
+  // A typed time stamp shows its time quality itself; a named structure or quality shows q and t among its components.
+  const named =
+    t !== undefined && ((e.value.type === 'utc-time' && t.type.kind === 'utc-time') || namedField(e.value, t).named !== undefined);
   if (e.reason !== undefined) parts.push(`reason ${flagsWithBits(flagNames(e.reason, REASON_CODES), e.reasonBits)}`);
   if (e.quality !== undefined && !named) parts.push(`q ${formatQuality(e.quality)}`);
   if (e.timestamp !== undefined && !named) parts.push(`t ${msIso(e.timestamp.ms)} (${formatTimeQuality(e.timestamp.quality)})`);
