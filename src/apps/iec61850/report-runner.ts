@@ -75,6 +75,15 @@ export async function runReports(
     const resyncFrom = buffered ? entryId : undefined;
     let client: Iec61850Client | undefined;
     let sub: ReportSubscription | undefined;
+    const deliver = (r: Report): void => {
+      // Reports still arriving after the stop (a buffered backlog) are left for the next run.
+      if (signal.aborted) return;
+      if (r.entryId !== undefined) entryId = r.entryId;
+      onReport(r);
+    };
+    // Reports that come before the subscription is complete (a BRCB's backlog is sent as soon as
+    // it is enabled) wait for 'subscribed', so the caller knows the block before its first report.
+    let early: Report[] | undefined = [];
     try {
       client = await Iec61850Client.connect(o);
       sub = await client.subscribe(o.rcb, {
@@ -84,10 +93,9 @@ export async function runReports(
         ...(types === undefined ? {} : { types, askTypes: o.askTypes === true }),
         listener: (e) => {
           if (e.type === 'problem') return onStatus({ type: 'malformed', reason: e.reason });
-          // Reports still arriving after the stop (a buffered backlog) are left for the next run.
-          if (e.type !== 'data' || signal.aborted) return;
-          if (e.data.entryId !== undefined) entryId = e.data.entryId;
-          onReport(e.data);
+          if (e.type !== 'data') return;
+          if (early === undefined) deliver(e.data);
+          else early.push(e.data);
         },
       });
     } catch (err) {
@@ -121,6 +129,8 @@ export async function runReports(
       ...(resyncFrom === undefined ? {} : { resyncFrom }),
       subscription: s,
     });
+    for (const r of early) deliver(r);
+    early = undefined;
     const ended = await Promise.race([client.mms.closed, aborted]);
     if (ended === 'aborted') {
       await s.stop().catch(() => undefined);
