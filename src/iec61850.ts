@@ -7,3 +7,5 @@ export { runReports, type ReportRunOptions, type RunStatus } from './apps/iec618
 export { findingsJson, formatFindings, formatRcb, formatReport, rcbJson, reportJson } from './apps/iec61850/format.js';
 export { ReportAnalyser, type AnalyserOptions, type Finding, type Located, type Peer, type Where } from './apps/iec61850/findings.js';
 export { FINDING_KINDS, SEVERITIES, type FindingKind, type Severity } from './apps/iec61850/findings-kinds.js';
+export { formatType, formatValue, namedField, namedJson } from './apps/iec61850/named-value.js';
+export { loadSclTypes, sclTypes } from './apps/iec61850/scl-types.js';

@@ -3,6 +3,7 @@ export * as iso from './protocols/iso/index.js';
 export * from './protocols/mms/index.js';
 export { MmsClient, MmsServiceError, type MmsClientEvent, type MmsClientOptions, type MmsClientProblem } from './apps/mms/client.js';
 export { MmsServer, MmsServerConnection, type Identity, type MmsServerOptions } from './apps/mms/server.js';
+export { TypeCatalogue } from './apps/mms/type-catalogue.js';
 export {
   MmsScope,
   readNode,

@@ -4,9 +4,12 @@
  * including segmented reports joined into one and a broken segment sequence reported, not lost
  * silently. (Behaviour of a real report engine is tested against `gridgate iec61850-sim`.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Iec61850Client, RcbWriteError } from '../../src/apps/iec61850/client.js';
 import { MmsServer } from '../../src/apps/mms/server.js';
+import { TypeCatalogue } from '../../src/apps/mms/type-catalogue.js';
+import { objectNameText } from '../../src/protocols/mms/access.js';
+import { ErrorCode, GridgateError } from '../../src/core/errors.js';
 import type { MmsNode } from '../../src/apps/mms/namespace.js';
 import { bitStringOf } from '../../src/protocols/iso/ber/ber.js';
 import type { MmsData } from '../../src/protocols/mms/data.js';
@@ -182,5 +185,41 @@ describe('IEC 61850 client', () => {
     expect(err).toMatchObject({ attribute: 'PurgeBuf', accessError: 'object-non-existent', code: 'E_NEGATIVE' });
     expect((err as Error).message).toBe(`${RCB}$PurgeBuf: write refused (object-non-existent)`);
     expect(writes).toEqual(['BufTm']);
+  });
+
+  it('describe asks the server once per LN and FC; what it refuses stays untyped, without an error', async () => {
+    const asked: string[] = [];
+    const original = client.mms.getVariableAccessAttributes.bind(client.mms);
+    const spy = vi.spyOn(client.mms, 'getVariableAccessAttributes').mockImplementation((name) => {
+      asked.push(objectNameText(name));
+      return original(name);
+    });
+    const types = new TypeCatalogue();
+    try {
+      await client.describe([1, 2, 3].map((n) => `${LD}/GGIO1$ST$SPCSO${n}$stVal`).concat(`${LD}/Nope$ST$X`), types);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(asked).toEqual([`${LD}/GGIO1$ST`, `${LD}/Nope$ST`, `${LD}/Nope$ST$X`]);
+    expect(types.lookup(`${LD}/GGIO1$ST$SPCSO2$stVal`)).toEqual({ name: 'stVal', type: { kind: 'boolean' } });
+    expect(types.lookup(`${LD}/GGIO1$ST$SPCSO2`)?.type).toEqual({
+      kind: 'structure',
+      components: [{ name: 'stVal', type: { kind: 'boolean' } }],
+    });
+    expect(types.lookup(`${LD}/Nope$ST$X`)).toBeUndefined();
+  });
+
+  it('describe stops asking when a request goes unanswered, rather than waiting a timeout per member', async () => {
+    let asked = 0;
+    const spy = vi.spyOn(client.mms, 'getVariableAccessAttributes').mockImplementation(() => {
+      asked++;
+      return Promise.reject(new GridgateError(ErrorCode.TIMEOUT, 'getVariableAccessAttributes: no answer within 10000 ms'));
+    });
+    try {
+      await client.describe([`${LD}/A$ST$x`, `${LD}/B$ST$y`, `${LD}/C$MX$z`], new TypeCatalogue());
+    } finally {
+      spy.mockRestore();
+    }
+    expect(asked).toBe(1);
   });
 });

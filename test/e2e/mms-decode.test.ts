@@ -44,6 +44,10 @@ describe('gridgate mms decode', () => {
       "  simpleIOGenericIO/LLN0$RP$EventsRCB01$TrgOps = data-change quality-change general-interrogation ('011001'B)  success\n",
     );
     expect(out).toContain('findings: none (no fault, warning, advice or note)\n');
+    // The control object's components are named from the getVariableAccessAttributes response before the write.
+    expect(out).toContain(
+      "  simpleIOGenericIO/GGIO1$CO$SPCSO1$Oper = {ctlVal=true, origin={orCat=3, orIdent=''H}, ctlNum=1, T=2026-11-21T10:27:43.219Z (accuracy 0 bits), Test=false, Check='00'B}  success\n",
+    );
     expect(out).toContain(
       [
         'frame 46  2026-11-21T10:27:43.291050Z  stream 0  report from simpleIOGenericIO/LLN0$RP$EventsRCB01',

@@ -7,16 +7,24 @@
  * untrusted: at most 64 MiB, no DOCTYPE (so no entity expansion), every problem a
  * {@link ConfigError} with its line.
  */
-import { statSync } from 'node:fs';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { readConfigText } from '../../core/config.js';
-import { ConfigError, type ConfigIssue } from '../../core/errors.js';
+import { type ConfigIssue } from '../../core/errors.js';
 import type { OptFldName, TrgOpName } from '../../protocols/iec61850/rcb.js';
 import { CDCS, CDC_NAMES, type CdcName } from './cdc.js';
 import { memberProblem, validateSimModel, type SimModel, type SimModelInput } from './config.js';
+import {
+  attr,
+  children,
+  lnName,
+  named,
+  parseSclXml,
+  readSclText,
+  SCL_TEXT as TEXT,
+  sclFail,
+  SclLines,
+  type SclElement as Element,
+} from '../iec61850/scl-document.js';
 
-/** Largest SCL file read. */
-export const MAX_SCL_BYTES = 64 * 1024 * 1024;
+export { MAX_SCL_BYTES } from '../iec61850/scl-document.js';
 
 /** A model loaded from SCL, with what was left out of it. */
 export interface SclModel {
@@ -31,15 +39,10 @@ export interface SclOptions {
   readonly ied?: string;
 }
 
-type Element = Record<string, unknown>;
 type PlainLd = SimModelInput['logicalDevices'][number];
 type PlainLn = PlainLd['logicalNodes'][number];
 type PlainDo = NonNullable<PlainLn['dataObjects']>[number];
 type PlainRc = NonNullable<PlainLn['reportControls']>[number];
-
-const ATTRS = '@';
-const TEXT = '#text';
-const META = XMLParser.getMetaDataSymbol();
 
 /**
  * Attributes of ReportControl and its TrgOps, OptFields and RptEnabled elements with the value an
@@ -79,12 +82,8 @@ const OPT_FIELDS: readonly {
 ];
 const DBPOS_SCL: Readonly<Record<string, string>> = { 'intermediate-state': 'intermediate', 'bad-state': 'bad' };
 
-const children = (e: Element | undefined, tag: string): Element[] => (Array.isArray(e?.[tag]) ? (e[tag] as Element[]) : []);
-const attr = (e: Element | undefined, name: string): string | undefined => (e?.[ATTRS] as Record<string, string> | undefined)?.[name];
-const named = (es: Element[], name: string): Element | undefined => es.find((e) => attr(e, 'name') === name);
 const flag = (v: string | undefined, absent: boolean): boolean => (v === undefined ? absent : v === 'true' || v === '1');
 const int = (v: string | undefined, absent: number): number => (v === undefined ? absent : Number(v));
-const lnName = (e: Element): string => `${attr(e, 'prefix') ?? ''}${attr(e, 'lnClass') ?? ''}${attr(e, 'inst') ?? ''}`;
 
 /** The first `Val` of a DAI or DA, if any. */
 function valOf(e: Element | undefined): string | undefined {
@@ -96,18 +95,7 @@ function valOf(e: Element | undefined): string | undefined {
 
 /** Reads an SCL file (at most {@link MAX_SCL_BYTES}) and builds the model of one IED. */
 export function loadSclModel(file: string, options: SclOptions = {}): SclModel {
-  const size = fileSize(file);
-  if (size > MAX_SCL_BYTES) throw new ConfigError([{ file, message: `${size} bytes; an SCL file is read up to ${MAX_SCL_BYTES} bytes` }]);
-  return parseSclModel(file, readConfigText(file), options);
-}
-
-/** The size of a file; 0 when it cannot be seen, for readConfigText to report why. */
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
+  return parseSclModel(file, readSclText(file), options);
 }
 
 /** Parses SCL text and builds the model of one IED; `file` names the source in messages. */
@@ -117,7 +105,7 @@ export function parseSclModel(file: string, text: string, options: SclOptions = 
 
 /** One SCL document being turned into a model. */
 class SclReader {
-  private readonly lineStarts: number[] = [0];
+  private readonly lineNumbers: SclLines;
   private readonly lines = new Map<string, number>();
   private readonly skipped: ConfigIssue[] = [];
   private doTypes = new Map<string, Element>();
@@ -128,31 +116,11 @@ class SclReader {
     private readonly file: string,
     private readonly text: string,
   ) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    this.lineNumbers = new SclLines(text);
   }
 
   read(options: SclOptions): SclModel {
-    if (this.text.length > MAX_SCL_BYTES) this.fail(undefined, undefined, `an SCL file is read up to ${MAX_SCL_BYTES} bytes`);
-    const doctype = this.text.search(/<!DOCTYPE/i);
-    if (doctype >= 0) this.fail(this.lineAt(doctype), undefined, 'DOCTYPE declarations are not accepted (no DTDs or entities in SCL)');
-    const valid = XMLValidator.validate(this.text);
-    if (valid !== true) this.fail(valid.err.line, undefined, `not well-formed XML: ${valid.err.msg}`);
-    const doc = new XMLParser({
-      ignoreAttributes: false,
-      attributeNamePrefix: '',
-      attributesGroupName: ATTRS,
-      textNodeName: TEXT,
-      alwaysCreateTextNode: true,
-      isArray: (_name, _path, _leaf, isAttribute) => isAttribute !== true,
-      parseTagValue: false,
-      parseAttributeValue: false,
-      processEntities: false,
-      htmlEntities: false,
-      removeNSPrefix: true,
-      captureMetaData: true,
-    }).parse(this.text) as Element;
-    const scl = children(doc, 'SCL')[0];
-    if (scl === undefined) this.fail(1, undefined, 'no SCL root element');
+    const scl = parseSclXml(this.file, this.text, this.lineNumbers);
     const ied = this.chooseIed(scl, options.ied);
     this.indexTemplates(scl);
     const iedName = attr(ied, 'name') ?? '';
@@ -337,20 +305,8 @@ class SclReader {
     };
   }
 
-  private lineAt(index: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= index) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  }
-
   private line(e: Element | undefined): number | undefined {
-    const start = (e?.[META as unknown as string] as { startIndex?: number } | undefined)?.startIndex;
-    return start === undefined ? undefined : this.lineAt(start);
+    return this.lineNumbers.line(e);
   }
 
   private mark(path: PropertyKey[], e: Element | undefined): void {
@@ -364,8 +320,6 @@ class SclReader {
   }
 
   private fail(line: number | undefined, field: string | undefined, message: string): never {
-    throw new ConfigError([
-      { file: this.file, ...(line === undefined ? {} : { line }), ...(field === undefined ? {} : { field }), message },
-    ]);
+    return sclFail(this.file, line, field, message);
   }
 }

@@ -9,11 +9,13 @@
 import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { objectNameText, type ObjectName } from '../../protocols/mms/access.js';
 import type { InformationReport } from '../../protocols/mms/pdu.js';
+import { decodeTypeDescription, type MmsComponent } from '../../protocols/mms/types.js';
 import { rcbFromMmsStructure, type ReportControlBlock } from '../../protocols/iec61850/rcb.js';
 import { rcbWrites, type RcbAttribute, type RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import { decodeReport, type Report } from '../../protocols/iec61850/report.js';
 import { AppEmitter, type AppEvent } from '../events.js';
 import { MmsClient, type MmsClientEvent, type MmsClientOptions } from '../mms/client.js';
+import type { TypeCatalogue } from '../mms/type-catalogue.js';
 import { joinSegments } from './segments.js';
 
 /** A data object of a logical node, with the functional constraints it appears under. */
@@ -123,6 +125,41 @@ export class Iec61850Client {
     return (await this.mms.getNamedVariableListAttributes(parseReference(ref))).map((v) => objectNameText(v.name));
   }
 
+  /**
+   * Makes `catalogue` know the types of `refs` (`LD/LN$FC$DO...`), asking the server
+   * (getVariableAccessAttributes, ISO 9506-2 14.9) for what it does not know yet: once per
+   * `LD/LN$FC`, whose description covers every attribute under it, else for the reference itself.
+   * A refusal (or a description that does not decode) leaves the reference untyped (its value then
+   * prints positionally); it is not an error. A request that is not answered stops the asking: an
+   * IED that ignores the service would otherwise cost a timeout per member.
+   */
+  async describe(refs: readonly string[], catalogue: TypeCatalogue): Promise<void> {
+    let answering = true;
+    const ask = async (ref: string): Promise<boolean> => {
+      const d = await this.mms.getVariableAccessAttributes(parseReference(ref)).then(
+        (r) => decodeTypeDescription(r.typeDescription),
+        (err: unknown) => {
+          answering = err instanceof GridgateError && err.code === ErrorCode.NEGATIVE;
+          return undefined;
+        },
+      );
+      if (d?.ok === true) catalogue.set(ref, d.value);
+      return d?.ok === true;
+    };
+    const asked = new Set<string>();
+    for (const ref of refs) {
+      if (!answering) return;
+      if (catalogue.lookup(ref) !== undefined) continue;
+      const fc = ref.replaceAll('.', '$').split('$').slice(0, 2).join('$');
+      if (!asked.has(fc) && fc !== ref && !fc.endsWith('/')) {
+        asked.add(fc);
+        if ((await ask(fc)) && catalogue.lookup(ref) !== undefined) continue;
+        if (!answering) return;
+      }
+      await ask(ref);
+    }
+  }
+
   /** Reads a BRCB or URCB with every field named. */
   async readRcb(ref: string): Promise<ReportControlBlock> {
     const [r] = await this.mms.read([parseReference(ref)]);
@@ -160,6 +197,10 @@ export class Iec61850Client {
       entryId?: Uint8Array;
       gi?: boolean;
       listener?: (e: SubscriptionEvent) => void;
+      /** Where the members' types are looked up (and, with `askTypes`, learnt): their components are then named. */
+      types?: TypeCatalogue;
+      /** Ask the server for the types `types` does not know (see {@link describe}). */
+      askTypes?: boolean;
     } = {},
   ): Promise<ReportSubscription> {
     const kind = rcbKind(ref);
@@ -167,7 +208,10 @@ export class Iec61850Client {
     const dataSet = o.settings?.DatSet ?? rcb.datSet;
     const members =
       dataSet === '' ? [] : await this.dataSetMembers(dataSet.includes('/') ? dataSet : `${parseReference(ref).domainId}/${dataSet}`);
-    const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members, rcb);
+    const types = o.types;
+    if (types !== undefined && o.askTypes === true) await this.describe(members, types);
+    const memberTypes = types === undefined ? [] : members.map((m) => types.lookup(m));
+    const sub = new ReportSubscription(this, ref, o.settings?.RptID ?? rcb.rptId, members, rcb, memberTypes);
     if (o.listener !== undefined) sub.on('event', o.listener);
     await this.writeRcb(ref, {
       ...(kind === 'URCB' ? { Resv: true } : {}),
@@ -211,6 +255,8 @@ export class ReportSubscription extends AppEmitter<SubscriptionEvent> {
   readonly ref: string;
   readonly rptId: string;
   readonly members: readonly string[];
+  /** The members' types where known, by position. */
+  readonly memberTypes: readonly (MmsComponent | undefined)[];
   /** The block as read before the subscription wrote it. */
   readonly block: ReportControlBlock;
   /** EntryID of the last whole report delivered (buffered blocks): what to resynchronise from. */
@@ -219,12 +265,20 @@ export class ReportSubscription extends AppEmitter<SubscriptionEvent> {
   readonly #listener: (e: MmsClientEvent) => void;
   readonly #client: Iec61850Client;
 
-  constructor(client: Iec61850Client, ref: string, rptId: string, members: readonly string[], block: ReportControlBlock) {
+  constructor(
+    client: Iec61850Client,
+    ref: string,
+    rptId: string,
+    members: readonly string[],
+    block: ReportControlBlock,
+    memberTypes: readonly (MmsComponent | undefined)[] = [],
+  ) {
     super();
     this.#client = client;
     this.ref = ref;
     this.rptId = rptId;
     this.members = members;
+    this.memberTypes = memberTypes;
     this.block = block;
     this.#listener = (e) => {
       if (e.type === 'data') this.#onReport(e.data);
@@ -256,7 +310,8 @@ export class ReportSubscription extends AppEmitter<SubscriptionEvent> {
     const head = ir.results[0];
     const rptId = head?.success === true && head.data.type === 'visible-string' ? head.data.value : undefined;
     if (rptId === undefined || (rptId !== this.rptId && !this.#namesBlock(rptId))) return;
-    const d = decodeReport(ir, { dataSetMembers: this.members });
+    const typed = this.memberTypes.some((t) => t !== undefined);
+    const d = decodeReport(ir, { dataSetMembers: this.members, ...(typed ? { memberTypes: this.memberTypes } : {}) });
     if (!d.ok) {
       this.#problem('malformed', `${this.ref}: result ${d.offset}: ${d.reason}`);
       return;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../core/bytes.js';
 import { decodeQuality, rcbFromMmsStructure, type Report, type ReportControlBlock } from '../../protocols/iec61850/index.js';
 import { bitStringOf } from '../../protocols/iso/index.js';
-import type { MmsData } from '../../protocols/mms/index.js';
+import type { MmsData, MmsType } from '../../protocols/mms/index.js';
 import { dataJson, formatData, formatTimeQuality, msIso, timeQualityJson } from '../mms/data-format.js';
 import {
   formatQuality,
@@ -222,6 +222,51 @@ describe('formatReport / reportJson', () => {
         },
       ],
     });
+  });
+});
+
+describe('formatReport with member types', () => {
+  const tq = { leapSecondsKnown: false, clockFailure: false, clockNotSynchronized: false, accuracy: 10 };
+  const t: MmsData = { type: 'utc-time', seconds: 1795256863, fraction: 0, quality: tq };
+  const sps: MmsType = {
+    kind: 'structure',
+    components: [
+      { name: 'stVal', type: { kind: 'boolean' } },
+      { name: 'q', type: { kind: 'bit-string', size: -13 } },
+      { name: 't', type: { kind: 'utc-time' } },
+    ],
+  };
+  const report: Report = {
+    rptId: 'R',
+    optFlds: rcbOf(URCB, 'URCB').optFlds,
+    inclusion: [true, true],
+    entries: [
+      {
+        index: 0,
+        reference: 'LD/GGIO1$ST$Ind1',
+        value: { type: 'structure', components: [{ type: 'boolean', value: false }, bits('1110000000000'), t] },
+        type: { name: 'Ind1', type: sps },
+        quality: decodeQuality(bits('1110000000000').value),
+        timestamp: { ms: 1795256863000, quality: tq },
+      },
+      { index: 1, reference: 'LD/GGIO1$ST$Ind2$t', value: t, type: { name: 't', type: { kind: 'utc-time' } }, timestamp: { ms: 1795256863000, quality: tq } },
+    ],
+  }; // prettier-ignore
+
+  it('names the components and shows q and t among them, not again after them', () => {
+    expect(formatReport(report).slice(3)).toEqual([
+      "  LD/GGIO1$ST$Ind1 = {stVal=false, q=questionable (overflow) ('1110000000000'B), t=2026-11-21T10:27:43.000Z (accuracy 10 bits)}",
+      '  LD/GGIO1$ST$Ind2$t = 2026-11-21T10:27:43.000Z (accuracy 10 bits)',
+    ]);
+  });
+
+  it('as JSON: the positional value kept, the named object beside it', () => {
+    const [ind1, ind2] = (reportJson(report) as { entries: Record<string, unknown>[] }).entries;
+    expect(ind1).toMatchObject({
+      value: [false, '1110000000000', '2026-11-21T10:27:43.000Z'],
+      named: { stVal: false, q: { validity: 'questionable' } },
+    });
+    expect(ind2).not.toHaveProperty('named');
   });
 });
 

@@ -8,11 +8,9 @@ import {
   decodeOptFlds,
   decodeTrgOps,
   OPT_FLDS,
-  QUALITY_BITS,
   REASON_CODES,
   TRG_OPS,
   type Flags,
-  type Quality,
   type Report,
   type ReportControlBlock,
   type ReportEntry,
@@ -21,6 +19,9 @@ import type { MmsData } from '../../protocols/mms/index.js';
 import type { Finding, Located } from './findings.js';
 import { FINDING_KINDS, SEVERITIES } from './findings-kinds.js';
 import type { BitString } from '../../protocols/iso/index.js';
+import { formatQuality, formatValue, namedField, qualityJson } from './named-value.js';
+
+export { formatQuality, qualityJson } from './named-value.js';
 import { bitDigits, dataJson, formatData, formatTimeQuality, hex, msIso, timeQualityJson, type Json } from '../mms/data-format.js';
 
 /** The names of the flags set, in bit order. */
@@ -112,33 +113,19 @@ export function rcbAttributeJson(attribute: string, value: MmsData): Json {
   return flags !== undefined && value.type === 'bit-string' ? flags(value) : dataJson(value);
 }
 
-/** Quality detail bits (IEC 61850-7-3 6.2: overflow ... inaccurate), without test and operator-blocked. */
-const DETAIL_BITS = QUALITY_BITS.map((q) => q.name).filter((n) => n !== 'test' && n !== 'operator-blocked');
-
-/** `questionable (overflow, old-data) substituted test`: validity, detail bits set, then source and flags. */
-export function formatQuality(q: Quality): string {
-  const details = DETAIL_BITS.filter((n) => q[n]);
-  const tail = [q.source === 'substituted' ? 'substituted' : '', q.test ? 'test' : '', q['operator-blocked'] ? 'operator-blocked' : ''];
-  return [details.length === 0 ? q.validity : `${q.validity} (${details.join(', ')})`, ...tail.filter((t) => t !== '')].join(' ');
-}
-
-/** Quality as JSON: validity, the detail bits set, source, test, operatorBlocked. */
-export function qualityJson(q: Quality): Json {
-  return {
-    validity: q.validity,
-    detail: DETAIL_BITS.filter((n) => q[n]),
-    source: q.source,
-    test: q.test,
-    operatorBlocked: q['operator-blocked'],
-  };
-}
-
-/** `  reference = value  reason data-change  q good  t 2026-...Z (accuracy 10 bits)` */
+/**
+ * `  reference = value  reason data-change  q good  t 2026-...Z (accuracy 10 bits)`; a member whose
+ * type names its components shows its quality and time stamp among them, not again after them.
+ */
 function entryLine(e: ReportEntry): string {
-  const parts = [`${e.reference ?? `member ${e.index}`} = ${formatData(e.value)}`];
+  const parts = [`${e.reference ?? `member ${e.index}`} = ${formatValue(e.value, e.type)}`];
+  const t = e.type;
+  // A typed time stamp shows its time quality itself; a named structure or quality shows q and t among its components.
+  const named =
+    t !== undefined && ((e.value.type === 'utc-time' && t.type.kind === 'utc-time') || namedField(e.value, t).named !== undefined);
   if (e.reason !== undefined) parts.push(`reason ${flagsWithBits(flagNames(e.reason, REASON_CODES), e.reasonBits)}`);
-  if (e.quality !== undefined) parts.push(`q ${formatQuality(e.quality)}`);
-  if (e.timestamp !== undefined) parts.push(`t ${msIso(e.timestamp.ms)} (${formatTimeQuality(e.timestamp.quality)})`);
+  if (e.quality !== undefined && !named) parts.push(`q ${formatQuality(e.quality)}`);
+  if (e.timestamp !== undefined && !named) parts.push(`t ${msIso(e.timestamp.ms)} (${formatTimeQuality(e.timestamp.quality)})`);
   return `  ${parts.join('  ')}`;
 }
 
@@ -179,6 +166,7 @@ function entryJson(e: ReportEntry): Json {
     ...(e.reference === undefined ? {} : { reference: e.reference }),
     type: e.value.type,
     value: dataJson(e.value),
+    ...namedField(e.value, e.type),
     ...(e.reason === undefined ? {} : { reason: flagNames(e.reason, REASON_CODES) }),
     ...(e.quality === undefined ? {} : { quality: qualityJson(e.quality) }),
     ...(e.timestamp === undefined ? {} : { timestamp: { time: msIso(e.timestamp.ms), quality: timeQualityJson(e.timestamp.quality) } }),

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import type { RcbSettings } from '../../protocols/iec61850/rcb-write.js';
 import type { Report } from '../../protocols/iec61850/report.js';
 import type { MmsClientOptions } from '../mms/client.js';
+import { TypeCatalogue } from '../mms/type-catalogue.js';
 import { Iec61850Client, RcbWriteError, rcbKind, type ReportSubscription } from './client.js';
 
 export interface ReportRunOptions extends MmsClientOptions {
@@ -22,6 +23,13 @@ export interface ReportRunOptions extends MmsClientOptions {
   readonly entryId?: Uint8Array;
   /** Reconnect after a loss (default true); otherwise the run fails with `E_CONNECTION` when the association is lost. */
   readonly reconnect?: boolean;
+  /**
+   * Where the data set members' types are looked up, to name their components: an SCL file's types,
+   * and with `askTypes` what the server describes (learnt once, kept across reconnects).
+   */
+  readonly types?: TypeCatalogue;
+  /** Ask the server for the members' types (getVariableAccessAttributes) that `types` does not hold. */
+  readonly askTypes?: boolean;
   /** First back-off in ms, doubled up to 30 s (default 1,000). */
   readonly retryMs?: number;
   readonly logger?: Logger;
@@ -58,6 +66,7 @@ export async function runReports(
   const buffered = rcbKind(o.rcb) === 'BRCB';
   let entryId = o.entryId;
   let backoff = o.retryMs ?? 1000;
+  const types = o.askTypes === true ? new TypeCatalogue(o.types) : o.types;
   const aborted = new Promise<'aborted'>((resolve) => {
     if (signal.aborted) resolve('aborted');
     else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
@@ -81,6 +90,7 @@ export async function runReports(
         ...(o.settings === undefined ? {} : { settings: o.settings }),
         ...(resyncFrom === undefined ? {} : { entryId: resyncFrom }),
         ...(o.gi === true ? { gi: true } : {}),
+        ...(types === undefined ? {} : { types, askTypes: o.askTypes === true }),
         listener: (e) => {
           if (e.type === 'problem') return onStatus({ type: 'malformed', reason: e.reason });
           if (e.type !== 'data') return;

@@ -28,6 +28,7 @@ import type { Report } from '../../protocols/iec61850/index.js';
 import type { Finding } from '../iec61850/findings.js';
 import { joinSegments } from '../iec61850/segments.js';
 import { CaptureFindings } from './capture-findings.js';
+import type { TypeCatalogue } from './type-catalogue.js';
 
 /** Options of {@link MmsCaptureDecoder}. */
 export interface MmsCaptureOptions {
@@ -37,6 +38,8 @@ export interface MmsCaptureOptions {
   readonly maxHeldOctets?: number;
   /** Requests awaiting their response per connection before the oldest is reported unanswered; default 1024. */
   readonly maxPendingRequests?: number;
+  /** Types the user gave (an SCL file): consulted for values the capture's own getVariableAccessAttributes responses do not describe. */
+  readonly types?: TypeCatalogue;
 }
 
 /** What was read and what was not, with the reasons. */
@@ -102,7 +105,7 @@ export class MmsCaptureDecoder {
   readonly #options: MmsCaptureOptions;
   readonly #tcp: TcpReassembler;
   readonly #conversations = new Map<number, Conversation>();
-  readonly #knowledge = new CaptureKnowledge();
+  readonly #knowledge: CaptureKnowledge;
   readonly #findings = new CaptureFindings();
   readonly #skipped = new Map<string, number>();
   readonly #malformedPackets: { frame: number; layer: string; offset: number; reason: string }[] = [];
@@ -118,6 +121,7 @@ export class MmsCaptureDecoder {
 
   constructor(options: MmsCaptureOptions = {}) {
     this.#options = options;
+    this.#knowledge = new CaptureKnowledge(options.types);
     this.#tcp = new TcpReassembler(options.maxHeldOctets === undefined ? {} : { maxHeldOctets: options.maxHeldOctets });
   }
 
@@ -329,7 +333,11 @@ export class MmsCaptureDecoder {
       spec.kind === 'list'
         ? spec.variables.map((v) => objectNameText(v.name))
         : (this.#knowledge.members(c.scope, listName(spec.name)) ?? []);
-    const variables = pdu.results.map((result: AccessResult, i) => ({ ...(names[i] === undefined ? {} : { name: names[i] }), result }));
+    const variables = pdu.results.map((result: AccessResult, i) => {
+      const name = names[i];
+      const type = name === undefined ? undefined : this.#knowledge.typeOf(c.scope, name);
+      return { ...(name === undefined ? {} : { name }), result, ...(type === undefined ? {} : { type }) };
+    });
     this.#emit(c, when, { kind: 'information-report', pdu, variables });
   }
 

@@ -40,7 +40,7 @@ export class CaptureFindings {
       if (m.members !== undefined) this.#dataSets.set(`${item.server} ${m.name}`, m.members);
       return;
     }
-    if (m.type === 'other') return;
+    if (m.type === 'other' || m.type === 'type-description') return;
     const answered = item.response !== undefined;
     for (const v of m.variables) {
       if (v.rcb === undefined) continue;

@@ -18,9 +18,9 @@ import {
   type ServiceError,
 } from '../../protocols/mms/index.js';
 import { formatFindings, formatRcb, formatRcbAttribute, formatReport } from '../iec61850/format.js';
+import { formatType, formatValue } from '../iec61850/named-value.js';
 import type { AccessedVariable, MmsCaptureItem, MmsCaptureItemKind, PairMeaning } from './capture-items.js';
 import type { MmsCaptureSummary } from './capture-decode.js';
-import { formatData } from './data-format.js';
 
 type Item<K extends MmsCaptureItemKind> = Extract<MmsCaptureItem, { kind: K }>;
 type Req<K extends ConfirmedServiceName> = Extract<ConfirmedRequest, { service: K }>;
@@ -85,7 +85,11 @@ export const serviceErrorText = (e: ServiceError): string =>
 function variableLines(v: AccessedVariable, i: number, write: boolean, answered: boolean): string[] {
   const name = v.name ?? `variable ${i + 1}`;
   const value =
-    v.value === undefined ? undefined : v.rcb?.attribute !== undefined ? formatRcbAttribute(v.rcb.attribute, v.value) : formatData(v.value);
+    v.value === undefined
+      ? undefined
+      : v.rcb?.attribute !== undefined
+        ? formatRcbAttribute(v.rcb.attribute, v.value)
+        : formatValue(v.value, v.type);
   if (!write && v.block?.ok === true) return formatRcb(v.block.rcb, v.rcb!.reference);
   const outcome = v.failure !== undefined ? `failed: ${v.failure}` : !answered ? 'no response' : write ? 'success' : undefined;
   const lines = [[value === undefined ? name : `${name} = ${value}`, outcome].filter((p) => p !== undefined).join('  ')];
@@ -108,6 +112,9 @@ function meaningLines(m: PairMeaning, answered: boolean): string[] {
           ? []
           : [`(${m.members.length} members${m.deletable === undefined ? '' : `, deletable ${m.deletable}`})`]),
       ];
+    case 'type-description':
+      if (m.description === undefined) return [];
+      return m.description.ok ? formatType(m.description.type) : [`type description not read: ${m.description.reason}`];
     case 'other':
       return [];
   }
@@ -195,7 +202,8 @@ const KINDS: { readonly [K in MmsCaptureItemKind]: (item: Item<K>) => { title: s
   'information-report': (i) => ({
     title: 'information report',
     lines: i.variables.map(
-      (v, k) => `${v.name ?? `result ${k + 1}`} = ${v.result.success ? formatData(v.result.data) : `failed: ${v.result.errorName}`}`,
+      (v, k) =>
+        `${v.name ?? `result ${k + 1}`} = ${v.result.success ? formatValue(v.result.data, v.type) : `failed: ${v.result.errorName}`}`,
     ),
   }),
   pdu: (i) => ({ title: `${i.from}: ${i.pdu.pdu}`, lines: [] }),

@@ -12,8 +12,10 @@ import type {
   ConfirmedResponse,
   Initiate,
   InformationReport,
+  MmsComponent,
   MmsData,
   MmsPdu,
+  MmsType,
   ServiceError,
 } from '../../protocols/mms/index.js';
 
@@ -56,6 +58,8 @@ export interface AccessedVariable {
   readonly value?: MmsData;
   /** The DataAccessError name when the access failed. */
   readonly failure?: string;
+  /** The variable's type, when the capture (or an SCL file) described it: its components can be named. */
+  readonly type?: MmsComponent;
   /** A whole RCB read and named field by field, or why its structure could not be. */
   readonly block?: { readonly ok: true; readonly rcb: ReportControlBlock } | { readonly ok: false; readonly reason: string };
 }
@@ -73,6 +77,12 @@ export type PairMeaning =
       readonly name: string;
       readonly members?: readonly string[];
       readonly deletable?: boolean;
+    }
+  | {
+      /** A getVariableAccessAttributes pair: the variable and the type the server described (or why it did not read). */
+      readonly type: 'type-description';
+      readonly name: string;
+      readonly description?: { readonly ok: true; readonly type: MmsType } | { readonly ok: false; readonly reason: string };
     }
   | { readonly type: 'other' };
 
@@ -116,7 +126,7 @@ export type MmsCaptureItem =
   | (ItemBase & {
       readonly kind: 'information-report';
       readonly pdu: InformationReport;
-      readonly variables: readonly { readonly name?: string; readonly result: AccessResult }[];
+      readonly variables: readonly { readonly name?: string; readonly result: AccessResult; readonly type?: MmsComponent }[];
     })
   | (ItemBase & { readonly kind: 'pdu'; readonly from: Side; readonly pdu: MmsPdu })
   | (ItemBase & { readonly kind: 'session'; readonly from: Side; readonly event: string; readonly detail?: string })

@@ -7,6 +7,7 @@ import { captureTimeIso } from '../../protocols/capture/reader.js';
 import { AssociateResult, type Aare, type Aarq } from '../../protocols/iso/index.js';
 import { namedBits, PARAMETER_CBB, REJECT_CLASSES, SERVICES_SUPPORTED, type Initiate } from '../../protocols/mms/index.js';
 import { findingsJson, rcbAttributeJson, rcbJson, reportJson } from '../iec61850/format.js';
+import { namedField } from '../iec61850/named-value.js';
 import type { AccessedVariable, At, MmsCaptureItem, MmsCaptureItemKind, PairMeaning } from './capture-items.js';
 import type { MmsCaptureSummary } from './capture-decode.js';
 import { dataJson, jsonSafe, type Json } from './data-format.js';
@@ -35,7 +36,11 @@ function variableJson(v: AccessedVariable): Json {
     ...(v.rcb === undefined ? {} : { rcb: jsonSafe(v.rcb) }),
     ...(v.value === undefined
       ? {}
-      : { type: v.value.type, value: attribute === undefined ? dataJson(v.value) : rcbAttributeJson(attribute, v.value) }),
+      : {
+          type: v.value.type,
+          value: attribute === undefined ? dataJson(v.value) : rcbAttributeJson(attribute, v.value),
+          ...(attribute === undefined ? namedField(v.value, v.type) : {}),
+        }),
     ...(v.failure === undefined ? {} : { failure: v.failure }),
     ...(v.block === undefined ? {} : v.block.ok ? { block: rcbJson(v.block.rcb, v.rcb?.reference) } : { blockError: v.block.reason }),
   };
@@ -54,6 +59,15 @@ function meaningJson(m: PairMeaning): Record<string, Json> {
           ...(m.deletable === undefined ? {} : { deletable: m.deletable }),
         },
       };
+    case 'type-description':
+      return {
+        variable: m.name,
+        ...(m.description === undefined
+          ? {}
+          : m.description.ok
+            ? { typeDescription: jsonSafe(m.description.type) }
+            : { typeDescriptionError: m.description.reason }),
+      };
     case 'other':
       return {};
   }
@@ -68,7 +82,9 @@ function acseJson(apdu: Aarq | Aare, hidden: readonly string[]): Record<string, 
   return Object.fromEntries(Object.entries(apdu).flatMap(([k, v]) => (skip.includes(k) || v === undefined ? [] : [[k, jsonSafe(v)]])));
 }
 
-const raw = (i: Item<'confirmed'>, value: unknown): Record<string, Json> => (i.meaning.type === 'other' ? { value: jsonSafe(value) } : {});
+/** The decoded request or response, for services without an IEC 61850 meaning and (as before types were read) getVariableAccessAttributes. */
+const raw = (i: Item<'confirmed'>, value: unknown): Record<string, Json> =>
+  i.meaning.type === 'other' || i.meaning.type === 'type-description' ? { value: jsonSafe(value) } : {};
 
 /** Fields per item kind, after the common ones. */
 const KINDS: { readonly [K in MmsCaptureItemKind]: (item: Item<K>) => Record<string, Json> } = {
@@ -119,7 +135,9 @@ const KINDS: { readonly [K in MmsCaptureItemKind]: (item: Item<K>) => Record<str
   'information-report': (i) => ({
     variables: i.variables.map((v) => ({
       ...(v.name === undefined ? {} : { name: v.name }),
-      ...(v.result.success ? { type: v.result.data.type, value: dataJson(v.result.data) } : { failure: v.result.errorName }),
+      ...(v.result.success
+        ? { type: v.result.data.type, value: dataJson(v.result.data), ...namedField(v.result.data, v.type) }
+        : { failure: v.result.errorName }),
     })),
   }),
   pdu: (i) => ({ from: i.from, pdu: jsonSafe(i.pdu) }),

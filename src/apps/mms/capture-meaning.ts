@@ -13,11 +13,14 @@ import {
   type ConfirmedResponse,
   type ConfirmedServiceName,
   type InformationReport,
+  decodeTypeDescription,
+  type MmsComponent,
   type MmsData,
   type ObjectName,
   type VariableAccessSpecification,
 } from '../../protocols/mms/index.js';
 import type { AccessedVariable, PairMeaning, RcbName } from './capture-items.js';
+import { TypeCatalogue } from './type-catalogue.js';
 
 /** Functional constraints of report control blocks (IEC 61850-8-1 17.2.2). */
 const RCB_FC = { RP: 'URCB', BR: 'BRCB' } as const;
@@ -45,11 +48,30 @@ export interface Scope {
 }
 const scopeOf = (s: Scope, name: string): string => (name.startsWith('@') ? s.association : s.server);
 
-/** What the capture has taught about data sets and RCBs, per server. */
+/** What the capture has taught about data sets, RCBs and variable types, per server. */
 export class CaptureKnowledge {
   readonly #dataSets = new Map<string, readonly string[]>();
   readonly #rcbs = new Map<string, { rptId?: string; datSet?: string }>();
   readonly #rcbByRptId = new Map<string, string>();
+  readonly #types = new Map<string, TypeCatalogue>();
+  readonly #given: TypeCatalogue | undefined;
+
+  /** `types`: what the user gave (an SCL file), consulted for any server after what the capture described. */
+  constructor(types?: TypeCatalogue) {
+    this.#given = types;
+  }
+
+  /** The types a server's getVariableAccessAttributes responses described, over those given. */
+  types(s: Scope): TypeCatalogue {
+    let t = this.#types.get(s.server);
+    if (t === undefined) this.#types.set(s.server, (t = new TypeCatalogue(this.#given)));
+    return t;
+  }
+
+  /** The type of a variable `LD/LN$FC...` of a server, if any source described it. */
+  typeOf(s: Scope, ref: string): MmsComponent | undefined {
+    return (this.#types.get(s.server) ?? this.#given)?.lookup(ref);
+  }
 
   dataSet(s: Scope, name: string, members: readonly string[]): void {
     this.#dataSets.set(keyOf(scopeOf(s, name), name), members);
@@ -114,11 +136,13 @@ function accessed(
 ): AccessedVariable {
   const rcb = n === undefined || typeof n === 'string' ? undefined : rcbName(n);
   const name = n === undefined ? undefined : typeof n === 'string' ? n : objectNameText(n);
+  const type = name === undefined || value === undefined ? undefined : k.typeOf(s, name);
   const base: AccessedVariable = {
     ...(name === undefined ? {} : { name }),
     ...(rcb === undefined ? {} : { rcb }),
     ...(value === undefined ? {} : { value }),
     ...(failure === undefined ? {} : { failure }),
+    ...(type === undefined ? {} : { type }),
   };
   if (rcb === undefined || value === undefined || !learn) return base;
   if (rcb.attribute === undefined) {
@@ -165,6 +189,15 @@ const MEANINGS: { readonly [K in ConfirmedServiceName]?: Reader<K> } = {
     k.dataSet(s, name, members);
     return { type: 'data-set', name, members, deletable: res.mmsDeletable };
   },
+  getVariableAccessAttributes: (req, res, k, s) => {
+    if (req === undefined || req.name.scope === 'aa') return { type: 'other' };
+    const name = objectNameText(req.name);
+    if (res === undefined) return { type: 'type-description', name };
+    const d = decodeTypeDescription(res.typeDescription);
+    if (!d.ok) return { type: 'type-description', name, description: { ok: false, reason: `${d.reason} (offset ${d.offset})` } };
+    k.types(s).set(name, d.value);
+    return { type: 'type-description', name, description: { ok: true, type: d.value } };
+  },
   defineNamedVariableList: (req, res, k, s) => {
     if (req === undefined) return { type: 'other' };
     const name = listName(req.variableListName);
@@ -195,7 +228,10 @@ export const isIec61850Report = (pdu: InformationReport): boolean =>
   pdu.variableAccessSpecification.name.scope === 'vmd' &&
   pdu.variableAccessSpecification.name.itemId === 'RPT';
 
-/** A report decoded with the members of its data set when it carries no references. */
+/**
+ * A report decoded with the members of its data set when it carries no references, and with the
+ * types of its members where the capture (or an SCL file) described them.
+ */
 export function decodeCapturedReport(
   pdu: InformationReport,
   k: CaptureKnowledge,
@@ -205,9 +241,14 @@ export function decodeCapturedReport(
   if (!bare.ok) return { report: bare };
   const rcb = k.rcbOf(s, bare.value.rptId);
   const found = rcb === undefined ? {} : { rcb };
-  if (bare.value.optFlds['data-reference']) return { report: bare, ...found };
-  const dataSet = k.dataSetOf(s, bare.value);
+  const dataSet = bare.value.optFlds['data-reference'] ? undefined : k.dataSetOf(s, bare.value);
   const members = dataSet === undefined ? undefined : k.members(s, dataSet);
-  if (members === undefined) return { report: bare, ...found };
-  return { report: decodeReport(pdu, { dataSetMembers: members }), ...found, membersFrom: dataSet! };
+  // Member references by data set position: from the directory, else those the report carries.
+  const refs: (string | undefined)[] = members === undefined ? [] : [...members];
+  if (members === undefined) for (const e of bare.value.entries) refs[e.index] = e.reference;
+  const memberTypes = Array.from(refs, (r) => (r === undefined ? undefined : k.typeOf(s, r)));
+  const typed = memberTypes.some((t) => t !== undefined);
+  if (members === undefined && !typed) return { report: bare, ...found };
+  const report = decodeReport(pdu, { ...(members === undefined ? {} : { dataSetMembers: members }), ...(typed ? { memberTypes } : {}) });
+  return { report, ...found, ...(members === undefined ? {} : { membersFrom: dataSet! }) };
 }

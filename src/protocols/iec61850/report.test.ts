@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../core/bytes.js';
 import { bitStringOf } from '../iso/ber/ber.js';
-import { decodeMmsPdu, type AccessResult, type InformationReport, type MmsData } from '../mms/index.js';
+import { decodeMmsPdu, type AccessResult, type InformationReport, type MmsComponent, type MmsData, type MmsType } from '../mms/index.js';
 import { decodeReport, type Report } from './report.js';
 import type { Iec61850Failure } from './rcb.js';
 
@@ -134,6 +134,46 @@ describe('hand-built reports', () => {
     expect(unnamed.entries[0]!.quality?.validity).toBe('questionable');
     const other = decoded(report(vs('R'), opt(), bits(true), bits(true, false)));
     expect(other.entries[0]!.quality).toBeUndefined();
+  });
+
+  it('with member types, quality and time stamp are the components named q and t (or of SCL type Quality), not any 13 bits', () => {
+    const INVALID = bitStringOf([false, true, ...Array<boolean>(11).fill(false)]);
+    const bs = (size: number, quality?: true): MmsType => ({ kind: 'bit-string', size, ...(quality ? { quality } : {}) });
+    // q first, then another 13-bit string: by shape the last one would be taken.
+    const value: MmsData = {
+      type: 'structure',
+      components: [{ type: 'bit-string', value: QUALITY }, { type: 'bit-string', value: INVALID }, UTC],
+    };
+    const type: MmsComponent = {
+      name: 'Ind1',
+      type: {
+        kind: 'structure',
+        components: [
+          { name: 'q', type: bs(-13) },
+          { name: 'subQ', type: bs(-13) },
+          { name: 't', type: { kind: 'utc-time' } },
+        ],
+      },
+    };
+    const leaf: MmsComponent = { name: 'status', type: bs(13, true) };
+    const misfit: MmsComponent = { name: 'Ind3', type: { kind: 'structure', components: [{ name: 'q', type: bs(-13) }] } };
+    const r = decodeReport(
+      report(vs('R'), opt(), bits(true, true, true, true), ok(value), ok({ type: 'bit-string', value: INVALID }), ok(value), ok(value)),
+      {
+        memberTypes: [type, leaf, misfit, undefined],
+      },
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.value.entries.map((e) => [e.type?.name, e.quality?.validity, e.timestamp?.ms])).toEqual([
+      ['Ind1', 'questionable', 1500], // by type: q, not the later subQ
+      ['status', 'invalid', undefined], // SCL's basic type Quality, whatever the name
+      ['Ind3', 'invalid', 1500], // the type does not fit the value: read by shape, as without one
+      [undefined, 'invalid', 1500], // no type: by shape
+    ]);
+    const notQ = decodeReport(report(vs('R'), opt(), bits(true), ok({ type: 'bit-string', value: INVALID })), {
+      memberTypes: [{ name: 'subQ', type: bs(-13) }],
+    });
+    expect(notQ.ok && notQ.value.entries[0]!.quality).toBeUndefined();
   });
 
   it('minimal report: RptID, OptFlds, inclusion, value', () => {

@@ -11,6 +11,7 @@ import { fail, ok, type Ok } from '../../core/result.js';
 import { bitAt, type BitString } from '../iso/ber/ber.js';
 import { binaryTimeMillis, type MmsData, type TimeQuality } from '../mms/data.js';
 import type { InformationReport } from '../mms/pdu.js';
+import type { MmsComponent } from '../mms/types.js';
 import {
   decodeOptFlds,
   decodeQuality,
@@ -22,6 +23,15 @@ import {
   type Quality,
   type Reason,
 } from './rcb.js';
+
+/**
+ * Whether a typed component is a Quality (IEC 61850-8-1 8.1.3.4): a bit string of 13 bits named
+ * `q` in a server's description, or of the basic type Quality in an SCL file.
+ */
+export function isQualityType(c: MmsComponent): boolean {
+  const t = c.type;
+  return t.kind === 'bit-string' && (t.quality === true || (c.name === 'q' && Math.abs(t.size ?? 0) === QUALITY_LENGTH));
+}
 
 /** A UtcTime member (IEC 61850-8-1 clause 8.1.3.7). */
 export interface Timestamp {
@@ -37,6 +47,8 @@ export interface ReportEntry {
   /** From the report (data-reference) or from `dataSetMembers`. */
   readonly reference?: string;
   readonly value: MmsData;
+  /** The member's type and name, when a type source (capture, server, SCL) described it: its components can be named. */
+  readonly type?: MmsComponent;
   readonly quality?: Quality;
   readonly timestamp?: Timestamp;
   readonly reason?: Reason;
@@ -67,6 +79,12 @@ export interface Report {
 export interface ReportOptions {
   /** Member names of the data set, in order, used when the report carries no data references. */
   readonly dataSetMembers?: readonly string[];
+  /**
+   * Types of the data set members, by position, where known. A typed member's quality and time
+   * stamp are its components named `q` and `t` (or of SCL's basic type Quality); an untyped one's
+   * are found by shape, as before.
+   */
+  readonly memberTypes?: readonly (MmsComponent | undefined)[];
 }
 
 /** Most data-set members one report may include (bounds the inclusion bit string). */
@@ -86,7 +104,28 @@ class Bad extends Error {
 const utcMs = (d: Typed<'utc-time'>): number => d.seconds * 1000 + (d.fraction * 1000) / 2 ** 24;
 
 /**
- * Sets an entry's quality and timestamp: the last 13-bit bit string and the last utc-time of a
+ * The quality and time stamp of a typed value: itself, or its components named `q` and `t`;
+ * `undefined` when the type does not fit the value (then its shape is read as without a type).
+ */
+function byType(type: MmsComponent, value: MmsData): [BitString | undefined, Typed<'utc-time'> | undefined] | undefined {
+  if (value.type === 'bit-string' && type.type.kind === 'bit-string') return [isQualityType(type) ? value.value : undefined, undefined];
+  if (value.type === 'utc-time' && type.type.kind === 'utc-time') return [undefined, value];
+  if (value.type !== 'structure' || type.type.kind !== 'structure' || type.type.components.length !== value.components.length) {
+    return undefined;
+  }
+  let q: BitString | undefined;
+  let t: Typed<'utc-time'> | undefined;
+  type.type.components.forEach((c, i) => {
+    const v = value.components[i]!;
+    if (v.type === 'bit-string' && isQualityType(c)) q = v.value;
+    else if (v.type === 'utc-time' && c.name === 't') t = v;
+  });
+  return [q, t];
+}
+
+/**
+ * Sets an entry's quality and timestamp. With a type that fits the value, by the type (see
+ * {@link byType}); without, by shape: the last 13-bit bit string and the last utc-time of a
  * structure, or the member itself when it is one (a `q` member is known by its 13 bits, not only
  * by a name ending in `$q`).
  */
@@ -94,7 +133,9 @@ function inspect(entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] }):
   const value = entry.value;
   let q: BitString | undefined;
   let t: Typed<'utc-time'> | undefined;
-  if (value.type === 'structure') {
+  const typed = entry.type === undefined ? undefined : byType(entry.type, value);
+  if (typed !== undefined) [q, t] = typed;
+  else if (value.type === 'structure') {
     for (const c of value.components) {
       if (c.type === 'bit-string' && c.value.length === QUALITY_LENGTH) q = c.value;
       else if (c.type === 'utc-time') t = c;
@@ -158,6 +199,8 @@ export function decodeReport(pdu: InformationReport, options: ReportOptions = {}
       const entry: { -readonly [K in keyof ReportEntry]: ReportEntry[K] } = { index, value: values[k]! };
       const reference = refs?.[k] ?? options.dataSetMembers?.[index];
       if (reference !== undefined) entry.reference = reference;
+      const type = options.memberTypes?.[index];
+      if (type !== undefined) entry.type = type;
       inspect(entry);
       const reason = reasons?.[k];
       if (reason !== undefined) {

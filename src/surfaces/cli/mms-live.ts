@@ -19,7 +19,10 @@ import {
   timingJson,
 } from '../../apps/iec61850/format.js';
 import { runReports } from '../../apps/iec61850/report-runner.js';
-import { dataJson, formatData } from '../../apps/mms/data-format.js';
+import { formatValue, namedField } from '../../apps/iec61850/named-value.js';
+import { loadSclTypes } from '../../apps/iec61850/scl-types.js';
+import { dataJson } from '../../apps/mms/data-format.js';
+import { TypeCatalogue } from '../../apps/mms/type-catalogue.js';
 import { fromHex, toHex } from '../../core/bytes.js';
 import { ConfigError } from '../../core/errors.js';
 import { OPT_FLDS, TRG_OPS, type OptFldName, type TrgOpName } from '../../protocols/iec61850/rcb.js';
@@ -28,6 +31,27 @@ import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './comm
 import { addMmsConnectionOptions, mmsClientOptions, type MmsConnectionOptions } from './mms-connection.js';
 
 type LiveOptions = MmsConnectionOptions;
+
+/** Where value types come from: an SCL file, and the server unless told not to ask. */
+interface TypeOptions {
+  readonly scl?: string;
+  readonly askTypes: boolean;
+}
+
+/** Adds --scl and --no-ask-types: what names the components of structured values. */
+function typeOptions(cmd: Command): Command {
+  return cmd
+    .option('--scl <file>', 'an SCL file (ICD, CID, SCD) whose DataTypeTemplates name the components of structured values')
+    .addOption(
+      new Option(
+        '--no-ask-types',
+        'do not ask the IED for the types of the values (getVariableAccessAttributes, once per LN and FC); without a type, structures print positionally',
+      ),
+    );
+}
+
+/** The catalogue to look types up in: the SCL file's, or an empty one to fill from the server. */
+const catalogueOf = (o: TypeOptions): TypeCatalogue => (o.scl === undefined ? new TypeCatalogue() : loadSclTypes(o.scl));
 
 /** This command's own association, as the findings name it. */
 const US: Peer = { id: 'gridgate', label: 'this client' };
@@ -145,19 +169,28 @@ function browseCommand(): Command {
 }
 
 function readCommand(): Command {
-  return common(new Command('read'))
+  return typeOptions(common(new Command('read')))
     .description('read variables by reference and print their values')
     .requiredOption('--ref <ref...>', "one or more references, e.g. 'LD/MMXU1$MX$TotW$mag$f'")
     .addHelpText(
       'after',
       "\nExample:\n  gridgate mms read --host 10.0.0.5 --ref 'IED1LD0/MMXU1$MX$TotW' 'IED1LD0/LLN0$ST$Mod$stVal' --json",
     )
-    .action(async (o: LiveOptions & { ref: string[] }) => {
+    .action(async (o: LiveOptions & TypeOptions & { ref: string[] }) => {
+      const types = catalogueOf(o);
       await withClient(o, async (c) => {
         const results = await c.mms.read(o.ref.map(parseReference));
+        if (o.askTypes) await c.describe(o.ref, types);
         results.forEach((r, i) => {
           const ref = o.ref[i]!;
-          if (r.success) emit(o, `${ref} = ${formatData(r.data)}`, { reference: ref, type: r.data.type, value: dataJson(r.data) });
+          const type = types.lookup(ref);
+          if (r.success)
+            emit(o, `${ref} = ${formatValue(r.data, type)}`, {
+              reference: ref,
+              type: r.data.type,
+              value: dataJson(r.data),
+              ...namedField(r.data, type),
+            });
           else emit(o, `${ref}: ${r.errorName}`, { reference: ref, error: r.errorName });
         });
       });
@@ -239,8 +272,11 @@ async function explainRefusal(c: Iec61850Client, a: ReportAnalyser, o: LiveOptio
   );
 }
 
+type ReportsOptions = RcbOptions &
+  TypeOptions & { rcb: string; count?: number; duration?: number; findingsEvery: number; reconnect: boolean };
+
 function reportsCommand(): Command {
-  return rcbOptions(common(new Command('reports')))
+  return typeOptions(rcbOptions(common(new Command('reports'))))
     .description('enable a report control block and print each report decoded; reconnects and resynchronises buffered blocks by EntryID')
     .requiredOption('--rcb <ref>', "the block, e.g. 'LD/LLN0$BR$EventsBRCB01'")
     .option('--gi', 'ask for a general interrogation once enabled')
@@ -255,9 +291,10 @@ function reportsCommand(): Command {
     .addOption(new Option('--no-reconnect', 'end when the association is lost instead of reconnecting'))
     .addHelpText(
       'after',
-      "\nEach report is followed by its arrival time and delays; the findings (SqNum gaps, quality, time, configuration advice, ...)\nare printed every --findings-every seconds when they changed, and at the end.\n\nExample:\n  gridgate mms reports --host 10.0.0.5 --rcb 'IED1LD0/LLN0$BR$EventsBRCB01' --gi --json",
+      "\nStructured members are named ({stVal=true, q=good ('0000000000000'B), t=...}; JSON adds \"named\") from the IED's type\ndescriptions (asked once per LN and FC; --no-ask-types skips) or --scl; otherwise they print positionally.\nEach report is followed by its arrival time and delays; the findings (SqNum gaps, quality, time, configuration advice, ...)\nare printed every --findings-every seconds when they changed, and at the end.\n\nExample:\n  gridgate mms reports --host 10.0.0.5 --rcb 'IED1LD0/LLN0$BR$EventsBRCB01' --gi --json",
     )
-    .action(async (o: RcbOptions & { rcb: string; count?: number; duration?: number; findingsEvery: number; reconnect: boolean }) => {
+    .action(async (o: ReportsOptions) => {
+      const types = o.scl === undefined ? undefined : loadSclTypes(o.scl);
       const stop = new AbortController();
       void untilSignal().then(() => stop.abort());
       const timer = o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
@@ -282,6 +319,8 @@ function reportsCommand(): Command {
             gi: o.gi === true,
             reconnect: o.reconnect,
             ...(EntryID === undefined ? {} : { entryId: EntryID }),
+            ...(types === undefined ? {} : { types }),
+            askTypes: o.askTypes,
           },
           (r) => {
             const timing = reportTiming(r, Date.now());
