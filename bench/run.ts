@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   codec: async () => (await import('./codec.js')).codecBench(),
   loopback: async () => (await import('./loopback.js')).loopbackBench(),
   proxy: async () => (await import('./proxy.js')).proxyBench(),
+  'proxy-flood': async () => (await import('./proxy-flood.js')).proxyFloodBench(),
   'proxy-core': async () => (await import('./proxy-core.js')).proxyCoreBench(),
   dnp3: async () => {
     const d = await import('./dnp3.js');
