@@ -49,7 +49,7 @@ const wallNow = (): number => performance.timeOrigin + performance.now();
  * A master on a raw socket: STARTDT, then every I frame is checked (N(S) in order, the ASDU's
  * sequence number in order) and counted; one S frame after each read acknowledges everything.
  */
-class CountingMaster {
+export class CountingMaster {
   readonly #socket: Socket;
   #carry: Buffer | undefined;
   #vr = 0;

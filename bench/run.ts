@@ -23,6 +23,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     const m = await import('./mms.js');
     return m.mmsLoopbackBench(m.mmsCodecBench().decodeReport);
   },
+  'proxy-hostile': async () => (await import('./proxy-hostile.js')).proxyHostileBench(),
+  'mms-hostile': async () => (await import('./mms-hostile.js')).mmsHostileBench(),
   'dnp3-hostile': async () => (await import('./dnp3-hostile.js')).dnp3HostileBench(),
   'transport-retry': async () => (await import('./transport-retry.js')).transportRetryBench(),
   sinks: async () => (await import('./sinks.js')).sinksBench(),
