@@ -16,7 +16,15 @@ import { ApduFramer, decodeApdu, encodeAsdu, encodeIFrame, encodeUFrame, GOOD, S
 export type RtuCommand =
   | { readonly kind: 'listen'; readonly count: number; readonly host: string }
   | { readonly kind: 'waitStarted'; readonly rtu: number; readonly timeoutMs: number }
-  | { readonly kind: 'flood'; readonly rtu: number; readonly ms: number; readonly firstSeq: number; readonly k: number }
+  /** As fast as the k window and the socket allow, or at most `perSecond` when given. */
+  | {
+      readonly kind: 'flood';
+      readonly rtu: number;
+      readonly ms: number;
+      readonly firstSeq: number;
+      readonly k: number;
+      readonly perSecond?: number;
+    }
   | { readonly kind: 'stop' };
 
 export interface RtuFloodResult {
@@ -157,8 +165,11 @@ async function waitStarted(i: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** Sends numbered frames for `ms` as fast as the k window and the socket allow. */
-function flood(i: number, ms: number, firstSeq: number, k: number): Promise<RtuFloodResult> {
+/**
+ * Sends numbered frames for `ms` as fast as the k window and the socket allow, or paced at
+ * `perSecond` (what is due by the clock, in one write, each millisecond).
+ */
+function flood(i: number, ms: number, firstSeq: number, k: number, perSecond: number | undefined): Promise<RtuFloodResult> {
   const link = startedLink(i);
   if (link === undefined) return Promise.reject(new Error(`rtu ${i}: no started connection`));
   const window = Math.min(k, SEQ_MODULO - 1);
@@ -169,8 +180,11 @@ function flood(i: number, ms: number, firstSeq: number, k: number): Promise<RtuF
   let windowFull = 0;
   let largestWrite = 0;
   let scheduled = false;
+  let wake: NodeJS.Timeout | undefined;
+  let wakeAt = 0;
   return new Promise((resolve, reject) => {
     const finish = (): void => {
+      clearTimeout(wake);
       link.onProgress = undefined;
       link.socket.off('drain', kick);
       resolve({
@@ -193,16 +207,31 @@ function flood(i: number, ms: number, firstSeq: number, k: number): Promise<RtuF
       const room = window - link.outstanding;
       if (room <= 0) {
         windowFull++;
-        // The next acknowledgement calls kick; a timer ends the run if none comes.
-        setTimeout(kick, Math.max(1, ms - (performance.now() - start)));
-        return;
+        // The next acknowledgement calls kick; the timer ends the run if none comes.
+        return wakeIn(ms - (performance.now() - start));
       }
-      const n = Math.min(room, BATCH);
+      const due = perSecond === undefined ? BATCH : Math.floor(((performance.now() - start) * perSecond) / 1000) - sent;
+      const n = Math.min(room, BATCH, due);
+      if (n <= 0) return wakeIn(1);
       link.write(n, firstSeq + sent);
       sent += n;
       if (n > largestWrite) largestWrite = n;
       kick();
     };
+    /** One timer at a time, at the earliest time asked for: calls kick after `delay` ms. */
+    function wakeIn(delay: number): void {
+      const at = performance.now() + Math.max(1, delay);
+      if (wake !== undefined && wakeAt <= at) return;
+      clearTimeout(wake);
+      wakeAt = at;
+      wake = setTimeout(
+        () => {
+          wake = undefined;
+          kick();
+        },
+        Math.max(1, delay),
+      );
+    }
     function kick(): void {
       if (scheduled) return;
       scheduled = true;
@@ -220,7 +249,7 @@ async function run(cmd: RtuCommand): Promise<unknown> {
     case 'waitStarted':
       return waitStarted(cmd.rtu, cmd.timeoutMs);
     case 'flood':
-      return flood(cmd.rtu, cmd.ms, cmd.firstSeq, cmd.k);
+      return flood(cmd.rtu, cmd.ms, cmd.firstSeq, cmd.k, cmd.perSecond);
     case 'stop':
       for (const r of rtus) {
         for (const l of r.links) l.socket.destroy();
