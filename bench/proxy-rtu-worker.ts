@@ -198,7 +198,9 @@ function flood(i: number, ms: number, firstSeq: number, k: number, perSecond: nu
     };
     const pump = (): void => {
       scheduled = false;
-      if (performance.now() - start >= ms) return finish();
+      // Paced: what was due by the end still goes out (a late timer must not shorten the run).
+      const total = perSecond === undefined ? sent : Math.floor((ms * perSecond) / 1000);
+      if (performance.now() - start >= ms && (sent >= total || window - link.outstanding <= 0)) return finish();
       if (link.socket.destroyed || !link.started) {
         link.onProgress = undefined;
         return reject(new Error(`rtu ${i}: the link stopped while flooding`));
@@ -210,7 +212,7 @@ function flood(i: number, ms: number, firstSeq: number, k: number, perSecond: nu
         // The next acknowledgement calls kick; the timer ends the run if none comes.
         return wakeIn(ms - (performance.now() - start));
       }
-      const due = perSecond === undefined ? BATCH : Math.floor(((performance.now() - start) * perSecond) / 1000) - sent;
+      const due = perSecond === undefined ? BATCH : Math.min(total, Math.floor(((performance.now() - start) * perSecond) / 1000)) - sent;
       const n = Math.min(room, BATCH, due);
       if (n <= 0) return wakeIn(1);
       link.write(n, firstSeq + sent);

@@ -1,6 +1,7 @@
 /**
  * The IEC 104 multi-master proxy (issue 3, section 5), measured end to end on loopback: the proxy
- * runs as its own process (`gridgate proxy -i <temp>.yaml`, through tsx so no build is needed),
+ * runs as its own process (`gridgate proxy -i <temp>.yaml`, from dist/ under `npm run bench`, through
+ * tsx when this file is run alone),
  * the slaves (Iec104Slave) in a worker thread on 127.0.0.2, the masters (Iec104Master) in this
  * thread on 127.0.0.1. On a 2-core machine the three share two cores, so each figure comes with the
  * load of every side: a limit may be the harness's rather than the proxy's.
