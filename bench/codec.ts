@@ -8,6 +8,9 @@
  * and no objects beyond the result). The issue measured gridgate at 0.34x / 0.22x of lib60870
  * decoding and 0.58x / 0.30x encoding; the target is 0.5x of the anchor on all four.
  *
+ * Rates are per second of this process's CPU time (bench/stats.ts `interleave`), so the other jobs
+ * of a shared machine shift both sides of a round alike.
+ *
  * Measured twice: with M_ME_NC_1 the only type seen so far, then after every type of the table has
  * been encoded and decoded, as on a link carrying mixed traffic (the codec's calls through its
  * table are then no longer specialised by V8 to one type, and it runs slower).

@@ -1,6 +1,7 @@
 /**
  * The IEC 104 multi-master proxy (issue 3, section 5), measured end to end on loopback: the proxy
- * runs as its own process (`gridgate proxy -i <temp>.yaml`, through tsx so no build is needed),
+ * runs as its own process (`gridgate proxy -i <temp>.yaml`, from dist/ under `npm run bench`, through
+ * tsx when this file is run alone),
  * the slaves (Iec104Slave) in a worker thread on 127.0.0.2, the masters (Iec104Master) in this
  * thread on 127.0.0.1. On a 2-core machine the three share two cores, so each figure comes with the
  * load of every side: a limit may be the harness's rather than the proxy's.
@@ -12,20 +13,31 @@
  * 3. CPU of the proxy process per 10,000 ASDU/s (utime+stime from /proc/<pid>/stat).
  * 4. Resident memory of the proxy with 500 groups, each with one slave and two started masters.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import type { Worker } from 'node:worker_threads';
 import { Iec104Master } from '../src/apps/iec104/master.js';
-import type { ListenResult, SendResult, SlaveCommand, SlaveReply } from './proxy-slaves-worker.js';
-import { benchWorker, line, packageRoot, percentile, rate } from './stats.js';
+import type { ListenResult, SendResult, SlaveCommand } from './proxy-slaves-worker.js';
+import {
+  BenchThread,
+  CLK_TCK,
+  freePortRange,
+  killChildren,
+  MASTER_HOST,
+  mib,
+  pct,
+  PROXY_FROM_DIST,
+  ProxyProcess,
+  section,
+  SLAVE_HOST,
+  sleep,
+  verdict,
+  withTimeout,
+  writeYaml,
+} from './proxy-process.js';
+import { line, percentile, rate } from './stats.js';
 
-const SLAVE_HOST = '127.0.0.2';
-const MASTER_HOST = '127.0.0.1';
 const STEP_RATES = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 150_000];
 const STEP_MS = 2000;
 const FLOOD_MS = 3000;
@@ -41,255 +53,6 @@ const TARGET_RSS_MB = 300;
 /** 2^24: sequence numbers travel in the three-octet IOA. */
 const IOA_MODULO = 0x1000000;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
-const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
-
-// ---------------------------------------------------------------------------------------------
-// The slave thread
-
-class SlaveThread {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  #nextId = 1;
-  #exited = false;
-  readonly #exit: Promise<void>;
-
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    this.#exit = new Promise((resolve) => {
-      worker.once('exit', (code) => {
-        this.#exited = true;
-        this.#failAll(new Error(`slave thread exited (code ${code})`));
-        resolve();
-      });
-    });
-    worker.on('error', (err) => this.#failAll(err));
-    worker.on('message', (m: SlaveReply | { ready: true }) => {
-      if (!('id' in m)) return;
-      const p = this.#pending.get(m.id);
-      if (p === undefined) return;
-      this.#pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(`slave thread: ${m.error}`));
-    });
-  }
-
-  /** Loader hooks are per thread: the worker registers tsx itself before loading TypeScript. */
-  static async start(): Promise<SlaveThread> {
-    const worker = benchWorker('./proxy-slaves-worker', import.meta.url);
-    const t = new SlaveThread(worker);
-    try {
-      await withTimeout(
-        new Promise<void>((resolve, reject) => {
-          worker.once('message', () => resolve());
-          worker.once('error', reject);
-        }),
-        20_000,
-        'slave thread start',
-      );
-    } catch (err) {
-      await t.stop();
-      throw err;
-    }
-    return t;
-  }
-
-  call<T>(cmd: SlaveCommand, timeoutMs: number): Promise<T> {
-    if (this.#exited) return Promise.reject(new Error('slave thread is gone'));
-    const id = this.#nextId++;
-    const reply = new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: (v) => resolve(v as T), reject });
-    });
-    this.#worker.postMessage({ id, cmd });
-    return withTimeout(reply, timeoutMs, `slave thread ${cmd.kind}`).finally(() => this.#pending.delete(id));
-  }
-
-  /** Closes every slave and ends the thread; terminates it if it does not end in time. */
-  async stop(): Promise<void> {
-    if (this.#exited) return;
-    try {
-      await this.call({ kind: 'stop' }, 5000);
-      await withTimeout(this.#exit, 3000, 'slave thread exit');
-    } catch {
-      await this.#worker.terminate();
-    }
-  }
-
-  #failAll(err: Error): void {
-    for (const p of this.#pending.values()) p.reject(err);
-    this.#pending.clear();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The proxy process
-
-const CLK_TCK = ((): number => {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isFinite(n) && n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/**
- * `npm run bench` sets `BENCH_PROXY_DIST=1`: the proxy process runs the built `dist/`, as users
- * run it. Run alone from the sources (`node --import tsx bench/proxy.ts`) it goes through tsx
- * instead (the loader adds some 35 MiB of resident memory, counted in the baseline too).
- * `BENCH_PROXY_NODE_ARGS` adds Node options to the proxy process, e.g.
- * `--cpu-prof --cpu-prof-dir=prof` for a profile written when it stops.
- */
-const PROXY_FROM_DIST = process.env['BENCH_PROXY_DIST'] === '1';
-
-/** Every proxy process still running, killed on any exit of this process. */
-const children = new Set<ChildProcess>();
-const killChildren = (): void => {
-  for (const c of children) c.kill('SIGKILL');
-};
-
-class ProxyProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly #stderr: string[] = [];
-  readonly #stdout: string[] = [];
-  readonly #exit: Promise<number | null>;
-  #watchers: (() => void)[] = [];
-  #exited = false;
-  metricsUrl: string | undefined;
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    this.pid = child.pid!;
-    children.add(child);
-    this.#exit = new Promise((resolve) => {
-      child.once('exit', (code) => {
-        this.#exited = true;
-        children.delete(child);
-        for (const w of this.#watchers) w();
-        resolve(code);
-      });
-    });
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      this.#stdout.push(l);
-      const m = /^metrics on (http:\S+)/.exec(l);
-      if (m !== null) this.metricsUrl = m[1];
-      for (const w of this.#watchers) w();
-    });
-    createInterface({ input: child.stderr! }).on('line', (l) => {
-      this.#stderr.push(l);
-      if (this.#stderr.length > 20) this.#stderr.shift();
-    });
-  }
-
-  /** Starts `gridgate proxy` on `yaml` and waits until it has started every group. */
-  static async start(yaml: string, groups: number, metrics: boolean): Promise<ProxyProcess> {
-    const root = packageRoot(import.meta.url);
-    const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-    const entry = PROXY_FROM_DIST ? ['dist/surfaces/cli/main.js'] : ['--import', 'tsx', 'src/surfaces/cli/main.ts'];
-    const args = [...nodeArgs, ...entry, 'proxy', '-i', yaml, '--log-level', 'warn', '--listen-host', MASTER_HOST];
-    if (metrics) args.push('--metrics-port', '0');
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid === undefined) throw new Error('cannot start the proxy process');
-    const p = new ProxyProcess(child);
-    try {
-      await p.#until(
-        () => p.#stdout.filter((l) => l.startsWith('group ')).length >= groups && (!metrics || p.metricsUrl !== undefined),
-        60_000,
-        'proxy start',
-      );
-    } catch (err) {
-      await p.stop();
-      throw err;
-    }
-    return p;
-  }
-
-  /** Last lines of the proxy's log (warnings and errors). */
-  get stderrTail(): string {
-    return this.#stderr.join('\n');
-  }
-
-  /** CPU time used so far (user + system, all threads), in milliseconds. */
-  cpuMs(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of proc(5), counted from the state (field 3) here.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-  }
-
-  /** Read and write system calls so far (`syscr`, `syscw` of /proc/<pid>/io). */
-  syscalls(): { reads: number; writes: number } {
-    const io = readFileSync(`/proc/${this.pid}/io`, 'utf8');
-    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(io)?.[1] ?? NaN);
-    return { reads: field('syscr'), writes: field('syscw') };
-  }
-
-  /** VmRSS and VmHWM in KiB. */
-  memoryKiB(): { rss: number; hwm: number } {
-    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rss: field('VmRSS'), hwm: field('VmHWM') };
-  }
-
-  /** The proxy's drop counters for one group, from /metrics (evidence when a step loses data). */
-  async drops(group: string): Promise<string> {
-    if (this.metricsUrl === undefined) return 'no /metrics';
-    const res = await withTimeout(fetch(this.metricsUrl), 5000, 'GET /metrics');
-    const text = await res.text();
-    const found = text
-      .split('\n')
-      .filter((l) => l.startsWith('gridgate_proxy_drops_total{') && l.includes(`group="${group}"`) && !l.endsWith(' 0'))
-      .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1] ?? '?'} ${l.slice(l.lastIndexOf(' ') + 1)}`);
-    return found.length === 0 ? 'proxy counted no drops' : `proxy drops: ${found.join(', ')}`;
-  }
-
-  /** SIGTERM, then SIGKILL if it has not ended in 5 s. */
-  async stop(): Promise<void> {
-    if (this.#exited) return;
-    this.child.kill('SIGTERM');
-    try {
-      await withTimeout(this.#exit, 5000, 'proxy exit after SIGTERM');
-    } catch {
-      this.child.kill('SIGKILL');
-      await withTimeout(this.#exit, 3000, 'proxy exit after SIGKILL').catch(() => undefined);
-    }
-  }
-
-  #until(ready: () => boolean, ms: number, what: string): Promise<void> {
-    return withTimeout(
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (this.#exited) reject(new Error(`proxy exited during ${what}:\n${this.stderrTail}`));
-          else if (ready()) resolve();
-          else return;
-          this.#watchers = this.#watchers.filter((w) => w !== check);
-        };
-        this.#watchers.push(check);
-        check();
-      }),
-      ms,
-      what,
-    );
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Masters that check sequence numbers or collect latencies
 
 class BenchMaster {
@@ -384,6 +147,8 @@ async function waitDelivered(masters: readonly BenchMaster[], end: number, quiet
     await sleep(5);
   }
 }
+
+type SlaveThread = BenchThread<SlaveCommand>;
 
 // ---------------------------------------------------------------------------------------------
 // The measurements
@@ -635,41 +400,6 @@ async function cpuBench(s: Setup, g: Group): Promise<number> {
   }
 }
 
-/** A run of `n` consecutive ports free on the master address. */
-async function freePortRange(n: number): Promise<number> {
-  const free = (port: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, MASTER_HOST, () => srv.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * (12_000 - n));
-    const ok = await Promise.all(Array.from({ length: n }, (_, i) => free(base + i)));
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error(`no ${n} consecutive free ports found`);
-}
-
-interface YamlGroup {
-  readonly name: string;
-  readonly port: number;
-  readonly slavePort: number;
-  readonly maxConnections: number;
-}
-
-function writeYaml(dir: string, file: string, groups: readonly YamlGroup[]): string {
-  const body = groups
-    .map(
-      (g, i) =>
-        `  - id: ${i + 1}\n    name: ${g.name}\n    port: ${g.port}\n    rtu: 1\n    maxConnections: ${g.maxConnections}\n    hosts: ["${SLAVE_HOST}:${g.slavePort}"]\n`,
-    )
-    .join('');
-  const path = join(dir, file);
-  writeFileSync(path, `nogui: true\ngroups:\n${body}`);
-  return path;
-}
-
 async function memoryBench(slaves: SlaveThread, dir: string): Promise<number> {
   // The YAML needs at least one group: the baseline has one whose slave does not answer.
   const nobodyPort = await freePortRange(1);
@@ -726,16 +456,6 @@ async function memoryBench(slaves: SlaveThread, dir: string): Promise<number> {
   }
 }
 
-/** Runs one part; a failure is printed and the other parts still run. */
-async function section<T>(name: string, run: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await run();
-  } catch (err) {
-    console.log(`  ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
-    return undefined;
-  }
-}
-
 export async function proxyBench(): Promise<Record<string, number>> {
   console.log(
     `IEC 104 proxy (proxy process ${PROXY_FROM_DIST ? 'from dist/' : 'via tsx'}, slaves in a worker on 127.0.0.2, masters here on 127.0.0.1; group defaults k=12 w=8 buffsize=1000)`,
@@ -745,7 +465,7 @@ export async function proxyBench(): Promise<Record<string, number>> {
   let slaves: SlaveThread | undefined;
   let proxy: ProxyProcess | undefined;
   try {
-    slaves = await SlaveThread.start();
+    slaves = await BenchThread.start<SlaveCommand>('./proxy-slaves-worker', import.meta.url);
     // Slaves 0..4 behind the proxy, 5 for direct connections.
     const { ports } = await slaves.call<ListenResult>({ kind: 'listen', count: 6, host: SLAVE_HOST }, 10_000);
     const base = await freePortRange(5);

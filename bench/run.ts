@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   codec: async () => (await import('./codec.js')).codecBench(),
   loopback: async () => (await import('./loopback.js')).loopbackBench(),
   proxy: async () => (await import('./proxy.js')).proxyBench(),
+  'proxy-flood': async () => (await import('./proxy-flood.js')).proxyFloodBench(),
   'proxy-core': async () => (await import('./proxy-core.js')).proxyCoreBench(),
   dnp3: async () => {
     const d = await import('./dnp3.js');
@@ -23,6 +24,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     return m.mmsLoopbackBench(m.mmsCodecBench().decodeReport);
   },
   tase2: async () => (await import('./tase2.js')).tase2Bench(),
+  'proxy-hostile': async () => (await import('./proxy-hostile.js')).proxyHostileBench(),
+  'mms-hostile': async () => (await import('./mms-hostile.js')).mmsHostileBench(),
   'dnp3-hostile': async () => (await import('./dnp3-hostile.js')).dnp3HostileBench(),
   'transport-retry': async () => (await import('./transport-retry.js')).transportRetryBench(),
   sinks: async () => (await import('./sinks.js')).sinksBench(),

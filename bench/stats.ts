@@ -23,19 +23,30 @@ export function memory(): string {
   return `rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** Runs `fn` repeatedly for about `ms` milliseconds after a warm-up; returns operations per second. */
-export function measure(fn: () => void, ms = 1500, warmMs = 300): number {
+/** CPU time of this process so far (user + system, every thread), in milliseconds. */
+export const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Runs `fn` repeatedly for about `ms` milliseconds of wall time after a warm-up; returns operations
+ * per second of `clock` (wall time by default; {@link cpuNow} counts only the time this process
+ * ran, so a neighbour taking the CPU does not count against `fn`).
+ */
+export function measure(fn: () => void, ms = 1500, warmMs = 300, clock: () => number = () => performance.now()): number {
   const warmEnd = performance.now() + warmMs;
   while (performance.now() < warmEnd) for (let i = 0; i < 1000; i++) fn();
   let ops = 0;
   const start = performance.now();
+  const clock0 = clock();
   let now = start;
   while (now - start < ms) {
     for (let i = 0; i < 1000; i++) fn();
     ops += 1000;
     now = performance.now();
   }
-  return (ops * 1000) / (now - start);
+  return (ops * 1000) / (clock() - clock0);
 }
 
 /** Rates of an anchor and a subject measured in alternating rounds, and their median ratio. */
@@ -48,7 +59,8 @@ export interface Interleaved {
 
 /**
  * Measures `anchor` and `subject` in `rounds` alternating rounds of `ms` each (after a warm-up of
- * both): a busy neighbour on a shared machine slows both sides of a round, not one side only.
+ * both), each rate per second of this process's CPU time: a busy neighbour on a shared machine
+ * takes wall time from a round, not CPU time, and whatever remains slows both sides alike.
  */
 export function interleave(anchor: () => void, subject: () => void, rounds = 7, ms = 300): Interleaved {
   measure(anchor, 200);
@@ -57,8 +69,8 @@ export function interleave(anchor: () => void, subject: () => void, rounds = 7, 
   const s: number[] = [];
   const r: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const x = measure(anchor, ms, 0);
-    const y = measure(subject, ms, 0);
+    const x = measure(anchor, ms, 0, cpuNow);
+    const y = measure(subject, ms, 0, cpuNow);
     a.push(x);
     s.push(y);
     r.push(y / x);

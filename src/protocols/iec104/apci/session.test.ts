@@ -386,6 +386,15 @@ describe('LinkSession: data transfer only while started', () => {
 });
 
 describe('LinkSession: k and w windows (clause 5.1)', () => {
+  it('a burst of 300 I frames released at once goes out whole and in order', () => {
+    const s = new LinkSession('controlled', 0, { k: 300 });
+    for (let i = 0; i < 300; i++) expect(s.send(hex(sp(i)), 0)).toEqual({ ok: true });
+    expect(tx(s)).toEqual([]);
+    feed(s, U.STARTDT_ACT, 1);
+    expect(tx(s)).toEqual([U.STARTDT_CON, ...Array.from({ length: 300 }, (_, i) => iFrame(i, 0, sp(i)))]);
+    expect(s.unacknowledged).toBe(300);
+  });
+
   it('with k=3 the 4th ASDU waits until an S frame acknowledges', () => {
     const s = startedControlled({ k: 3, w: 2 });
     for (let i = 0; i < 4; i++) expect(s.send(hex(sp(i)), 10)).toEqual({ ok: true });
@@ -497,6 +506,19 @@ describe('LinkSession: timers t1, t2, t3 (clause 5.2, 9.6)', () => {
     expect(s.isClosed).toBe(false);
     s.handleTimeout(20_000);
     expect(closedWith(s)?.code).toBe(ErrorCode.TIMEOUT);
+  });
+
+  it('frames sent at the same time keep their t1 until the last of them is acknowledged', () => {
+    const s = startedControlled();
+    for (let i = 0; i < 3; i++) s.send(hex(sp(i)), 1_000);
+    s.send(hex(sp(3)), 5_000);
+    feed(s, sFrame(2), 6_000);
+    expect(s.nextTimeout()).toBe(16_000);
+    feed(s, sFrame(3), 7_000);
+    expect(s.nextTimeout()).toBe(20_000);
+    feed(s, sFrame(4), 8_000);
+    expect(s.unacknowledged).toBe(0);
+    expect(s.nextTimeout()).toBe(8_000 + 20_000);
   });
 
   it('unconfirmed STARTDT act, STOPDT act and TESTFR act each close at t1', () => {
@@ -746,8 +768,10 @@ describe('LinkSession: sequence numbers (clause 5.1)', () => {
     const spBytes = (j: number): Uint8Array => Uint8Array.of(1, 1, 3, 0, 1, 0, j & 0xff, (j >> 8) & 0xff, j >> 16, 1);
     const wireNs: number[] = [];
     p.onControlledWire = (c): void => {
-      // I frame headers come as their own 6-octet chunk; ASDUs here start with 0x01, never 0x68.
-      if (c.length === 6 && c[0] === 0x68 && ((c[2] ?? 1) & 1) === 0) wireNs.push(((c[2] ?? 0) >> 1) | ((c[3] ?? 0) << 7));
+      // A chunk holds whole APDUs: walk them by their length octets.
+      for (let at = 0; at < c.length; at += 2 + (c[at + 1] ?? 0)) {
+        if (((c[at + 2] ?? 1) & 1) === 0) wireNs.push(((c[at + 2] ?? 0) >> 1) | ((c[at + 3] ?? 0) << 7));
+      }
     };
     let refused = 0;
     for (let i = 0; i < total; i += 500) {

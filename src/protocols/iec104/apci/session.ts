@@ -12,18 +12,22 @@ import { Queue } from '../../../core/queue.js';
 import {
   ApduFramer,
   decodeApdu,
-  encodeIHeader,
-  encodeSFrame,
-  encodeUFrame,
   MAX_APDU_LENGTH,
   MIN_APDU_LENGTH,
   SEQ_MODULO,
+  START,
+  UFunction,
   type Apdu,
   type UFunctionName,
 } from './frame.js';
 import { DEFAULT_LINK_PARAMS, type LinkParams } from './params.js';
 
 const LAYER = 'iec104.link';
+
+/** First size of the transmit buffer; it grows with a burst and returns to this size after one. */
+const OUT_START = 256;
+/** Size of the blocks received ASDUs are copied into (one allocation per block, not per ASDU). */
+const RX_SLAB = 8192;
 
 /** Controlling station (master) or controlled station (slave/RTU). */
 export type LinkRole = 'controlling' | 'controlled';
@@ -59,11 +63,23 @@ export class LinkSession {
 
   readonly #framer = new ApduFramer();
   readonly #events = new Queue<LinkEvent>();
-  readonly #transmit = new Queue<Uint8Array>();
+  /**
+   * Octets to transmit, every frame written in place: {@link pollTransmit} hands them out as one
+   * chunk, so a burst of I frames is one write, not two per frame.
+   */
+  #out = new Uint8Array(OUT_START);
+  #outLength = 0;
+  /** The block received ASDUs are copied into, and the octets of it in use. */
+  #rxSlab = new Uint8Array(0);
+  #rxUsed = 0;
   /** ASDUs accepted by `send` but not yet sent (window full or not started). */
   readonly #sendQueue = new Queue<Uint8Array>();
-  /** I frames sent and not yet acknowledged, oldest first (at most k), with their send times. */
-  readonly #unacked = new Queue<{ readonly asdu: Uint8Array; readonly sentAt: number }>();
+  /** ASDUs of the I frames sent and not yet acknowledged, oldest first (at most k). */
+  readonly #unacked = new Queue<Uint8Array>();
+  /** Send times of the unacknowledged I frames: runs of frames sent at the same time, oldest first. */
+  readonly #sentRuns = new Queue<{ count: number; readonly at: number }>();
+  /** The run pushed last (the newest in {@link #sentRuns} while that is not empty). */
+  #lastRun: { count: number; readonly at: number } | undefined;
 
   #state: DataTransferState = 'stopped';
   #closed = false;
@@ -135,9 +151,16 @@ export class LinkSession {
     return this.#events.shift();
   }
 
-  /** Next chunk of bytes to write to the connection, in order; undefined when there is none. */
+  /**
+   * Next chunk of bytes to write to the connection, in order; undefined when there is none.
+   * Everything to transmit so far comes out as one chunk.
+   */
   pollTransmit(): Uint8Array | undefined {
-    return this.#transmit.shift();
+    if (this.#outLength === 0) return undefined;
+    const chunk = this.#out.slice(0, this.#outLength);
+    this.#outLength = 0;
+    if (this.#out.length > 64 * 1024) this.#out = new Uint8Array(OUT_START);
+    return chunk;
   }
 
   /** The earliest time {@link handleTimeout} must be called, or undefined when no timer runs. */
@@ -148,8 +171,8 @@ export class LinkSession {
     const consider = (d: number | undefined): void => {
       if (d !== undefined && d < t) t = d;
     };
-    const oldest = this.#unacked.peek();
-    if (oldest !== undefined) consider(oldest.sentAt + this.params.t1);
+    const oldest = this.#sentRuns.peek();
+    if (oldest !== undefined) consider(oldest.at + this.params.t1);
     if (this.#rxUnacked > 0) consider(this.#rxUnackedSince + this.params.t2);
     consider(this.#startDeadline);
     consider(this.#stopDeadline);
@@ -161,8 +184,8 @@ export class LinkSession {
   handleTimeout(now: number): void {
     if (this.#closed) return;
     const { t1, t2, t3 } = this.params;
-    const oldest = this.#unacked.peek();
-    if (oldest !== undefined && now >= oldest.sentAt + t1) {
+    const oldest = this.#sentRuns.peek();
+    if (oldest !== undefined && now >= oldest.at + t1) {
       this.#close(this.#timeout(`t1 expired: I frame N(S)=${this.#ackedVs} not acknowledged within ${t1} ms`));
       return;
     }
@@ -275,7 +298,8 @@ export class LinkSession {
    */
   takeUnacknowledged(): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (let f = this.#unacked.shift(); f !== undefined; f = this.#unacked.shift()) out.push(f.asdu);
+    for (let f = this.#unacked.shift(); f !== undefined; f = this.#unacked.shift()) out.push(f);
+    this.#sentRuns.clear();
     for (let a = this.#sendQueue.shift(); a !== undefined; a = this.#sendQueue.shift()) out.push(a);
     return out;
   }
@@ -301,30 +325,79 @@ export class LinkSession {
     this.#events.push({ type: 'warning', error: new ProtocolError(LAYER, ErrorCode.STATE, message, { fault: 'remote' }) });
   }
 
+  /** Room for `n` more octets in the transmit buffer; returns where they go. */
+  #reserve(n: number): number {
+    const at = this.#outLength;
+    if (at + n > this.#out.length) {
+      const grown = new Uint8Array(Math.max(2 * this.#out.length, at + n));
+      grown.set(this.#out.subarray(0, at));
+      this.#out = grown;
+    }
+    this.#outLength = at + n;
+    return at;
+  }
+
+  /** Writes the six octets of an APDU header: start, length and the control field. */
+  #header(length: number, c1: number, c2: number, c3: number, c4: number): number {
+    const at = this.#reserve(2 + length);
+    const o = this.#out;
+    o[at] = START;
+    o[at + 1] = length;
+    o[at + 2] = c1;
+    o[at + 3] = c2;
+    o[at + 4] = c3;
+    o[at + 5] = c4;
+    return at + 6;
+  }
+
   #sendU(fn: UFunctionName): void {
     this.counters.inc('txU');
-    this.#transmit.push(encodeUFrame(fn));
+    this.#header(MIN_APDU_LENGTH, UFunction[fn], 0, 0, 0);
   }
 
   #acknowledge(): void {
     this.counters.inc('txS');
-    this.#transmit.push(encodeSFrame(this.#vr));
+    this.#header(MIN_APDU_LENGTH, 0x01, 0, (this.#vr << 1) & 0xfe, this.#vr >> 7);
     this.#rxUnacked = 0;
+  }
+
+  /** A copy of a received ASDU (the frame is a view into the read), cut from a shared block. */
+  #keep(asdu: Uint8Array): Uint8Array {
+    if (this.#rxUsed + asdu.length > this.#rxSlab.length) {
+      this.#rxSlab = new Uint8Array(RX_SLAB);
+      this.#rxUsed = 0;
+    }
+    const copy = this.#rxSlab.subarray(this.#rxUsed, this.#rxUsed + asdu.length);
+    copy.set(asdu);
+    this.#rxUsed += asdu.length;
+    return copy;
   }
 
   /** Sends queued ASDUs while the k window has room and sending is allowed. */
   #flush(now: number): void {
     if (this.#state !== 'started') return;
-    while (this.#sendQueue.length > 0 && this.#unacked.length < this.params.k) {
+    const room = Math.min(this.#sendQueue.length, this.params.k - this.#unacked.length);
+    if (room <= 0) return;
+    const nr1 = (this.#vr << 1) & 0xfe;
+    const nr2 = this.#vr >> 7;
+    for (let i = 0; i < room; i++) {
       const asdu = this.#sendQueue.shift()!;
-      this.#transmit.push(encodeIHeader(this.#vs, this.#vr, asdu.length));
-      this.#transmit.push(asdu);
-      this.counters.inc('txI');
-      this.#unacked.push({ asdu, sentAt: now });
-      this.#vs = (this.#vs + 1) % SEQ_MODULO;
-      // An I frame carries N(R): it acknowledges everything received so far.
-      this.#rxUnacked = 0;
+      const vs = this.#vs;
+      // The header may grow the buffer: take the offset before naming the buffer.
+      const at = this.#header(asdu.length + 4, (vs << 1) & 0xfe, vs >> 7, nr1, nr2);
+      this.#out.set(asdu, at);
+      this.#unacked.push(asdu);
+      this.#vs = (vs + 1) % SEQ_MODULO;
     }
+    this.counters.inc('txI', room);
+    const last = this.#sentRuns.length > 0 ? this.#lastRun : undefined;
+    if (last?.at === now) last.count += room;
+    else {
+      this.#lastRun = { count: room, at: now };
+      this.#sentRuns.push(this.#lastRun);
+    }
+    // An I frame carries N(R): it acknowledges everything received so far.
+    this.#rxUnacked = 0;
   }
 
   /** Processes the peer's N(R): everything before it is acknowledged. */
@@ -345,6 +418,15 @@ export class LinkSession {
       return false;
     }
     for (let i = 0; i < acked; i++) this.#unacked.shift();
+    for (let left = acked; left > 0;) {
+      const run = this.#sentRuns.peek()!;
+      if (run.count > left) {
+        run.count -= left;
+        break;
+      }
+      left -= run.count;
+      this.#sentRuns.shift();
+    }
     this.#ackedVs = nr;
     if (this.#state === 'stopping' && this.role === 'controlled') this.#completeStopIfIdle();
     else this.#flush(now);
@@ -391,7 +473,7 @@ export class LinkSession {
     this.#vr = (this.#vr + 1) % SEQ_MODULO;
     if (this.#rxUnacked === 0) this.#rxUnackedSince = now;
     this.#rxUnacked++;
-    this.#events.push({ type: 'asdu', asdu: asdu.slice() });
+    this.#events.push({ type: 'asdu', asdu: this.#keep(asdu) });
     if (this.#rxUnacked >= this.params.w && !this.#holdAcks) this.#acknowledge();
   }
 
