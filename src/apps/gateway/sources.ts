@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { Dnp3Poller, type PollerEvent } from '../dnp3/poller.js';
 import { Iec104Master, type MasterEvent } from '../iec104/master.js';
-import { runReports, type RunStatus } from '../iec61850/report-runner.js';
+import { ReportRunner, type ReportRunEvent } from '../iec61850/report-runner.js';
 import { dnp3Records } from '../points/dnp3.js';
 import { iec104Records } from '../points/iec104.js';
 import { iec61850Records } from '../points/iec61850.js';
@@ -221,42 +221,54 @@ export class Dnp3Source extends BaseSource {
 
 type Iec61850Config = Extract<SourceConfig, { type: 'iec61850' }>;
 
-/** An IEC 61850 report control block; a buffered one resynchronises by EntryID after a loss. */
+/**
+ * An IEC 61850 report control block; a buffered one resynchronises by EntryID after a loss. A
+ * first connection that fails is retried like a loss: a gateway waits for its IEDs.
+ */
 export class Iec61850Source extends BaseSource {
-  readonly #c: Iec61850Config;
-  readonly #abort = new AbortController();
+  readonly #runner: ReportRunner;
   #run: Promise<void> | undefined;
 
   constructor(c: Iec61850Config, emit: Emit, log: Logger = silentLogger) {
     super(c.name, 'iec61850', emit, log);
-    this.#c = c;
+    this.#runner = new ReportRunner({
+      host: c.host,
+      port: c.port,
+      rcb: c.rcb,
+      gi: c.gi,
+      retryMs: c.retryMs,
+      retryFirst: true,
+      logger: this.log,
+    });
+    this.#runner.on('event', this.#onEvent);
   }
 
+  #onEvent = (e: ReportRunEvent): void => {
+    switch (e.type) {
+      case 'data':
+        this.emit(iec61850Records(this.name, e.data, Date.now()));
+        break;
+      case 'up':
+        this.link('up', `subscribed to ${e.rcb} at ${e.remote}`);
+        break;
+      case 'down':
+        this.link('down', e.reason);
+        break;
+      case 'problem':
+        this.log.warn(
+          { kind: e.kind, err: e.reason },
+          e.kind === 'resync-refused' ? 'EntryID refused: entries may be missing' : 'report problem',
+        );
+        break;
+    }
+  };
+
   start(): void {
-    this.#run ??= (async () => {
-      // The runner throws when the first connection fails; a gateway keeps trying instead.
-      while (!this.#abort.signal.aborted) {
-        try {
-          await runReports(
-            { host: this.#c.host, port: this.#c.port, rcb: this.#c.rcb, gi: this.#c.gi, retryMs: this.#c.retryMs, logger: this.log },
-            (r) => this.emit(iec61850Records(this.name, r, Date.now())),
-            this.#abort.signal,
-            (s: RunStatus) => {
-              if (s.type === 'subscribed') this.link('up', `subscribed to ${s.rcb}`);
-              else if (s.type === 'lost') this.link('down', s.reason);
-              else if (s.type === 'resync-refused') this.log.warn({ reason: s.reason }, 'EntryID refused: entries may be missing');
-            },
-          );
-        } catch (err) {
-          this.link('down', (err as Error).message);
-          await sleep(this.#c.retryMs, undefined, { signal: this.#abort.signal }).catch(() => undefined);
-        }
-      }
-    })();
+    this.#run ??= this.#runner.run().catch((err: unknown) => this.link('down', (err as Error).message));
   }
 
   async stop(): Promise<void> {
-    this.#abort.abort();
+    await this.#runner.stop();
     await this.#run;
     this.link('down', 'stopped');
     await this.drain();
