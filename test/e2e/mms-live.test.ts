@@ -9,6 +9,7 @@ import { Iec61850Client } from '../../src/apps/iec61850/client.js';
 import { parseSimModel } from '../../src/apps/iec61850-sim/config.js';
 import { Iec61850Simulator } from '../../src/apps/iec61850-sim/simulator.js';
 import type { Report } from '../../src/protocols/iec61850/report.js';
+import { freePort } from './proxy-support.js';
 import { runCli, until } from './support.js';
 
 const MODEL = `ied: LIVE
@@ -199,4 +200,20 @@ describe('gridgate mms against iec61850-sim', () => {
     expect(await iterated).toEqual(order);
     expect(statuses[1]).not.toHaveProperty('resyncFrom');
   }, 20_000);
+
+  it('fails at once when the first connection fails, or with retryFirst retries it with a doubling back-off', async () => {
+    const port = await freePort();
+    const plain = new ReportRunner({ host: '127.0.0.1', port, rcb: BRCB });
+    await expect(plain.run()).rejects.toMatchObject({ code: 'E_CONNECTION' });
+    const runner = new ReportRunner({ host: '127.0.0.1', port, rcb: BRCB, retryFirst: true, retryMs: 100 });
+    const downs: number[] = [];
+    runner.on('event', (e) => {
+      if (e.type === 'down') downs.push(e.retryInMs ?? -1);
+    });
+    const run = runner.run();
+    await until(() => downs.length >= 3, 10_000, 'three failed attempts');
+    await runner.stop();
+    await run;
+    expect(downs.slice(0, 3)).toEqual([100, 200, 400]);
+  });
 });
