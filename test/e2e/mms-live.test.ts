@@ -146,6 +146,11 @@ describe('gridgate mms against iec61850-sim', () => {
     const got: Report[] = [];
     const statuses: Exclude<ReportRunEvent, { type: 'data' }>[] = [];
     let lostAt: number | undefined;
+    // The simulator buffers from its start (1,000 entries, the Tick toggling every 50 ms): after
+    // slow earlier tests its buffer has overflowed, which is not what this test is about.
+    const c = await Iec61850Client.connect({ host: '127.0.0.1', port: sim.port });
+    await c.writeRcb(BRCB, { PurgeBuf: true });
+    await c.release();
     const runner = new ReportRunner({ host: '127.0.0.1', port: sim.port, rcb: BRCB, retryMs: 300 });
     runner.on('event', (e) => {
       if (e.type === 'data') return void got.push(e.data);
