@@ -4,7 +4,7 @@
  * data transfer shows as link records. `gridgate proxy --points` does it from the command line.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,7 +98,7 @@ describe('proxy tap', () => {
     ]);
   }, 60_000);
 
-  it('gridgate proxy --points taps every group by default, named after it, and stores until SIGTERM', async () => {
+  it('gridgate proxy --points taps every group by default, named after it; SIGHUP applies a changed file; stores until SIGTERM', async () => {
     const sim = await startRtu(1);
     cleanups.push(() => sim.stop());
     const port = await freePort();
@@ -134,12 +134,24 @@ describe('proxy tap', () => {
     await master!.start();
     await master!.interrogate(1);
     await until(() => rows(db, "SELECT 1 FROM points WHERE source = 'SUB_7' AND cause = 'interrogated'").length > 0, 10_000, 'GI values');
+    // SIGHUP: the file now names the tap; the new source joins the running data transfer at once.
+    writeFileSync(pointsFile, `${readFileSync(pointsFile, 'utf8')}sources:\n  - { type: iec104-proxy-tap, name: rtu7, group: SUB 7 }\n`);
+    child.kill('SIGHUP');
+    await until(() => out.includes(`reloaded ${pointsFile}`), 10_000, 'points file reloaded');
+    await master!.interrogate(1);
+    await until(
+      () => rows(db, "SELECT 1 FROM points WHERE source = 'rtu7' AND cause = 'interrogated'").length > 0,
+      10_000,
+      'GI values as rtu7',
+    );
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     const links = rows<{ source: string; state: string }>(db, 'SELECT source, state FROM links ORDER BY receive_time');
     expect(links).toEqual([
       { source: 'SUB_7', state: 'up' },
       { source: 'SUB_7', state: 'down' },
+      { source: 'rtu7', state: 'up' },
+      { source: 'rtu7', state: 'down' },
     ]);
     expect(out).toMatch(/stopped: \d+ records accepted/);
   }, 60_000);
