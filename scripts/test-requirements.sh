@@ -2,11 +2,12 @@
 # Run by `npm test` (npm's pretest hook): the tests use real programs from Debian — tshark judges
 # our frames on the wire, openssl makes test certificates, chronyd is the NTP server the proxy's
 # NTP client is tested against, chromium runs the console's browser tests, socat makes the pty
-# pairs of the DNP3 serial tests. On a fresh Debian machine, as root, this installs what is
-# missing; otherwise it names what to install and stops before any test runs.
+# pairs of the DNP3 serial tests, haproxy runs the shipped load-balancer configuration. On a
+# fresh Debian machine, as root, this installs what is missing; otherwise it names what to
+# install and stops before any test runs.
 set -eu
 need=""
-for pair in tshark:tshark openssl:openssl chronyd:chrony chromium:chromium socat:socat; do
+for pair in tshark:tshark openssl:openssl chronyd:chrony chromium:chromium socat:socat haproxy:haproxy; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need="$need ${pair##*:}"
 done
 [ -z "$need" ] && exit 0

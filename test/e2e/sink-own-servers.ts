@@ -146,3 +146,58 @@ export class OwnMosquitto extends OwnProcess {
     return ['mosquitto', ['-c', join(this.dir, 'mosquitto.conf')]];
   }
 }
+
+/** One node of {@link OwnNatsCluster}: its own client port, route port and state folder. */
+class OwnNatsNode extends OwnProcess {
+  constructor(
+    port: number,
+    dir: string,
+    readonly conf: string,
+  ) {
+    super(port, dir);
+  }
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+  protected command(): [string, string[]] {
+    return ['nats-server', ['-c', this.conf]];
+  }
+}
+
+/**
+ * Three nats-server processes on loopback joined by cluster routes, JetStream on each: the
+ * smallest cluster that keeps an R3 stream writable with one node down.
+ */
+export class OwnNatsCluster {
+  private constructor(readonly nodes: readonly OwnNatsNode[]) {}
+
+  static async create(): Promise<OwnNatsCluster> {
+    const ports = await Promise.all([0, 1, 2].map(async () => ({ client: await freePort(), route: await freePort() })));
+    const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
+    const nodes = ports.map((p, i) => {
+      const dir = mkdtempSync(join(tmpdir(), `gridgate-nats${i}-`));
+      const conf = join(dir, 'server.conf');
+      writeFileSync(
+        conf,
+        [
+          `server_name: n${i}`,
+          `listen: 127.0.0.1:${p.client}`,
+          `jetstream { store_dir: "${join(dir, 'js')}" }`,
+          `cluster { name: gridgate-test, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`,
+          '',
+        ].join('\n'),
+      );
+      return new OwnNatsNode(p.client, dir, conf);
+    });
+    for (const n of nodes) n.start();
+    return new OwnNatsCluster(nodes);
+  }
+
+  get urls(): string[] {
+    return this.nodes.map((n) => n.url);
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.destroy()));
+  }
+}

@@ -172,6 +172,17 @@ describe('GroupCore: host rotation and t0', () => {
     expect(b.logs.filter((l) => l.msg === 'slave connection failed')).toHaveLength(3);
   });
 
+  test('an orderly stop closes the slave link with an info line, not the warning a lost RTU gets', () => {
+    const b = new Bench(config());
+    b.core.start(0);
+    b.settle();
+    b.rtuAccepts();
+    b.core.stop(b.now);
+    b.settle();
+    expect(b.logs.find((l) => l.msg === 'slave link closed: the group stopped')?.level).toBe('info');
+    expect(b.logs.some((l) => l.level === 'warn')).toBe(false);
+  });
+
   test('t0 is its own setting; refused hosts fail over at once; a failed round pauses 2 s, then starts over', () => {
     const b = new Bench(config({ t0: 5, hosts: HOSTS.slice(0, 2) }));
     b.core.start(0);

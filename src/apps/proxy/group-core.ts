@@ -469,9 +469,14 @@ export class GroupCore {
     this.#dirty.clear();
     this.#toSlave.clear();
     this.#router = this.#newRouter();
-    this.#log('warn', 'slave link down: masters disconnected', { slave: s.peer, why, counters: s.session.counters.snapshot() });
     if (this.tapping) this.#actions.push({ type: 'tap', event: { kind: 'down', reason: `slave link down: ${why}` } });
-    if (this.#state === 'stopped') return;
+    const fields = { slave: s.peer, why, counters: s.session.counters.snapshot() };
+    // An orderly stop is the user's doing, not a fault: it is worth a line, not a warning.
+    if (this.#state === 'stopped') {
+      this.#log('info', 'slave link closed: the group stopped', fields);
+      return;
+    }
+    this.#log('warn', 'slave link down: masters disconnected', fields);
     this.#state = 'connecting';
     // Start the next round with the host that worked, after a pause.
     this.#failedInRound = 0;

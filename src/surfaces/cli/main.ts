@@ -12,6 +12,7 @@ import { mmsCommand } from './mms.js';
 import { endQuietlyOnClosedPipe } from './output.js';
 import { pointsCommand } from './points.js';
 import { proxyCommand } from './proxy.js';
+import { reportCommand } from './report.js';
 import { rtuSimCommand } from './rtu-sim.js';
 
 endQuietlyOnClosedPipe();
@@ -33,6 +34,7 @@ program.addCommand(mmsCommand());
 program.addCommand(demoCommand());
 program.addCommand(gatewayCommand());
 program.addCommand(pointsCommand());
+program.addCommand(reportCommand());
 for (const c of program.commands) c.exitOverride();
 for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
 
