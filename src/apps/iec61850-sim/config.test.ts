@@ -58,6 +58,7 @@ describe('iec61850-sim model', () => {
     expect(instanceNames(one!)).toEqual(['One']);
     expect(ev).toMatchObject({ buffered: false, rptId: '', datSet: '', confRev: 1, bufTm: 0, intgPd: 0, bufferEntries: 1000 });
     expect(m.edition).toBe(2);
+    expect(m.clockOffsetMs).toBe(0);
   });
 
   it('reports a broken value, an unknown CDC, a schedule that cannot drive its data object and a typo, each with its line', () => {
@@ -105,14 +106,14 @@ logicalDevices:
     ]);
   });
 
-  it('reports duplicates, a missing LLN0 and names too long for MMS', () => {
+  it('reports duplicates, a missing LLN0, names too long for MMS and a URCB asked to resend', () => {
     const issues = issuesOf(`ied: SIM
 logicalDevices:
   - inst: LD0
     logicalNodes:
       - name: GGIO1
         dataObjects: [{ name: Ind1, cdc: SPS }, { name: Ind1, cdc: SPS }, { name: ${'X'.repeat(60)}, cdc: SPS }]
-        reportControls: [{ name: A, instances: 2 }, { name: A01, indexed: false }]
+        reportControls: [{ name: A, instances: 2 }, { name: A01, indexed: false, simulate: [{ kind: resend, periodMs: 100 }] }]
   - inst: LD0
     logicalNodes: [{ name: LLN0 }]
 `);
@@ -124,6 +125,7 @@ logicalDevices:
       expect.stringMatching(
         /^ied\.yaml:6 logicalDevices\.0\.logicalNodes\.0\.dataObjects\.2\.name: its MMS names reach \d+ characters; at most 64$/,
       ),
+      'ied.yaml:7 logicalDevices.0.logicalNodes.0.reportControls.1.simulate.0.kind: resend needs a buffered block',
     ]);
   });
 

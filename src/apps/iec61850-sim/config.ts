@@ -32,6 +32,8 @@ const identifier = (what: string): z.ZodString =>
     .string()
     .max(MAX_IDENTIFIER)
     .regex(/^[A-Za-z][A-Za-z0-9_]*$/, `a ${what} is letters, digits and _, starting with a letter`);
+/** Ten years in ms: the furthest the simulated clock may be set from the host's. */
+const MAX_CLOCK_OFFSET = 315_360_000_000;
 const period = z.number().int().min(10).max(86_400_000);
 const scalar = z.union([z.boolean(), z.number(), z.string()]);
 
@@ -113,10 +115,12 @@ const optFldName = z.enum(
 );
 const trgOpName = z.enum(TRG_OPS.filter((n): n is Exclude<TrgOpName, 'reserved'> => n !== 'reserved'));
 
-/** Scheduled faults of a report control block, by kind. */
+/** Scheduled faults of a report control block, by kind (`ReportControl.rehearse` plays them). */
 const rcbFaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sqnum-gap'), periodMs: period, skip: z.number().int().min(1).max(0x7fff).default(1) }),
+  z.strictObject({ kind: z.literal('sqnum-repeat'), periodMs: period }),
   z.strictObject({ kind: z.literal('conf-rev'), periodMs: period }),
+  z.strictObject({ kind: z.literal('resend'), periodMs: period, entries: z.number().int().min(1).max(100_000).default(1) }),
 ]);
 export type RcbFaultSpec = z.output<typeof rcbFaultSchema>;
 
@@ -135,7 +139,7 @@ const reportControlSchema = z.strictObject({
   bufTm: z.number().int().min(0).max(0xffff_ffff).default(0),
   intgPd: z.number().int().min(0).max(0xffff_ffff).default(0),
   bufferEntries: z.number().int().min(1).max(100_000).default(DEFAULT_BUFFER_ENTRIES),
-  /** Faults the block rehearses on a schedule: lost reports (SqNum gaps) and ConfRev changes. */
+  /** Faults the block rehearses on a schedule: lost or repeated reports, ConfRev changes, entries resent. */
   simulate: z.array(rcbFaultSchema).default([]),
 });
 
@@ -156,6 +160,8 @@ const modelSchema = z
     ied: identifier('IED name'),
     edition: z.union([z.literal(1), z.literal(2)]).default(2),
     identity: z.strictObject({ vendor: text, model: text, revision: text }).optional(),
+    /** How far the IED's clock is ahead of the host's (negative: behind), ms: every time it stamps is off by it. */
+    clockOffsetMs: z.number().int().min(-MAX_CLOCK_OFFSET).max(MAX_CLOCK_OFFSET).default(0),
     logicalDevices: z.array(logicalDeviceSchema).min(1),
   })
   .superRefine((m, ctx) => checkReferences(m, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
@@ -258,6 +264,9 @@ function checkReferences(m: Pick<SimModel, 'ied' | 'logicalDevices'>, bad: (path
         if (rc.datSet !== '' && !ln.dataSets.some((d) => d.name === rc.datSet))
           bad(lnAt('reportControls', i, 'datSet'), `no data set ${rc.datSet} in ${ln.name}`);
         if (rc.intgPd > 0 && rc.intgPd < 10) bad(lnAt('reportControls', i, 'intgPd'), 'an integrity period is at least 10 ms');
+        rc.simulate.forEach((f, j) => {
+          if (f.kind === 'resend' && !rc.buffered) bad(lnAt('reportControls', i, 'simulate', j, 'kind'), 'resend needs a buffered block');
+        });
       });
     });
   });

@@ -176,6 +176,10 @@ logicalDevices:
           - name: R
             datSet: DS
             simulate: [{ kind: sqnum-gap, periodMs: 1000, skip: 3 }, { kind: conf-rev, periodMs: 2000 }]
+          - name: B
+            buffered: true
+            datSet: DS
+            simulate: [{ kind: sqnum-repeat, periodMs: 1500 }, { kind: resend, periodMs: 2000, entries: 2 }]
       - name: GGIO1
         dataObjects:
           - name: Ind1
@@ -216,8 +220,10 @@ logicalDevices:
       faults.push(...s.run(t).faults.map((f) => `${t - T0} ${f.rcb} ${JSON.stringify(f.fault)}`));
     expect(faults).toEqual([
       '1000 SIMLD0/LLN0$RP$R01 {"kind":"sqnum-gap","skip":3}',
+      '1500 SIMLD0/LLN0$BR$B01 {"kind":"sqnum-repeat"}',
       '2000 SIMLD0/LLN0$RP$R01 {"kind":"sqnum-gap","skip":3}',
       '2000 SIMLD0/LLN0$RP$R01 {"kind":"conf-rev"}',
+      '2000 SIMLD0/LLN0$BR$B01 {"kind":"resend","entries":2}',
     ]);
   });
 });

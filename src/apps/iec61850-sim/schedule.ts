@@ -2,8 +2,9 @@
  * Scheduled value changes of the simulated IED: each data object may have changes that run every
  * `periodMs` — toggle, cycle through values, ramp, random walk, cycle the quality or the state of
  * its clock, or update with the same value — and each report control block faults to rehearse:
- * SqNum gaps (reports lost) and ConfRev changes. Pure logic on a clock passed in, so tests run it
- * on virtual time; the simulator keeps one timer at {@link Schedule.nextTimeout}.
+ * SqNum gaps (reports lost) and repeats, ConfRev changes, and entries resent (a BRCB). Pure logic
+ * on a clock passed in, so tests run it on virtual time; the simulator keeps one timer at
+ * {@link Schedule.nextTimeout}.
  */
 import type { RehearsedFault } from '../../protocols/iec61850/rcb-control.js';
 import type { MemberChange } from '../../protocols/iec61850/rcb-types.js';
@@ -56,6 +57,13 @@ const NEXT: {
   update: ({ target: d }) => ({ value: d.value }),
 };
 
+/** The fault the engine plays: the spec without its period. */
+function faultOf(spec: RcbFaultSpec): RehearsedFault {
+  const fault: Partial<RcbFaultSpec> & RehearsedFault = { ...spec };
+  delete fault.periodMs;
+  return fault;
+}
+
 export class Schedule {
   readonly #entries: Entry[] = [];
   readonly #faults: FaultEntry[] = [];
@@ -95,9 +103,10 @@ export class Schedule {
       e.next = e.next + e.spec.periodMs > now ? e.next + e.spec.periodMs : now + e.spec.periodMs;
       return true;
     };
-    for (const f of this.#faults)
-      if (due(f))
-        faults.push({ rcb: f.rcb, fault: f.spec.kind === 'sqnum-gap' ? { kind: 'sqnum-gap', skip: f.spec.skip } : { kind: 'conf-rev' } });
+    for (const f of this.#faults) {
+      if (!due(f)) continue;
+      faults.push({ rcb: f.rcb, fault: faultOf(f.spec) });
+    }
     for (const e of this.#entries) {
       if (e.next > now) continue;
       const change = (NEXT[e.spec.kind] as (e: Entry, r: () => number) => DataObjectChange)(e, this.#random);

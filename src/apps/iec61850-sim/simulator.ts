@@ -3,7 +3,8 @@
  * its report control blocks run by the sans-I/O {@link ReportServer}, values changed on a
  * schedule. One timer serves both the engine and the schedule, armed at the earlier of their
  * deadlines. Reports go out after the response to the write that caused them (they are delivered
- * in a microtask, once the MMS server has answered).
+ * in a microtask, once the MMS server has answered). Its clock is the host's moved by the model's
+ * `clockOffsetMs`, to rehearse an IED whose time is wrong.
  *
  * Data sets may be the model's, or lists clients define: persistent ones in a domain
  * (`LD/Name`), VMD ones (`/Name`), and — for URCBs — the association's own (`@Name`).
@@ -59,6 +60,7 @@ export class Iec61850Simulator {
   readonly engine: ReportServer;
   readonly schedule: Schedule;
   readonly #log: Logger;
+  readonly #clockOffsetMs: number;
   readonly #connections = new Map<number, MmsServerConnection>();
   #port = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -67,7 +69,8 @@ export class Iec61850Simulator {
   #stopped = false;
 
   private constructor(o: Iec61850SimOptions) {
-    const now = Date.now();
+    this.#clockOffsetMs = o.model.clockOffsetMs;
+    const now = this.#now();
     this.#log = (o.logger ?? silentLogger).child({ ied: o.model.ied });
     const identity = o.model.identity;
     this.server = new MmsServer({
@@ -95,9 +98,14 @@ export class Iec61850Simulator {
     });
     this.server.on('closed', (c) => {
       this.#connections.delete(c.id);
-      this.engine.detach(c.id, Date.now());
+      this.engine.detach(c.id, this.#now());
       this.#flush();
     });
+  }
+
+  /** The IED's clock: the host's, moved by the model's `clockOffsetMs`. */
+  #now(): number {
+    return Date.now() + this.#clockOffsetMs;
   }
 
   /** Builds the IED and listens; resolves once clients can connect. */
@@ -129,7 +137,7 @@ export class Iec61850Simulator {
   update(ref: string, change: DataObjectChange): boolean {
     const d = this.ied.dataObject(ref);
     if (d === undefined) return false;
-    const now = Date.now();
+    const now = this.#now();
     this.#changed(d.apply(change, now), now);
     this.#flush();
     return true;
@@ -153,14 +161,14 @@ export class Iec61850Simulator {
       name,
       children: rcbLayout(rc.config.kind, this.ied.model.edition).map((attr) => ({
         name: attr,
-        read: () => this.engine.read(ref, attr, Date.now()) ?? { error: 'object-non-existent' },
+        read: () => this.engine.read(ref, attr, this.#now()) ?? { error: 'object-non-existent' },
         write: (v: MmsData, caller: Caller) => this.#write(ref, attr, v, caller),
       })),
     };
   }
 
   #write(ref: string, attr: string, v: MmsData, caller: Caller): DataAccessErrorName | undefined {
-    const refused = this.engine.write(ref, attr, v, caller.id, Date.now());
+    const refused = this.engine.write(ref, attr, v, caller.id, this.#now());
     if (refused !== undefined) this.#log.debug({ remote: caller.remote, rcb: ref, attribute: attr, refused }, 'RCB write refused');
     else if (attr === 'RptEna') {
       const on = v.type === 'boolean' && v.value;
@@ -228,13 +236,13 @@ export class Iec61850Simulator {
     if (this.#timer !== undefined && this.#armedFor <= next) return;
     clearTimeout(this.#timer);
     this.#armedFor = next;
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, next - Date.now()));
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, next - this.#now()));
   }
 
   #tick(): void {
     this.#timer = undefined;
     this.#armedFor = Infinity;
-    const now = Date.now();
+    const now = this.#now();
     const step = this.schedule.run(now);
     for (const f of step.faults) this.engine.rehearse(f.rcb, f.fault);
     this.#changed(step.changes, now);

@@ -106,6 +106,15 @@ export class ReportRunner extends AppEmitter<ReportRunEvent> {
       const resyncFrom = buffered ? entryId : undefined;
       let client: Iec61850Client | undefined;
       let sub: ReportSubscription | undefined;
+      const deliver = (e: DataEvent<Report>): void => {
+        // Reports still arriving after the stop (a buffered backlog) are left for the next run.
+        if (signal.aborted) return;
+        if (e.data.entryId !== undefined) entryId = e.data.entryId;
+        this.publish(e);
+      };
+      // Reports that come before the subscription is complete (a BRCB's backlog is sent as soon as
+      // it is enabled) wait for `up`, so a listener knows the block before its first report.
+      let early: DataEvent<Report>[] | undefined = [];
       try {
         client = await Iec61850Client.connect(o);
         sub = await client.subscribe(o.rcb, {
@@ -114,10 +123,9 @@ export class ReportRunner extends AppEmitter<ReportRunEvent> {
           ...(o.gi === true ? { gi: true } : {}),
           listener: (e) => {
             if (e.type === 'problem') return this.publish(e);
-            // Reports still arriving after the stop (a buffered backlog) are left for the next run.
-            if (e.type !== 'data' || signal.aborted) return;
-            if (e.data.entryId !== undefined) entryId = e.data.entryId;
-            this.publish(e);
+            if (e.type !== 'data') return;
+            if (early === undefined) deliver(e);
+            else early.push(e);
           },
         });
       } catch (err) {
@@ -151,6 +159,8 @@ export class ReportRunner extends AppEmitter<ReportRunEvent> {
         ...(resyncFrom === undefined ? {} : { resyncFrom }),
         subscription: sub,
       });
+      for (const e of early) deliver(e);
+      early = undefined;
       const ended = await Promise.race([client.mms.closed, aborted]);
       if (ended === 'aborted') {
         await sub.stop().catch(() => undefined);

@@ -11,6 +11,8 @@ import { SqliteSink } from './sqlite.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only (it names the journal cursor and metrics)');
 
+const sparkplugId = z.string().regex(/^[^/+#]+$/, 'a Sparkplug id: no /, + or #');
+
 /** One sink in a configuration file. */
 export const SinkConfigSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sqlite'), name: name.optional(), file: z.string().min(1) }),
@@ -41,6 +43,9 @@ export const SinkConfigSchema = z.discriminatedUnion('type', [
     url: z.string().optional(),
     prefix: z.string().optional(),
     retain: z.boolean().optional(),
+    payload: z.enum(['json', 'sparkplug']).optional(),
+    group: sparkplugId.optional(),
+    node: sparkplugId.optional(),
   }),
   z.strictObject({
     type: z.literal('jsonl'),

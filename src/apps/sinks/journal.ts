@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { StreamRecord } from '../points/record.js';
+import { multiRowWriter } from './sqlite.js';
 
 /** One journal entry. */
 export interface JournalEntry {
@@ -29,9 +30,15 @@ export class Journal {
     db.pragma('synchronous = NORMAL');
     db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;`);
-    const insert = db.prepare<[number, string]>('INSERT INTO entries (seq, body) VALUES (?, ?)');
+    // Rows are put in order, so each takes the next sequence number.
+    let seq = 0;
+    const insert = multiRowWriter<StreamRecord>(db, 'INSERT INTO entries (seq, body)', '', 2, (args, at, record) => {
+      args[at] = seq++;
+      args[at + 1] = JSON.stringify(record);
+    });
     this.#append = db.transaction((records: readonly StreamRecord[], first: number) => {
-      for (let i = 0; i < records.length; i++) insert.run(first + i, JSON.stringify(records[i]));
+      seq = first;
+      insert(records);
     });
     this.#read = db.prepare('SELECT seq, body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?');
     this.#ack = db.prepare('INSERT INTO cursors (sink, seq) VALUES (?, ?) ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq');

@@ -183,13 +183,26 @@ export class Pipeline {
     }
     this.accepted += records.length;
     for (const r of records) this.#window.push(r);
-    if (this.#window.length > this.#o.windowSize * 2) {
-      const drop = this.#window.length - this.#o.windowSize;
-      this.#window = this.#window.slice(drop);
-      this.#windowBase += drop;
-    }
+    this.#trimWindow();
     for (const d of done) d.resolve();
     this.#wakeAll();
+  }
+
+  /**
+   * Keeps in memory only what a runner reading from memory still needs, at most `windowSize`
+   * records: nothing at all while every sink is behind the window (down, replaying from the
+   * journal), so an outage grows the journal, not the heap.
+   */
+  #trimWindow(): void {
+    const end = this.#windowBase + this.#window.length;
+    let from = end;
+    for (const r of this.#runners) if (r.cursor + 1 >= this.#windowBase) from = Math.min(from, r.cursor + 1);
+    from = Math.max(from, end - this.#o.windowSize);
+    const drop = from - this.#windowBase;
+    // Dropped in steps, not per commit: a slice copies what is kept.
+    if (drop <= 0 || (drop < 4096 && drop < this.#window.length)) return;
+    this.#window = this.#window.slice(drop);
+    this.#windowBase = from;
   }
 
   #wakeAll(): void {

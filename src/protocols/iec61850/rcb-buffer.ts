@@ -102,6 +102,11 @@ export class ReportBuffer {
     if (this.#next < this.#items.length) this.#next++;
   }
 
+  /** Moves the next entry to send back by `n` entries already sent (never before the oldest). */
+  stepBack(n: number): void {
+    this.#next = Math.max(this.#head, this.#next - n);
+  }
+
   /** Sends from the oldest entry again (enable without resynchronisation). */
   rewind(): void {
     this.#next = this.#head;

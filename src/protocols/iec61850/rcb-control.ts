@@ -40,7 +40,11 @@ const flagsOf = <N extends string>(table: readonly N[], set: readonly N[]): { [K
   Object.fromEntries(table.map((n) => [n, set.includes(n)])) as { [K in N]: boolean };
 
 /** A fault {@link ReportControl.rehearse} can play. */
-export type RehearsedFault = { readonly kind: 'sqnum-gap'; readonly skip: number } | { readonly kind: 'conf-rev' };
+export type RehearsedFault =
+  | { readonly kind: 'sqnum-gap'; readonly skip: number }
+  | { readonly kind: 'sqnum-repeat' }
+  | { readonly kind: 'conf-rev' }
+  | { readonly kind: 'resend'; readonly entries: number };
 
 const ZERO_ENTRY_ID = new Uint8Array(ENTRY_ID_SIZE);
 
@@ -56,6 +60,8 @@ export class ReportControl {
   #optFlds: OptFlds;
   #bufTm: number;
   #sqNum = 0;
+  /** SqNum of the last report sent since the block was enabled. */
+  #lastSqNum: number | undefined;
   #trgOps: TrgOps;
   #intgPd: number;
   #enabled = false;
@@ -96,13 +102,28 @@ export class ReportControl {
 
   /**
    * Rehearses a fault for tests and commissioning drills: `sqnum-gap` skips `skip` report numbers
-   * (as if reports were lost on the way), `conf-rev` moves ConfRev on (as a configuration change
-   * under a running subscription does, IEC 61850-7-2 17.2.2.5).
+   * (as if reports were lost on the way); `sqnum-repeat` gives the next report the SqNum of the
+   * last one (a duplicate; nothing before the first report since enabling); `conf-rev` moves
+   * ConfRev on (as a configuration change under a running subscription does, IEC 61850-7-2
+   * 17.2.2.5); `resend` (BRCB) sends the last `entries` entries already sent again, with their
+   * EntryIDs and new SqNums, as an IED that lost its place in the buffer does (while enabled).
    */
   rehearse(fault: RehearsedFault): void {
-    const modulus = this.kind === 'URCB' ? 0x100 : 0x1_0000;
-    if (fault.kind === 'sqnum-gap') this.#sqNum = (this.#sqNum + fault.skip) % modulus;
-    else this.#confRev = this.#confRev >= 0xffff_ffff ? 1 : this.#confRev + 1;
+    switch (fault.kind) {
+      case 'sqnum-gap':
+        this.#sqNum = (this.#sqNum + fault.skip) % (this.kind === 'URCB' ? 0x100 : 0x1_0000);
+        return;
+      case 'sqnum-repeat':
+        if (this.#lastSqNum !== undefined) this.#sqNum = this.#lastSqNum;
+        return;
+      case 'conf-rev':
+        this.#confRev = this.#confRev >= 0xffff_ffff ? 1 : this.#confRev + 1;
+        return;
+      case 'resend':
+        if (!this.#enabled) return;
+        this.#buffer?.stepBack(fault.entries);
+        this.#transmit();
+    }
   }
 
   /** Id of the client holding the block, if an associated one does. */
@@ -300,6 +321,7 @@ export class ReportControl {
     this.#holder = { clientId: client.id, address: client.address };
     this.#enabled = true;
     this.#sqNum = 0;
+    this.#lastSqNum = undefined;
     if (this.kind === 'URCB') this.#collector.clear();
     else if (!this.#resync) this.#buffer!.rewind();
     this.#resync = false;
@@ -429,6 +451,7 @@ export class ReportControl {
       this.#timeOfEntry = entry.time;
     }
     for (const r of built.reports) this.#ctx.sendReport(client.id, this.ref, r);
+    this.#lastSqNum = this.#sqNum;
     // SqNum is INT8U for a URCB and INT16U for a BRCB (8-1 17.2.2), rolling over to 0.
     this.#sqNum = (this.#sqNum + 1) % (this.kind === 'URCB' ? 0x100 : 0x1_0000);
   }
