@@ -4,11 +4,12 @@
  * resynchronisation by EntryID when the association is lost — every entry delivered once, in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runReports, type RunStatus } from '../../src/apps/iec61850/report-runner.js';
+import { ReportRunner, type ReportRunEvent } from '../../src/apps/iec61850/report-runner.js';
 import { Iec61850Client } from '../../src/apps/iec61850/client.js';
 import { parseSimModel } from '../../src/apps/iec61850-sim/config.js';
 import { Iec61850Simulator } from '../../src/apps/iec61850-sim/simulator.js';
 import type { Report } from '../../src/protocols/iec61850/report.js';
+import { freePort } from './proxy-support.js';
 import { runCli, until } from './support.js';
 
 const MODEL = `ied: LIVE
@@ -143,35 +144,38 @@ describe('gridgate mms against iec61850-sim', () => {
 
   it('resynchronises a buffered block by EntryID after the association is lost: nothing lost, nothing twice', async () => {
     const got: Report[] = [];
-    const statuses: RunStatus[] = [];
+    const statuses: Exclude<ReportRunEvent, { type: 'data' }>[] = [];
     let lostAt: number | undefined;
-    const stop = new AbortController();
-    /** How many subscriptions the caller had been told of when each report came. */
+    // The simulator buffers from its start (1,000 entries, the Tick toggling every 50 ms): after
+    // slow earlier tests its buffer has overflowed, which is not what this test is about.
+    const c = await Iec61850Client.connect({ host: '127.0.0.1', port: sim.port });
+    await c.writeRcb(BRCB, { PurgeBuf: true });
+    await c.release();
+    const runner = new ReportRunner({ host: '127.0.0.1', port: sim.port, rcb: BRCB, retryMs: 300 });
+    /** How many subscriptions the listener had been told of when each report came. */
     const told: number[] = [];
-    const run = runReports(
-      { host: '127.0.0.1', port: sim.port, rcb: BRCB, retryMs: 300 },
-      (r) => {
-        got.push(r);
-        told.push(statuses.filter((s) => s.type === 'subscribed').length);
-      },
-      stop.signal,
-      (s) => {
-        statuses.push(s);
-        if (s.type === 'lost') lostAt ??= got.length;
-      },
-    );
+    runner.on('event', (e) => {
+      if (e.type === 'data') {
+        got.push(e.data);
+        told.push(statuses.filter((s) => s.type === 'up').length);
+        return;
+      }
+      statuses.push(e);
+      if (e.type === 'down') lostAt ??= got.length;
+    });
+    const run = runner.run();
     await until(() => got.length >= 5, 10_000, 'first reports');
     // Cut the association from the IED side; Tick keeps changing while the client is away.
     for (const c of sim.server.connections) c.abort('test cuts the association');
-    await until(() => statuses.filter((s) => s.type === 'subscribed').length === 2, 10_000, 'resubscription');
+    await until(() => statuses.filter((s) => s.type === 'up').length === 2, 10_000, 'resubscription');
     const cutAt = lostAt!;
     await until(() => got.length >= cutAt + 10, 10_000, 'reports after resync');
-    stop.abort();
+    await runner.stop();
     await run;
-    const resync = statuses.filter((s) => s.type === 'subscribed')[1];
-    expect(resync?.type === 'subscribed' && hex(resync.resyncFrom)).toBe(hex(got[cutAt - 1]?.entryId));
-    expect(statuses.some((s) => s.type === 'lost')).toBe(true);
-    // The backlog sent as the block is enabled again comes after 'subscribed', never before it.
+    const resync = statuses.filter((s) => s.type === 'up')[1];
+    expect(resync?.type === 'up' && hex(resync.resyncFrom)).toBe(hex(got[cutAt - 1]?.entryId));
+    expect(statuses.some((s) => s.type === 'down' && s.retryInMs === 300)).toBe(true);
+    // The backlog sent as the block is enabled again comes after `up`, never before it.
     expect(told[0]).toBe(1);
     expect(told[cutAt]).toBe(2);
     const ids = got.map((r) => hex(r.entryId));
@@ -181,26 +185,50 @@ describe('gridgate mms against iec61850-sim', () => {
     // no data change of the Tick toggling every 50 ms is missing (each report carries one change).
     const ticks = got.map((r) => r.entries.find((e) => e.reference?.endsWith('$Tick'))?.value);
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]).not.toEqual(ticks[i - 1]);
-    // Nothing lost across the resync (the first enable may find the buffer overflowed: 1000 entries are 50 s of Tick).
+    // Nothing lost across the resync.
     expect(got.slice(cutAt).some((r) => r.bufferOverflow === true)).toBe(false);
   }, 40_000);
 
   it('resumes from the oldest buffered entry when the IED refuses the EntryID, saying the entries after it are lost', async () => {
     const got: Report[] = [];
-    const statuses: RunStatus[] = [];
-    const stop = new AbortController();
+    const statuses: Exclude<ReportRunEvent, { type: 'data' }>[] = [];
     const unknown = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1);
-    const run = runReports(
-      { host: '127.0.0.1', port: sim.port, rcb: BRCB, entryId: unknown },
-      (r) => got.push(r),
-      stop.signal,
-      (s) => statuses.push(s),
-    );
+    const runner = new ReportRunner({ host: '127.0.0.1', port: sim.port, rcb: BRCB, entryId: unknown });
+    // The iterator sees the same events as the listener, in order.
+    const iterated = (async () => {
+      const seen: ReportRunEvent['type'][] = [];
+      for await (const e of runner.events()) seen.push(e.type);
+      return seen;
+    })();
+    const order: ReportRunEvent['type'][] = [];
+    runner.on('event', (e) => {
+      order.push(e.type);
+      if (e.type === 'data') got.push(e.data);
+      else statuses.push(e);
+    });
+    const run = runner.run();
     await until(() => got.length >= 3, 10_000, 'reports after the refused resync');
-    stop.abort();
+    await runner.stop();
     await run;
-    expect(statuses[0]).toEqual({ type: 'resync-refused', entryId: unknown, reason: 'object-value-invalid' });
-    expect(statuses[1]).toMatchObject({ type: 'subscribed', rcb: BRCB });
+    expect(statuses[0]).toEqual({ type: 'problem', kind: 'resync-refused', entryId: unknown, reason: 'object-value-invalid' });
+    expect(statuses[1]).toMatchObject({ type: 'up', rcb: BRCB, remote: `127.0.0.1:${sim.port}` });
+    expect(await iterated).toEqual(order);
     expect(statuses[1]).not.toHaveProperty('resyncFrom');
   }, 20_000);
+
+  it('fails at once when the first connection fails, or with retryFirst retries it with a doubling back-off', async () => {
+    const port = await freePort();
+    const plain = new ReportRunner({ host: '127.0.0.1', port, rcb: BRCB });
+    await expect(plain.run()).rejects.toMatchObject({ code: 'E_CONNECTION' });
+    const runner = new ReportRunner({ host: '127.0.0.1', port, rcb: BRCB, retryFirst: true, retryMs: 100 });
+    const downs: number[] = [];
+    runner.on('event', (e) => {
+      if (e.type === 'down') downs.push(e.retryInMs ?? -1);
+    });
+    const run = runner.run();
+    await until(() => downs.length >= 3, 10_000, 'three failed attempts');
+    await runner.stop();
+    await run;
+    expect(downs.slice(0, 3)).toEqual([100, 200, 400]);
+  });
 });

@@ -41,6 +41,13 @@ export const SourceConfigSchema = z.discriminatedUnion('type', [
     gi: z.boolean().default(true),
     retryMs,
   }),
+  z.strictObject({
+    /** A group of the proxy this file is given to (`gridgate proxy --points`): what its RTU sends. */
+    type: z.literal('iec104-proxy-tap'),
+    name: sourceName,
+    /** The group's id, or its name. */
+    group: z.union([z.int().min(1), z.string().min(1)]),
+  }),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfigSchema>;
 
@@ -78,7 +85,34 @@ export const GatewayConfigSchema = z
   });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
-/** Reads and validates a gateway file; throws a ConfigError listing every problem with its line. */
-export function loadGatewayConfig(file: string): GatewayConfig {
-  return parseYamlConfig(file, readConfigText(file), GatewayConfigSchema);
+/** A proxy group as a tap source names it. */
+export interface TapGroup {
+  readonly id: number;
+  readonly name: string;
+}
+
+/**
+ * Reads and validates a gateway file; throws a ConfigError listing every problem with its line.
+ * `groups` are the groups of the proxy running the file (`gridgate proxy --points`): each
+ * `iec104-proxy-tap` source must name one of them; without a proxy it may not appear at all.
+ */
+export function loadGatewayConfig(file: string, groups?: readonly TapGroup[]): GatewayConfig {
+  const schema = GatewayConfigSchema.superRefine((c, ctx) => {
+    c.sources.forEach((s, i) => {
+      if (s.type !== 'iec104-proxy-tap') return;
+      if (groups === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'type'],
+          message: `an iec104-proxy-tap source taps a running proxy: give this file to 'gridgate proxy --points ${file}'`,
+        });
+      else if (!groups.some((g) => g.id === s.group || g.name === s.group))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'group'],
+          message: `the proxy has no group ${JSON.stringify(s.group)} (its groups: ${groups.map((g) => `${g.id} ${g.name}`).join(', ')})`,
+        });
+    });
+  });
+  return parseYamlConfig(file, readConfigText(file), schema);
 }

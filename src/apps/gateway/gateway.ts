@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { StreamRecord } from '../points/record.js';
+import type { Proxy } from '../proxy/proxy.js';
 import { createSink } from '../sinks/config.js';
 import { Pipeline } from '../sinks/pipeline.js';
 import type { GatewayConfig, SourceConfig } from './config.js';
@@ -14,18 +15,22 @@ import { createSource, type Source } from './sources.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
+  /** The proxy whose groups `iec104-proxy-tap` sources tap (`gridgate proxy --points`). */
+  readonly proxy?: Proxy;
 }
 
 /** A running gateway. */
 export class Gateway {
   #config: GatewayConfig;
   readonly #log: Logger;
+  readonly #proxy: Proxy | undefined;
   #pipeline: Pipeline;
   readonly #sources = new Map<string, { config: SourceConfig; source: Source }>();
 
   constructor(config: GatewayConfig, o: GatewayOptions = {}) {
     this.#config = config;
     this.#log = o.logger ?? silentLogger;
+    this.#proxy = o.proxy;
     this.#pipeline = this.#newPipeline(config);
   }
 
@@ -42,7 +47,7 @@ export class Gateway {
   }
 
   #startSource(c: SourceConfig): void {
-    const source = createSource(c, this.#emit, this.#log);
+    const source = createSource(c, this.#emit, this.#log, this.#proxy);
     this.#sources.set(c.name, { config: c, source });
     source.start();
   }

@@ -3,101 +3,20 @@
  * report their link state as records too. A source knows the pipeline only as `emit`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { Dnp3Poller, type PollerEvent } from '../dnp3/poller.js';
 import { Iec104Master, type MasterEvent } from '../iec104/master.js';
-import { runReports, type RunStatus } from '../iec61850/report-runner.js';
+import { ReportRunner, type ReportRunEvent } from '../iec61850/report-runner.js';
 import { dnp3Records } from '../points/dnp3.js';
 import { iec104Records } from '../points/iec104.js';
 import { iec61850Records } from '../points/iec61850.js';
-import { linkRecord, type Protocol, type StreamRecord } from '../points/record.js';
+import type { Proxy } from '../proxy/proxy.js';
 import type { SourceConfig } from './config.js';
+import { ProxyTapSource } from './proxy-tap.js';
+import { BaseSource, type Emit, type Source } from './source-base.js';
 
-/** Where a source hands its records: resolves when they are committed to the journal. */
-export type Emit = (records: readonly StreamRecord[]) => Promise<void>;
-
-/** A source's counters for `/metrics` and status lines. */
-export interface SourceStatus {
-  readonly name: string;
-  readonly protocol: Protocol;
-  readonly up: boolean;
-  readonly records: number;
-  readonly linkChanges: number;
-  readonly lastError?: string;
-}
-
-/** A running source. */
-export interface Source {
-  readonly name: string;
-  start(): void;
-  stop(): Promise<void>;
-  status(): SourceStatus;
-}
-
-/** Shared bookkeeping: counts, link records, and emits that never reject into the caller. */
-abstract class BaseSource implements Source {
-  readonly name: string;
-  protected readonly log: Logger;
-  readonly #emit: Emit;
-  readonly #protocol: Protocol;
-  /** Unknown until the first attempt: the first failure to connect is a change worth a record. */
-  #up: boolean | undefined;
-  #records = 0;
-  #linkChanges = 0;
-  #lastError: string | undefined;
-  /** Emits not yet committed to the journal, awaited when the source stops. */
-  readonly #inflight = new Set<Promise<void>>();
-
-  constructor(name: string, protocol: Protocol, emit: Emit, log: Logger) {
-    this.name = name;
-    this.#protocol = protocol;
-    this.#emit = emit;
-    this.log = log.child({ source: name });
-  }
-
-  abstract start(): void;
-  abstract stop(): Promise<void>;
-
-  /**
-   * Hands records to the pipeline. The masters push events and cannot be paused, so nothing here
-   * waits: a refusal (the pipeline closing) is logged and kept as the source's last error.
-   */
-  protected emit(records: readonly StreamRecord[]): void {
-    if (records.length === 0) return;
-    this.#records += records.length;
-    const p: Promise<void> = this.#emit(records)
-      .catch((err: unknown) => {
-        this.#lastError = (err as Error).message;
-        this.log.error({ err: this.#lastError, records: records.length }, 'records not accepted');
-      })
-      .finally(() => this.#inflight.delete(p));
-    this.#inflight.add(p);
-  }
-
-  protected link(state: 'up' | 'down', reason: string): void {
-    if ((state === 'up') === this.#up) return;
-    this.#up = state === 'up';
-    this.#linkChanges++;
-    if (state === 'down') this.#lastError = reason;
-    this.log.info({ state, reason }, `link ${state}`);
-    this.emit([linkRecord(this.name, this.#protocol, state, reason, Date.now())]);
-  }
-
-  protected async drain(): Promise<void> {
-    await Promise.all([...this.#inflight]);
-  }
-
-  status(): SourceStatus {
-    return {
-      name: this.name,
-      protocol: this.#protocol,
-      up: this.#up === true,
-      records: this.#records,
-      linkChanges: this.#linkChanges,
-      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
-    };
-  }
-}
+export type { Emit, Source, SourceStatus } from './source-base.js';
 
 type Iec104Config = Extract<SourceConfig, { type: 'iec104' }>;
 
@@ -221,50 +140,65 @@ export class Dnp3Source extends BaseSource {
 
 type Iec61850Config = Extract<SourceConfig, { type: 'iec61850' }>;
 
-/** An IEC 61850 report control block; a buffered one resynchronises by EntryID after a loss. */
+/**
+ * An IEC 61850 report control block; a buffered one resynchronises by EntryID after a loss. A
+ * first connection that fails is retried like a loss: a gateway waits for its IEDs.
+ */
 export class Iec61850Source extends BaseSource {
-  readonly #c: Iec61850Config;
-  readonly #abort = new AbortController();
+  readonly #runner: ReportRunner;
   #run: Promise<void> | undefined;
 
   constructor(c: Iec61850Config, emit: Emit, log: Logger = silentLogger) {
     super(c.name, 'iec61850', emit, log);
-    this.#c = c;
+    this.#runner = new ReportRunner({
+      host: c.host,
+      port: c.port,
+      rcb: c.rcb,
+      gi: c.gi,
+      retryMs: c.retryMs,
+      retryFirst: true,
+      logger: this.log,
+    });
+    this.#runner.on('event', this.#onEvent);
   }
 
+  #onEvent = (e: ReportRunEvent): void => {
+    switch (e.type) {
+      case 'data':
+        this.emit(iec61850Records(this.name, e.data, Date.now()));
+        break;
+      case 'up':
+        this.link('up', `subscribed to ${e.rcb} at ${e.remote}`);
+        break;
+      case 'down':
+        this.link('down', e.reason);
+        break;
+      case 'problem':
+        this.log.warn(
+          { kind: e.kind, err: e.reason },
+          e.kind === 'resync-refused' ? 'EntryID refused: entries may be missing' : 'report problem',
+        );
+        break;
+    }
+  };
+
   start(): void {
-    this.#run ??= (async () => {
-      // The runner throws when the first connection fails; a gateway keeps trying instead.
-      while (!this.#abort.signal.aborted) {
-        try {
-          await runReports(
-            { host: this.#c.host, port: this.#c.port, rcb: this.#c.rcb, gi: this.#c.gi, retryMs: this.#c.retryMs, logger: this.log },
-            (r) => this.emit(iec61850Records(this.name, r, Date.now())),
-            this.#abort.signal,
-            (s: RunStatus) => {
-              if (s.type === 'subscribed') this.link('up', `subscribed to ${s.rcb}`);
-              else if (s.type === 'lost') this.link('down', s.reason);
-              else if (s.type === 'resync-refused') this.log.warn({ reason: s.reason }, 'EntryID refused: entries may be missing');
-            },
-          );
-        } catch (err) {
-          this.link('down', (err as Error).message);
-          await sleep(this.#c.retryMs, undefined, { signal: this.#abort.signal }).catch(() => undefined);
-        }
-      }
-    })();
+    this.#run ??= this.#runner.run().catch((err: unknown) => this.link('down', (err as Error).message));
   }
 
   async stop(): Promise<void> {
-    this.#abort.abort();
+    await this.#runner.stop();
     await this.#run;
     this.link('down', 'stopped');
     await this.drain();
   }
 }
 
-/** The source a configuration entry describes. */
-export function createSource(c: SourceConfig, emit: Emit, log?: Logger): Source {
+/**
+ * The source a configuration entry describes; `proxy` is the proxy whose groups
+ * `iec104-proxy-tap` sources tap (the gateway of `gridgate proxy --points`).
+ */
+export function createSource(c: SourceConfig, emit: Emit, log?: Logger, proxy?: Proxy): Source {
   switch (c.type) {
     case 'iec104':
       return new Iec104Source(c, emit, log);
@@ -272,5 +206,12 @@ export function createSource(c: SourceConfig, emit: Emit, log?: Logger): Source 
       return new Dnp3Source(c, emit, log);
     case 'iec61850':
       return new Iec61850Source(c, emit, log);
+    case 'iec104-proxy-tap':
+      if (proxy === undefined)
+        throw new GridgateError(
+          ErrorCode.CONFIG,
+          `source ${c.name}: an iec104-proxy-tap source runs only in a proxy (gridgate proxy --points)`,
+        );
+      return new ProxyTapSource(c, proxy, emit, log);
   }
 }

@@ -336,3 +336,37 @@ describe('GroupCore: routing and flow control', () => {
     expect(b.core.counters.get('dropsToMaster')).toBe(0);
   });
 });
+
+describe('GroupCore: tap', () => {
+  const taps = (b: Bench): unknown[] =>
+    b.actions.flatMap((a): unknown[] =>
+      a.type !== 'tap' ? [] : a.event.kind === 'asdu' ? [{ asdu: decodeAsdu(a.event.asdu) }] : [a.event],
+    );
+
+  test('untapped, the group makes no tap action; tapped, each ASDU from the RTU and each start and end of its data transfer', () => {
+    const b = new Bench(config());
+    b.core.start(0);
+    b.settle();
+    b.rtuAccepts();
+    const m = b.masterConnects('10.1.0.1') as number;
+    b.start(m);
+    b.rtuSends(2);
+    expect(taps(b)).toEqual([]);
+
+    b.core.tapping = true;
+    b.rtuSends(1, 3);
+    expect(taps(b)).toEqual([{ asdu: { ok: true, value: expect.objectContaining({ type: 'M_SP_NA_1', ca: 7 }) } }]);
+    // What the tap sees, the master got as before.
+    expect(spIoas(b.masters.get(m)!)).toEqual([1, 2, 3]);
+    b.masters.get(m)!.session.stopDataTransfer(b.now);
+    b.settle();
+    b.start(m);
+    b.rtu!.session.close();
+    b.settle();
+    expect(taps(b).slice(1)).toEqual([
+      { kind: 'down', reason: 'data transfer stopped: no master has started it' },
+      { kind: 'up', peer: '10.9.0.1:2404' },
+      { kind: 'down', reason: 'slave link down: connection ended' },
+    ]);
+  });
+});

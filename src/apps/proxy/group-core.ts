@@ -43,7 +43,17 @@ export type GroupAction =
   | { readonly type: 'unlisten' }
   | { readonly type: 'send'; readonly link: LinkId; readonly chunks: readonly Uint8Array[] }
   | { readonly type: 'close'; readonly link: LinkId }
-  | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly msg: string; readonly fields?: object };
+  | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly msg: string; readonly fields?: object }
+  | { readonly type: 'tap'; readonly event: SlaveTapEvent };
+
+/**
+ * What a tap on the group sees of its slave link (see {@link GroupCore.tapping}): each ASDU the
+ * RTU sent, `up` when its data transfer starts, `down` when it stops or the link ends, and why.
+ */
+export type SlaveTapEvent =
+  | { readonly kind: 'asdu'; readonly asdu: Uint8Array }
+  | { readonly kind: 'up'; readonly peer: string }
+  | { readonly kind: 'down'; readonly reason: string };
 
 /** Traffic of one link by type ID (index = type ID), cheap enough for every ASDU. */
 export interface LinkTraffic {
@@ -125,6 +135,11 @@ export class GroupCore {
   #now = 0;
   /** Wall-clock offset for snapshots: wall = now + offset, set by the adapter. */
   wallOffset = 0;
+  /**
+   * When true, what the slave link delivers also becomes `tap` actions ({@link SlaveTapEvent}), for
+   * a point stream; they change nothing the group does. False (no tap) costs one test per ASDU.
+   */
+  tapping = false;
 
   constructor(config: GroupConfig, options: GroupCoreOptions = {}) {
     this.config = config;
@@ -454,6 +469,7 @@ export class GroupCore {
     this.#dirty.clear();
     this.#toSlave.clear();
     this.#router = this.#newRouter();
+    if (this.tapping) this.#actions.push({ type: 'tap', event: { kind: 'down', reason: `slave link down: ${why}` } });
     const fields = { slave: s.peer, why, counters: s.session.counters.snapshot() };
     // An orderly stop is the user's doing, not a fault: it is worth a line, not a warning.
     if (this.#state === 'stopped') {
@@ -510,15 +526,20 @@ export class GroupCore {
     switch (e.type) {
       case 'asdu':
         this.slaveTraffic.asdusIn[e.asdu[0]!]!++;
+        if (this.tapping) this.#actions.push({ type: 'tap', event: { kind: 'asdu', asdu: e.asdu } });
         this.#execute(this.#router.fromSlave(e.asdu, now), now);
         return;
       case 'started':
         this.#log('info', 'slave data transfer started');
+        if (this.tapping) this.#actions.push({ type: 'tap', event: { kind: 'up', peer: this.#slave!.peer } });
         for (let a = this.#toSlave.shift(); a !== undefined; a = this.#toSlave.shift()) this.#sendToSlave(a, now);
         this.#syncSlave(now);
         return;
       case 'stopped':
         this.#log('info', 'slave data transfer stopped');
+        // The proxy starts the RTU's data transfer only while a master has started its own.
+        if (this.tapping)
+          this.#actions.push({ type: 'tap', event: { kind: 'down', reason: 'data transfer stopped: no master has started it' } });
         this.#syncSlave(now);
         return;
       case 'warning':

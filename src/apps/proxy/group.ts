@@ -18,9 +18,10 @@ import {
   type LinkId,
   type LinkTraffic,
   type Refusal,
+  type SlaveTapEvent,
 } from './group-core.js';
 
-export type { GroupCounter, GroupState, LinkTraffic, Refusal } from './group-core.js';
+export type { GroupCounter, GroupState, LinkTraffic, Refusal, SlaveTapEvent } from './group-core.js';
 
 export interface MasterSnapshot {
   readonly id: number;
@@ -101,6 +102,7 @@ export class ProxyGroup {
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Infinity;
   #pumping = false;
+  #tap: ((e: SlaveTapEvent) => void) | undefined;
 
   constructor(config: GroupConfig, deps: GroupDeps) {
     this.config = config;
@@ -116,6 +118,21 @@ export class ProxyGroup {
 
   get state(): GroupState {
     return this.core.state;
+  }
+
+  /**
+   * A tap on the slave link (a point stream): called in the group's turn with each ASDU the RTU
+   * sent and each start and end of its data transfer, so it must only queue. `undefined` removes it.
+   */
+  set tap(tap: ((e: SlaveTapEvent) => void) | undefined) {
+    this.#tap = tap;
+    this.core.tapping = tap !== undefined;
+  }
+
+  /** The RTU's address while its data transfer runs (what a new tap's `up` names), else undefined. */
+  get transferringFrom(): string | undefined {
+    const s = this.core.slave;
+    return s?.session.state === 'started' ? s.peer : undefined;
   }
 
   /** Starts trying the slave hosts; returns at once. */
@@ -218,6 +235,9 @@ export class ProxyGroup {
       }
       case 'log':
         this.#log[a.level](a.fields ?? {}, a.msg);
+        return;
+      case 'tap':
+        this.#tap?.(a.event);
         return;
       case 'connect':
         this.#connect(a.attempt, a.host, a.port, a.timeoutMs);

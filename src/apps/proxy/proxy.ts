@@ -11,7 +11,7 @@ import type { Tap } from '../../transport/driver.js';
 import type { Transport } from '../../transport/transport.js';
 import { PcapFile } from './capture.js';
 import type { GroupConfig, ProxyConfig } from './config.js';
-import { ProxyGroup, type GroupSnapshot } from './group.js';
+import { ProxyGroup, type GroupSnapshot, type SlaveTapEvent } from './group.js';
 import { textLine } from './log-lines.js';
 
 export interface ProxyOptions {
@@ -110,6 +110,8 @@ export class Proxy {
    * tail goes on; dropped when a reload removes the group.
    */
   readonly #tails = new Map<number, LogTail>();
+  /** Taps by group id, kept across restarts and reloads of the group (see {@link tap}). */
+  readonly #taps = new Map<number, Set<(e: SlaveTapEvent) => void>>();
   #config: ProxyConfig;
   #ops: Promise<unknown> = Promise.resolve();
   #startedAt: number | undefined;
@@ -220,6 +222,38 @@ export class Proxy {
     return this.#groups.get(id)?.group;
   }
 
+  /**
+   * Taps group `id`'s slave link ({@link ProxyGroup.tap}), now and after every restart or reload
+   * of the group, until the returned function is called. A tap added while the RTU's data
+   * transfer runs hears `up` at once.
+   */
+  tap(id: number, tap: (e: SlaveTapEvent) => void): () => void {
+    let taps = this.#taps.get(id);
+    if (taps === undefined) this.#taps.set(id, (taps = new Set()));
+    taps.add(tap);
+    this.#attachTaps(id);
+    const peer = this.#groups.get(id)?.group.transferringFrom;
+    if (peer !== undefined) tap({ kind: 'up', peer });
+    return () => {
+      taps.delete(tap);
+      if (taps.size === 0) this.#taps.delete(id);
+      this.#attachTaps(id);
+    };
+  }
+
+  /** Gives a group one tap that calls every tap of its id (none: the group does no tap work). */
+  #attachTaps(id: number): void {
+    const group = this.#groups.get(id)?.group;
+    if (group === undefined) return;
+    const taps = this.#taps.get(id);
+    group.tap =
+      taps === undefined
+        ? undefined
+        : (e) => {
+            for (const t of taps) t(e);
+          };
+  }
+
   async #startGroup(g: GroupConfig): Promise<void> {
     const level = this.#o.logLevel ?? 'info';
     const tail = this.#tails.get(g.id) ?? new LogTail();
@@ -246,6 +280,7 @@ export class Proxy {
       ...(capture === undefined ? {} : { tapFor: (kind: 'slave' | 'master', t: Transport) => captureTap(capture, kind, t) }),
     });
     this.#groups.set(g.id, { group, key: keyOf(g), file, capture, startedAt: Date.now() });
+    this.#attachTaps(g.id);
     group.start();
   }
 

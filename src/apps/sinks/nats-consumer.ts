@@ -4,8 +4,9 @@
  * each fetched batch is written to the sink first and acknowledged after, so a crash in between
  * redelivers it and the sink's idempotence by record id absorbs the repetition.
  */
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { AckPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import type { StreamRecord } from '../points/record.js';
 import type { Sink } from './sink.js';
 
@@ -28,16 +29,33 @@ export async function consumeInto(
   onBatch: (n: number) => void = () => {},
 ): Promise<void> {
   const servers = o.servers === undefined ? ['nats://127.0.0.1:4222'] : typeof o.servers === 'string' ? [o.servers] : [...o.servers];
-  const nc = await connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  } catch (err) {
+    throw new GridgateError(ErrorCode.CONNECTION, `cannot reach NATS at ${servers.join(', ')}: ${(err as Error).message}`, {
+      cause: err,
+      fault: 'remote',
+    });
+  }
   try {
     const stream = o.stream ?? 'GRIDGATE';
     const durable = o.durable ?? 'gridgate-consume';
     const jsm = await jetstreamManager(nc);
-    await jsm.consumers.add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      ...(o.filter === undefined ? {} : { filter_subject: o.filter }),
-    });
+    await jsm.consumers
+      .add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        ...(o.filter === undefined ? {} : { filter_subject: o.filter }),
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+        throw new GridgateError(
+          ErrorCode.CONFIG,
+          `NATS at ${servers.join(', ')} has no stream ${stream}: name the stream a nats sink writes (its 'stream', default GRIDGATE)`,
+          { cause: err },
+        );
+      });
     const consumer = await jetstream(nc).consumers.get(stream, durable);
     await sink.open();
     const decoder = new TextDecoder();

@@ -2,7 +2,10 @@
  * Reading back what the SQLite and PostgreSQL sinks stored: the latest value of each point, and
  * the values of a time range, without writing SQL (`gridgate points`).
  */
+import { existsSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import pg from 'pg';
+import { ErrorCode, GridgateError } from '../../core/errors.js';
 import { fromSqlValue, openPointsDatabase } from './sqlite.js';
 
 /** One stored value as `gridgate points` prints it. */
@@ -125,7 +128,7 @@ async function selectValues(
 ): Promise<StoredValue[]> {
   const limit = f.limit ?? 10_000;
   if ('sqlite' in store) {
-    const db = openPointsDatabase(store.sqlite, { readonly: true });
+    const db = openStored(store.sqlite);
     try {
       const w = sqliteWhere(f, q.range);
       const rows = db
@@ -139,7 +142,13 @@ async function selectValues(
     }
   }
   const c = new pg.Client({ connectionString: store.postgres });
-  await c.connect();
+  // Named without the URL: it may hold a password.
+  const where = `PostgreSQL database '${c.database ?? '?'}' at ${c.host}:${c.port}`;
+  try {
+    await c.connect();
+  } catch (err) {
+    throw pgError(err, where, q.pgTable);
+  }
   try {
     const w = pgWhere(f, q.range);
     const res = await c.query<Row>(
@@ -147,7 +156,68 @@ async function selectValues(
       w.args,
     );
     return res.rows.map((r) => fromRow(pgValue(r)));
+  } catch (err) {
+    throw pgError(err, where, q.pgTable);
   } finally {
-    await c.end();
+    await c.end().catch(() => undefined);
   }
+}
+
+const SQLITE_HINT = "read the file a sqlite sink writes (its 'file' in the gateway file)";
+const PG_HINT = "read the database a postgres sink writes (its 'url' in the gateway file)";
+
+/**
+ * The SQLite file for reading, or an `E_CONFIG` error that says what is wrong with it: missing,
+ * not SQLite, or without gridgate's tables (a file no sqlite sink ever wrote: its schema version
+ * is 0).
+ */
+function openStored(file: string): Database.Database {
+  if (!existsSync(file)) throw new GridgateError(ErrorCode.CONFIG, `${file}: no such file; ${SQLITE_HINT}`);
+  let db: Database.Database | undefined;
+  let version: number;
+  try {
+    db = openPointsDatabase(file, { readonly: true });
+    version = db.pragma('user_version', { simple: true }) as number;
+  } catch (err) {
+    db?.close();
+    throw new GridgateError(ErrorCode.CONFIG, `${file} cannot be read as SQLite (${(err as Error).message}); ${SQLITE_HINT}`, {
+      cause: err,
+    });
+  }
+  if (version === 0) {
+    db.close();
+    throw new GridgateError(ErrorCode.CONFIG, `${file} has no gridgate tables (points, latest): no sqlite sink wrote it; ${SQLITE_HINT}`);
+  }
+  return db;
+}
+
+/** SQLSTATEs that mean "not gridgate's database", with what to say. */
+const PG_STATES: Readonly<Record<string, (where: string, table: string) => string>> = {
+  /** undefined_table, undefined_column (PostgreSQL Appendix A). */
+  '42P01': (w, t) => `${w} has no table ${t}: no postgres sink wrote to it (a sink creates its tables on first use); ${PG_HINT}`,
+  '42703': (w, t) => `${w}: ${t} is not gridgate's table (a column is missing); ${PG_HINT}`,
+  /** invalid_catalog_name: the database does not exist. */
+  '3D000': (w) => `${w} does not exist; ${PG_HINT}`,
+  /** invalid_password, invalid_authorization_specification. */
+  '28P01': (w) => `${w} refused the login (password)`,
+  '28000': (w) => `${w} refused the login`,
+};
+
+/**
+ * A PostgreSQL failure as users read it: the server's refusals of this database or table as
+ * `E_CONFIG` (with what to do), other server errors as `E_CONFIG` with their SQLSTATE, and a server
+ * that cannot be reached as `E_CONNECTION`.
+ */
+function pgError(err: unknown, where: string, table: string): GridgateError {
+  if (err instanceof pg.DatabaseError) {
+    const say = err.code === undefined ? undefined : PG_STATES[err.code];
+    const message = say?.(where, table) ?? `${where}: ${err.message} (SQLSTATE ${err.code ?? '?'})`;
+    return new GridgateError(ErrorCode.CONFIG, message, { cause: err });
+  }
+  // Node reports a refused dual-stack connection as an AggregateError of one error per address.
+  const why = err instanceof AggregateError ? err.errors.map((e: Error) => e.message).join('; ') : (err as Error).message;
+  return new GridgateError(ErrorCode.CONNECTION, `cannot reach ${where}: ${why}`, {
+    cause: err,
+    fault: 'remote',
+  });
 }

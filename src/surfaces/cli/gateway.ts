@@ -9,6 +9,7 @@ import { loadGatewayConfig, GatewayConfigSchema, type GatewayConfig } from '../.
 import { Gateway } from '../../apps/gateway/gateway.js';
 import { gatewayRegistry, type GatewaySnapshot } from '../../apps/gateway/metrics.js';
 import { rtuFromOptions } from '../../apps/rtu-sim/config.js';
+import type { Proxy } from '../../apps/proxy/proxy.js';
 import { RtuSimulator } from '../../apps/rtu-sim/simulator.js';
 import { ConfigError, formatConfigIssue } from '../../core/errors.js';
 import { serveMetrics, type MetricsServer } from '../web/metrics-server.js';
@@ -79,6 +80,7 @@ gateway.yaml:
     - { type: iec104, name: rtu1, host: 10.0.0.5, port: 2404, interrogate: [1] }
     - { type: dnp3, name: feeder7, host: 10.0.0.9, port: 20000, outstation: 10 }
     - { type: iec61850, name: bay1, host: 10.0.0.20, rcb: 'IED1LD0/LLN0$BR$brcb01' }
+    # iec104-proxy-tap sources (a proxy group's RTU) run in: gridgate proxy -i site.csv --points gateway.yaml
   sinks:
     - { type: sqlite, file: /var/lib/gridgate/points.db }
     - { type: nats, servers: nats://127.0.0.1:4222 }`,
@@ -87,34 +89,60 @@ gateway.yaml:
     if ((file === undefined) === (o.demo !== true)) {
       throw new ConfigError([{ file: '(command line)', message: 'give a configuration file or --demo (one of them)' }]);
     }
-    const log = loggerFor('gateway', o);
     const { config, sims } = file === undefined ? await demo(o) : { config: loadGatewayConfig(file), sims: [] };
-    const gateway = new Gateway(config, { logger: log });
-    gateway.start();
-    let metrics: MetricsServer | undefined;
-    if (config.metrics !== undefined) {
-      metrics = await serveMetrics(
-        gatewayRegistry(() => gateway.snapshot()),
-        config.metrics.host,
-        config.metrics.port,
-      );
-      emit(o, `metrics: http://${config.metrics.host}:${metrics.port}/metrics`, { event: 'metrics', port: metrics.port });
-    }
-    let prev: GatewaySnapshot | undefined;
-    let every = config.statusEverySec;
-    const status = setInterval(
-      () => {
-        const s = gateway.snapshot();
-        emit(o, statusLine(s, prev, every), { event: 'status', ...s });
-        prev = s;
-      },
-      Math.max(1, every) * 1000,
-    );
-    if (every === 0) clearInterval(status);
+    const running = await runGateway(config, o);
     const onHup = (): void => {
-      if (file === undefined) return;
+      if (file !== undefined) running.reloadFrom(file, () => loadGatewayConfig(file));
+    };
+    process.on('SIGHUP', onHup);
+    const stopBy = o.duration === undefined ? untilSignal() : new Promise((r) => setTimeout(r, o.duration! * 1000));
+    await stopBy;
+    process.off('SIGHUP', onHup);
+    for (const s of sims) await s.stop();
+    await running.stop();
+  });
+  return cmd;
+}
+
+/** A gateway at work with its `/metrics` and status lines (`gridgate gateway`, `gridgate proxy --points`). */
+export interface RunningGateway {
+  readonly gateway: Gateway;
+  /** Applies the file again (SIGHUP); a file that does not load keeps the running configuration and says why. */
+  reloadFrom(file: string, load: () => GatewayConfig): void;
+  /** Stops sources, drains into the sinks, and prints the last line. */
+  stop(): Promise<void>;
+}
+
+/** Starts a gateway; with `proxy`, its `iec104-proxy-tap` sources tap that proxy's groups. */
+export async function runGateway(config: GatewayConfig, o: OutputOptions, proxy?: Proxy): Promise<RunningGateway> {
+  const log = loggerFor('gateway', o);
+  const gateway = new Gateway(config, { logger: log, ...(proxy === undefined ? {} : { proxy }) });
+  gateway.start();
+  let metrics: MetricsServer | undefined;
+  if (config.metrics !== undefined) {
+    metrics = await serveMetrics(
+      gatewayRegistry(() => gateway.snapshot()),
+      config.metrics.host,
+      config.metrics.port,
+    );
+    emit(o, `metrics: http://${config.metrics.host}:${metrics.port}/metrics`, { event: 'metrics', port: metrics.port });
+  }
+  let prev: GatewaySnapshot | undefined;
+  let every = config.statusEverySec;
+  const status = setInterval(
+    () => {
+      const s = gateway.snapshot();
+      emit(o, statusLine(s, prev, every), { event: 'status', ...s });
+      prev = s;
+    },
+    Math.max(1, every) * 1000,
+  );
+  if (every === 0) clearInterval(status);
+  return {
+    gateway,
+    reloadFrom: (file, load) => {
       try {
-        const next = loadGatewayConfig(file);
+        const next = load();
         every = next.statusEverySec;
         gateway.reload(next).then(
           () => emit(o, `reloaded ${file}`, { event: 'reloaded', file }),
@@ -125,21 +153,17 @@ gateway.yaml:
         const text = err instanceof ConfigError ? err.issues.map(formatConfigIssue).join('; ') : (err as Error).message;
         emit(o, `reload refused: ${text}`, { event: 'reload-refused', reason: text });
       }
-    };
-    process.on('SIGHUP', onHup);
-    const stopBy = o.duration === undefined ? untilSignal() : new Promise((r) => setTimeout(r, o.duration! * 1000));
-    await stopBy;
-    process.off('SIGHUP', onHup);
-    clearInterval(status);
-    for (const s of sims) await s.stop();
-    await gateway.stop();
-    await metrics?.close();
-    const last = gateway.snapshot();
-    emit(o, `stopped: ${last.accepted} records accepted; ${last.journalRecords} kept in the journal for the next start`, {
-      event: 'stopped',
-      accepted: last.accepted,
-      journal: last.journalRecords,
-    });
-  });
-  return cmd;
+    },
+    stop: async () => {
+      clearInterval(status);
+      await gateway.stop();
+      await metrics?.close();
+      const last = gateway.snapshot();
+      emit(o, `stopped: ${last.accepted} records accepted; ${last.journalRecords} kept in the journal for the next start`, {
+        event: 'stopped',
+        accepted: last.accepted,
+        journal: last.journalRecords,
+      });
+    },
+  };
 }

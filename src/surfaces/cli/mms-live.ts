@@ -18,7 +18,7 @@ import {
   reportTiming,
   timingJson,
 } from '../../apps/iec61850/format.js';
-import { runReports } from '../../apps/iec61850/report-runner.js';
+import { ReportRunner } from '../../apps/iec61850/report-runner.js';
 import { formatValue, namedField } from '../../apps/iec61850/named-value.js';
 import { loadSclTypes } from '../../apps/iec61850/scl-types.js';
 import { dataJson } from '../../apps/mms/data-format.js';
@@ -295,9 +295,19 @@ function reportsCommand(): Command {
     )
     .action(async (o: ReportsOptions) => {
       const types = o.scl === undefined ? undefined : loadSclTypes(o.scl);
-      const stop = new AbortController();
-      void untilSignal().then(() => stop.abort());
-      const timer = o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
+      const { EntryID, ...settings } = settingsOf(o);
+      const runner = new ReportRunner({
+        ...mmsClientOptions(o),
+        rcb: o.rcb,
+        settings,
+        gi: o.gi === true,
+        reconnect: o.reconnect,
+        ...(EntryID === undefined ? {} : { entryId: EntryID }),
+        ...(types === undefined ? {} : { types }),
+        askTypes: o.askTypes,
+      });
+      void untilSignal().then(() => runner.stop());
+      const timer = o.duration === undefined ? undefined : setTimeout(() => void runner.stop(), o.duration * 1000);
       const analyser = new ReportAnalyser();
       let shown = JSON.stringify([]);
       const showFindings = (always: boolean): void => {
@@ -310,44 +320,30 @@ function reportsCommand(): Command {
       const every = o.findingsEvery > 0 ? setInterval(() => showFindings(false), o.findingsEvery * 1000) : undefined;
       let seen = 0;
       try {
-        const { EntryID, ...settings } = settingsOf(o);
-        await runReports(
-          {
-            ...mmsClientOptions(o),
-            rcb: o.rcb,
-            settings,
-            gi: o.gi === true,
-            reconnect: o.reconnect,
-            ...(EntryID === undefined ? {} : { entryId: EntryID }),
-            ...(types === undefined ? {} : { types }),
-            askTypes: o.askTypes,
-          },
-          (r) => {
-            const timing = reportTiming(r, Date.now());
-            analyser.report(o.rcb, r, { report: ++seen }, timing.arrivalMs);
-            emit(o, [...formatReport(r), formatTiming(timing)].join('\n'), { ...reportJson(r), ...timingJson(timing) });
-            if (o.count !== undefined && seen >= o.count) stop.abort();
-          },
-          stop.signal,
-          (s) => {
-            if (s.type === 'subscribed') {
-              const sub = s.subscription;
-              analyser.dataSet(o.rcb, sub.members);
-              analyser.rcbRead(o.rcb, sub.block, {}, US);
-              wrote(analyser, o.rcb, { ...settings, ...(s.resyncFrom === undefined ? {} : { EntryID: s.resyncFrom }), RptEna: true });
-              const from = s.resyncFrom === undefined ? '' : `, resynchronised after EntryID '${toHex(s.resyncFrom).replace(/ /g, '')}'H`;
-              process.stderr.write(`gridgate: ${s.rcb} enabled: RptID ${s.rptId}, ${s.members} data set members${from}\n`);
-            } else if (s.type === 'lost') {
-              process.stderr.write(
-                `gridgate: association lost (${s.reason})${s.retryInMs === undefined ? '' : `; reconnecting in ${s.retryInMs} ms`}\n`,
-              );
-            } else if (s.type === 'resync-refused') {
-              process.stderr.write(
-                `gridgate: the IED refused EntryID '${toHex(s.entryId).replace(/ /g, '')}'H (${s.reason}): the entries after it are lost; resuming from the oldest entry it holds\n`,
-              );
-            } else process.stderr.write(`gridgate: malformed report: ${s.reason}\n`);
-          },
-        );
+        runner.on('event', (e) => {
+          if (e.type === 'data') {
+            const timing = reportTiming(e.data, Date.now());
+            analyser.report(o.rcb, e.data, { report: ++seen }, timing.arrivalMs);
+            emit(o, [...formatReport(e.data), formatTiming(timing)].join('\n'), { ...reportJson(e.data), ...timingJson(timing) });
+            if (o.count !== undefined && seen >= o.count) void runner.stop();
+          } else if (e.type === 'up') {
+            const sub = e.subscription;
+            analyser.dataSet(o.rcb, sub.members);
+            analyser.rcbRead(o.rcb, sub.block, {}, US);
+            wrote(analyser, o.rcb, { ...settings, ...(e.resyncFrom === undefined ? {} : { EntryID: e.resyncFrom }), RptEna: true });
+            const from = e.resyncFrom === undefined ? '' : `, resynchronised after EntryID '${toHex(e.resyncFrom).replace(/ /g, '')}'H`;
+            process.stderr.write(`gridgate: ${e.rcb} enabled: RptID ${e.rptId}, ${e.members} data set members${from}\n`);
+          } else if (e.type === 'down') {
+            process.stderr.write(
+              `gridgate: association lost (${e.reason})${e.retryInMs === undefined ? '' : `; reconnecting in ${e.retryInMs} ms`}\n`,
+            );
+          } else if (e.kind === 'resync-refused') {
+            process.stderr.write(
+              `gridgate: the IED refused EntryID '${toHex(e.entryId).replace(/ /g, '')}'H (${e.reason}): the entries after it are lost; resuming from the oldest entry it holds\n`,
+            );
+          } else process.stderr.write(`gridgate: ${e.kind === 'segment' ? 'report segments dropped' : 'malformed report'}: ${e.reason}\n`);
+        });
+        await runner.run();
       } catch (err) {
         if (err instanceof RcbWriteError && err.accessError === 'temporarily-unavailable') {
           await withClient(o, (c) => explainRefusal(c, analyser, o, err)).catch(() => undefined);

@@ -3,6 +3,8 @@
  * same flags), with YAML configuration, /metrics, SIGHUP reload and SIGTERM shutdown.
  */
 import { Command, Option } from 'commander';
+import { loadGatewayConfig, type GatewayConfig } from '../../apps/gateway/config.js';
+import { withProxyTaps } from '../../apps/gateway/proxy-tap.js';
 import { isYamlFile, loadProxyConfig } from '../../apps/proxy/config-load.js';
 import type { ProxyConfig } from '../../apps/proxy/config.js';
 import { proxyRegistry } from '../../apps/proxy/metrics.js';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { startConsole, type ConsoleOptions, type ConsoleServer } from '../web/console-server.js';
 import { serveMetrics, type MetricsServer } from '../web/metrics-server.js';
 import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './common.js';
+import { runGateway, type RunningGateway } from './gateway.js';
 
 interface ProxyCliOptions extends OutputOptions {
   readonly ini: string;
@@ -31,6 +34,7 @@ interface ProxyCliOptions extends OutputOptions {
   readonly strict?: boolean;
   readonly service?: boolean;
   readonly logFormat?: 'text' | 'json';
+  readonly points?: string;
 }
 
 export function proxyCommand(): Command {
@@ -75,6 +79,10 @@ export function proxyCommand(): Command {
     )
     .option('--console <host:port>', 'web console address (--nogui turns it off); away from loopback it needs the token', '127.0.0.1:8104')
     .option('--console-token <token>', 'token for the console (default: GRIDGATE_CONSOLE_TOKEN, else a random one printed at start)')
+    .option(
+      '--points <file>',
+      "also store what each group's RTU sends: a gateway file (sinks, journal; docs/pipeline.md) whose iec104-proxy-tap sources name the groups (none: every group)",
+    )
     .option('--json', 'status lines on standard output as JSON')
     .addOption(
       new Option('--log-level <level>', 'log level (debug logs every APDU)')
@@ -89,6 +97,7 @@ Examples:
   gridgate proxy -i site.csv -s pool.ntp.org -t 600 --metrics-port 9464
   gridgate proxy -i proxy.yaml --log-level debug
   gridgate proxy -i site.csv --strict      # reject rows with a bad cell instead of using the default
+  gridgate proxy -i site.csv --points points.yaml   # and every value the RTUs send into the sinks of points.yaml
 
 Service: the systemd unit contrib/gridgate-proxy.service (docs/proxy.md, "Running as a service").
 Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the file (unchanged groups keep their connections).
@@ -131,6 +140,7 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
   // Check everything that can be wrong in the options before a single group starts.
   const consoleAddress = config.nogui || o.nogui === true || o.service === true ? undefined : parseConsoleAddress(o.console);
   if (config.groups.some((g) => g.logEvents)) checkLogDir(o.logDir);
+  const pointsConfig = o.points === undefined ? undefined : loadPoints(o.points, config);
   const proxy = new Proxy(config, {
     logLevel: o.logLevel ?? 'info',
     logDir: o.logDir,
@@ -140,6 +150,7 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
   let ntp: NtpUpdater | undefined;
   let metrics: MetricsServer | undefined;
   let consoleServer: ConsoleServer | undefined;
+  let points: RunningGateway | undefined;
   const onHup = (): void => {
     let next: ProxyConfig;
     let nextIssues: LoadIssues;
@@ -154,6 +165,7 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
         report = { loadedAt: Date.now(), ...nextIssues };
         startNtp(next);
         emit(o, `reloaded: ${r.kept} kept, ${r.stopped} stopped, ${r.started} started`, { event: 'reloaded', ...r });
+        if (o.points !== undefined) points?.reloadFrom(o.points, () => loadPoints(o.points!, next));
       },
       (err: unknown) => proxy.log.error({ err: (err as Error).message }, 'reload failed'),
     );
@@ -182,6 +194,7 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
       });
     }
     startNtp(config);
+    if (pointsConfig !== undefined) points = await runGateway(pointsConfig, { ...o, logLevel: o.logLevel ?? 'info' }, proxy);
     if (o.metricsPort !== undefined) {
       metrics = await serveMetrics(
         proxyRegistry(
@@ -210,8 +223,15 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
     ntp?.stop();
     await consoleServer?.close();
     await metrics?.close();
+    // The taps' last values and link records go to the sinks before the groups stop.
+    await points?.stop();
     await proxy.stop();
   }
+}
+
+/** The `--points` file, its taps resolved against the proxy's groups. */
+function loadPoints(file: string, c: ProxyConfig): GatewayConfig {
+  return withProxyTaps(loadGatewayConfig(file, c.groups), c.groups);
 }
 
 /** The unit file shipped in the package (contrib/), next to dist/. */
