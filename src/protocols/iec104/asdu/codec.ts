@@ -15,7 +15,6 @@
 import { CursorError, WriterError } from '../../../core/bytes.js';
 import { ErrorCode, ProtocolError, type DecodeFailure } from '../../../core/errors.js';
 import { fail, ok, type Ok } from '../../../core/result.js';
-import type { ObjectsWriter } from './element-fields.js';
 import { ELEMENTS, type ElementCodec, type FieldBag } from './elements.js';
 import { READ_ROW, WRITE_ROW } from './rows.generated.js';
 import { TYPE_BY_ID, TYPES, type InfoObject, type TypeName } from './types.js';
@@ -101,8 +100,8 @@ interface CompiledRow {
   readonly codecs: readonly ElementCodec[];
   /** The row's generated reader (rows.generated.ts): one call per object. */
   readonly read: ElementCodec['read'];
-  /** The row's generated writer of every object of an ASDU. */
-  readonly write: ObjectsWriter;
+  /** The row's generated writer: one call per object. */
+  readonly write: ElementCodec['write'];
   /** Octets of one object's elements, or undefined when variable. */
   readonly elementSize: number | undefined;
 }
@@ -253,53 +252,54 @@ function objectsLength(row: CompiledRow, objects: readonly FieldBag[], sq: boole
  * not fit, when SQ=1 objects are not consecutive, or when the ASDU exceeds 249 octets.
  */
 export function encodeAsdu(a: AsduInit): Uint8Array {
-  if (a.type === 'RAW') return encodeRaw(a);
-  const row = rowNamed(a.type);
-  const objects = a.objects as readonly FieldBag[];
+  const row = a.type === 'RAW' ? undefined : ROW_BY_NAME.get(a.type);
+  const typeId = a.type === 'RAW' ? a.typeId : row!.id;
+  const count = a.type === 'RAW' ? a.count : a.objects.length;
   const sq = a.sq ?? false;
   const originator = a.originator ?? 0;
-  checkHeader(a.type, objects.length, a, originator);
+  if (!Number.isInteger(count) || count < 0 || count > 127)
+    throw encodeError(`${a.type}: object count ${count} outside the VSQ range 0..127`);
+  if (!Number.isInteger(a.cot) || a.cot < 0 || a.cot > 63) throw encodeError(`COT ${a.cot} outside 0..63`);
+  if (!Number.isInteger(a.ca) || a.ca < 0 || a.ca > 0xffff) throw encodeError(`common address ${a.ca} outside 0..65535`);
+  if (!Number.isInteger(originator) || originator < 0 || originator > 255)
+    throw encodeError(`originator address ${originator} outside 0..255`);
+  // Type 0 is not defined, but a raw ASDU carrying it is forwarded as received.
+  if (!Number.isInteger(typeId) || typeId < 0 || typeId > 255) throw encodeError(`type ID ${typeId} outside 0..255`);
+  if (a.type === 'RAW') {
+    if (ASDU_HEADER_LENGTH + a.body.length > MAX_ASDU_LENGTH) throw encodeError(`RAW: output exceeds ${MAX_ASDU_LENGTH} octets`);
+    const b = header(ASDU_HEADER_LENGTH + a.body.length, typeId, count, sq, a, originator);
+    b.set(a.body, ASDU_HEADER_LENGTH);
+    return b;
+  }
+  const objects = a.objects as readonly FieldBag[];
   try {
-    const length = ASDU_HEADER_LENGTH + objectsLength(row, objects, sq);
+    const length = ASDU_HEADER_LENGTH + objectsLength(row!, objects, sq);
     if (length > MAX_ASDU_LENGTH) throw encodeError(`${a.type}: output exceeds ${MAX_ASDU_LENGTH} octets`);
-    const b = header(length, row.id, objects.length, sq, a, originator);
-    row.write(b, ASDU_HEADER_LENGTH, objects, sq);
+    const b = header(length, typeId, count, sq, a, originator);
+    const write = row!.write;
+    let p = ASDU_HEADER_LENGTH;
+    let first = 0;
+    for (let i = 0; i < objects.length; i++) {
+      const o = objects[i]!;
+      const ioa = o['ioa'] as number;
+      if (!Number.isInteger(ioa) || ioa < 0 || ioa > 0xffffff) throw encodeError(`${a.type} object ${i}: IOA ${ioa} outside 0..16777215`);
+      if (i === 0) first = ioa;
+      if (!sq || i === 0) {
+        b[p] = ioa;
+        b[p + 1] = ioa >> 8;
+        b[p + 2] = ioa >> 16;
+        p += IOA_LENGTH;
+      } else if (ioa !== (first + i) % 0x1000000) {
+        throw encodeError(`${a.type} object ${i}: SQ=1 needs consecutive IOAs, got ${ioa}`);
+      }
+      p = write(b, p, o);
+    }
     return b;
   } catch (err) {
     if (err instanceof ProtocolError) throw err;
     if (err instanceof WriterError) throw encodeError(`${a.type}: ${err.message}`, err);
     throw encodeError(`${a.type}: invalid object (${String(err)})`, err);
   }
-}
-
-/** The row last looked up by name: a stream of one type skips the map. */
-let lastRow: CompiledRow & { readonly id: number } = ROW_BY_NAME.values().next().value!;
-
-function rowNamed(name: TypeName): CompiledRow & { readonly id: number } {
-  if (lastRow.name !== name) lastRow = ROW_BY_NAME.get(name)!;
-  return lastRow;
-}
-
-/** Throws `E_RANGE` for a header field outside its range. */
-function checkHeader(name: string, count: number, a: HeaderInit, originator: number): void {
-  if (!Number.isInteger(count) || count < 0 || count > 127)
-    throw encodeError(`${name}: object count ${count} outside the VSQ range 0..127`);
-  if (!Number.isInteger(a.cot) || a.cot < 0 || a.cot > 63) throw encodeError(`COT ${a.cot} outside 0..63`);
-  if (!Number.isInteger(a.ca) || a.ca < 0 || a.ca > 0xffff) throw encodeError(`common address ${a.ca} outside 0..65535`);
-  if (!Number.isInteger(originator) || originator < 0 || originator > 255)
-    throw encodeError(`originator address ${originator} outside 0..255`);
-}
-
-/** A RAW ASDU: the header of the caller's choice and the body as given. */
-function encodeRaw(a: Extract<AsduInit, { readonly type: 'RAW' }>): Uint8Array {
-  const originator = a.originator ?? 0;
-  checkHeader('RAW', a.count, a, originator);
-  // Type 0 is not defined, but a raw ASDU carrying it is forwarded as received.
-  if (!Number.isInteger(a.typeId) || a.typeId < 0 || a.typeId > 255) throw encodeError(`type ID ${a.typeId} outside 0..255`);
-  if (ASDU_HEADER_LENGTH + a.body.length > MAX_ASDU_LENGTH) throw encodeError(`RAW: output exceeds ${MAX_ASDU_LENGTH} octets`);
-  const b = header(ASDU_HEADER_LENGTH + a.body.length, a.typeId, a.count, a.sq ?? false, a, originator);
-  b.set(a.body, ASDU_HEADER_LENGTH);
-  return b;
 }
 
 /** A new ASDU of `length` octets with its data unit identifier written (values already checked). */

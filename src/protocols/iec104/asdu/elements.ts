@@ -81,8 +81,6 @@ export function qualityOfOctet(octet: number): Quality {
 
 /** The quality octet of `q` with OV and EI included; elements without those bits mask them off. */
 export function qualityOctet(q: Quality): number {
-  // The common case, without reading six flags.
-  if (q === GOOD) return 0;
   return (q.ov ? OV : 0) | (q.ei ? EI : 0) | (q.bl ? BL : 0) | (q.sb ? SB : 0) | (q.nt ? NT : 0) | (q.iv ? IV : 0);
 }
 
