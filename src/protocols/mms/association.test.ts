@@ -203,6 +203,22 @@ describe('MmsAssociation', () => {
     });
   });
 
+  it('the responder gives up a peer that connects, sends its CR and then nothing (half-open)', () => {
+    const p = new Pair({}, { associateTimeoutMs: 1000 });
+    p.server.open(0);
+    p.client.open(0);
+    p.server.receive(p.client.pollTransmit()!, 0);
+    expect(p.server.pollTransmit()).toBeDefined(); // the CC, which the silent peer never answers
+    expect(p.server.nextTimeout()).toBe(1000);
+    p.server.handleTimeout(999);
+    expect(p.server.isClosed).toBe(false);
+    p.server.handleTimeout(1000);
+    expect(p.server.isClosed).toBe(true);
+    const events: MmsEvent[] = [];
+    for (let e = p.server.pollEvent(); e !== undefined; e = p.server.pollEvent()) events.push(e);
+    expect(events.at(-1)).toMatchObject({ type: 'closed', origin: 'local', how: 'aborted', reason: 'no association within 1000 ms' });
+  });
+
   it('a server-side abort ends the client with the remote origin and drops open requests', () => {
     const p = new Pair().associate();
     p.client.request(IDENTIFY, p.now);
