@@ -92,6 +92,16 @@ describe('pipeline', () => {
     expect(flat).toEqual(Array.from({ length: 1300 }, (_, i) => i));
   });
 
+  it('closing twice (a signal, then the caller) closes once: both wait for the same drain', async () => {
+    const d = dir();
+    const p = new Pipeline({ journal: join(d, 'journal.db'), sinks: [new SqliteSink({ file: join(d, 'points.db') })] });
+    p.start();
+    await p.accept([testPoint(0)]);
+    await Promise.all([p.close(), p.close()]);
+    await p.close();
+    expect(rows(join(d, 'points.db'))).toEqual([0]);
+  });
+
   it('a restart with the same journal delivers what was accepted but not acknowledged, and no row twice', async () => {
     const d = dir();
     const db = join(d, 'points.db');

@@ -75,6 +75,7 @@ export class Pipeline {
   #wake: (() => void)[] = [];
   #space: (() => void)[] = [];
   #closing = false;
+  #closed: Promise<void> | undefined;
   #stopped = false;
   #trimTimer: NodeJS.Timeout | undefined;
   /** Records left in the journal at close, reported once the journal is shut. */
@@ -144,9 +145,15 @@ export class Pipeline {
 
   /**
    * Commits what is pending, then gives the sinks up to `drainMs` to catch up (what they have not
-   * acknowledged stays in the journal for the next start), and closes sinks and journal.
+   * acknowledged stays in the journal for the next start), and closes sinks and journal. A second
+   * call (a stop after a signal's stop) waits for the first instead of closing again.
    */
-  async close(drainMs = 5000): Promise<void> {
+  close(drainMs = 5000): Promise<void> {
+    this.#closed ??= this.#close(drainMs);
+    return this.#closed;
+  }
+
+  async #close(drainMs: number): Promise<void> {
     this.#closing = true;
     this.#commit();
     const deadline = performance.now() + drainMs;
