@@ -2,16 +2,18 @@
  * The TASE.2 server part and transfer engine under a hostile client, through two paired sans-I/O
  * sessions on a virtual clock: random writes to transfer-set attributes (valid and invalid data,
  * whole structure and attribute by attribute, active or not), data sets defined and deleted,
- * reservations, value changes, triggers, clock jumps (big gaps too), associations ending and new
- * ones starting. Nothing may throw; every refusal is a typed answer; every report that reaches
- * the client decodes; AllChangesReported queues stay bounded (overflow counted); timers stay
- * finite and ahead of the clock after they fire.
+ * reservations, value changes, triggers, clock jumps (big gaps too), IM_Transfer_Set writes and
+ * information messages, associations ending and new ones starting. Nothing may throw; every
+ * refusal is a typed answer; every report that reaches the client decodes; every message sent
+ * arrives; AllChangesReported queues stay bounded (overflow counted); timers stay finite and
+ * ahead of the clock after they fire. fast-check prints the seed of a failure to replay it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { componentAccess, DATA_ACCESS_ERRORS, type ObjectName } from '../../src/protocols/mms/access.js';
 import type { MmsData } from '../../src/protocols/mms/data.js';
 import type { BilateralTable } from '../../src/protocols/tase2/bilateral.js';
+import { IM_TRANSFER_SET } from '../../src/protocols/tase2/messages.js';
 import { Tase2Model } from '../../src/protocols/tase2/model.js';
 import { readTransferReport, transferReportAck } from '../../src/protocols/tase2/report.js';
 import { Tase2Session, type Tase2SessionEvent } from '../../src/protocols/tase2/session.js';
@@ -23,7 +25,7 @@ const icc = (itemId: string): ObjectName => ({ scope: 'domain', domainId: 'ICC1'
 const flags = { validity: 'VALID', currentSource: 'TELEMETERED', normalValue: 'NORMAL', timeStampQuality: 'VALID' } as const;
 const flow = (value: number) => ({ kind: 'RealQTimeTag', value, timeStamp: 1_700_000_000_000, flags }) as const;
 const POINTS = ['Flow1', 'Flow2', 'Flow3'];
-const table: BilateralTable = { id: 'BLT-7', apTitle: PASSIVE, domain: 'ICC1', dataValues: POINTS };
+const table: BilateralTable = { id: 'BLT-7', apTitle: PASSIVE, domain: 'ICC1', dataValues: POINTS, blocks: [1, 2, 4] };
 const ATTRIBUTES = [
   'DataSetName', 'StartTime', 'Interval', 'TLE', 'BufferTime', 'IntegrityCheck', 'DSConditionsRequested',
   'BlockData', 'Critical', 'RBE', 'AllChangesReported', 'Status', 'EventCodeRequested', 'Nope',
@@ -64,7 +66,9 @@ type Action =
   | { readonly a: 'clock'; readonly ms: number }
   | { readonly a: 'ack'; readonly nack: boolean }
   | { readonly a: 'end'; readonly how: 'conclude' | 'abort' | 'transport' }
-  | { readonly a: 'reconnect' };
+  | { readonly a: 'reconnect' }
+  | { readonly a: 'im'; readonly data: MmsData }
+  | { readonly a: 'message'; readonly ref: number; readonly size: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ a: fc.constant('attr' as const), component: fc.constantFrom(...ATTRIBUTES), data: attributeData, viaDollar: fc.boolean() }) },
@@ -73,12 +77,14 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ a: fc.constant('define' as const), name: fc.constantFrom('DS1', 'DS2'), members: fc.subarray(MEMBER_NAMES) }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('delete' as const), name: fc.constantFrom('DS1', 'DS2') }) },
   { weight: 1, arbitrary: fc.constant({ a: 'reserve' as const }) },
-  { weight: 5, arbitrary: fc.record({ a: fc.constant('change' as const), point: fc.constantFrom(...POINTS), value: fc.double({ noNaN: true, min: -1e6, max: 1e6 }), times: fc.integer({ min: 1, max: 12 }) }) },
+  { weight: 5, arbitrary: fc.record({ a: fc.constant('change' as const), point: fc.constantFrom(...POINTS), value: fc.double({ noNaN: true, min: -1e6, max: 1e6 }), times: fc.constantFrom(1, 1, 2, 8, 12) }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('trigger' as const), which: fc.constantFrom('operator-request' as const, 'other-external-event' as const) }) },
   { weight: 4, arbitrary: fc.record({ a: fc.constant('clock' as const), ms: fc.oneof(fc.integer({ min: 0, max: 5000 }), fc.constantFrom(86_400_000 * 30, 2 ** 31)) }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('ack' as const), nack: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('end' as const), how: fc.constantFrom('conclude' as const, 'abort' as const, 'transport' as const) }) },
   { weight: 1, arbitrary: fc.constant({ a: 'reconnect' as const }) },
+  { weight: 1, arbitrary: fc.record({ a: fc.constant('im' as const), data: attributeData }) },
+  { weight: 2, arbitrary: fc.record({ a: fc.constant('message' as const), ref: fc.constantFrom(0, -1, 2 ** 31 - 1, 2 ** 31, 1.5), size: fc.constantFrom(0, 1, 100, 70_000) }) },
 ); // prettier-ignore
 
 class Harness {
@@ -92,6 +98,7 @@ class Harness {
   id = 0;
   readonly reports: Tase2SessionEvent[] = [];
   readonly sent: Tase2SessionEvent[] = [];
+  messagesSent = 0;
   /** The data sets the client defined on this association, by name. */
   defined = new Map<string, ObjectName[]>();
 
@@ -194,14 +201,19 @@ function run(h: Harness, x: Action): void {
     case 'start': {
       // The well-formed way in: reserve, a data set, the whole structure with Status true.
       run(h, { a: 'reserve' });
-      run(h, { a: 'define', name: 'DS1', members: MEMBER_NAMES.slice(0, 7) });
+      h.ask({
+        service: 'defineNamedVariableList',
+        variableListName: icc('DSF'),
+        variables: MEMBER_NAMES.slice(0, 7).map((n) => ({ name: icc(n) })),
+      });
+      h.write(ts(1), { type: 'boolean', value: false }, 'Status');
       const [interval, tle, buffer, integrity] = x.seconds.map((value): MmsData => ({ type: 'integer', value }));
       const [block, critical, rbe, all] = x.booleans.map((value): MmsData => ({ type: 'boolean', value }));
       const bits = Uint8Array.of(x.conditions << 3);
       h.write(ts(1), {
         type: 'structure',
         components: [
-          objectName('ICC1', 'DS1'), { type: 'integer', value: 0 }, interval!, tle!, buffer!, integrity!,
+          objectName('ICC1', 'DSF'), { type: 'integer', value: 0 }, interval!, tle!, buffer!, integrity!,
           { type: 'bit-string', value: { bits, unusedBits: 3, length: 5 } }, block!, critical!, rbe!, all!,
           { type: 'boolean', value: true }, { type: 'integer', value: 0 },
         ], // prettier-ignore
@@ -253,7 +265,24 @@ function run(h: Harness, x: Action): void {
         h.passive.association.transportClosed();
       }
       h.pump();
+      // The peer comes back: a new association on the same model (transfer sets freed, IM off).
+      h.connect();
       return;
+    case 'im':
+      h.write(IM_TRANSFER_SET, x.data);
+      return;
+    case 'message': {
+      const refused = h.active.sendInformationMessage({
+        infoReference: x.ref,
+        localReference: 1,
+        messageId: 2,
+        data: new Uint8Array(x.size),
+      });
+      if (refused !== undefined) expect(['not-enabled', 'too-large', 'invalid']).toContain(refused.kind);
+      else h.messagesSent++;
+      h.pump();
+      return;
+    }
     case 'reconnect':
       h.active.association.transportClosed();
       h.passive.association.transportClosed();
@@ -264,9 +293,9 @@ function run(h: Harness, x: Action): void {
 
 describe('TASE.2 session fuzz: server part and transfer engine', () => {
   it('only typed answers, well-formed reports, bounded queues and sane timers under random use', () => {
-    const seen = { reports: 0, overflow: 0, refused: 0 };
+    const seen = { reports: 0, overflow: 0, refused: 0, messages: 0 };
     fc.assert(
-      fc.property(fc.array(action, { minLength: 1, maxLength: 120 }), (actions) => {
+      fc.property(fc.array(action, { minLength: 1, maxLength: 120, size: 'max' }), (actions) => {
         const h = new Harness();
         h.connect();
         for (const x of actions) {
@@ -290,6 +319,9 @@ describe('TASE.2 session fuzz: server part and transfer engine', () => {
             if (v.kind === 'list') expect(e.report.results.length).toBeLessThanOrEqual(MAX_QUEUED + 4 + POINTS.length);
           }
         }
+        // Every message sent arrives as one event (a sent report is never lost on a live pairing).
+        expect(h.reports.filter((e) => e.type === 'information-message')).toHaveLength(h.messagesSent);
+        seen.messages += h.messagesSent;
         for (const e of h.sent) {
           if (e.type === 'transfer' && e.event.type === 'overflow') {
             seen.overflow++;
@@ -298,11 +330,12 @@ describe('TASE.2 session fuzz: server part and transfer engine', () => {
           if (e.type === 'transfer' && e.event.type === 'report') expect(Number.isSafeInteger(e.event.timeStamp)).toBe(true);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
     // The sequences do reach the engine: sets start, report, and refusals come back typed.
     expect(seen.reports).toBeGreaterThan(0);
     expect(seen.refused).toBeGreaterThan(0);
     expect(seen.overflow).toBeGreaterThan(0);
+    expect(seen.messages).toBeGreaterThan(0);
   });
 });
