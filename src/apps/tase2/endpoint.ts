@@ -17,9 +17,10 @@ import type { MmsData } from '../../protocols/mms/data.js';
 import { REJECT_CLASSES } from '../../protocols/mms/pdu.js';
 import type { ConfirmedRequest, ConfirmedResponse, ConfirmedServiceName, WriteResult } from '../../protocols/mms/services.js';
 import type { BilateralTable } from '../../protocols/tase2/bilateral.js';
+import { IM_TRANSFER_SET, type InformationMessage } from '../../protocols/tase2/messages.js';
 import type { Tase2Model } from '../../protocols/tase2/model.js';
 import { readTransferReport, transferReportAck, type ReceivedReport } from '../../protocols/tase2/report.js';
-import { Tase2Session, type Tase2SessionEvent } from '../../protocols/tase2/session.js';
+import { Tase2Session, type InformationMessageRefusal, type Tase2SessionEvent } from '../../protocols/tase2/session.js';
 import { tase2Type } from '../../protocols/tase2/objects.js';
 import type { DsTransferSet } from '../../protocols/tase2/transfer.js';
 import type { Tase2ObjectName } from '../../protocols/tase2/types.js';
@@ -56,7 +57,10 @@ export interface EndpointOptions {
 
 /** A transfer report received, with the association it came on. */
 export type Tase2Report = ReceivedReport;
-export type Tase2AssociationEvent = AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'table-mismatch'>;
+export type Tase2AssociationEvent =
+  | AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'table-mismatch'>
+  /** An information message of the peer (block 4; after this side wrote IM_Transfer_Set true). */
+  | { readonly type: 'information-message'; readonly message: InformationMessage };
 
 interface Waiter {
   readonly service: ConfirmedServiceName;
@@ -254,6 +258,26 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
     this.#driver.pump();
   }
 
+  /** Enables (or stops) the peer's information messages on this association: writes its IM_Transfer_Set. */
+  async enableInformationMessages(on = true): Promise<void> {
+    const r = await this.request({
+      service: 'write',
+      variableAccessSpecification: { kind: 'list', variables: [{ name: IM_TRANSFER_SET }] },
+      listOfData: [{ type: 'boolean', value: on }],
+    });
+    const [w] = r.results;
+    if (w?.success !== true) {
+      throw new GridgateError(ErrorCode.NEGATIVE, `IM_Transfer_Set: ${w?.errorName ?? 'no result'}`, { fault: 'remote' });
+    }
+  }
+
+  /** Sends an information message to the peer when it enabled them; the refusal otherwise. */
+  sendInformationMessage(m: InformationMessage): InformationMessageRefusal | undefined {
+    const refused = this.session.sendInformationMessage(m);
+    this.#driver.pump();
+    return refused;
+  }
+
   /** A data value of the local model changed: transfer sets of this association record it. */
   changed(name: ObjectName): void {
     this.session.changed(name, monotonicNow());
@@ -284,6 +308,8 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
         );
       case 'report':
         return this.#onReport(e.report);
+      case 'information-message':
+        return this.publish(e);
       case 'malformed':
         return this.publish({ type: 'problem', kind: 'malformed', reason: e.failure.reason, bytes: e.bytes });
       case 'refused':

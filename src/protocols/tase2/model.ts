@@ -27,7 +27,7 @@ export interface Tase2ModelInit {
   readonly edition?: Tase2Edition;
   /** TASE2_Version; default 2000/8 or 1996/8 by edition. */
   readonly version?: { readonly major: number; readonly minor: number };
-  /** Supported_Features; default basic services and extended conditions (blocks 1, 2). */
+  /** Supported_Features; default basic services, extended conditions and information messages (blocks 1, 2, 4). */
   readonly features?: readonly ConformanceBlock[];
   readonly vcc?: Readonly<Record<string, Tase2Value>>;
   readonly domains: Readonly<Record<string, IccDomainInit>>;
@@ -86,7 +86,7 @@ export class Tase2Model {
     this.#vcc.set('TASE2_Version', { kind: 'TASE2_Version', ...version });
     this.#vcc.set('Supported_Features', {
       kind: 'Supported_Features',
-      blocks: init.features ?? ['basic-services', 'extended-data-set-condition-monitoring'],
+      blocks: init.features ?? ['basic-services', 'extended-data-set-condition-monitoring', 'information-messages'],
     });
     for (const [k, v] of Object.entries(init.vcc ?? {})) this.#vcc.set(k, v);
     this.devices = new DeviceControl(

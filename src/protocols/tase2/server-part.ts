@@ -7,7 +7,9 @@
  * Next_DSTransfer_Set reserving a transfer set for this association; starting a transfer set by
  * writing the whole DSTransferSet with Status true or attribute by attribute (alternate access
  * naming the component, or `DSTrans1$Interval`); attribute writes to an active set are refused
- * (object-attribute-inconsistent) except Status false, which stops it.
+ * (object-attribute-inconsistent) except Status false, which stops it. Block 4: the peer's write
+ * of the association-scope IM_Transfer_Set enables (true) or stops (false) information messages,
+ * object-access-denied when its table does not allow block 4 (`messages.ts`).
  *
  * Anything outside the table is answered exactly as a name that does not exist: reads
  * object-non-existent, writes object-access-denied (also for values it may read), lists and
@@ -20,7 +22,8 @@ import type { ServiceError } from '../mms/initiate.js';
 import { OBJECT_CLASSES, type ConfirmedRequest, type ConfirmedResponse, type NameListScope, type WriteResult } from '../mms/services.js';
 import { encodeMmsTypeSpec } from '../mms/type-spec.js';
 import { BerWriter } from '../iso/ber/ber.js';
-import { mayAccessValue, type BilateralTable } from './bilateral.js';
+import { mayAccessValue, mayUseBlock, type BilateralTable } from './bilateral.js';
+import { IM_BLOCK, isImTransferSet } from './messages.js';
 import type { Tase2Model, TransferSetObject } from './model.js';
 import { specOfType, type Tase2Kind, type Tase2TypeRow } from './objects.js';
 import { REPORT_VARIABLES, type DsTransferSet, type TransferEngine } from './transfer.js';
@@ -67,12 +70,18 @@ export class Tase2ServerPart {
   readonly #o: ServerPartOptions;
   /** Client-defined data sets, `domain/name` → members. */
   readonly #lists = new Map<string, readonly ObjectName[]>();
+  #imEnabled = false;
 
   constructor(model: Tase2Model, table: BilateralTable, engine: TransferEngine, o: ServerPartOptions) {
     this.#model = model;
     this.#table = table;
     this.#engine = engine;
     this.#o = o;
+  }
+
+  /** Whether the peer enabled information messages (wrote IM_Transfer_Set true) and its table allows block 4. */
+  get imEnabled(): boolean {
+    return this.#imEnabled;
   }
 
   /** The association ended: its transfer sets stop and are free again. */
@@ -138,6 +147,10 @@ export class Tase2ServerPart {
   read(name: ObjectName, now?: number): AccessResult {
     const device = this.#deviceRef(name);
     if (device !== undefined) return this.#readDevice(device, now);
+    if (isImTransferSet(name)) {
+      if (!mayUseBlock(this.#table, IM_BLOCK)) return fail(DataAccess.objectAccessDenied);
+      return this.#encode('IM_Transfer_Set', { kind: 'IM_Transfer_Set', enabled: this.#imEnabled });
+    }
     const ts = this.#ownTransferSet(name);
     if (ts !== undefined) return this.#encode('DSTransferSet', ts.attributes);
     if (name.scope === 'domain' && name.domainId === this.#table.domain) {
@@ -217,6 +230,7 @@ export class Tase2ServerPart {
         : this.#model.rowOf(ref.part === 'device' ? d.kind : ref.part === 'sbo' ? 'CheckBackId' : 'DeviceTag');
     }
     if (this.#ownTransferSet(name) !== undefined) return this.#model.rowOf('DSTransferSet');
+    if (isImTransferSet(name)) return mayUseBlock(this.#table, IM_BLOCK) ? this.#model.rowOf('IM_Transfer_Set') : undefined;
     if (name.scope === 'domain' && name.domainId === this.#table.domain) {
       if (name.itemId === 'Bilateral_Table_ID' || name.itemId === 'Next_DSTransfer_Set') return this.#model.rowOf(name.itemId);
     }
@@ -309,6 +323,7 @@ export class Tase2ServerPart {
     }
     const device = this.#deviceRef(ref.name);
     if (device !== undefined && ref.alternateAccess === undefined) return this.#writeDevice(device, data, now);
+    if (isImTransferSet(ref.name) && ref.alternateAccess === undefined) return this.#writeIm(data);
     // Whatever may not be written, hidden or missing, is answered alike.
     if (ref.alternateAccess !== undefined || ref.name.scope !== 'domain' || !mayAccessValue(this.#table, ref.name, 'write')) {
       return fail(DataAccess.objectAccessDenied);
@@ -318,6 +333,16 @@ export class Tase2ServerPart {
     const d = row === undefined ? undefined : decodeTase2Value(row, data);
     if (d === undefined || !d.ok) return fail(DataAccess.typeInconsistent);
     this.#model.set(ref.name, d.value);
+    return { success: true };
+  }
+
+  /** IM_Transfer_Set (block 4): true enables information messages on this association, false stops them. */
+  #writeIm(data: MmsData): WriteResult {
+    if (!mayUseBlock(this.#table, IM_BLOCK)) return fail(DataAccess.objectAccessDenied);
+    const row = this.#model.rowOf('IM_Transfer_Set');
+    const d = row === undefined ? undefined : decodeTase2Value(row, data);
+    if (d?.ok !== true || d.value.kind !== 'IM_Transfer_Set') return fail(DataAccess.typeInconsistent);
+    this.#imEnabled = d.value.enabled;
     return { success: true };
   }
 

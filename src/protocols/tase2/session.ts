@@ -16,11 +16,12 @@ import { MmsAssociation, type MmsAssociationOptions, type MmsEvent } from '../mm
 import type { ServiceSupportName } from '../mms/initiate.js';
 import { isRefusal, tableForAarq, type BilateralTable } from './bilateral.js';
 import type { Tase2Model } from './model.js';
+import { informationMessageReport, readInformationMessage, type InformationMessage } from './messages.js';
 import { readTransferReportAck } from './report.js';
 import { Tase2ServerPart, type ServerPartOptions } from './server-part.js';
 import { TransferEngine, type TransferEvent } from './transfer.js';
 
-/** The MMS services a TASE.2 server part serves (503 blocks 1, 2), advertised in its initiate. */
+/** The MMS services a TASE.2 server part serves (503 blocks 1, 2, 4, 5), advertised in its initiate. */
 export const TASE2_SERVER_SERVICES = [
   'getNameList', 'identify', 'read', 'write', 'getVariableAccessAttributes', 'defineNamedVariableList',
   'getNamedVariableListAttributes', 'deleteNamedVariableList', 'informationReport', 'conclude',
@@ -47,7 +48,18 @@ export type Tase2SessionEvent =
   /** The transfer engine sent a report, or counted a missing acknowledgement or an overflow. */
   | { readonly type: 'transfer'; readonly event: TransferEvent }
   /** The peer acknowledged (or refused) one of our Critical reports. */
-  | { readonly type: 'acknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean };
+  | { readonly type: 'acknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean }
+  /** The peer sent an information message (block 4). */
+  | { readonly type: 'information-message'; readonly message: InformationMessage };
+
+/** Why an information message was not sent. */
+export type InformationMessageRefusal =
+  | { readonly kind: 'not-enabled'; readonly reason: string }
+  | { readonly kind: 'too-large'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/** Octets an information report adds around the buffer (header, names, PDU framing), kept free of the PDU size. */
+const IM_OVERHEAD = 128;
 
 export class Tase2Session {
   readonly association: MmsAssociation;
@@ -56,6 +68,7 @@ export class Tase2Session {
   readonly #out = new Queue<Tase2SessionEvent>();
   #table: BilateralTable | undefined;
   #server: Tase2ServerPart | undefined;
+  #pduLimit: number | undefined;
   #now = 0;
 
   constructor(o: Tase2SessionOptions) {
@@ -134,6 +147,25 @@ export class Tase2Session {
     this.#flushEngine();
   }
 
+  /**
+   * Block 4: sends an information message to the peer as an unconfirmed InformationReport, only
+   * once the peer enabled them by writing IM_Transfer_Set true (and its table allows block 4).
+   */
+  sendInformationMessage(m: InformationMessage): InformationMessageRefusal | undefined {
+    const server = this.#server;
+    if (server === undefined || this.#table === undefined || !server.imEnabled || this.association.state !== 'associated') {
+      return { kind: 'not-enabled', reason: 'the peer has not enabled information messages (IM_Transfer_Set true) on this association' };
+    }
+    const limit = this.#pduLimit;
+    if (limit !== undefined && m.data.length + IM_OVERHEAD > limit) {
+      return { kind: 'too-large', reason: `${m.data.length} octets do not fit the negotiated PDU size ${limit}` };
+    }
+    const report = informationMessageReport(this.#table.domain, m);
+    if (report === undefined) return { kind: 'invalid', reason: 'InfoReference, LocalReference and MessageId must be Integer32' };
+    this.association.report(report);
+    return undefined;
+  }
+
   pollEvent(): Tase2SessionEvent | undefined {
     const own = this.#out.shift();
     if (own !== undefined) return own;
@@ -143,6 +175,7 @@ export class Tase2Session {
       case 'associated':
         if (this.#o.model !== undefined && this.#table !== undefined) {
           const limit = e.initiate.localDetail;
+          this.#pduLimit = limit;
           this.#server = new Tase2ServerPart(this.#o.model, this.#table, this.engine, {
             id: this.#o.id,
             identity: this.#o.identity ?? { vendorName: 'gridgate', modelName: 'tase2', revision: '1' },
@@ -168,7 +201,10 @@ export class Tase2Session {
       }
       case 'report': {
         const ack = readTransferReportAck(e.report);
-        if (ack === undefined) return e;
+        if (ack === undefined) {
+          const message = readInformationMessage(e.report);
+          return message === undefined ? e : { type: 'information-message', message };
+        }
         this.engine.acknowledge(ack.transferSet.name, ack.timeStamp, ack.nack);
         this.#flushEngine();
         return { type: 'acknowledged', transferSet: ack.transferSet.name, timeStamp: ack.timeStamp, nack: ack.nack };

@@ -107,6 +107,23 @@ describe('TransferEngine', () => {
     expect(e.counters.overflow).toBe(1);
   });
 
+  it('an overflow is reported with the next report even when it is not an object-change one', () => {
+    // Regression: an integrity report sent inside the buffer time cleared the queue, and the
+    // dropped count waited for an object-change flush that might never come.
+    const { e, events, at } = engine(
+      ts2000({ bufferTime: 10, integrityCheck: 1, allChangesReported: true, conditionsRequested: ['object-change', 'integrity'] }),
+      { maxQueued: 2 },
+    );
+    for (const v of [20, 21, 22, 23]) {
+      values.set('P2', v);
+      e.changed(icc('P2'), 100);
+    }
+    at(1000);
+    expect(reports(events).map((r) => r.conditions)).toEqual([['integrity']]);
+    expect(events.filter((x) => x.type === 'overflow')).toEqual([{ type: 'overflow', transferSet: 'TS1', dropped: 2 }]);
+    expect(e.counters.overflow).toBe(2);
+  });
+
   it('the 1996 layout has no AllChangesReported: the latest value of a member is reported once', () => {
     const old: DsTransferSet = {
       kind: 'DSTransferSet',

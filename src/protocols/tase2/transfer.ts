@@ -213,10 +213,6 @@ export class TransferEngine {
 
   #flushChanges(a: Active, now: number): void {
     delete a.bufferDeadline;
-    if (a.dropped > 0) {
-      this.#events.push({ type: 'overflow', transferSet: a.name, dropped: a.dropped });
-      a.dropped = 0;
-    }
     if (a.changes.length > 0) this.#send(a, ['object-change'], now, a.attributes.rbe);
   }
 
@@ -249,6 +245,11 @@ export class TransferEngine {
     }
     a.changes = [];
     delete a.bufferDeadline;
+    // Whatever report goes out (integrity, interval, a trigger) empties the queue: the changes it dropped are reported now.
+    if (a.dropped > 0) {
+      this.#events.push({ type: 'overflow', transferSet: a.name, dropped: a.dropped });
+      a.dropped = 0;
+    }
     if (a.attributes.critical) a.awaiting.set(timeStamp, now + (this.#o.ackTimeoutMs ?? 30_000));
     this.#counters.reports++;
     this.#events.push({ type: 'report', transferSet: a.name, conditions, timeStamp, report });
