@@ -58,6 +58,16 @@ const itemIds = (x: TransferEvent) =>
     : 'named-list';
 
 describe('TransferEngine', () => {
+  it('a clock jump of 30 days costs one report per schedule and one step, and the schedules keep their phase', () => {
+    const { e, events, drain } = engine(ts2000({ interval: 1, integrityCheck: 7, conditionsRequested: ['interval', 'integrity'] }));
+    const month = 30 * 86_400_000 + 500;
+    e.handleTimeout(month);
+    drain();
+    expect(reports(events).map((r) => r.conditions)).toEqual([['interval', 'integrity']]);
+    // The next ticks lie on the schedules' own grids (1 s and 7 s from the start), after the jump.
+    expect(e.nextTimeout()).toBe(30 * 86_400_000 + 1000);
+  });
+
   it('reports every Interval and every IntegrityCheck seconds, each naming its condition', () => {
     const { events, at } = engine(ts2000({ interval: 5, integrityCheck: 12, conditionsRequested: ['interval', 'integrity'] }));
     at(12_000);

@@ -85,6 +85,15 @@ const key = (n: ObjectName): string => (n.scope === 'domain' ? `${n.domainId}/${
 const isSpecial = (n: ObjectName): boolean => n.scope === 'domain' && (REPORT_VARIABLES as readonly string[]).includes(n.itemId);
 const ms = (seconds: number): number => Math.max(0, seconds) * 1000;
 
+/**
+ * The first tick of a schedule (`from` + k·`step`) after `now`, computed, not stepped: after a
+ * clock jump of a month a 1 s schedule would otherwise take millions of turns. Ticks missed in
+ * the jump give one report, not one each.
+ */
+export function nextAfter(from: number, step: number, now: number): number {
+  return from + (Math.floor((now - from) / step) + 1) * step;
+}
+
 export class TransferEngine {
   readonly #o: TransferEngineOptions;
   readonly #active = new Map<string, Active>();
@@ -183,11 +192,11 @@ export class TransferEngine {
       const due: DsCondition[] = [];
       if (a.nextInterval !== undefined && now >= a.nextInterval) {
         due.push('interval');
-        while (a.nextInterval <= now) a.nextInterval += ms(a.attributes.interval);
+        a.nextInterval = nextAfter(a.nextInterval, ms(a.attributes.interval), now);
       }
       if (a.nextIntegrity !== undefined && now >= a.nextIntegrity) {
         due.push('integrity');
-        while (a.nextIntegrity <= now) a.nextIntegrity += ms(a.attributes.integrityCheck);
+        a.nextIntegrity = nextAfter(a.nextIntegrity, ms(a.attributes.integrityCheck), now);
       }
       if (due.length > 0) this.#send(a, due, now, false);
     }
