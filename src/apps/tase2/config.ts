@@ -58,6 +58,8 @@ export const Tase2ServerConfigSchema = z.object({
         writable: z.array(identifier).optional(),
         dataSets: z.array(identifier).optional(),
         devices: z.array(identifier).optional(),
+        /** Conformance blocks the peer may use (1 basic, 2 extended conditions, 4 information messages, 5 devices). */
+        blocks: z.array(z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(5)])).optional(),
       }),
     )
     .min(1),
@@ -122,7 +124,9 @@ export function modelOf(c: Tase2ServerConfig, now: number): Tase2Model {
       ...(t.remoteDomain === undefined ? {} : { remoteDomain: t.remoteDomain }),
       ...(t.writable === undefined ? {} : { writable: t.writable }),
       ...(t.dataSets === undefined ? {} : { dataSets: t.dataSets }),
-      ...(t.devices === undefined ? {} : { devices: t.devices, blocks: [1, 2, 5] }),
+      ...(t.devices === undefined ? {} : { devices: t.devices }),
+      // Blocks as agreed; without a list, 1 and 2, and 5 where the table names devices.
+      blocks: t.blocks ?? (t.devices === undefined ? [1, 2] : [1, 2, 5]),
     })),
     selectTimeoutMs: c.selectTimeoutMs,
   });
