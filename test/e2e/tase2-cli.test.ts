@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, tempDir } from './support.js';
+import { runCli, startCli, tempDir, until } from './support.js';
 
 const MODEL = `
 local: { apTitle: 1.3.9999.1, aeQualifier: 12 }
@@ -17,8 +17,9 @@ domains:
       Flow1: { type: RealQTimeTag, value: 10.5 }
       Breaker1: { type: StateQTimeTag, state: CLOSED }
       Secret: { type: Real, value: 1 }
+    devices: { Breaker1Cmd: { kind: Command }, Limit: { kind: RealSetPoint, sbo: false } }
 tables:
-  - { id: BLT-1, apTitle: 1.3.9999.2, domain: ICC1, dataValues: [Flow1, Breaker1] }
+  - { id: BLT-1, apTitle: 1.3.9999.2, domain: ICC1, dataValues: [Flow1, Breaker1], devices: [Breaker1Cmd, Limit] }
 simulate:
   - { domain: ICC1, name: Flow1, periodMs: 200, step: 0.5 }
 `;
@@ -77,6 +78,28 @@ describe('gridgate tase2 server / client', () => {
     const points = lines.filter((l) => l['event'] === 'point');
     expect(points.map((p) => p['name'])).toEqual(['  Flow1', '  Flow1']);
     expect(points[0]).toMatchObject({ transferSet: 'DSTrans1', kind: 'RealQTimeTag' });
+  });
+
+  it('operates devices: select-before-operate and direct, each seen by the server; a refusal exits 5 naming why', async () => {
+    const sbo = await client('--operate', 'Breaker1Cmd=1');
+    expect(sbo.code, sbo.stderr).toBe(0);
+    const lines = sbo.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l['event'] === 'selected')).toMatchObject({ device: 'Breaker1Cmd' });
+    expect(lines.find((l) => l['event'] === 'operated')).toMatchObject({ device: 'Breaker1Cmd', value: 1 });
+    const direct = await client('--operate', 'Limit=12.5', '--direct');
+    expect(direct.code, direct.stderr).toBe(0);
+    await until(() => server.output().includes('"device":"Limit"'), 5000, 'the server saw the set point');
+    expect(server.output()).toMatch(/"event":"operated","domain":"ICC1","device":"Breaker1Cmd","value":1/);
+    // A select-before-operate device written without its select is refused by the server.
+    const refused = await client('--operate', 'Breaker1Cmd=0', '--direct');
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/operate ICC1\/Breaker1Cmd refused: \S+/);
+    const bad = await client('--operate', 'Breaker1Cmd');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--operate: 'Breaker1Cmd' is not NAME=NUMBER");
   });
 
   it('aborts when the Bilateral_Table_ID differs from the agreed one, saying which', async () => {

@@ -15,12 +15,13 @@ import {
 import { loadTase2ServerConfig, modelOf, stepValue } from '../../apps/tase2/config.js';
 import { formatTase2Value, tase2ValueJson } from '../../apps/tase2/format.js';
 import type { AccessResult, ObjectName } from '../../protocols/mms/access.js';
+import type { MmsData } from '../../protocols/mms/data.js';
 import { decodeMmsTypeSpec } from '../../protocols/mms/type-spec.js';
 import { DS_CONDITIONS, type DsCondition } from '../../protocols/tase2/flags.js';
 import { tase2Type, type Tase2TypeRow, type Tase2Value } from '../../protocols/tase2/objects.js';
 import type { DsTransferSet } from '../../protocols/tase2/transfer.js';
 import { decodeTase2Value, typesOfSpec } from '../../protocols/tase2/values.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
 import {
   addOutputOptions,
   addTlsOptions,
@@ -134,6 +135,47 @@ interface ClientCliOptions extends EndpointCliOptions {
   readonly critical?: boolean;
   readonly byAttribute?: boolean;
   readonly count?: number;
+  readonly operate?: string;
+  readonly direct?: boolean;
+}
+
+/**
+ * Operates a device (block 5): `--operate NAME=VALUE`. The value is sent as the device's own MMS
+ * type, which the peer announces (Integer16 for commands and discrete set points, a float for
+ * real set points); select-before-operate reads `NAME_SBO` first (its check-back ID), unless
+ * `--direct`. A refusal is a negative confirmation (exit 5) naming the peer's reason.
+ */
+async function operate(a: Tase2Association, o: ClientCliOptions, spec: string): Promise<void> {
+  const eq = spec.indexOf('=');
+  const device = spec.slice(0, eq);
+  const value = Number(spec.slice(eq + 1));
+  if (eq <= 0 || spec.slice(eq + 1) === '' || !Number.isFinite(value)) {
+    throw new ConfigError([{ file: '(command line)', field: '--operate', message: `'${spec}' is not NAME=NUMBER` }]);
+  }
+  const name: ObjectName = { scope: 'domain', domainId: o.domain, itemId: device };
+  const refused = (what: string, reason: string): GridgateError =>
+    new GridgateError(ErrorCode.NEGATIVE, `${what} ${o.domain}/${device} refused: ${reason}`, { fault: 'remote' });
+  const attrs = await a.request({ service: 'getVariableAccessAttributes', name }).catch((err: unknown) => {
+    throw refused('operate', err instanceof Error ? err.message : String(err));
+  });
+  const type = decodeMmsTypeSpec(attrs.typeDescription);
+  const data: MmsData | undefined = !type.ok
+    ? undefined
+    : type.value.kind === 'floating-point'
+      ? { type: 'floating-point', value, format: 'single' }
+      : type.value.kind === 'integer' && Number.isInteger(value)
+        ? { type: 'integer', value }
+        : undefined;
+  if (data === undefined) throw refused('operate', `the value ${value} does not fit the device's type`);
+  if (o.direct !== true) {
+    const [sbo] = await a.read([{ ...name, itemId: `${device}_SBO` }]);
+    if (sbo === undefined || !sbo.success) throw refused('select', sbo?.success === false ? sbo.errorName : 'no answer');
+    const checkBack = sbo.data.type === 'integer' ? Number(sbo.data.value) : null;
+    emit(o, `selected ${o.domain}/${device} (check-back ${checkBack ?? '?'})`, { event: 'selected', device, checkBack });
+  }
+  const w = await a.write(name, data);
+  if (!w.success) throw refused('operate', w.errorName);
+  emit(o, `operated ${o.domain}/${device} = ${value}`, { event: 'operated', device, value });
 }
 
 /** The TASE.2 type of each point, from the type the peer announces (getVariableAccessAttributes). */
@@ -180,7 +222,9 @@ function clientCommand(): Command {
     .option('--rbe', 'report by exception: only changed points')
     .option('--critical', 'Critical transfer set: each report is acknowledged')
     .option('--by-attribute', 'start the transfer set with one write per attribute (as many peers do) instead of one write')
-    .option('--count <n>', 'stop after this many reports', intArg('--count', 1, 1_000_000_000));
+    .option('--count <n>', 'stop after this many reports', intArg('--count', 1, 1_000_000_000))
+    .option('--operate <name=value>', 'operate a device (block 5): select (read NAME_SBO), then write the value')
+    .option('--direct', 'with --operate: direct operate, without the select');
   addTlsOptions(cmd);
   addOutputOptions(cmd, 'warn');
   return cmd
@@ -229,6 +273,7 @@ function clientCommand(): Command {
         }));
         const types = await typesOf(a, points);
         (await a.read(points)).forEach((r, i) => pointLine(o, points[i]!.itemId, types.get(points[i]!.itemId), r));
+        if (o.operate !== undefined) await operate(a, o, o.operate);
         if (conditions.length === 0) return;
         const dataSet: ObjectName = { scope: 'domain', domainId: o.domain, itemId: 'DS_gridgate' };
         await a.defineDataSet(dataSet, [
