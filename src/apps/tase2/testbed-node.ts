@@ -8,8 +8,8 @@
  * moment of the change to the millisecond, so the collector measures latency (change at the node
  * → value received) from the value itself, both ends on one clock.
  */
-import { Tase2Model } from '../../../protocols/tase2/model.js';
-import type { Tase2ValueOf } from '../../../protocols/tase2/objects.js';
+import { Tase2Model } from '../../protocols/tase2/model.js';
+import type { Tase2ValueOf } from '../../protocols/tase2/objects.js';
 
 /** Names both ends agree on, as the seed's generator asks for (AP-title prefixes, domain, data set). */
 export interface TestbedNaming {
