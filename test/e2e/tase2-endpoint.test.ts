@@ -259,4 +259,38 @@ describe('TASE.2 endpoints: refusals, Critical ACK, mutual TLS', () => {
       await node.close();
     }
   }, 30_000);
+  it('a collector that acknowledges by application: no ACK until it says the values are stored', async () => {
+    const model = nodeModel();
+    let inbound: ((a: Tase2Association) => void) | undefined;
+    const arrived = new Promise<Tase2Association>((r) => (inbound = r));
+    const node = await PassiveEndpoint.listen({ host: '127.0.0.1', port: 0, local: NODE, model, onAssociation: (a) => inbound?.(a) });
+    const cc = await connectEndpoint({
+      host: '127.0.0.1',
+      port: node.port,
+      local: CENTRE,
+      remote: NODE,
+      model: centreModel(),
+      table: { id: 'BLT-2026-1', apTitle: NODE.apTitle, domain: 'CC', remoteDomain: 'ICC1', dataValues: ['Limit'] },
+      acknowledge: 'by-application',
+    });
+    const nodeSide = await arrived;
+    try {
+      await cc.defineDataSet(icc('DS_C'), [icc('Transfer_Set_Name'), icc('Transfer_Set_Time_Stamp'), icc('Flow2')]);
+      const ts = await cc.nextTransferSet('ICC1');
+      const got = nextData(cc);
+      await cc.startTransferSet(ts, attributes({ dataSetName: { scope: 'ICC', domain: 'ICC1', name: 'DS_C' }, critical: true, rbe: false }));
+      model.set(icc('Flow2'), real(22));
+      const r = await got;
+      await until(() => nodeSide.session.engine.counters.reports === 1, 5000, 'the report counted');
+      // A round trip later the node still waits: the report is received, not yet stored.
+      await cc.read([icc('Flow1')]);
+      expect(nodeSide.session.engine.nextTimeout()).toBeDefined();
+      cc.acknowledge(r);
+      await until(() => nodeSide.session.engine.nextTimeout() === undefined, 5000, 'the ACK received');
+      expect(nodeSide.session.engine.counters.unacknowledged).toBe(0);
+    } finally {
+      await cc.release();
+      await node.close();
+    }
+  }, 30_000);
 });

@@ -52,6 +52,12 @@ export interface EndpointOptions {
   readonly maxPduSize?: number;
   readonly requestTimeoutMs?: number;
   readonly identity?: { readonly vendorName: string; readonly modelName: string; readonly revision: string };
+  /**
+   * When a Critical report is acknowledged: on receipt (default), or by the application calling
+   * {@link Tase2Association.acknowledge} once it has stored the report's values — a collector then
+   * acknowledges only what survives its own crash, and the sender knows what to send again.
+   */
+  readonly acknowledge?: 'on-receipt' | 'by-application';
   readonly logger?: Logger;
 }
 
@@ -80,6 +86,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
   readonly #log: Logger;
   readonly #members = new Map<string, readonly ObjectName[]>();
   readonly #critical = new Set<string>();
+  readonly #ackByApplication: boolean;
   readonly #closed: Promise<Closure>;
   #closedWith: ((c: Closure) => void) | undefined;
   #associated: (() => void) | undefined;
@@ -90,6 +97,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
     super(log);
     this.#log = log;
     this.remote = transport.remote;
+    this.#ackByApplication = o.acknowledge === 'by-application';
     const active = mode === 'active';
     this.session = new Tase2Session({
       role: active ? 'initiator' : 'responder',
@@ -352,11 +360,20 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
       this.publish({ type: 'problem', kind: 'malformed', reason: 'a report whose variables do not match its data set' });
       return;
     }
-    // Critical transfer sets: acknowledge each report with its transfer set name and time stamp (503 8.1.6).
-    if (got.transferSet !== undefined && got.timeStamp !== undefined && this.#critical.has(got.transferSet.name)) {
-      this.session.association.report(transferReportAck(got.transferSet, got.timeStamp));
-    }
+    if (!this.#ackByApplication) this.acknowledge(got);
     this.publish({ type: 'data', data: got });
+  }
+
+  /**
+   * Acknowledges (or with `nack`, refuses) a report of a Critical transfer set with its transfer
+   * set name and time stamp (503 8.1.6); reports of other transfer sets need none and are ignored.
+   * Called by the endpoint on receipt unless the options say `acknowledge: 'by-application'`.
+   */
+  acknowledge(report: Tase2Report, nack = false): void {
+    if (report.transferSet === undefined || report.timeStamp === undefined || !this.#critical.has(report.transferSet.name)) return;
+    if (this.session.association.state !== 'associated') return;
+    this.session.association.report(transferReportAck(report.transferSet, report.timeStamp, nack));
+    this.#driver.pump();
   }
 
   #settle(invokeId: number, f: (w: Waiter) => void): void {
