@@ -4,13 +4,16 @@
  * collector whose records go through the pipeline into the SQLite sink. Judged by the rows: every
  * value a node set is stored exactly once, whatever path or how often it arrived.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Tase2Collector } from '../../src/apps/collector/collector.js';
 import { Pipeline } from '../../src/apps/sinks/pipeline.js';
 import { openPointsDatabase, SqliteSink } from '../../src/apps/sinks/sqlite.js';
-import { connectEndpoint, type Tase2Association } from '../../src/apps/tase2/endpoint.js';
-import { DEFAULT_NAMING, generatedValue, nodeApTitle, nodeModel, pointNames } from '../../src/apps/tase2/testbed-node.js';
+import { PullStations } from '../../src/apps/collector/pull.js';
+import { connectEndpoint, PassiveEndpoint, type Tase2Association } from '../../src/apps/tase2/endpoint.js';
+import { DEFAULT_NAMING, generatedValue, nodeApTitle, nodeModel, pointNames, type Station } from '../../src/apps/tase2/testbed-node.js';
 import type { Tase2Model } from '../../src/protocols/tase2/model.js';
 import { tempDir, until } from './support.js';
 
@@ -28,13 +31,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function rig(): Promise<Rig> {
+async function rig(listen = true): Promise<Rig> {
   const dir = tempDir('collect');
   const db = join(dir, 'points.db');
   const pipeline = new Pipeline({ journal: join(dir, 'journal.db'), sinks: [new SqliteSink({ file: db })], commitIntervalMs: 5 });
   pipeline.start();
-  const collector = new Tase2Collector({ emit: (r) => pipeline.accept(r), listen: { host: '127.0.0.1', port: 0 }, integrityCheckS: 0 });
-  await collector.listen();
+  const collector = new Tase2Collector({
+    emit: (r) => pipeline.accept(r),
+    ...(listen ? { listen: { host: '127.0.0.1', port: 0 } } : {}),
+    integrityCheckS: 0,
+  });
+  if (listen) await collector.listen();
   cleanups.push(async () => {
     await collector.close();
     await pipeline.close();
@@ -175,5 +182,66 @@ describe('tase2 collect: PUSH nodes into SQLite', () => {
     expect(storedKeys(db)).not.toContain(key(node.apTitle, `icc1/${lost.point}`, lost.value, lost.time));
     // The read at re-association repeated the points the cut did not change: dropped as seen.
     expect(collector.snapshot().duplicatesDropped).toBeGreaterThanOrEqual(POINTS - 1);
+  });
+});
+
+describe('tase2 collect: PULL stations listed by the generator', () => {
+  it('reads every listed station at the poll interval, follows the list, and needs the token', async () => {
+    const { collector, db } = await rig(false);
+    const start = Date.now();
+    const nodes = [1, 2, 3].map((n) => new Node(n, start));
+    const served: Station[] = [];
+    for (const node of nodes) {
+      const e = await PassiveEndpoint.listen({ local: { apTitle: node.apTitle }, model: node.model, host: '127.0.0.1', port: 0 });
+      cleanups.push(() => e.close());
+      served.push({
+        name: `node-${node.n}`,
+        host: '127.0.0.1',
+        port: e.port,
+        apTitle: node.apTitle,
+        domain: naming.domain,
+        dataSet: naming.dataSet,
+        points: POINTS,
+        tls: false,
+        until: new Date(start + 3_600_000).toISOString(),
+      });
+    }
+    let listed = served;
+    let refused = 0;
+    const http = createServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer s3cret') {
+        refused++;
+        return void res.writeHead(401).end();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(listed));
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => http.close(() => r())));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/v1/stations`;
+
+    const wrong = new PullStations(collector, { stationsUrl: url, token: 'guess', refreshMs: 50 });
+    wrong.start();
+    await until(() => refused >= 2, 5000, 'the wrong token refused');
+    await wrong.stop();
+    expect(collector.snapshot().stationsListed).toBe(0);
+
+    const pull = new PullStations(collector, { stationsUrl: url, token: 's3cret', pollIntervalMs: 30, refreshMs: 50 });
+    pull.start();
+    cleanups.push(() => pull.stop());
+    await until(() => collector.snapshot().stationsUp === 3, 10_000, 'three stations polled');
+    const names = pointNames(POINTS);
+    for (let round = 1; round <= 3; round++) {
+      for (const node of nodes) node.change(names[round]!, round * 100 + node.n);
+      const want = expectedKeys(nodes);
+      await until(() => stored(db).length >= want.length, 10_000, `${want.length} rows`);
+    }
+    expect(storedKeys(db)).toEqual(expectedKeys(nodes));
+    const [row] = openPointsDatabase(db, { readonly: true }).prepare('SELECT cause, cause_raw FROM points WHERE value = 301').all();
+    expect(row).toEqual({ cause: 'polled', cause_raw: 'polled' });
+    // Polling reads unchanged values again: dropped as repetitions, not stored twice.
+    expect(collector.snapshot().duplicatesDropped).toBeGreaterThan(0);
+
+    listed = served.slice(1);
+    await until(() => collector.snapshot().stationsUp === 2 && collector.snapshot().stationsListed === 2, 10_000, 'node-1 released');
   });
 });

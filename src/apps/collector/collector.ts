@@ -198,18 +198,22 @@ export class Tase2Collector {
   }
 
   /**
-   * The members of the node's data set and the kind of each point, learnt from one read of their
-   * values (the server's announced type only for a shape two types share); those values are
-   * records too (cause `interrogated`: the state at association).
+   * The members of a node's data set and the kind of each point, learnt from one read of their
+   * values (the server's announced type only for a shape two types share). Those values are
+   * records too, with `readCause` (PUSH: `interrogated`, the state at association; PULL: `polled`).
    */
-  async learnPoints(a: Tase2Association, node: string, kinds: Map<string, Tase2Kind>): Promise<readonly ObjectName[]> {
-    const n = this.naming;
-    const dts: ObjectName = { scope: 'domain', domainId: n.domain, itemId: n.dataSet };
-    const attrs = await a.request({ service: 'getNamedVariableListAttributes', name: dts });
+  async learnPoints(
+    a: Tase2Association,
+    node: string,
+    dataSet: ObjectName,
+    kinds: Map<string, Tase2Kind>,
+    readCause: readonly [Cause, string],
+  ): Promise<readonly ObjectName[]> {
+    const attrs = await a.request({ service: 'getNamedVariableListAttributes', name: dataSet });
     const members = attrs.variables.map((v) => v.name);
     const max = this.#o.maxPoints ?? 10_000;
     if (members.length === 0 || members.length > max) {
-      throw new GridgateError(ErrorCode.RANGE, `data set ${keyOf(dts)} has ${members.length} members; 1..${max} are accepted`, {
+      throw new GridgateError(ErrorCode.RANGE, `data set ${keyOf(dataSet)} has ${members.length} members; 1..${max} are accepted`, {
         fault: 'remote',
       });
     }
@@ -226,16 +230,16 @@ export class Tase2Collector {
       const kind = spec.ok ? typesOfSpec(spec.value).find((row) => indicationRow(row.kind) !== undefined)?.kind : undefined;
       if (kind !== undefined) kinds.set(keyOf(m), kind);
     }
-    const initial: ReceivedReport = { entries: members.map((name, i) => ({ name, result: results[i]! })) };
-    this.accept(node, initial, kinds, ['interrogated', 'read at association']);
+    this.accept(node, { entries: members.map((name, i) => ({ name, result: results[i]! })) }, kinds, readCause);
     return members;
   }
 
   /** Figure 3 of the seed on one PUSH association; resolves once the transfer set runs. */
   async negotiate(a: Tase2Association, kinds: Map<string, Tase2Kind>): Promise<void> {
     const node = a.session.table?.apTitle ?? a.remote;
-    const members = await this.learnPoints(a, node, kinds);
     const domain = this.naming.domain;
+    const dts: ObjectName = { scope: 'domain', domainId: domain, itemId: this.naming.dataSet };
+    const members = await this.learnPoints(a, node, dts, kinds, ['interrogated', 'read at association']);
     const special = REPORT_VARIABLES.slice(0, 3).map((itemId): ObjectName => ({ scope: 'domain', domainId: domain, itemId }));
     await a.defineDataSet({ scope: 'domain', domainId: domain, itemId: COLLECTOR_DATA_SET }, [...special, ...members]);
     const ts = await a.nextTransferSet(domain);
