@@ -1,7 +1,7 @@
 /**
  * The point record: one normalized, immutable shape for every value any source receives, and the
  * link-state record that tells a reader where the gaps are. Sinks know only these shapes; sources
- * know only how to build them (iec104.ts, dnp3.ts, iec61850.ts beside this file).
+ * know only how to build them (iec104.ts, dnp3.ts, iec61850.ts, tase2.ts beside this file).
  *
  * The record lives in `apps/` rather than `core/`: its id needs `node:crypto`, its mappings read
  * the protocols' decoded shapes, and nothing below the apps layer consumes it.
@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 
 /** Protocols a record can come from. */
-export const PROTOCOLS = ['iec104', 'dnp3', 'iec61850'] as const;
+export const PROTOCOLS = ['iec104', 'dnp3', 'iec61850', 'tase2'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 /** The protocol's own address of a point, discriminated by protocol. */
@@ -19,7 +19,9 @@ export type PointAddress =
   /** DNP3 (IEEE 1815): object group, variation and point index. */
   | { readonly protocol: 'dnp3'; readonly group: number; readonly variation: number; readonly index: number }
   /** IEC 61850: object reference (`LD/LN.DO.DA` or `LD/LN$FC$DO`) and functional constraint when known. */
-  | { readonly protocol: 'iec61850'; readonly reference: string; readonly fc?: string };
+  | { readonly protocol: 'iec61850'; readonly reference: string; readonly fc?: string }
+  /** TASE.2 (IEC 60870-6): the ICC domain and the data value's name in it; the node's AP title is the record's source. */
+  | { readonly protocol: 'tase2'; readonly domain: string; readonly name: string };
 
 /**
  * Kinds of point, the second token of a JetStream subject and a column in every table:
@@ -131,6 +133,8 @@ function addressText(a: PointAddress): string {
       return `${a.group}/${a.variation}/${a.index}`;
     case 'iec61850':
       return `${a.reference}/${a.fc ?? ''}`;
+    case 'tase2':
+      return `${a.domain}/${a.name}`;
   }
 }
 

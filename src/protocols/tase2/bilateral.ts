@@ -15,7 +15,12 @@ import { AcseDiagnostic, type AarqRefusal } from '../mms/negotiate.js';
 export interface BilateralTable {
   /** Bilateral_Table_ID (VisibleString32), one per ICC domain; both sides configure the same. */
   readonly id: string;
-  /** The remote AP title (dotted object identifier) and, when set, the AE qualifier it must send. */
+  /**
+   * The remote AP title (dotted object identifier) and, when set, the AE qualifier it must send.
+   * `<arc>.*` is a wildcard for every title under that arc (`1.1.999.*` takes `1.1.999.7` and
+   * `1.1.999.7.2`, not `1.1.999` itself): one table for a whole fleet of nodes, as a collector
+   * facing thousands of them needs. An exact title wins over any wildcard, a longer arc over a shorter.
+   */
   readonly apTitle: string;
   readonly aeQualifier?: number;
   /** The ICC domain this peer sees (its name for the bilateral agreement). */
@@ -37,11 +42,37 @@ export interface BilateralTable {
   readonly blocks?: readonly number[];
 }
 
-/** The table configured for the calling application of `aarq`, or the refusal naming why none fits. */
+/** The arc of a wildcard AP title (`1.1.999.*` → `1.1.999.`), undefined for an exact title. */
+const wildcardArc = (apTitle: string): string | undefined => (apTitle.endsWith('.*') ? apTitle.slice(0, -1) : undefined);
+
+/**
+ * The tables that name `title`: those with the exact title when there are any, else those of the
+ * longest wildcard arc it lies under.
+ */
+function tablesFor(tables: readonly BilateralTable[], title: string): readonly BilateralTable[] {
+  const exact = tables.filter((t) => t.apTitle === title);
+  if (exact.length > 0) return exact;
+  let best: BilateralTable[] = [];
+  let bestArc = 0;
+  for (const t of tables) {
+    const arc = wildcardArc(t.apTitle);
+    if (arc === undefined || !title.startsWith(arc) || title.length === arc.length || arc.length < bestArc) continue;
+    if (arc.length > bestArc) best = [];
+    bestArc = arc.length;
+    best.push(t);
+  }
+  return best;
+}
+
+/**
+ * The table configured for the calling application of `aarq`, or the refusal naming why none fits.
+ * A table found by wildcard is returned with the caller's own AP title in `apTitle`, so the
+ * association knows which node it serves.
+ */
 export function tableForAarq(tables: readonly BilateralTable[], aarq: Aarq): BilateralTable | AarqRefusal {
   const title = aarq.callingApTitle;
   if (title === undefined) return { diagnostic: AcseDiagnostic.callingApTitleNotRecognized, reason: 'the AARQ names no calling AP title' };
-  const byTitle = tables.filter((t) => t.apTitle === title);
+  const byTitle = tablesFor(tables, title);
   if (byTitle.length === 0) {
     return { diagnostic: AcseDiagnostic.callingApTitleNotRecognized, reason: `no bilateral table for calling AP title ${title}` };
   }
@@ -52,7 +83,7 @@ export function tableForAarq(tables: readonly BilateralTable[], aarq: Aarq): Bil
       reason: `calling AE qualifier ${aarq.callingAeQualifier ?? 'absent'} is not the one agreed for ${title}`,
     };
   }
-  return table;
+  return table.apTitle === title ? table : { ...table, apTitle: title };
 }
 
 /** Whether a {@link tableForAarq} answer is a refusal. */

@@ -143,6 +143,18 @@ export function intArg(name: string, min: number, max: number): (v: string) => n
   };
 }
 
+/** `HOST:PORT` option parser (an IPv6 host in brackets: `[::1]:9464`) that names the option in its error. */
+export function hostPortArg(name: string): (v: string) => { host: string; port: number } {
+  return (v: string) => {
+    const m = /^(.*):(\d+)$/.exec(v);
+    const port = m === null ? NaN : Number(m[2]);
+    if (m === null || port > 65535) {
+      throw new ConfigError([{ file: '(command line)', field: name, message: `'${v}' is not HOST:PORT` }]);
+    }
+    return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+  };
+}
+
 /**
  * A list of distinct integers, given as `10,11,12` and/or by repeating the option (commander
  * passes the list so far as `previous`); names the option in its error. Give the default in code,

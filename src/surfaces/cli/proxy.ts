@@ -16,7 +16,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startConsole, type ConsoleOptions, type ConsoleServer } from '../web/console-server.js';
 import { serveMetrics, type MetricsServer } from '../web/metrics-server.js';
-import { emit, EXIT_HELP, intArg, untilSignal, type OutputOptions } from './common.js';
+import { emit, EXIT_HELP, hostPortArg, intArg, untilSignal, type OutputOptions } from './common.js';
 import { runGateway, type RunningGateway } from './gateway.js';
 
 interface ProxyCliOptions extends OutputOptions {
@@ -138,7 +138,7 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
   const config = loaded.config;
   let report = { loadedAt: Date.now(), ...loaded.issues };
   // Check everything that can be wrong in the options before a single group starts.
-  const consoleAddress = config.nogui || o.nogui === true || o.service === true ? undefined : parseConsoleAddress(o.console);
+  const consoleAddress = config.nogui || o.nogui === true || o.service === true ? undefined : hostPortArg('--console')(o.console);
   if (config.groups.some((g) => g.logEvents)) checkLogDir(o.logDir);
   const pointsConfig = o.points === undefined ? undefined : loadPoints(o.points, config);
   const proxy = new Proxy(config, {
@@ -262,14 +262,6 @@ function checkLogDir(dir: string): void {
       },
     ]);
   }
-}
-
-function parseConsoleAddress(text: string): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(text);
-  const port = m === null ? NaN : Number(m[2]);
-  if (m === null || port > 65535)
-    throw new ConfigError([{ file: '(command line)', field: '--console', message: `'${text}' is not HOST:PORT` }]);
-  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 /** Starts the web console; a console that cannot start is logged, and the proxy runs on without it. */

@@ -8,6 +8,7 @@ import { Tase2CaptureDecoder } from '../../apps/tase2/decode.js';
 import { formatTase2Item, formatTase2Summary, tase2ItemJson, tase2SummaryJson } from '../../apps/tase2/decode-format.js';
 import { capturePrinter, decodeCaptureFile } from './capture-file.js';
 import { EXIT_HELP, intArg } from './common.js';
+import { tase2CollectCommand } from './tase2-collect.js';
 import { tase2EndpointCommands } from './tase2-endpoint.js';
 
 interface DecodeOptions {
@@ -55,7 +56,7 @@ ${EXIT_HELP}`,
 }
 
 /** Factories of the sub-commands of `gridgate tase2`; each gives one command or several. */
-export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand, tase2EndpointCommands];
+export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand, tase2EndpointCommands, tase2CollectCommand];
 
 /** The `gridgate tase2` command group. */
 export function tase2Command(): Command {

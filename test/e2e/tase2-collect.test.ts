@@ -1,0 +1,247 @@
+/**
+ * The TASE.2 collector end to end over loopback TCP: testbed nodes (the model `tase2 gen` serves,
+ * built here from `nodeModel` and connected with `connectEndpoint`) push changing values into a
+ * collector whose records go through the pipeline into the SQLite sink. Judged by the rows: every
+ * value a node set is stored exactly once, whatever path or how often it arrived.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Tase2Collector } from '../../src/apps/collector/collector.js';
+import { Pipeline } from '../../src/apps/sinks/pipeline.js';
+import { openPointsDatabase, SqliteSink } from '../../src/apps/sinks/sqlite.js';
+import { PullStations } from '../../src/apps/collector/pull.js';
+import { connectEndpoint, PassiveEndpoint, type Tase2Association } from '../../src/apps/tase2/endpoint.js';
+import { DEFAULT_NAMING, generatedValue, nodeApTitle, nodeModel, pointNames, type Station } from '../../src/apps/tase2/testbed-node.js';
+import type { Tase2Model } from '../../src/protocols/tase2/model.js';
+import { tempDir, until } from './support.js';
+
+const naming = DEFAULT_NAMING;
+const POINTS = 4;
+
+interface Rig {
+  readonly collector: Tase2Collector;
+  readonly pipeline: Pipeline;
+  readonly db: string;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function rig(listen = true): Promise<Rig> {
+  const dir = tempDir('collect');
+  const db = join(dir, 'points.db');
+  const pipeline = new Pipeline({ journal: join(dir, 'journal.db'), sinks: [new SqliteSink({ file: db })], commitIntervalMs: 5 });
+  pipeline.start();
+  const collector = new Tase2Collector({
+    emit: (r) => pipeline.accept(r),
+    ...(listen ? { listen: { host: '127.0.0.1', port: 0 } } : {}),
+    integrityCheckS: 0,
+  });
+  if (listen) await collector.listen();
+  cleanups.push(async () => {
+    await collector.close();
+    await pipeline.close();
+  });
+  return { collector, pipeline, db };
+}
+
+/** One node: its model and a way to (re)connect it. */
+class Node {
+  readonly model: Tase2Model;
+  readonly set: { point: string; value: number; time: number }[] = [];
+  readonly associations: Tase2Association[] = [];
+  #time: number;
+
+  constructor(
+    readonly n: number,
+    start: number,
+  ) {
+    this.model = nodeModel(naming, n, POINTS, 0, start);
+    this.#time = start;
+    for (const point of pointNames(POINTS)) this.set.push({ point, value: 0, time: start });
+  }
+
+  get apTitle(): string {
+    return nodeApTitle(naming, this.n);
+  }
+
+  async connect(port: number): Promise<Tase2Association> {
+    const a = await connectEndpoint({
+      host: '127.0.0.1',
+      port,
+      local: { apTitle: this.apTitle },
+      remote: { apTitle: naming.collectorApTitle },
+      model: this.model,
+      table: this.model.tables[0]!,
+    });
+    this.associations.push(a);
+    cleanups.push(async () => a.abort('test over'));
+    return a;
+  }
+
+  /** A new value of `point`, stamped one millisecond after the last change of this node. */
+  change(point: string, value: number): void {
+    this.#time += 1;
+    this.model.set({ scope: 'domain', domainId: naming.domain, itemId: point }, generatedValue(value, this.#time));
+    this.set.push({ point, value, time: this.#time });
+  }
+}
+
+const stored = (db: string): { source: string; point: string; value: number; time: number }[] => {
+  const d = openPointsDatabase(db, { readonly: true });
+  try {
+    return d.prepare('SELECT source, point, value, source_time AS time FROM points').all() as {
+      source: string;
+      point: string;
+      value: number;
+      time: number;
+    }[];
+  } catch {
+    return [];
+  } finally {
+    d.close();
+  }
+};
+const key = (source: string, point: string, value: number, time: number): string => `${source} ${point} ${value} ${time}`;
+const expectedKeys = (nodes: readonly Node[]): string[] =>
+  nodes.flatMap((n) => n.set.map((s) => key(n.apTitle, `${naming.domain}/${s.point}`, s.value, s.time))).sort();
+const storedKeys = (db: string): string[] =>
+  stored(db)
+    .map((r) => key(r.source, r.point, r.value, r.time))
+    .sort();
+
+describe('tase2 collect: PUSH nodes into SQLite', () => {
+  it('stores every value of every node exactly once', async () => {
+    const { collector, db } = await rig();
+    const start = Date.now();
+    const nodes = [1, 2, 3, 4, 5].map((n) => new Node(n, start));
+    for (const node of nodes) await node.connect(collector.port);
+    await until(() => collector.snapshot().associations === nodes.length, 10_000, 'every node reporting');
+    const names = pointNames(POINTS);
+    for (let round = 1; round <= 20; round++) for (const node of nodes) node.change(names[round % POINTS]!, round * 10 + node.n);
+    const want = expectedKeys(nodes);
+    await until(() => stored(db).length >= want.length, 15_000, `${want.length} rows`);
+    expect(storedKeys(db)).toEqual(want);
+    const s = collector.snapshot();
+    expect(s.negotiationFailures).toBe(0);
+    expect(s.malformed).toBe(0);
+    expect(s.values).toBe(want.length);
+    const [row] = openPointsDatabase(db, { readonly: true })
+      .prepare('SELECT protocol, address, kind, validity, time_quality, cause, cause_raw FROM points WHERE value = 201')
+      .all();
+    expect(row).toEqual({
+      protocol: 'tase2',
+      address: JSON.stringify({ protocol: 'tase2', domain: 'icc1', name: names[0] }),
+      kind: 'analog',
+      validity: 'good',
+      time_quality: 'valid',
+      cause: 'spontaneous',
+      cause_raw: 'object-change',
+    });
+  });
+
+  it('a node connected twice (two paths) has each value stored once and the repetitions counted', async () => {
+    const { collector, db } = await rig();
+    const node = new Node(7, Date.now());
+    await node.connect(collector.port);
+    await node.connect(collector.port);
+    await until(() => collector.snapshot().associations === 2, 10_000, 'both paths reporting');
+    const before = collector.snapshot().duplicatesDropped;
+    for (let i = 1; i <= 30; i++) node.change(pointNames(POINTS)[i % POINTS]!, 1000 + i);
+    const want = expectedKeys([node]);
+    await until(() => collector.snapshot().duplicatesDropped - before >= 30, 10_000, 'the second copy of each change');
+    await until(() => stored(db).length >= want.length, 10_000, `${want.length} rows`);
+    expect(storedKeys(db)).toEqual(want);
+    expect(collector.snapshot().values).toBe(want.length);
+  });
+
+  it('a node whose association is cut reconnects; values it re-sends are stored, none twice', async () => {
+    const { collector, db } = await rig();
+    const node = new Node(9, Date.now());
+    const names = pointNames(POINTS);
+    const first = await node.connect(collector.port);
+    await until(() => collector.snapshot().associations === 1, 10_000, 'node reporting');
+    for (let i = 1; i <= 8; i++) node.change(names[i % POINTS]!, 100 + i);
+    await until(() => stored(db).length >= expectedKeys([node]).length, 10_000, 'rows before the cut');
+    first.abort('cut by the test');
+    await until(() => collector.snapshot().associations === 0, 10_000, 'the collector sees the cut');
+    // Changed while nobody listens: the node keeps only the latest value of each point, which it re-sends at association.
+    node.change(names[1]!, 555);
+    const lost = node.set.pop()!;
+    node.change(names[1]!, 556);
+    await node.connect(collector.port);
+    await until(() => collector.snapshot().associations === 1, 10_000, 'node reporting again');
+    for (let i = 1; i <= 8; i++) node.change(names[i % POINTS]!, 200 + i);
+    const want = expectedKeys([node]);
+    await until(() => stored(db).length >= want.length, 10_000, `${want.length} rows`);
+    expect(storedKeys(db)).toEqual(want);
+    expect(storedKeys(db)).not.toContain(key(node.apTitle, `icc1/${lost.point}`, lost.value, lost.time));
+    // The read at re-association repeated the points the cut did not change: dropped as seen.
+    expect(collector.snapshot().duplicatesDropped).toBeGreaterThanOrEqual(POINTS - 1);
+  });
+});
+
+describe('tase2 collect: PULL stations listed by the generator', () => {
+  it('reads every listed station at the poll interval, follows the list, and needs the token', async () => {
+    const { collector, db } = await rig(false);
+    const start = Date.now();
+    const nodes = [1, 2, 3].map((n) => new Node(n, start));
+    const served: Station[] = [];
+    for (const node of nodes) {
+      const e = await PassiveEndpoint.listen({ local: { apTitle: node.apTitle }, model: node.model, host: '127.0.0.1', port: 0 });
+      cleanups.push(() => e.close());
+      served.push({
+        name: `node-${node.n}`,
+        host: '127.0.0.1',
+        port: e.port,
+        apTitle: node.apTitle,
+        domain: naming.domain,
+        dataSet: naming.dataSet,
+        points: POINTS,
+        tls: false,
+        until: new Date(start + 3_600_000).toISOString(),
+      });
+    }
+    let listed = served;
+    let refused = 0;
+    const http = createServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer s3cret') {
+        refused++;
+        return void res.writeHead(401).end();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(listed));
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => http.close(() => r())));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/v1/stations`;
+
+    const wrong = new PullStations(collector, { stationsUrl: url, token: 'guess', refreshMs: 50 });
+    wrong.start();
+    await until(() => refused >= 2, 5000, 'the wrong token refused');
+    await wrong.stop();
+    expect(collector.snapshot().stationsListed).toBe(0);
+
+    const pull = new PullStations(collector, { stationsUrl: url, token: 's3cret', pollIntervalMs: 30, refreshMs: 50 });
+    pull.start();
+    cleanups.push(() => pull.stop());
+    await until(() => collector.snapshot().stationsUp === 3, 10_000, 'three stations polled');
+    const names = pointNames(POINTS);
+    for (let round = 1; round <= 3; round++) {
+      for (const node of nodes) node.change(names[round]!, round * 100 + node.n);
+      const want = expectedKeys(nodes);
+      await until(() => stored(db).length >= want.length, 10_000, `${want.length} rows`);
+    }
+    expect(storedKeys(db)).toEqual(expectedKeys(nodes));
+    const [row] = openPointsDatabase(db, { readonly: true }).prepare('SELECT cause, cause_raw FROM points WHERE value = 301').all();
+    expect(row).toEqual({ cause: 'polled', cause_raw: 'polled' });
+    // Polling reads unchanged values again: dropped as repetitions, not stored twice.
+    expect(collector.snapshot().duplicatesDropped).toBeGreaterThan(0);
+
+    listed = served.slice(1);
+    await until(() => collector.snapshot().stationsUp === 2 && collector.snapshot().stationsListed === 2, 10_000, 'node-1 released');
+  });
+});
