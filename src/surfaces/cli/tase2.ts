@@ -9,6 +9,7 @@ import { formatTase2Item, formatTase2Summary, tase2ItemJson, tase2SummaryJson } 
 import { capturePrinter, decodeCaptureFile } from './capture-file.js';
 import { EXIT_HELP, intArg } from './common.js';
 import { tase2EndpointCommands } from './tase2-endpoint.js';
+import { tase2GenCommand } from './tase2-gen.js';
 
 interface DecodeOptions {
   readonly json?: boolean;
@@ -55,7 +56,7 @@ ${EXIT_HELP}`,
 }
 
 /** Factories of the sub-commands of `gridgate tase2`; each gives one command or several. */
-export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand, tase2EndpointCommands];
+export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand, tase2EndpointCommands, tase2GenCommand];
 
 /** The `gridgate tase2` command group. */
 export function tase2Command(): Command {
