@@ -66,7 +66,11 @@ export type Tase2Report = ReceivedReport;
 export type Tase2AssociationEvent =
   | AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'table-mismatch'>
   /** An information message of the peer (block 4; after this side wrote IM_Transfer_Set true). */
-  | { readonly type: 'information-message'; readonly message: InformationMessage };
+  | { readonly type: 'information-message'; readonly message: InformationMessage }
+  /** The server part sent a transfer report carrying `values` data values (a load generator counts them). */
+  | { readonly type: 'reported'; readonly transferSet: string; readonly timeStamp: number; readonly values: number }
+  /** The peer acknowledged (or, `nack`, refused) one of this side's Critical reports, named by transfer set and time stamp. */
+  | { readonly type: 'acknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean };
 
 interface Waiter {
   readonly service: ConfirmedServiceName;
@@ -322,7 +326,13 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
         return this.publish({ type: 'problem', kind: 'malformed', reason: e.failure.reason, bytes: e.bytes });
       case 'refused':
         return this.publish({ type: 'problem', kind: 'refused', reason: `rejected a PDU of the peer: ${e.what}` });
+      case 'acknowledged':
+        return this.publish(e);
       case 'transfer':
+        if (e.event.type === 'report') {
+          const { transferSet, timeStamp, values } = e.event;
+          return this.publish({ type: 'reported', transferSet, timeStamp, values });
+        }
         if (e.event.type === 'unacknowledged') {
           this.publish({
             type: 'problem',
@@ -397,13 +407,22 @@ function watch(model: Tase2Model | undefined, associations: Set<Tase2Association
 
 /** An active endpoint: connects, associates and checks the Bilateral_Table_ID. */
 export async function connectEndpoint(
-  o: EndpointOptions & { readonly host: string; readonly port: number; readonly connectTimeoutMs?: number },
+  o: EndpointOptions & {
+    readonly host: string;
+    readonly port: number;
+    readonly connectTimeoutMs?: number;
+    /** The source address to connect from (a virtual node's own address). */
+    readonly localAddress?: string;
+    readonly signal?: AbortSignal;
+  },
 ): Promise<Tase2Association> {
   const transport = await connect({
     host: o.host,
     port: o.port,
     timeoutMs: o.connectTimeoutMs ?? 10_000,
     ...(o.tls === undefined ? {} : { tls: o.tls }),
+    ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
   });
   const a = new Tase2Association(transport, 'active', o);
   const set = new Set([a]);

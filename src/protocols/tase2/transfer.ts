@@ -50,6 +50,8 @@ export type TransferEvent =
       readonly conditions: readonly DsCondition[];
       /** Transfer_Set_Time_Stamp, Unix seconds. */
       readonly timeStamp: number;
+      /** Data values the report carries (the report variables not counted). */
+      readonly values: number;
       readonly report: InformationReport;
     }
   /** A Critical report with no ACK within the timeout, or answered with a NACK. */
@@ -230,6 +232,7 @@ export class TransferEngine {
     const timeStamp = Math.floor((now + this.#o.epochOffsetMs) / 1000);
     const special = (n: ObjectName): AccessResult => ({ success: true, data: this.#specialData(a, n, timeStamp, conditions) });
     let report: InformationReport;
+    let values = 0;
     if (rbe) {
       const names: ObjectName[] = [];
       const results: AccessResult[] = [];
@@ -242,11 +245,13 @@ export class TransferEngine {
       for (const c of a.changes) {
         const m = a.members[c.index]!;
         if (isSpecial(m)) continue;
+        values++;
         names.push(m);
         results.push(c.data === undefined ? this.#o.read(m) : { success: true, data: c.data });
       }
       report = { variableAccessSpecification: { kind: 'list', variables: names.map((name) => ({ name })) }, results };
     } else {
+      for (const m of a.members) if (!isSpecial(m)) values++;
       report = {
         variableAccessSpecification: { kind: 'named-list', name: a.dataSet },
         results: a.members.map((m) => (isSpecial(m) ? special(m) : this.#o.read(m))),
@@ -261,7 +266,7 @@ export class TransferEngine {
     }
     if (a.attributes.critical) a.awaiting.set(timeStamp, now + (this.#o.ackTimeoutMs ?? 30_000));
     this.#counters.reports++;
-    this.#events.push({ type: 'report', transferSet: a.name, conditions, timeStamp, report });
+    this.#events.push({ type: 'report', transferSet: a.name, conditions, timeStamp, values, report });
   }
 
   #specialData(a: Active, n: ObjectName, timeStamp: number, conditions: readonly DsCondition[]): MmsData {

@@ -10,6 +10,7 @@ import { capturePrinter, decodeCaptureFile } from './capture-file.js';
 import { EXIT_HELP, intArg } from './common.js';
 import { tase2CollectCommand } from './tase2-collect.js';
 import { tase2EndpointCommands } from './tase2-endpoint.js';
+import { tase2GenCommand } from './tase2-gen.js';
 
 interface DecodeOptions {
   readonly json?: boolean;
@@ -56,7 +57,12 @@ ${EXIT_HELP}`,
 }
 
 /** Factories of the sub-commands of `gridgate tase2`; each gives one command or several. */
-export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand, tase2EndpointCommands, tase2CollectCommand];
+export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [
+  tase2DecodeCommand,
+  tase2EndpointCommands,
+  tase2GenCommand,
+  tase2CollectCommand,
+];
 
 /** The `gridgate tase2` command group. */
 export function tase2Command(): Command {
