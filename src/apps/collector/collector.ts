@@ -104,7 +104,8 @@ export class Tase2Collector {
   #malformed = 0;
   #overflow = 0;
   #inflight = 0;
-  readonly #pending = new Set<Promise<void>>();
+  readonly #pending = new Set<Promise<boolean>>();
+  #lastCommit: Promise<boolean> = Promise.resolve(true);
   /** PULL: set by pull.ts. */
   stations = { up: 0, listed: 0 };
 
@@ -137,6 +138,9 @@ export class Tase2Collector {
       ...(l.host === undefined ? {} : { host: l.host }),
       ...(l.tls === undefined ? {} : { tls: l.tls }),
       logger: this.#log,
+      // A Critical report is acknowledged once its values are committed to the journal: what the
+      // node saw acknowledged survives this process's crash; the rest the node sends again.
+      acknowledge: 'by-application',
       onAssociation: (a) => this.#onPush(a),
     });
     return this.#endpoint.port;
@@ -174,7 +178,10 @@ export class Tase2Collector {
     // Filled by the negotiation before the transfer set starts: the first report may come before the last write's answer is read.
     const kinds = new Map<string, Tase2Kind>();
     a.on('event', (e) => {
-      if (e.type === 'data') this.accept(node, e.data, kinds);
+      if (e.type === 'data') {
+        const report = e.data;
+        void this.accept(node, report, kinds).then((stored) => a.acknowledge(report, !stored));
+      }
       else if (e.type === 'problem') {
         this.#malformed++;
         log.warn({ kind: e.kind, reason: e.reason }, 'problem on a node association');
@@ -272,8 +279,12 @@ export class Tase2Collector {
     };
   }
 
-  /** Records of one report (or one read) of `node` into the pipeline: repetitions dropped, latency observed. */
-  accept(node: string, report: ReceivedReport, kinds: PointKinds, readCause?: readonly [Cause, string]): void {
+  /**
+   * Records of one report (or one read) of `node` into the pipeline: repetitions dropped, latency
+   * observed. Resolves true once every value of the report is committed (a repetition of a value
+   * still on its way counts once that earlier commit is done), false when they were not accepted.
+   */
+  accept(node: string, report: ReceivedReport, kinds: PointKinds, readCause?: readonly [Cause, string]): Promise<boolean> {
     const receiveTime = Date.now();
     const { records, failures } = tase2Records(node, report, receiveTime, (key) => kinds.get(key), readCause);
     if (failures.length > 0) {
@@ -284,24 +295,33 @@ export class Tase2Collector {
       // Not remembered as seen: a node that sends them again (integrity, reconnect) gets them stored.
       this.#overflow += records.length;
       this.#log.error({ node, dropped: records.length }, 'values dropped: the pipeline does not keep up');
-      return;
+      return Promise.resolve(false);
     }
     const fresh = records.filter((r) => {
       if (this.#recent.add(r.id)) return true;
       this.#duplicates++;
       return false;
     });
-    if (fresh.length === 0) return;
+    // The pipeline commits in order: once the latest commit is done, every earlier one is too.
+    if (fresh.length === 0) return this.#lastCommit;
     for (const r of fresh) if (r.sourceTime !== undefined) this.#latency.observe(receiveTime - r.sourceTime);
     this.#values += fresh.length;
     this.#inflight += fresh.length;
-    const p: Promise<void> = this.#o
+    const p: Promise<boolean> = this.#o
       .emit(fresh)
-      .catch((err: unknown) => this.#log.error({ err: (err as Error).message, records: fresh.length }, 'records not accepted'))
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.#log.error({ err: (err as Error).message, records: fresh.length }, 'records not accepted');
+          return false;
+        },
+      )
       .finally(() => {
         this.#inflight -= fresh.length;
         this.#pending.delete(p);
       });
     this.#pending.add(p);
+    this.#lastCommit = p;
+    return p;
   }
 }

@@ -206,7 +206,7 @@ class StationPoller {
         });
       }
       const entries = members.map((name, i) => ({ name, result: r.results[i]! }));
-      this.collector.accept(s.apTitle, { entries }, kinds, ['polled', 'polled']);
+      void this.collector.accept(s.apTitle, { entries }, kinds, ['polled', 'polled']);
     }
     a.abort('stopping');
   }
