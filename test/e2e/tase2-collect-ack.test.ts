@@ -36,8 +36,9 @@ async function rig(commit: (records: readonly StreamRecord[]) => Promise<void>) 
     if (e.type === 'acknowledged') acks.push({ nack: e.nack });
   });
   await until(() => collector.snapshot().associations === 1, 10_000, 'node reporting');
-  const change = (value: number): void =>
+  const change = (value: number): void => {
     model.set({ scope: 'domain', domainId: naming.domain, itemId: pointNames(2)[0]! }, generatedValue(value, Date.now()));
+  };
   return { collector, node, acks, change };
 }
 
