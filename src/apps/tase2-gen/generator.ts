@@ -83,6 +83,7 @@ const CHARTS: RunReport['charts'] = [
       { key: 'connectFailures', label: 'attempts failed' },
       { key: 'disconnects', label: 'associations lost' },
       { key: 'unacknowledged', label: 'reports not acknowledged' },
+      { key: 'replayed', label: 'values sent again' },
     ],
   },
   { title: 'CPU', unit: '%', series: [{ key: 'cpu', label: 'process CPU' }] },
@@ -112,6 +113,8 @@ export class Tase2Generator {
     connectFailures: 0,
     disconnects: 0,
     associations: 0,
+    replayed: 0,
+    replayDropped: 0,
     latency: new Reservoir(),
   };
   readonly #ctx: NodeContext;
@@ -223,6 +226,8 @@ export class Tase2Generator {
       connectFailures: t.connectFailures,
       disconnects: t.disconnects,
       associations: t.associations,
+      replayed: t.replayed,
+      replayDropped: t.replayDropped,
     };
     const last = this.#samples.at(-1);
     return { totals, ...(last === undefined ? {} : { last }) };
@@ -337,6 +342,7 @@ export class Tase2Generator {
         connectFailures: rate('connectFailures'),
         disconnects: rate('disconnects'),
         unacknowledged: rate('unacknowledged'),
+        replayed: rate('replayed'),
         ...(latency === undefined
           ? {}
           : { latencyP50: round2(latency[0]!), latencyP90: round2(latency[1]!), latencyP99: round2(latency[2]!) }),

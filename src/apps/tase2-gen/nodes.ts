@@ -9,10 +9,11 @@
 import { silentLogger, type Logger } from '../../core/log.js';
 import { Queue } from '../../core/queue.js';
 import type { ObjectName } from '../../protocols/mms/access.js';
-import type { Tase2Model } from '../../protocols/tase2/model.js';
+import type { Tase2Model, TransferSetObject } from '../../protocols/tase2/model.js';
 import type { TlsFiles } from '../../transport/net.js';
 import { connectEndpoint, PassiveEndpoint, type Tase2Association, type Tase2AssociationEvent } from '../tase2/endpoint.js';
 import { generatedValue, nodeApTitle, nodeModel, pointNames, type Station, type TestbedNaming } from '../tase2/testbed-node.js';
+import { LinkLedger, ReplayLog } from './replay.js';
 import type { Scenario } from './scenario.js';
 
 /** The run's running totals; nodes add to them, the sampler reads differences each second. */
@@ -33,6 +34,10 @@ export interface Tally {
   disconnects: number;
   /** Associations up now. */
   associations: number;
+  /** Values set again after a link started reporting, because no collector had confirmed them (replay.ts). */
+  replayed: number;
+  /** Values given up: more rounds waited for confirmation than a node keeps. */
+  replayDropped: number;
   /** Change → acknowledgement latencies (ms) of the current second, for its percentiles. */
   readonly latency: Reservoir;
 }
@@ -89,14 +94,26 @@ class Points {
     this.#names = pointNames(s.node.points).map((itemId) => ({ scope: 'domain', domainId: s.naming.domain, itemId }));
   }
 
-  /** Changes every point once per update interval; `before` runs first with the change time. */
-  start(before: (now: number) => void): void {
+  /** Calls `tick` once per update interval with the time and the points' next values. */
+  start(tick: (now: number, values: readonly number[]) => void): void {
     this.#timer = setInterval(() => {
-      const now = Date.now();
-      before(now);
-      for (const name of this.#names) this.model.set(name, generatedValue(this.#ctx.nextValue(), now));
-      this.#ctx.tally.changes += this.#names.length;
+      tick(
+        Date.now(),
+        this.#names.map(() => this.#ctx.nextValue()),
+      );
     }, this.#ctx.scenario.node.updateIntervalMs);
+  }
+
+  /** Sets every point to its value of `values`, stamped `time`. */
+  set(time: number, values: readonly number[]): void {
+    this.#names.forEach((name, i) => this.model.set(name, generatedValue(values[i]!, time)));
+  }
+
+  /** The node's transfer sets that association `owner` runs as Critical. */
+  criticalOf(owner: number): readonly TransferSetObject[] {
+    return this.model
+      .transferSets(this.#ctx.scenario.naming.domain)
+      .filter((t) => t.owner === owner && t.attributes.status && t.attributes.critical);
   }
 
   stop(): void {
@@ -122,6 +139,8 @@ class Link {
   readonly #port: number;
   readonly #abort = new AbortController();
   readonly #awaited = new Queue<Awaited>();
+  /** Which rounds this link's acknowledgements confirm. */
+  readonly ledger = new LinkLedger();
   #association: Tase2Association | undefined;
   #pendingSince: number | undefined;
   #running: Promise<void> | undefined;
@@ -135,6 +154,12 @@ class Link {
 
   start(): void {
     this.#running = this.#run();
+  }
+
+  /** The Critical transfer sets this link's collector runs now (empty while none does). */
+  reporting(): readonly TransferSetObject[] {
+    const a = this.#association;
+    return a === undefined || a.session.isClosed ? [] : this.#node.points.criticalOf(a.session.id);
   }
 
   /** A change happened at `now`: the next report carries it. */
@@ -191,6 +216,7 @@ class Link {
       this.#association = undefined;
       this.#pendingSince = undefined;
       this.#awaited.clear();
+      this.ledger.reset();
       tally.associations--;
       if (this.#abort.signal.aborted) return;
       tally.disconnects++;
@@ -207,7 +233,11 @@ class Link {
         const changedAt = this.#pendingSince ?? Date.now();
         this.#pendingSince = undefined;
         if (!this.#node.isCritical(e.transferSet)) return;
-        if (this.#awaited.length >= MAX_AWAITED) this.#awaited.shift();
+        this.ledger.reported();
+        if (this.#awaited.length >= MAX_AWAITED) {
+          this.#awaited.shift();
+          this.ledger.reset();
+        }
         this.#awaited.push({ timeStamp: e.timeStamp, changedAt, values: e.values });
         return;
       }
@@ -216,17 +246,25 @@ class Link {
         // reports before it whose ACK never came are passed over (the engine counts them).
         for (let head = this.#awaited.peek(); head !== undefined && head.timeStamp < e.timeStamp; head = this.#awaited.peek()) {
           this.#awaited.shift();
+          this.ledger.reset();
         }
         const head = this.#awaited.peek();
         if (head?.timeStamp !== e.timeStamp) return;
         this.#awaited.shift();
-        if (e.nack) return;
+        if (e.nack) {
+          this.ledger.reset();
+          return;
+        }
+        this.ledger.acknowledged();
         tally.acknowledged += head.values;
         tally.latency.add(Date.now() - head.changedAt);
         return;
       }
       case 'problem':
-        if (e.kind === 'unacknowledged') tally.unacknowledged++;
+        if (e.kind === 'unacknowledged') {
+          tally.unacknowledged++;
+          this.ledger.reset();
+        }
         return;
       default:
         return;
@@ -260,6 +298,7 @@ export class PushNode {
   readonly address: string;
   readonly points: Points;
   readonly #links: Link[];
+  readonly #replay = new ReplayLog();
 
   constructor(ctx: NodeContext, n: number, address: string) {
     this.ctx = ctx;
@@ -271,9 +310,32 @@ export class PushNode {
 
   start(): void {
     for (const l of this.#links) l.start();
-    this.points.start((now) => {
-      for (const l of this.#links) l.changed(now);
+    this.points.start((now, values) => this.#round(now, values));
+  }
+
+  /**
+   * One round of changes. Rounds no collector has confirmed yet are set again first when a link
+   * has just started reporting (replay.ts); a round is confirmed once the reports sent up to `lag`
+   * rounds later are acknowledged, `lag` covering the collector's BufferTime.
+   */
+  #round(now: number, values: readonly number[]): void {
+    const tally = this.ctx.tally;
+    const interval = this.ctx.scenario.node.updateIntervalMs;
+    let lag = 1;
+    const links = this.#links.map((l) => {
+      const running = l.reporting();
+      for (const t of running) lag = Math.max(lag, 1 + Math.ceil((t.attributes.bufferTime * 1000) / interval));
+      return { ledger: l.ledger, reporting: running.length > 0 };
     });
+    const { replay, dropped } = this.#replay.start(now, values, links, lag);
+    tally.replayDropped += dropped;
+    for (const r of replay) {
+      this.points.set(r.time, r.values);
+      tally.replayed += r.values.length;
+    }
+    for (const l of this.#links) l.changed(now);
+    this.points.set(now, values);
+    tally.changes += values.length;
   }
 
   /** Whether the collector asked for ACKs on this transfer set (Critical). */
@@ -319,7 +381,10 @@ export class PullNode {
         void a.closed.then(() => tally.associations--);
       },
     });
-    this.#points.start(() => undefined);
+    this.#points.start((now, values) => {
+      this.#points.set(now, values);
+      tally.changes += values.length;
+    });
   }
 
   station(naming: TestbedNaming, until: string): Station {

@@ -71,6 +71,11 @@ export class Tase2Session {
   #pduLimit: number | undefined;
   #now = 0;
 
+  /** The association's number in this process: the owner of the transfer sets it reserved in the model. */
+  get id(): number {
+    return this.#o.id;
+  }
+
   constructor(o: Tase2SessionOptions) {
     this.#o = o;
     this.#table = o.table;
