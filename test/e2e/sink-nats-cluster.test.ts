@@ -25,24 +25,7 @@ describe('JetStream sink into a three-node cluster', () => {
   it('two gateways publish the same 12,000 values while a node is killed: the R3 stream holds each once', async () => {
     const cluster = await OwnNatsCluster.create();
     stop.push(() => cluster.destroy());
-    // The cluster is ready when JetStream has a meta leader and answers account info.
-    await until(
-      async () => {
-        try {
-          const nc = await connect({ servers: cluster.urls, timeout: 1000 });
-          try {
-            await (await jetstreamManager(nc)).getAccountInfo();
-            return true;
-          } finally {
-            await nc.close();
-          }
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-      'JetStream cluster ready',
-    );
+    await cluster.ready();
 
     const dir = tempDir('nats-cluster');
     const gateways = ['a', 'b'].map(

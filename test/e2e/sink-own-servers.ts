@@ -3,6 +3,8 @@
  * PostgreSQL cluster (initdb as the postgres user), nats-server with JetStream, mosquitto. The
  * machine's own services are never touched.
  */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -195,6 +197,25 @@ export class OwnNatsCluster {
 
   get urls(): string[] {
     return this.nodes.map((n) => n.url);
+  }
+
+  /** Resolves once JetStream has a meta leader and answers account info. */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const nc = await connect({ servers: this.urls, timeout: 1000 });
+        try {
+          await (await jetstreamManager(nc, { timeout: 2000 })).getAccountInfo();
+          return;
+        } finally {
+          await nc.close();
+        }
+      } catch (err) {
+        if (Date.now() > end) throw new Error(`JetStream cluster not ready within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   async destroy(): Promise<void> {

@@ -45,6 +45,7 @@ interface CollectCliOptions extends OutputOptions, TlsOptions {
   readonly pg?: string;
   readonly nats?: string;
   readonly natsStream?: string;
+  readonly natsReplicas?: number;
   readonly mqtt?: string;
   readonly journal?: string;
   readonly metrics?: { host: string; port: number };
@@ -58,7 +59,12 @@ function sinksOf(o: CollectCliOptions): SinkConfig[] {
   if (o.db !== undefined) sinks.push({ type: 'sqlite', file: o.db });
   if (o.pg !== undefined) sinks.push({ type: 'postgres', url: o.pg });
   if (o.nats !== undefined) {
-    sinks.push({ type: 'nats', servers: o.nats.split(','), ...(o.natsStream === undefined ? {} : { stream: o.natsStream }) });
+    sinks.push({
+      type: 'nats',
+      servers: o.nats.split(','),
+      ...(o.natsStream === undefined ? {} : { stream: o.natsStream }),
+      ...(o.natsReplicas === undefined ? {} : { replicas: o.natsReplicas }),
+    });
   }
   if (o.mqtt !== undefined) sinks.push({ type: 'mqtt', url: o.mqtt });
   if (sinks.length === 0) sinks.push({ type: 'sqlite', file: 'gridgate-tase2.db' });
@@ -108,6 +114,7 @@ export function tase2CollectCommand(): Command {
     .option('--pg <url>', 'PostgreSQL sink, e.g. postgres://postgres@127.0.0.1/test')
     .option('--nats <servers>', 'NATS JetStream sink, comma-separated servers, e.g. nats://127.0.0.1:4222')
     .option('--nats-stream <name>', 'JetStream stream of the nats sink (default GRIDGATE)')
+    .option('--nats-replicas <n>', 'replicas of the stream when the sink creates it (3 in a three-node cluster; default 1)', intArg('--nats-replicas', 1, 5))
     .option('--mqtt <url>', 'MQTT sink, e.g. mqtt://127.0.0.1:1883')
     .option('--journal <file>', 'the journal (outbox) file (default: gridgate-tase2-journal.db)')
     .option('--metrics <host:port>', 'serve Prometheus /metrics here', hostPortArg('--metrics'))
