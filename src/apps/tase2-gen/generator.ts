@@ -56,6 +56,7 @@ const CHARTS: RunReport['charts'] = [
       { key: 'changes', label: 'changed' },
       { key: 'sent', label: 'sent' },
       { key: 'acknowledged', label: 'acknowledged' },
+      { key: 'heldBack', label: 'held back (collector lagging)' },
     ],
   },
   {
@@ -112,6 +113,7 @@ export class Tase2Generator {
     connectFailures: 0,
     disconnects: 0,
     associations: 0,
+    heldBack: 0,
     latency: new Reservoir(),
   };
   readonly #ctx: NodeContext;
@@ -223,6 +225,7 @@ export class Tase2Generator {
       connectFailures: t.connectFailures,
       disconnects: t.disconnects,
       associations: t.associations,
+      heldBack: t.heldBack,
     };
     const last = this.#samples.at(-1);
     return { totals, ...(last === undefined ? {} : { last }) };
@@ -337,6 +340,7 @@ export class Tase2Generator {
         connectFailures: rate('connectFailures'),
         disconnects: rate('disconnects'),
         unacknowledged: rate('unacknowledged'),
+        heldBack: rate('heldBack'),
         ...(latency === undefined
           ? {}
           : { latencyP50: round2(latency[0]!), latencyP90: round2(latency[1]!), latencyP99: round2(latency[2]!) }),

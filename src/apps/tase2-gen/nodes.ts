@@ -33,6 +33,8 @@ export interface Tally {
   disconnects: number;
   /** Associations up now. */
   associations: number;
+  /** Point changes skipped because a collector lagged (its socket or its ACKs behind): the generator never queues without bound. */
+  heldBack: number;
   /** Change → acknowledgement latencies (ms) of the current second, for its percentiles. */
   readonly latency: Reservoir;
 }
@@ -89,11 +91,17 @@ class Points {
     this.#names = pointNames(s.node.points).map((itemId) => ({ scope: 'domain', domainId: s.naming.domain, itemId }));
   }
 
-  /** Changes every point once per update interval; `before` runs first with the change time. */
-  start(before: (now: number) => void): void {
+  /**
+   * Changes every point once per update interval; `before` runs first with the change time and
+   * may refuse the turn (a collector lags), which is counted as held back.
+   */
+  start(before: (now: number) => boolean): void {
     this.#timer = setInterval(() => {
       const now = Date.now();
-      before(now);
+      if (!before(now)) {
+        this.#ctx.tally.heldBack += this.#names.length;
+        return;
+      }
       for (const name of this.#names) this.model.set(name, generatedValue(this.#ctx.nextValue(), now));
       this.#ctx.tally.changes += this.#names.length;
     }, this.#ctx.scenario.node.updateIntervalMs);
@@ -114,6 +122,8 @@ interface Awaited {
 
 /** Reports tracked per link for their ACK; beyond this the oldest are forgotten (their ACK then counts nothing). */
 const MAX_AWAITED = 1000;
+/** A link lags when this many reports wait for their ACK or this many octets for the network: its node holds back. */
+const LAG = { reports: 200, octets: 256 * 1024 } as const;
 
 /** One PUSH node's association with one target, kept up until the node stops. */
 class Link {
@@ -125,6 +135,8 @@ class Link {
   #association: Tase2Association | undefined;
   #pendingSince: number | undefined;
   #running: Promise<void> | undefined;
+  /** Set while stopping: called once no report waits for its ACK. */
+  #drained: (() => void) | undefined;
 
   constructor(node: PushNode, target: string) {
     this.#node = node;
@@ -137,15 +149,37 @@ class Link {
     this.#running = this.#run();
   }
 
+  /** Whether the collector keeps up: its ACKs and the socket are not far behind. */
+  get lags(): boolean {
+    const a = this.#association;
+    return a !== undefined && (this.#awaited.length >= LAG.reports || a.pendingOctets >= LAG.octets);
+  }
+
   /** A change happened at `now`: the next report carries it. */
   changed(now: number): void {
     if (this.#association !== undefined) this.#pendingSince ??= now;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the link: reports still waiting for their ACK get a moment (`drainMs`) to be answered
+   * first, since an ACK that crosses the release is not delivered; then the association is released.
+   */
+  async stop(drainMs = 2000): Promise<void> {
     this.#abort.abort();
     const a = this.#association;
-    if (a !== undefined) await a.release(2000);
+    if (a === undefined) return this.#running;
+    if (this.#awaited.length > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        this.#drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        void a.closed.then(() => this.#drained?.());
+      });
+      this.#drained = undefined;
+    }
+    await a.release(2000);
     await this.#running;
   }
 
@@ -220,6 +254,7 @@ class Link {
         const head = this.#awaited.peek();
         if (head?.timeStamp !== e.timeStamp) return;
         this.#awaited.shift();
+        if (this.#awaited.length === 0) this.#drained?.();
         if (e.nack) return;
         tally.acknowledged += head.values;
         tally.latency.add(Date.now() - head.changedAt);
@@ -272,7 +307,9 @@ export class PushNode {
   start(): void {
     for (const l of this.#links) l.start();
     this.points.start((now) => {
+      if (this.#links.some((l) => l.lags)) return false;
       for (const l of this.#links) l.changed(now);
+      return true;
     });
   }
 
@@ -319,7 +356,7 @@ export class PullNode {
         void a.closed.then(() => tally.associations--);
       },
     });
-    this.#points.start(() => undefined);
+    this.#points.start(() => true);
   }
 
   station(naming: TestbedNaming, until: string): Station {

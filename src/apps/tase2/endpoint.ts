@@ -80,6 +80,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
   readonly session: Tase2Session;
   readonly remote: string;
   readonly #driver: SessionDriver<Tase2SessionEvent>;
+  readonly #transport: Transport;
   readonly #waiters = new Map<number, Waiter>();
   readonly #log: Logger;
   readonly #members = new Map<string, readonly ObjectName[]>();
@@ -94,6 +95,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
     super(log);
     this.#log = log;
     this.remote = transport.remote;
+    this.#transport = transport;
     const active = mode === 'active';
     this.session = new Tase2Session({
       role: active ? 'initiator' : 'responder',
@@ -150,6 +152,11 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
 
   get closed(): Promise<Closure> {
     return this.#closed;
+  }
+
+  /** Octets written and not yet taken by the network: a peer that reads slowly makes it grow (a sender holds back on it). */
+  get pendingOctets(): number {
+    return this.#transport.pending?.() ?? 0;
   }
 
   /** Any confirmed service of the peer's server part. */
