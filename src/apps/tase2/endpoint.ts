@@ -89,6 +89,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
   #closedWith: ((c: Closure) => void) | undefined;
   #associated: (() => void) | undefined;
   #failed: ((e: Error) => void) | undefined;
+  #pumpQueued = false;
 
   constructor(transport: Transport, mode: 'active' | 'passive', o: EndpointOptions) {
     const log = (o.logger ?? silentLogger).child({ peer: transport.remote, protocol: 'tase2' });
@@ -289,10 +290,20 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
     return refused;
   }
 
-  /** A data value of the local model changed: transfer sets of this association record it. */
+  /**
+   * A data value of the local model changed: transfer sets of this association record it (the
+   * report is built now, with the value of now). What it sends is written once the current
+   * turn's changes are all in, so that a burst of changes (a node setting every point) is one
+   * socket write, not one per report.
+   */
   changed(name: ObjectName): void {
     this.session.changed(name, monotonicNow());
-    this.#driver.pump();
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.#driver.pump();
+    });
   }
 
   #onEvent(e: Tase2SessionEvent): void {
