@@ -4,12 +4,13 @@
  * results JSON feeds `gridgate report`, and the run's own HTML, PNG and CSV are written. Usage
  * errors exit 2 naming the flag; a target nobody listens on exits 3.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../../src/apps/report/run-report.js';
 import { pushReceiver, type PushReceiver } from '../support/tase2-push.js';
-import { runCli, tempDir } from './support.js';
+import { CLI, runCli, tempDir } from './support.js';
 
 describe('gridgate tase2 gen', () => {
   const dir = tempDir('tase2-gen-cli');
@@ -73,4 +74,20 @@ describe('gridgate tase2 gen', () => {
     expect(none.stderr).toContain('no node could associate with 127.0.0.1:9');
     expect(none.stdout).toMatch(/push run finished: 0 associations, .* [1-9]\d* connect failures/);
   }, 30_000);
+
+  it('shows one progress line on a terminal (nodes up, values/s, errors) and clears it for the summary', async () => {
+    // `script` gives the command a pseudo-terminal and copies what it writes.
+    const command = [process.execPath, CLI, 'tase2', 'gen', '--target', `127.0.0.1:${r.endpoint.port}`, '--nodes', '2', '--points', '2',
+      '--interval', '100', '--duration', '3', '--source-addresses', '127.1.10.0/24'].join(' '); // prettier-ignore
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000 }, (err, stdout) =>
+        err === null ? resolve(stdout) : reject(err),
+      );
+    });
+    const shown = out.replaceAll('\x1b[K', '<clear>');
+    expect(shown).toMatch(
+      /\r<clear>running \| nodes 2\/2 up 2 \| \d+ values\/s sent, \d+ acked( \| p99 [\d.]+ ms)? \| errors 0\/s \| cpu [\d.]+ %/,
+    );
+    expect(shown).toMatch(/\r<clear>push run finished: 2 associations/);
+  }, 40_000);
 });

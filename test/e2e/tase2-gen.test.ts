@@ -3,25 +3,26 @@
  * a receiver in the test that negotiates the transfer set the way a collector does. Every value
  * the generator counts as sent arrives exactly once per target (ids by node, point and the time
  * stamp the value carries); with two targets each value arrives over both; every report is
- * acknowledged and its latency measured.
+ * acknowledged and its latency measured; a node cut off associates again; mutual TLS.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Tase2Generator } from '../../src/apps/tase2-gen/generator.js';
-import { parseScenario } from '../../src/apps/tase2-gen/scenario.js';
+import { parseScenario, type Override } from '../../src/apps/tase2-gen/scenario.js';
 import { pushReceiver, type PushReceiver } from '../support/tase2-push.js';
+import { makePki, until } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function receiver(): Promise<PushReceiver> {
-  const r = await pushReceiver();
+async function receiver(o: Parameters<typeof pushReceiver>[0] = {}): Promise<PushReceiver> {
+  const r = await pushReceiver(o);
   cleanups.push(() => r.close());
   return r;
 }
 
-const scenario = (targets: readonly string[], over = '') =>
+const scenario = (targets: readonly string[], over: Override[] = []) =>
   parseScenario(
     'test.yaml',
     `model: push
@@ -31,7 +32,8 @@ node: { points: 3, updateIntervalMs: 100 }
 values: { kind: random, min: 10, max: 20 }
 addresses: { cidr: 127.1.0.0/24 }
 targets: [${targets.join(', ')}]
-${over}`,
+`,
+    over,
   );
 
 describe('tase2 gen PUSH over loopback', () => {
@@ -88,6 +90,57 @@ describe('tase2 gen PUSH over loopback', () => {
     const lateB = [...b.received.keys()].filter(late).sort();
     expect(lateA.length).toBeGreaterThan(0);
     expect(lateA).toEqual(lateB);
+    expect(t.acknowledged).toBe(t.sent);
+  }, 20_000);
+
+  it('a node whose association is lost associates again and goes on pushing', async () => {
+    const r = await receiver();
+    const gen = new Tase2Generator({
+      scenario: scenario(
+        [`127.0.0.1:${r.endpoint.port}`],
+        [
+          { path: ['duration'], value: 6 },
+          { path: ['reconnect'], value: { minMs: 50, maxMs: 100 } },
+        ],
+      ),
+    });
+    gen.start();
+    await until(() => r.negotiated === 4, 5000, 'four nodes negotiated');
+    const victim = [...r.endpoint.associations][0]!;
+    const address = victim.remote.slice(0, victim.remote.lastIndexOf(':'));
+    const cut = Date.now();
+    victim.abort('the test cuts one node off');
+    await until(() => r.negotiated === 5, 5000, 'the node negotiated again');
+    await gen.finished;
+    const t = gen.metrics().totals;
+    expect(t.disconnects).toBe(1);
+    expect(t.connects).toBe(5);
+    // Nothing twice, every acknowledged value received, and the node's values after the cut arrived.
+    expect([...r.received.values()].every((c) => c === 1)).toBe(true);
+    expect(r.values).toBeGreaterThanOrEqual(t.acknowledged);
+    const after = [...r.received.keys()].filter((id) => id.startsWith(`${address}/`) && Number(id.split('/')[2]) > cut);
+    expect(after.length).toBeGreaterThan(0);
+  }, 20_000);
+
+  it('pushes over mutual TLS', async () => {
+    const pki = makePki();
+    const r = await receiver({ tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey } });
+    const gen = new Tase2Generator({
+      scenario: scenario(
+        [`127.0.0.1:${r.endpoint.port}`],
+        [
+          { path: ['nodes'], value: 2 },
+          { path: ['duration'], value: 2 },
+          { path: ['tls'], value: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } },
+        ],
+      ),
+    });
+    gen.start();
+    await gen.finished;
+    const t = gen.metrics().totals;
+    expect(t.connects).toBe(2);
+    expect(t.sent).toBeGreaterThan(0);
+    expect(r.received.size).toBe(t.sent);
     expect(t.acknowledged).toBe(t.sent);
   }, 20_000);
 });

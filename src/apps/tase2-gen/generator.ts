@@ -56,6 +56,7 @@ const CHARTS: RunReport['charts'] = [
       { key: 'changes', label: 'changed' },
       { key: 'sent', label: 'sent' },
       { key: 'acknowledged', label: 'acknowledged' },
+      { key: 'heldBack', label: 'held back (collector lagging)' },
     ],
   },
   {
@@ -115,6 +116,7 @@ export class Tase2Generator {
     associations: 0,
     replayed: 0,
     replayDropped: 0,
+    heldBack: 0,
     latency: new Reservoir(),
   };
   readonly #ctx: NodeContext;
@@ -228,6 +230,7 @@ export class Tase2Generator {
       associations: t.associations,
       replayed: t.replayed,
       replayDropped: t.replayDropped,
+      heldBack: t.heldBack,
     };
     const last = this.#samples.at(-1);
     return { totals, ...(last === undefined ? {} : { last }) };
@@ -343,6 +346,7 @@ export class Tase2Generator {
         disconnects: rate('disconnects'),
         unacknowledged: rate('unacknowledged'),
         replayed: rate('replayed'),
+        heldBack: rate('heldBack'),
         ...(latency === undefined
           ? {}
           : { latencyP50: round2(latency[0]!), latencyP90: round2(latency[1]!), latencyP99: round2(latency[2]!) }),

@@ -38,6 +38,8 @@ export interface Tally {
   replayed: number;
   /** Values given up: more rounds waited for confirmation than a node keeps. */
   replayDropped: number;
+  /** Point changes skipped because a collector lagged (its socket or its ACKs behind): the generator never queues without bound. */
+  heldBack: number;
   /** Change → acknowledgement latencies (ms) of the current second, for its percentiles. */
   readonly latency: Reservoir;
 }
@@ -131,6 +133,8 @@ interface Awaited {
 
 /** Reports tracked per link for their ACK; beyond this the oldest are forgotten (their ACK then counts nothing). */
 const MAX_AWAITED = 1000;
+/** A link lags when this many reports wait for their ACK or this many octets for the network: its node holds back. */
+const LAG = { reports: 200, octets: 256 * 1024 } as const;
 
 /** One PUSH node's association with one target, kept up until the node stops. */
 class Link {
@@ -144,6 +148,8 @@ class Link {
   #association: Tase2Association | undefined;
   #pendingSince: number | undefined;
   #running: Promise<void> | undefined;
+  /** Set while stopping: called once no report waits for its ACK. */
+  #drained: (() => void) | undefined;
 
   constructor(node: PushNode, target: string) {
     this.#node = node;
@@ -162,15 +168,37 @@ class Link {
     return a === undefined || a.session.isClosed ? [] : this.#node.points.criticalOf(a.session.id);
   }
 
+  /** Whether the collector keeps up: its ACKs and the socket are not far behind. */
+  get lags(): boolean {
+    const a = this.#association;
+    return a !== undefined && (this.#awaited.length >= LAG.reports || a.pendingOctets >= LAG.octets);
+  }
+
   /** A change happened at `now`: the next report carries it. */
   changed(now: number): void {
     if (this.#association !== undefined) this.#pendingSince ??= now;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the link: reports still waiting for their ACK get a moment (`drainMs`) to be answered
+   * first, since an ACK that crosses the release is not delivered; then the association is released.
+   */
+  async stop(drainMs = 2000): Promise<void> {
     this.#abort.abort();
     const a = this.#association;
-    if (a !== undefined) await a.release(2000);
+    if (a === undefined) return this.#running;
+    if (this.#awaited.length > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        this.#drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        void a.closed.then(() => this.#drained?.());
+      });
+      this.#drained = undefined;
+    }
+    await a.release(2000);
     await this.#running;
   }
 
@@ -251,6 +279,7 @@ class Link {
         const head = this.#awaited.peek();
         if (head?.timeStamp !== e.timeStamp) return;
         this.#awaited.shift();
+        if (this.#awaited.length === 0) this.#drained?.();
         if (e.nack) {
           this.ledger.reset();
           return;
@@ -320,6 +349,11 @@ export class PushNode {
    */
   #round(now: number, values: readonly number[]): void {
     const tally = this.ctx.tally;
+    // Never queue without bound: while a collector lags, this round's changes are held back.
+    if (this.#links.some((l) => l.lags)) {
+      tally.heldBack += values.length;
+      return;
+    }
     const interval = this.ctx.scenario.node.updateIntervalMs;
     let lag = 1;
     const links = this.#links.map((l) => {

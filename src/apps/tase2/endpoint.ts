@@ -86,6 +86,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
   readonly session: Tase2Session;
   readonly remote: string;
   readonly #driver: SessionDriver<Tase2SessionEvent>;
+  readonly #transport: Transport;
   readonly #waiters = new Map<number, Waiter>();
   readonly #log: Logger;
   readonly #members = new Map<string, readonly ObjectName[]>();
@@ -95,6 +96,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
   #closedWith: ((c: Closure) => void) | undefined;
   #associated: (() => void) | undefined;
   #failed: ((e: Error) => void) | undefined;
+  #pumpQueued = false;
 
   constructor(transport: Transport, mode: 'active' | 'passive', o: EndpointOptions) {
     const log = (o.logger ?? silentLogger).child({ peer: transport.remote, protocol: 'tase2' });
@@ -102,6 +104,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
     this.#log = log;
     this.remote = transport.remote;
     this.#ackByApplication = o.acknowledge === 'by-application';
+    this.#transport = transport;
     const active = mode === 'active';
     this.session = new Tase2Session({
       role: active ? 'initiator' : 'responder',
@@ -158,6 +161,11 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
 
   get closed(): Promise<Closure> {
     return this.#closed;
+  }
+
+  /** Octets written and not yet taken by the network: a peer that reads slowly makes it grow (a sender holds back on it). */
+  get pendingOctets(): number {
+    return this.#transport.pending?.() ?? 0;
   }
 
   /** Any confirmed service of the peer's server part. */
@@ -290,10 +298,20 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
     return refused;
   }
 
-  /** A data value of the local model changed: transfer sets of this association record it. */
+  /**
+   * A data value of the local model changed: transfer sets of this association record it (the
+   * report is built now, with the value of now). What it sends is written once the current
+   * turn's changes are all in, so that a burst of changes (a node setting every point) is one
+   * socket write, not one per report.
+   */
   changed(name: ObjectName): void {
     this.session.changed(name, monotonicNow());
-    this.#driver.pump();
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.#driver.pump();
+    });
   }
 
   #onEvent(e: Tase2SessionEvent): void {

@@ -202,7 +202,7 @@ async function run(o: GenOptions): Promise<void> {
   const t = gen.metrics().totals;
   emit(
     o,
-    `${scenario.model} run finished: ${t.connects} associations, ${t.changes} values changed, ${t.sent} sent, ${t.acknowledged} acknowledged, ${t.connectFailures} connect failures, ${t.disconnects} lost, ${t.unacknowledged} not acknowledged`,
+    `${scenario.model} run finished: ${t.connects} associations, ${t.changes} values changed, ${t.sent} sent, ${t.acknowledged} acknowledged, ${t.heldBack} held back, ${t.connectFailures} connect failures, ${t.disconnects} lost, ${t.unacknowledged} not acknowledged`,
     { event: 'summary', model: scenario.model, ...t },
   );
   if (scenario.model === 'push' && t.connects === 0 && gen.plan.windows.length > 0) {
