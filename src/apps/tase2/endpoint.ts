@@ -43,7 +43,11 @@ export interface EndpointOptions {
   /** Active: the called peer (its table is `table`). Passive: tables come from `model.tables`. */
   readonly remote?: ApplicationEntity;
   readonly model?: Tase2Model;
-  /** Active: the bilateral table agreed with the remote (its domain and Bilateral_Table_ID). */
+  /**
+   * Active: the bilateral table agreed with the remote (its domain and Bilateral_Table_ID).
+   * Passive without a model (a client that listens): the one peer accepted; other AP titles are
+   * refused at association.
+   */
   readonly table?: BilateralTable;
   readonly tls?: TlsFiles;
   readonly tsel?: Uint8Array;
@@ -400,6 +404,7 @@ export async function connectEndpoint(
 export class PassiveEndpoint {
   readonly associations = new Set<Tase2Association>();
   #server: { port: number; close: () => Promise<void> } | undefined;
+  #closing: Promise<void> | undefined;
   readonly #unwatch: () => void;
 
   private constructor(o: EndpointOptions) {
@@ -433,10 +438,15 @@ export class PassiveEndpoint {
     return this.#server?.port ?? 0;
   }
 
+  /** Accepts no more connections (a peer's connect is refused); the associations made go on. */
+  stopListening(): void {
+    this.#closing ??= this.#server?.close();
+  }
+
   async close(): Promise<void> {
     this.#unwatch();
-    const closing = this.#server?.close();
+    this.stopListening();
     for (const a of this.associations) a.abort('endpoint stopping');
-    await closing;
+    await this.#closing;
   }
 }

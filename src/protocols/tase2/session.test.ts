@@ -162,6 +162,29 @@ describe('Tase2Session', () => {
     expect(events.at(-1)).toMatchObject({ type: 'closed', how: 'refused', reason: expect.stringContaining('diagnostic 3') });
   });
 
+  it('a passive side without a model (a listening client) accepts the peer its table names and refuses others', () => {
+    const only = { id: 'BLT-7', apTitle: ACTIVE, domain: 'CC', dataValues: [] };
+    const join = (callingApTitle: string) => {
+      const listener = new Tase2Session({ role: 'responder', id: 4, table: only, epochOffsetMs: 0, calledApTitle: PASSIVE });
+      const caller = new Tase2Session({ role: 'initiator', id: 5, model: model(), table, epochOffsetMs: 0, callingApTitle });
+      listener.open(0);
+      caller.open(0);
+      for (let i = 0; i < 10; i++) {
+        for (let b = caller.pollTransmit(); b !== undefined; b = caller.pollTransmit()) listener.receive(b, 0);
+        for (let b = listener.pollTransmit(); b !== undefined; b = listener.pollTransmit()) caller.receive(b, 0);
+      }
+      const events: Tase2SessionEvent[] = [];
+      for (let e = caller.pollEvent(); e !== undefined; e = caller.pollEvent()) events.push(e);
+      return { listener, events };
+    };
+    const agreed = join(ACTIVE);
+    expect(agreed.listener.association.state).toBe('associated');
+    expect(agreed.listener.table).toBe(only);
+    expect(agreed.events.find((e) => e.type === 'associated')).toBeDefined();
+    const stranger = join('1.3.9999.66');
+    expect(stranger.events.at(-1)).toMatchObject({ type: 'closed', how: 'refused', reason: expect.stringContaining('diagnostic 3') });
+  });
+
   it('answers objects outside the table exactly as missing ones', () => {
     const p = new Pair();
     p.passive.open(0);

@@ -8,7 +8,8 @@
  * The passive side picks the bilateral table from the AARQ's calling AP title (an unknown one is
  * refused at association, ACSE diagnostic calling-AP-title-not-recognized); the active side is
  * given the table of the peer it calls. A side without a model serves nothing (its initiate
- * advertises no services) but still acknowledges Critical reports.
+ * advertises no services) but still acknowledges Critical reports; passive, it accepts only the
+ * peer its table names.
  */
 import { Queue } from '../../core/queue.js';
 import type { ObjectName } from '../mms/access.js';
@@ -30,7 +31,10 @@ export const TASE2_SERVER_SERVICES = [
 export interface Tase2SessionOptions extends Omit<MmsAssociationOptions, 'services' | 'advertise' | 'checkPeer'> {
   /** The objects this side serves; without it the server part is absent. */
   readonly model?: Tase2Model;
-  /** Active side: the table agreed with the called peer. Passive side: found by AP title in `model.tables`. */
+  /**
+   * Active side: the table agreed with the called peer. Passive side: found by AP title in
+   * `model.tables`; without a model, the one peer this side accepts (any other AP title is refused).
+   */
   readonly table?: BilateralTable;
   readonly id: number;
   readonly identity?: ServerPartOptions['identity'];
@@ -75,14 +79,16 @@ export class Tase2Session {
     this.#o = o;
     this.#table = o.table;
     const model = o.model;
+    // A passive side without a model (a client that listens) accepts only the peer of its one table.
+    const tables = model?.tables ?? (o.table === undefined ? undefined : [o.table]);
     this.association = new MmsAssociation({
       ...o,
       services: model === undefined ? [] : TASE2_SERVER_SERVICES,
-      ...(model === undefined || o.role !== 'responder'
+      ...(tables === undefined || o.role !== 'responder'
         ? {}
         : {
             checkPeer: (aarq) => {
-              const t = tableForAarq(model.tables, aarq);
+              const t = tableForAarq(tables, aarq);
               if (isRefusal(t)) return t;
               this.#table = t;
               return undefined;
