@@ -62,7 +62,7 @@ export interface EndpointOptions {
 /** A transfer report received, with the association it came on. */
 export type Tase2Report = ReceivedReport;
 export type Tase2AssociationEvent =
-  | AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'table-mismatch'>
+  | AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'expired' | 'table-mismatch'>
   /** An information message of the peer (block 4; after this side wrote IM_Transfer_Set true). */
   | { readonly type: 'information-message'; readonly message: InformationMessage };
 
@@ -324,6 +324,14 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
             type: 'problem',
             kind: 'unacknowledged',
             reason: `${e.event.transferSet}: report ${e.event.timeStamp} ${e.event.nack ? 'NACKed' : 'not acknowledged'}`,
+          });
+        }
+        if (e.event.type === 'expired') {
+          const { transferSet, conditions, lateMs, changes } = e.event;
+          this.publish({
+            type: 'problem',
+            kind: 'expired',
+            reason: `${transferSet}: ${conditions.join('+')} report not sent, ${lateMs} ms past its due time exceeds TLE (${changes} changes dropped)`,
           });
         }
         return;

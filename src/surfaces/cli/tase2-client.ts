@@ -45,6 +45,8 @@ interface ClientCliOptions extends EndpointCliOptions {
   readonly points?: string;
   readonly conditions?: string;
   readonly interval: number;
+  readonly tle: number;
+  readonly startTime: number;
   readonly integrity: number;
   readonly buffer: number;
   readonly rbe?: boolean;
@@ -53,6 +55,17 @@ interface ClientCliOptions extends EndpointCliOptions {
   readonly count?: number;
   readonly operate?: string;
   readonly direct?: boolean;
+}
+
+/** `--start-time`: ISO 8601 or Unix seconds, in Unix milliseconds of a whole second that a GMTBasedS holds (before 2038-01-19T03:14:08Z). */
+function startTimeArg(v: string): number {
+  const seconds = /^\d+$/.test(v) ? Number(v) : Math.floor(Date.parse(v) / 1000);
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > 2 ** 31 - 1) {
+    throw new ConfigError([
+      { file: '(command line)', field: '--start-time', message: `'${v}' is not an ISO 8601 time or Unix seconds before 2038` },
+    ]);
+  }
+  return seconds * 1000;
 }
 
 /**
@@ -181,6 +194,8 @@ export function clientCommand(): Command {
     .option('--points <names>', 'comma-separated data values in the domain to read (and report)')
     .option('--conditions <list>', `transfer set conditions: ${DS_CONDITIONS.join(', ')}`)
     .option('--interval <s>', 'Interval, seconds', intArg('--interval', 0, 86400), 0)
+    .option('--start-time <time>', 'StartTime: no report before it (ISO 8601 or Unix seconds; default now)', startTimeArg, 0)
+    .option('--tle <s>', 'TLE: a report later than this after it fell due is not sent (0: no limit)', intArg('--tle', 0, 86400), 0)
     .option('--integrity <s>', 'IntegrityCheck, seconds', intArg('--integrity', 0, 86400), 0)
     .option('--buffer <s>', 'BufferTime, seconds', intArg('--buffer', 0, 86400), 0)
     .option('--rbe', 'report by exception: only changed points')
@@ -249,8 +264,8 @@ ${EXIT_HELP}`,
         ]);
         const ts = await a.nextTransferSet(o.domain);
         const attributes: DsTransferSet = {
-          kind: 'DSTransferSet', edition: '2000', dataSetName: { scope: 'ICC', domain: o.domain, name: 'DS_gridgate' }, startTime: 0,
-          interval: o.interval, tle: 0, bufferTime: o.buffer, integrityCheck: o.integrity, conditionsRequested: conditions, blockData: false,
+          kind: 'DSTransferSet', edition: '2000', dataSetName: { scope: 'ICC', domain: o.domain, name: 'DS_gridgate' }, startTime: o.startTime,
+          interval: o.interval, tle: o.tle, bufferTime: o.buffer, integrityCheck: o.integrity, conditionsRequested: conditions, blockData: false,
           critical: o.critical === true, rbe: o.rbe === true, allChangesReported: false, status: true, eventCodeRequested: 0,
         }; // prettier-ignore
         let seen = 0;
