@@ -64,7 +64,9 @@ export type Tase2Report = ReceivedReport;
 export type Tase2AssociationEvent =
   | AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'expired' | 'table-mismatch'>
   /** An information message of the peer (block 4; after this side wrote IM_Transfer_Set true). */
-  | { readonly type: 'information-message'; readonly message: InformationMessage };
+  | { readonly type: 'information-message'; readonly message: InformationMessage }
+  /** The peer enabled (or stopped) this side's information messages (it wrote our IM_Transfer_Set). */
+  | { readonly type: 'information-messages'; readonly enabled: boolean };
 
 interface Waiter {
   readonly service: ConfirmedServiceName;
@@ -313,6 +315,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
       case 'report':
         return this.#onReport(e.report);
       case 'information-message':
+      case 'information-messages':
         return this.publish(e);
       case 'malformed':
         return this.publish({ type: 'problem', kind: 'malformed', reason: e.failure.reason, bytes: e.bytes });

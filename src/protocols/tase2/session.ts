@@ -54,7 +54,9 @@ export type Tase2SessionEvent =
   /** The peer acknowledged (or refused) one of our Critical reports. */
   | { readonly type: 'acknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean }
   /** The peer sent an information message (block 4). */
-  | { readonly type: 'information-message'; readonly message: InformationMessage };
+  | { readonly type: 'information-message'; readonly message: InformationMessage }
+  /** The peer enabled (or stopped) our information messages: it wrote IM_Transfer_Set. */
+  | { readonly type: 'information-messages'; readonly enabled: boolean };
 
 /** Why an information message was not sent. */
 export type InformationMessageRefusal =
@@ -194,10 +196,12 @@ export class Tase2Session {
           this.association.respondError(e.invokeId, { errorClass: 4, errorClassName: 'service', code: 0 });
           return { type: 'served', invokeId: e.invokeId, service: e.request.service, error: 'no server part' };
         }
+        const wasEnabled = this.#server.imEnabled;
         const answer = this.#server.handle(e.request, this.#now);
         if ('errorClass' in answer) this.association.respondError(e.invokeId, answer);
         else this.association.respond(e.invokeId, answer);
         this.#flushEngine();
+        if (this.#server.imEnabled !== wasEnabled) this.#out.push({ type: 'information-messages', enabled: this.#server.imEnabled });
         return {
           type: 'served',
           invokeId: e.invokeId,

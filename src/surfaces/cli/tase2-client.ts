@@ -13,13 +13,14 @@ import {
   type Tase2Association,
   type Tase2Report,
 } from '../../apps/tase2/endpoint.js';
-import { formatTase2Value, tase2ValueJson } from '../../apps/tase2/format.js';
+import { formatInformationMessage, formatTase2Value, informationMessageJson, tase2ValueJson } from '../../apps/tase2/format.js';
 import type { AccessResult, ObjectName } from '../../protocols/mms/access.js';
 import type { MmsData } from '../../protocols/mms/data.js';
 import { decodeMmsTypeSpec } from '../../protocols/mms/type-spec.js';
 import { DS_CONDITIONS, type DsCondition } from '../../protocols/tase2/flags.js';
 import { tase2Type, type Tase2TypeRow, type Tase2Value } from '../../protocols/tase2/objects.js';
 import type { DsTransferSet } from '../../protocols/tase2/transfer.js';
+import type { Tase2ObjectName } from '../../protocols/tase2/types.js';
 import { decodeTase2Value, typesOfSpec } from '../../protocols/tase2/values.js';
 import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
 import {
@@ -53,6 +54,7 @@ interface ClientCliOptions extends EndpointCliOptions {
   readonly critical?: boolean;
   readonly byAttribute?: boolean;
   readonly count?: number;
+  readonly messages?: boolean;
   readonly operate?: string;
   readonly direct?: boolean;
 }
@@ -185,7 +187,7 @@ function pointLine(
 export function clientCommand(): Command {
   const cmd = new Command('client')
     .description(
-      'browse a TASE.2 peer: Identify, TASE2_Version, Supported_Features, Bilateral_Table_ID, points; with --conditions create a data set, start a transfer set and stream its reports',
+      "browse a TASE.2 peer: Identify, TASE2_Version, Supported_Features, Bilateral_Table_ID, points; with --conditions create a data set, start a transfer set and stream its reports; with --messages show the peer's information messages",
     )
     .requiredOption('--local-ap-title <oid>', "this side's AP title (the peer's bilateral table names it)")
     .requiredOption('--remote-ap-title <oid>', "the peer's AP title")
@@ -201,7 +203,8 @@ export function clientCommand(): Command {
     .option('--rbe', 'report by exception: only changed points')
     .option('--critical', 'Critical transfer set: each report is acknowledged')
     .option('--by-attribute', 'start the transfer set with one write per attribute (as many peers do) instead of one write')
-    .option('--count <n>', 'stop after this many reports', intArg('--count', 1, 1_000_000_000))
+    .option('--messages', "enable the peer's information messages (block 4: writes IM_Transfer_Set true) and show each")
+    .option('--count <n>', 'stop after this many reports and messages (together)', intArg('--count', 1, 1_000_000_000))
     .option('--operate <name=value>', 'operate a device (block 5): select (read NAME_SBO), then write the value')
     .option('--direct', 'with --operate: direct operate, without the select');
   addPlaceOptions(cmd, 'the peer (the same as --connect host)');
@@ -256,35 +259,58 @@ ${EXIT_HELP}`,
         const types = await typesOf(a, points);
         (await a.read(points)).forEach((r, i) => pointLine(o, points[i]!.itemId, types.get(points[i]!.itemId), r));
         if (o.operate !== undefined) await operate(a, o, o.operate);
-        if (conditions.length === 0) return;
-        const dataSet: ObjectName = { scope: 'domain', domainId: o.domain, itemId: 'DS_gridgate' };
-        await a.defineDataSet(dataSet, [
-          ...REPORT_VARIABLES.map((itemId): ObjectName => ({ scope: 'domain', domainId: o.domain, itemId })),
-          ...points,
-        ]);
-        const ts = await a.nextTransferSet(o.domain);
-        const attributes: DsTransferSet = {
-          kind: 'DSTransferSet', edition: '2000', dataSetName: { scope: 'ICC', domain: o.domain, name: 'DS_gridgate' }, startTime: o.startTime,
-          interval: o.interval, tle: o.tle, bufferTime: o.buffer, integrityCheck: o.integrity, conditionsRequested: conditions, blockData: false,
-          critical: o.critical === true, rbe: o.rbe === true, allChangesReported: false, status: true, eventCodeRequested: 0,
-        }; // prettier-ignore
-        let seen = 0;
-        const done = new Promise<void>((resolve) => {
-          a.on('event', (e) => {
-            if (e.type === 'down') resolve();
-            if (e.type !== 'data') return;
-            printReport(o, e.data, types);
-            if (o.count !== undefined && ++seen >= o.count) resolve();
-          });
-        });
-        await a.startTransferSet(ts, attributes, { byAttribute: o.byAttribute === true });
-        emit(o, `transfer set ${ts.domain}/${ts.name} started`, { event: 'started', transferSet: ts.name });
-        await Promise.race([done, untilSignal()]);
-        await a.stopTransferSet(ts).catch(() => undefined);
+        if (conditions.length > 0 || o.messages === true) await stream(a, o, conditions, points, types);
       } finally {
         await a.release();
       }
     });
+}
+
+/**
+ * Streams until `--count` reports and messages (together), a signal or the end of the
+ * association: the transfer set of `conditions` (a data set of the report variables and the
+ * points, the Next_DSTransfer_Set reserved and started), and with `--messages` the peer's
+ * information messages (IM_Transfer_Set written true). The transfer set is stopped at the end.
+ */
+async function stream(
+  a: Tase2Association,
+  o: ClientCliOptions,
+  conditions: readonly DsCondition[],
+  points: readonly ObjectName[],
+  types: ReadonlyMap<string, Tase2TypeRow | undefined>,
+): Promise<void> {
+  let seen = 0;
+  const done = new Promise<void>((resolve) => {
+    a.on('event', (e) => {
+      if (e.type === 'down') resolve();
+      if (e.type === 'data') printReport(o, e.data, types);
+      else if (e.type === 'information-message') {
+        emit(o, formatInformationMessage(e.message), { event: 'message', ...informationMessageJson(e.message) });
+      } else return;
+      if (o.count !== undefined && ++seen >= o.count) resolve();
+    });
+  });
+  if (o.messages === true) {
+    await a.enableInformationMessages(true);
+    emit(o, 'information messages enabled', { event: 'messages-enabled' });
+  }
+  let ts: Tase2ObjectName | undefined;
+  if (conditions.length > 0) {
+    await a.defineDataSet({ scope: 'domain', domainId: o.domain, itemId: 'DS_gridgate' }, [
+      ...REPORT_VARIABLES.map((itemId): ObjectName => ({ scope: 'domain', domainId: o.domain, itemId })),
+      ...points,
+    ]);
+    ts = await a.nextTransferSet(o.domain);
+    const attributes: DsTransferSet = {
+      kind: 'DSTransferSet', edition: '2000', dataSetName: { scope: 'ICC', domain: o.domain, name: 'DS_gridgate' }, startTime: o.startTime,
+      interval: o.interval, tle: o.tle, bufferTime: o.buffer, integrityCheck: o.integrity, conditionsRequested: [...conditions], blockData: false,
+      critical: o.critical === true, rbe: o.rbe === true, allChangesReported: false, status: true, eventCodeRequested: 0,
+    }; // prettier-ignore
+    await a.startTransferSet(ts, attributes, { byAttribute: o.byAttribute === true });
+    emit(o, `transfer set ${ts.domain}/${ts.name} started`, { event: 'started', transferSet: ts.name });
+  }
+  await Promise.race([done, untilSignal()]);
+  if (ts !== undefined) await a.stopTransferSet(ts).catch(() => undefined);
 }
 
 function printReport(o: OutputOptions, r: Tase2Report, types: ReadonlyMap<string, Tase2TypeRow | undefined>): void {

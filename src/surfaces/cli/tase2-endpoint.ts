@@ -5,7 +5,8 @@
  */
 import { Command } from 'commander';
 import { connectEndpoint, PassiveEndpoint, type EndpointOptions } from '../../apps/tase2/endpoint.js';
-import { loadTase2ServerConfig, modelOf, stepValue } from '../../apps/tase2/config.js';
+import { loadTase2ServerConfig, messagesOf, modelOf, stepValue } from '../../apps/tase2/config.js';
+import { InformationMessageSender } from '../../apps/tase2/messages.js';
 import type { ObjectName } from '../../protocols/mms/access.js';
 import { addOutputOptions, addTlsOptions, emit, EXIT_HELP, loggerFor, tlsFiles } from './common.js';
 import { clientCommand } from './tase2-client.js';
@@ -17,20 +18,26 @@ function serverCommand(): Command {
     .requiredOption('--config <file>', 'YAML model (see docs/tase2.md)');
   addPlaceOptions(cmd, 'address to listen on (default 0.0.0.0; the same as --listen host:port)');
   addTlsOptions(cmd);
+  cmd.option(
+    '--message <text>',
+    'information message (block 4, ICC scope) sent once to each peer when it enables them; repeatable (YAML messages: for schedules)',
+    (v: string, previous: readonly string[] = []) => [...previous, v],
+  );
   addOutputOptions(cmd, 'info');
   return cmd
     .addHelpText(
       'after',
       `
 Passive unless --connect. Active, it calls the peer of the first bilateral table and runs until
-that association ends or a signal comes.
+that association ends or a signal comes. Information messages go only to peers that enabled them
+(IM_Transfer_Set, allowed by a table with block 4); each is printed as sent or refused.
 
 Example:
   gridgate tase2 server --config centre.yaml --listen 10102
   gridgate tase2 server --config node.yaml --connect 10.0.0.5:102
 ${EXIT_HELP}`,
     )
-    .action(async (o: EndpointCliOptions & { readonly config: string }) => {
+    .action(async (o: EndpointCliOptions & { readonly config: string; readonly message?: readonly string[] }) => {
       const place = placeOf(o, 'listen');
       const config = loadTase2ServerConfig(o.config);
       const model = modelOf(config, Date.now());
@@ -46,6 +53,31 @@ ${EXIT_HELP}`,
         ...(config.identity === undefined ? {} : { identity: config.identity }),
         ...(tls === undefined ? {} : { tls }),
       };
+      const sender = new InformationMessageSender(
+        [
+          ...messagesOf(config),
+          ...(o.message ?? []).map((text, i) => ({
+            message: { infoReference: 0, localReference: 0, messageId: i + 1, data: new TextEncoder().encode(text) },
+          })),
+        ],
+        ({ association, message, refused }) => {
+          const what = {
+            remote: association.remote,
+            messageId: message.messageId,
+            scope: message.scope ?? 'ICC',
+            size: message.data.length,
+          };
+          if (refused === undefined)
+            emit(o, `message ${message.messageId} sent to ${association.remote}`, { event: 'message-sent', ...what });
+          else
+            emit(o, `message ${message.messageId} to ${association.remote} refused: ${refused.reason}`, {
+              event: 'message-refused',
+              ...what,
+              kind: refused.kind,
+              reason: refused.reason,
+            });
+        },
+      );
       const timers = config.simulate.map((s) =>
         setInterval(() => {
           const name: ObjectName = { scope: 'domain', domainId: s.domain, itemId: s.name };
@@ -70,12 +102,14 @@ ${EXIT_HELP}`,
             ...base,
             host: place.host,
             port: place.port,
-            onAssociation: (a) =>
+            onAssociation: (a) => {
+              sender.add(a);
               emit(o, `associated ${a.remote} (table ${a.session.table?.id ?? '-'})`, {
                 event: 'associated',
                 remote: a.remote,
                 table: a.session.table?.id ?? null,
-              }),
+              });
+            },
           });
           emit(o, `listening on ${placeText({ ...place, port: e.port })} as ${config.local.apTitle}`, { event: 'listening', port: e.port });
           stop = () => e.close();
@@ -88,6 +122,7 @@ ${EXIT_HELP}`,
             table: modelOf(config, 0).tables[0]!,
             remote: { apTitle: table.apTitle, ...(table.aeQualifier === undefined ? {} : { aeQualifier: table.aeQualifier }) },
           });
+          sender.add(a);
           emit(o, `associated ${a.remote} (table ${table.id})`, { event: 'associated', remote: a.remote, table: table.id });
           ended = a.closed.then((c) => `association ended (${c.how}): ${c.reason}`);
           stop = () => a.release();
@@ -98,6 +133,7 @@ ${EXIT_HELP}`,
         await stop();
       } finally {
         for (const t of timers) clearInterval(t);
+        sender.stop();
       }
     });
 }
