@@ -108,8 +108,9 @@ describe('typing captured TASE.2 values', () => {
     expect(k.interpret(S, icc('Breaker_1_SBO'), { type: 'integer', value: 7 })).toMatchObject({
       value: { kind: 'CheckBackId', checkBackId: 7 },
     });
-    expect(k.interpret(S, vcc('IM_Transfer_Set'), { type: 'boolean', value: true })).toMatchObject({
-      value: { kind: 'IM_Transfer_Set', enabled: true },
-    });
+    const aa = { scope: 'association', name: 'IM_Transfer_Set' } as const;
+    expect(k.interpret(S, aa, { type: 'boolean', value: true })).toMatchObject({ value: { kind: 'IM_Transfer_Set', enabled: true } });
+    // 802 fixes IM_Transfer_Set in the association's scope only: a VCC variable of that name is not it.
+    expect(k.interpret(S, vcc('IM_Transfer_Set'), { type: 'boolean', value: true })).not.toHaveProperty('value');
   });
 });
