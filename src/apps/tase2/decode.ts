@@ -144,10 +144,16 @@ export class Tase2CaptureDecoder {
     const req = i.request?.value;
     const res = i.response?.value;
     if (req?.service === 'defineNamedVariableList' && res?.service === req.service) {
-      this.#lists.set(this.#listKey(i, req.variableListName), req.variables.map((v) => v.name));
+      this.#lists.set(
+        this.#listKey(i, req.variableListName),
+        req.variables.map((v) => v.name),
+      );
     }
     if (req?.service === 'getNamedVariableListAttributes' && res?.service === req.service) {
-      this.#lists.set(this.#listKey(i, req.name), res.variables.map((v) => v.name));
+      this.#lists.set(
+        this.#listKey(i, req.name),
+        res.variables.map((v) => v.name),
+      );
     }
     const reqAt = i.request === undefined ? {} : { requestFrame: i.request.frame };
     if (i.meaning.type === 'read' || i.meaning.type === 'write') return this.#access(i, i.meaning.type);
@@ -205,7 +211,11 @@ export class Tase2CaptureDecoder {
     const objects = i.variables.map((v, n): Tase2Object => {
       const known = names?.[n];
       const ref =
-        known !== undefined ? refOfName(known) : v.name === undefined ? { scope: 'VCC' as const, name: `(variable ${n + 1})` } : refOfText(v.name);
+        known !== undefined
+          ? refOfName(known)
+          : v.name === undefined
+            ? { scope: 'VCC' as const, name: `(variable ${n + 1})` }
+            : refOfText(v.name);
       return v.result.success ? this.#knowledge.interpret(i.server, ref, v.result.data) : { ref, failure: failureName(v.result) };
     });
     const first = objects[0]?.value;
