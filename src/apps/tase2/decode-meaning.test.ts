@@ -118,7 +118,7 @@ describe('typing captured TASE.2 values', () => {
     });
     const aa = { scope: 'association', name: 'IM_Transfer_Set' } as const;
     expect(k.interpret(S, aa, { type: 'boolean', value: true })).toMatchObject({ value: { kind: 'IM_Transfer_Set', enabled: true } });
-    // 802 fixes IM_Transfer_Set in the association's scope only: a VCC variable of that name is not it.
-    expect(k.interpret(S, vcc('IM_Transfer_Set'), { type: 'boolean', value: true })).not.toHaveProperty('value');
+    // Peers that serve it in another scope are read the same way (the name shows where it was).
+    expect(k.interpret(S, vcc('IM_Transfer_Set'), { type: 'boolean', value: true })).toMatchObject({ value: { kind: 'IM_Transfer_Set' } });
   });
 });

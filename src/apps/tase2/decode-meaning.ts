@@ -123,9 +123,7 @@ export class Tase2Knowledge {
   /** Types `data` of object `ref`, by the rule of this module's comment. */
   interpret(server: string, ref: Tase2Ref, data: MmsData): Tase2Object {
     const named = kindOfName(ref.name);
-    // IM_Transfer_Set is fixed in the association's scope only: a VCC or ICC variable of that name is another object.
-    if (named !== undefined && (named !== 'IM_Transfer_Set' || ref.scope === 'association'))
-      return this.#fixed(server, ref, data, named, 'name');
+    if (named !== undefined) return this.#fixed(server, ref, data, named, 'name');
     const dollar = ref.name.indexOf('$');
     const base = dollar < 0 ? ref : { ...ref, name: ref.name.slice(0, dollar) };
     if (this.#transferSets.has(key(server, base))) {

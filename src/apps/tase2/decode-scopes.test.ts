@@ -100,7 +100,7 @@ describe('tase2 decode keeps association-scope names', () => {
   it('an association-scope variable of a report is named in that scope, apart from a VCC one of the same name', () => {
     expect(formatTase2Item(report).slice(1)).toEqual([
       '  @IM_Transfer_Set  IM_Transfer_Set (by name)  true',
-      '  IM_Transfer_Set  false  (no TASE.2 type fits)',
+      '  IM_Transfer_Set  IM_Transfer_Set (by name)  false',
     ]);
     expect(tase2ItemJson(report)).toMatchObject({
       objects: [
