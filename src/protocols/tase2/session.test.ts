@@ -231,6 +231,11 @@ describe('Tase2Session', () => {
     attr('IntegrityCheck', { type: 'integer', value: 60 });
     attr('DSConditionsRequested', { type: 'bit-string', value: { bits: Uint8Array.of(0x68), unusedBits: 3, length: 5 } }); // integrity, object change, external
     attr('RBE', { type: 'boolean', value: true });
+    // BlockData (block 3, not served) is kept, but a start that asks for it is refused.
+    attr('BlockData', { type: 'boolean', value: true });
+    expect(write(p, ts, { type: 'boolean', value: true }, 'Status')).toMatchObject({ errorName: 'object-value-invalid' });
+    expect(p.active.engine.active).toEqual([]);
+    attr('BlockData', { type: 'boolean', value: false });
     attr('Status', { type: 'boolean', value: true });
     // While active, attributes other than Status are refused.
     expect(write(p, ts, { type: 'integer', value: 5 }, 'Interval')).toMatchObject({ errorName: 'object-attribute-inconsistent' });
