@@ -47,7 +47,7 @@ interface ClientCliOptions extends EndpointCliOptions {
   readonly conditions?: string;
   readonly interval: number;
   readonly tle: number;
-  readonly startTime: number;
+  readonly startTime?: number;
   readonly integrity: number;
   readonly buffer: number;
   readonly rbe?: boolean;
@@ -196,7 +196,7 @@ export function clientCommand(): Command {
     .option('--points <names>', 'comma-separated data values in the domain to read (and report)')
     .option('--conditions <list>', `transfer set conditions: ${DS_CONDITIONS.join(', ')}`)
     .option('--interval <s>', 'Interval, seconds', intArg('--interval', 0, 86400), 0)
-    .option('--start-time <time>', 'StartTime: no report before it (ISO 8601 or Unix seconds; default now)', startTimeArg, 0)
+    .option('--start-time <time>', 'StartTime: no report before it (ISO 8601 or Unix seconds; default now)', startTimeArg)
     .option('--tle <s>', 'TLE: a report later than this after it fell due is not sent (0: no limit)', intArg('--tle', 0, 86400), 0)
     .option('--integrity <s>', 'IntegrityCheck, seconds', intArg('--integrity', 0, 86400), 0)
     .option('--buffer <s>', 'BufferTime, seconds', intArg('--buffer', 0, 86400), 0)
@@ -302,7 +302,7 @@ async function stream(
     ]);
     ts = await a.nextTransferSet(o.domain);
     const attributes: DsTransferSet = {
-      kind: 'DSTransferSet', edition: '2000', dataSetName: { scope: 'ICC', domain: o.domain, name: 'DS_gridgate' }, startTime: o.startTime,
+      kind: 'DSTransferSet', edition: '2000', dataSetName: { scope: 'ICC', domain: o.domain, name: 'DS_gridgate' }, startTime: o.startTime ?? 0,
       interval: o.interval, tle: o.tle, bufferTime: o.buffer, integrityCheck: o.integrity, conditionsRequested: [...conditions], blockData: false,
       critical: o.critical === true, rbe: o.rbe === true, allChangesReported: false, status: true, eventCodeRequested: 0,
     }; // prettier-ignore
