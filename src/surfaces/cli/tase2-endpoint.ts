@@ -4,7 +4,7 @@
  * client (`tase2-client.ts`) browses a peer it connects to or waits for.
  */
 import { Command } from 'commander';
-import { connectEndpoint, PassiveEndpoint, type EndpointOptions } from '../../apps/tase2/endpoint.js';
+import { connectEndpoint, PassiveEndpoint, type EndpointOptions, type Tase2Association } from '../../apps/tase2/endpoint.js';
 import { loadTase2ServerConfig, messagesOf, modelOf, stepValue } from '../../apps/tase2/config.js';
 import { InformationMessageSender } from '../../apps/tase2/messages.js';
 import type { ObjectName } from '../../protocols/mms/access.js';
@@ -52,6 +52,12 @@ ${EXIT_HELP}`,
         logger,
         ...(config.identity === undefined ? {} : { identity: config.identity }),
         ...(tls === undefined ? {} : { tls }),
+      };
+      // What goes wrong on an association that stays up (a report expired by TLE, a missing ACK, a malformed PDU) is logged.
+      const logProblems = (a: Tase2Association): void => {
+        a.on('event', (e) => {
+          if (e.type === 'problem') logger.warn({ remote: a.remote, kind: e.kind }, e.reason);
+        });
       };
       const sender = new InformationMessageSender(
         [
@@ -104,6 +110,7 @@ ${EXIT_HELP}`,
             port: place.port,
             onAssociation: (a) => {
               sender.add(a);
+              logProblems(a);
               emit(o, `associated ${a.remote} (table ${a.session.table?.id ?? '-'})`, {
                 event: 'associated',
                 remote: a.remote,
@@ -123,6 +130,7 @@ ${EXIT_HELP}`,
             remote: { apTitle: table.apTitle, ...(table.aeQualifier === undefined ? {} : { aeQualifier: table.aeQualifier }) },
           });
           sender.add(a);
+          logProblems(a);
           emit(o, `associated ${a.remote} (table ${table.id})`, { event: 'associated', remote: a.remote, table: table.id });
           ended = a.closed.then((c) => `association ended (${c.how}): ${c.reason}`);
           stop = () => a.release();
