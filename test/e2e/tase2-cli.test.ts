@@ -80,6 +80,33 @@ describe('gridgate tase2 server / client', () => {
     expect(points[0]).toMatchObject({ transferSet: 'DSTrans1', kind: 'RealQTimeTag' });
   });
 
+  it('--start-time holds the reports back until StartTime; a time it cannot send is a usage error', async () => {
+    const start = Math.floor(Date.now() / 1000) + 2;
+    const r = await client(
+      '--points',
+      'Flow1',
+      '--conditions',
+      'object-change',
+      '--rbe',
+      '--count',
+      '1',
+      '--start-time',
+      new Date(start * 1000).toISOString(),
+      '--tle',
+      '30',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['event'] === 'report');
+    expect(Date.parse(String(report?.['time']))).toBeGreaterThanOrEqual(start * 1000);
+    const bad = await client('--conditions', 'interval', '--start-time', '2040-01-01T00:00:00Z');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--start-time');
+  });
+
   it('operates devices: select-before-operate and direct, each seen by the server; a refusal exits 5 naming why', async () => {
     const sbo = await client('--operate', 'Breaker1Cmd=1');
     expect(sbo.code, sbo.stderr).toBe(0);

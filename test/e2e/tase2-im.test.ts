@@ -85,8 +85,8 @@ describe('TASE.2 information messages over loopback, tshark as judge', () => {
   it('sends only between IM_Transfer_Set true and false; messages arrive with references and octets', () => {
     expect(refusals.map((r) => (r as { kind?: string } | undefined)?.kind)).toEqual(['not-enabled', undefined, undefined, 'not-enabled']);
     expect(received).toEqual([
-      { infoReference: 10, localReference: 20, messageId: 1, data: text('Line 4 outage 14:00-16:00') },
-      { infoReference: 10, localReference: 21, messageId: 2, data: Uint8Array.of(0, 255, 7) },
+      { infoReference: 10, localReference: 20, messageId: 1, data: text('Line 4 outage 14:00-16:00'), scope: 'ICC', domain: 'ICC1' },
+      { infoReference: 10, localReference: 21, messageId: 2, data: Uint8Array.of(0, 255, 7), scope: 'ICC', domain: 'ICC1' },
     ]);
   });
 

@@ -5,7 +5,8 @@
  * reservations, value changes, triggers, clock jumps (big gaps too), IM_Transfer_Set writes and
  * information messages, associations ending and new ones starting. Nothing may throw; every
  * refusal is a typed answer; every report that reaches the client decodes; every message sent
- * arrives; AllChangesReported queues stay bounded (overflow counted); timers stay finite and
+ * arrives; AllChangesReported queues stay bounded (overflow counted); StartTime and TLE vary, and a
+ * report TLE expires was late beyond it; timers stay finite and
  * ahead of the clock after they fire. fast-check prints the seed of a failure to replay it.
  */
 import fc from 'fast-check';
@@ -57,7 +58,13 @@ const attributeData: fc.Arbitrary<MmsData> = fc.oneof(
 type Action =
   | { readonly a: 'attr'; readonly component: string; readonly data: MmsData; readonly viaDollar: boolean }
   | { readonly a: 'whole'; readonly components: readonly MmsData[] }
-  | { readonly a: 'start'; readonly conditions: number; readonly seconds: readonly number[]; readonly booleans: readonly boolean[] }
+  | {
+      readonly a: 'start';
+      readonly conditions: number;
+      readonly startTime: number;
+      readonly seconds: readonly number[];
+      readonly booleans: readonly boolean[];
+    }
   | { readonly a: 'define'; readonly name: string; readonly members: readonly string[] }
   | { readonly a: 'delete'; readonly name: string }
   | { readonly a: 'reserve' }
@@ -73,7 +80,7 @@ type Action =
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ a: fc.constant('attr' as const), component: fc.constantFrom(...ATTRIBUTES), data: attributeData, viaDollar: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('whole' as const), components: fc.array(attributeData, { minLength: 12, maxLength: 13 }) }) },
-  { weight: 3, arbitrary: fc.record({ a: fc.constant('start' as const), conditions: fc.integer({ min: 0, max: 31 }), seconds: fc.array(fc.constantFrom(0, 0, 1, 2, 5), { minLength: 4, maxLength: 4 }), booleans: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }) }) },
+  { weight: 3, arbitrary: fc.record({ a: fc.constant('start' as const), conditions: fc.integer({ min: 0, max: 31 }), startTime: fc.constantFrom(0, 0, 1_800_000_003, 1_700_000_000, 2 ** 31 - 1), seconds: fc.array(fc.constantFrom(0, 0, 1, 2, 5), { minLength: 4, maxLength: 4 }), booleans: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ a: fc.constant('define' as const), name: fc.constantFrom('DS1', 'DS2'), members: fc.subarray(MEMBER_NAMES) }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('delete' as const), name: fc.constantFrom('DS1', 'DS2') }) },
   { weight: 1, arbitrary: fc.constant({ a: 'reserve' as const }) },
@@ -213,7 +220,7 @@ function run(h: Harness, x: Action): void {
       h.write(ts(1), {
         type: 'structure',
         components: [
-          objectName('ICC1', 'DSF'), { type: 'integer', value: 0 }, interval!, tle!, buffer!, integrity!,
+          objectName('ICC1', 'DSF'), { type: 'integer', value: x.startTime }, interval!, tle!, buffer!, integrity!,
           { type: 'bit-string', value: { bits, unusedBits: 3, length: 5 } }, block!, critical!, rbe!, all!,
           { type: 'boolean', value: true }, { type: 'integer', value: 0 },
         ], // prettier-ignore
@@ -293,7 +300,7 @@ function run(h: Harness, x: Action): void {
 
 describe('TASE.2 session fuzz: server part and transfer engine', () => {
   it('only typed answers, well-formed reports, bounded queues and sane timers under random use', () => {
-    const seen = { reports: 0, overflow: 0, refused: 0, messages: 0 };
+    const seen = { reports: 0, overflow: 0, refused: 0, messages: 0, expired: 0 };
     fc.assert(
       fc.property(fc.array(action, { minLength: 1, maxLength: 120, size: 'max' }), (actions) => {
         const h = new Harness();
@@ -328,6 +335,12 @@ describe('TASE.2 session fuzz: server part and transfer engine', () => {
             expect(e.event.dropped).toBeGreaterThan(0);
           }
           if (e.type === 'transfer' && e.event.type === 'report') expect(Number.isSafeInteger(e.event.timeStamp)).toBe(true);
+          // TLE: an expired report was late by more than the largest TLE tried (5 s is the most), never early.
+          if (e.type === 'transfer' && e.event.type === 'expired') {
+            seen.expired++;
+            expect(e.event.lateMs).toBeGreaterThan(1000);
+            expect(e.event.changes).toBeGreaterThanOrEqual(0);
+          }
         }
       }),
       { numRuns: 100 },
@@ -336,6 +349,7 @@ describe('TASE.2 session fuzz: server part and transfer engine', () => {
     expect(seen.reports).toBeGreaterThan(0);
     expect(seen.refused).toBeGreaterThan(0);
     expect(seen.overflow).toBeGreaterThan(0);
+    expect(seen.expired).toBeGreaterThan(0);
     expect(seen.messages).toBeGreaterThan(0);
   });
 });

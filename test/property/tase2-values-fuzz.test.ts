@@ -16,6 +16,7 @@ import {
   encodeTase2Bytes,
   encodeTase2Value,
   FLAG_FIELDS,
+  SUPPLEMENTAL_FIELDS,
   TAG_FIELDS,
   TASE2_FAILURES,
   TASE2_TYPES,
@@ -92,6 +93,7 @@ const BASE_VALUES: { readonly [B in BaseTypeName]: fc.Arbitrary<unknown> } = {
   DSConditions: names(DS_CONDITIONS),
   SupportedFeatures: names(CONFORMANCE_BLOCKS),
   TagFlags: flags(TAG_FIELDS),
+  StateSupplemental: flags(SUPPLEMENTAL_FIELDS),
   ObjectName: fc.record({ scope: fc.constantFrom('VCC', 'ICC'), domain: id, name: id }),
   OctetString: fc.uint8Array({ maxLength: 64 }),
 };

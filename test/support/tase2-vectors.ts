@@ -8,6 +8,7 @@ import type { Tase2Edition, Tase2Kind, Tase2Value } from '../../src/protocols/ta
 export const OK = { validity: 'VALID', currentSource: 'TELEMETERED', normalValue: 'NORMAL', timeStampQuality: 'VALID' } as const;
 export const T = 1_700_000_000_000; // 2023-11-14T22:13:20Z: 0x6553F100 seconds -> 85 04 65 53 f1 00
 export const TS = '85046553f100';
+const SUPPL = { state: 'CLOSED', tag: 'CLOSE_ONLY_INHIBIT', expectedState: 'TRIPPED' } as const;
 
 /** [kind, edition, value, hex] */
 export const VECTORS: readonly [Tase2Kind, Tase2Edition, Tase2Value, string][] = [
@@ -81,6 +82,33 @@ export const VECTORS: readonly [Tase2Kind, Tase2Edition, Tase2Value, string][] =
     '2000',
     { kind: 'DiscreteQTimeTagExtended', value: 0, timeStamp: T, flags: OK },
     `a212 850100 a209${TS}850100 84020000`,
+  ],
+  // Data_StateSupplemental: state CLOSED '10', tag CLOSE_ONLY_INHIBIT '10', expected TRIPPED '01', bits 6-7 unused = 0xa4
+  ['StateSupplemental', '2000', { kind: 'StateSupplemental', value: SUPPL }, '840200a4'],
+  ['StateSupplementalQ', '2000', { kind: 'StateSupplementalQ', value: SUPPL, flags: OK }, 'a208 840200a4 84020000'],
+  [
+    'StateSupplementalQTimeTag',
+    '2000',
+    { kind: 'StateSupplementalQTimeTag', value: SUPPL, timeStamp: T, flags: { ...OK, validity: 'HELD' } },
+    `a20e 840200a4 ${TS} 84020010`,
+  ],
+  [
+    'StateSupplementalExtended',
+    '2000',
+    { kind: 'StateSupplementalExtended', value: SUPPL, timeStamp: T, flags: OK, cov: 1 },
+    `a211 840200a4 ${TS} 84020000 860101`,
+  ],
+  // state INVALID '11', NO_TAG '00', expected CLOSED '10' = 0xc8
+  [
+    'StateSupplementalQTimeTagExtended',
+    '2000',
+    {
+      kind: 'StateSupplementalQTimeTagExtended',
+      value: { state: 'INVALID', tag: 'NO_TAG', expectedState: 'CLOSED' },
+      timeStamp: T + 999,
+      flags: OK,
+    },
+    `a214 840200c8 a20a${TS}850203e7 84020000`,
   ],
   // 2000 = 0x07d0
   ['TASE2_Version', '2000', { kind: 'TASE2_Version', major: 2000, minor: 8 }, 'a207 850207d0 850108'],

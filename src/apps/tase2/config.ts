@@ -9,6 +9,7 @@ import { parseYamlConfig, readConfigText } from '../../core/config.js';
 import { Tase2Model } from '../../protocols/tase2/model.js';
 import { tase2Type, type Tase2Kind, type Tase2Value } from '../../protocols/tase2/objects.js';
 import { FLAG_FIELDS } from '../../protocols/tase2/flags.js';
+import type { ConfiguredMessage } from './messages.js';
 
 /** The indication point types a YAML model may declare. */
 const POINT_TYPES = [
@@ -17,6 +18,11 @@ const POINT_TYPES = [
 ] as const satisfies readonly Tase2Kind[]; // prettier-ignore
 
 const identifier = z.string().min(1).max(32);
+const int32 = z
+  .number()
+  .int()
+  .min(-(2 ** 31))
+  .max(2 ** 31 - 1);
 const point = z.object({
   type: z.enum(POINT_TYPES),
   /** Real or discrete value (state types take `state`). */
@@ -65,6 +71,28 @@ export const Tase2ServerConfigSchema = z.object({
     .min(1),
   /** How long a select holds a device, milliseconds. */
   selectTimeoutMs: z.number().int().min(100).default(30_000),
+  /**
+   * Information messages (block 4) to peers that enable them: once when a peer enables them, or
+   * every `periodMs`; the text as UTF-8 or the octets in hex; ICC scope (the peer's domain) or VCC.
+   */
+  messages: z
+    .array(
+      z
+        .object({
+          text: z.string().optional(),
+          hex: z
+            .string()
+            .regex(/^([0-9a-fA-F]{2})*$/, 'pairs of hex digits')
+            .optional(),
+          infoReference: int32.default(0),
+          localReference: int32.default(0),
+          messageId: int32.default(1),
+          scope: z.enum(['ICC', 'VCC']).default('ICC'),
+          periodMs: z.number().int().min(100).optional(),
+        })
+        .refine((m) => (m.text === undefined) !== (m.hex === undefined), 'give either text or hex'),
+    )
+    .default([]),
   /** Values that change on a schedule: every `periodMs`, the value moves by `step` (state types toggle). */
   simulate: z
     .array(z.object({ domain: identifier, name: identifier, periodMs: z.number().int().min(10), step: z.number().default(1) }))
@@ -130,6 +158,20 @@ export function modelOf(c: Tase2ServerConfig, now: number): Tase2Model {
     })),
     selectTimeoutMs: c.selectTimeoutMs,
   });
+}
+
+/** The configured information messages, with their octets. */
+export function messagesOf(c: Tase2ServerConfig): ConfiguredMessage[] {
+  return c.messages.map((m) => ({
+    message: {
+      infoReference: m.infoReference,
+      localReference: m.localReference,
+      messageId: m.messageId,
+      scope: m.scope,
+      data: m.text === undefined ? Uint8Array.from(Buffer.from(m.hex ?? '', 'hex')) : new TextEncoder().encode(m.text),
+    },
+    ...(m.periodMs === undefined ? {} : { periodMs: m.periodMs }),
+  }));
 }
 
 /** The next value of a simulated point: real and discrete values move by `step`, state types toggle between ON and OFF. */

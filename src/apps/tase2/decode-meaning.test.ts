@@ -41,9 +41,17 @@ describe('typing captured TASE.2 values', () => {
     expect(k.interpret(S, icc('P1'), dq)).toEqual({ ref: icc('P1'), data: dq, candidates: ['DiscreteQ', 'StateQTimeTag'] });
     const rq = data('RealQTimeTag', { kind: 'RealQTimeTag', value: 1, timeStamp: 0, flags: OK });
     expect(k.interpret(S, icc('P2'), rq)).toMatchObject({ value: { kind: 'RealQTimeTag' }, typeFrom: 'shape' });
-    // A lone octet is Data_State, Data_StateQ or Data_Flags: only an announced type or a name can say.
+    // A lone octet is Data_State, Data_StateQ, Data_Flags or (2000) Data_StateSupplemental: only an announced type or a name can say.
     const st = data('State', { kind: 'State', flags: { ...OK, state: 'CLOSED' } });
-    expect(k.interpret(S, icc('P3'), st)).toMatchObject({ candidates: ['State', 'Flags', 'StateQ'] });
+    expect(k.interpret(S, icc('P3'), st)).toMatchObject({ candidates: ['State', 'Flags', 'StateQ', 'StateSupplemental'] });
+    // {octet, Integer32, octet} is Data_StateSupplementalQTimeTag alone.
+    const sq = data('StateSupplementalQTimeTag', {
+      kind: 'StateSupplementalQTimeTag',
+      value: { state: 'CLOSED', tag: 'NO_TAG', expectedState: 'CLOSED' },
+      timeStamp: 0,
+      flags: OK,
+    });
+    expect(k.interpret(S, icc('P4'), sq)).toMatchObject({ value: { kind: 'StateSupplementalQTimeTag' }, typeFrom: 'shape' });
   });
 
   it('uses the announced type, its component names deciding between equal shapes', () => {
@@ -108,8 +116,9 @@ describe('typing captured TASE.2 values', () => {
     expect(k.interpret(S, icc('Breaker_1_SBO'), { type: 'integer', value: 7 })).toMatchObject({
       value: { kind: 'CheckBackId', checkBackId: 7 },
     });
-    expect(k.interpret(S, vcc('IM_Transfer_Set'), { type: 'boolean', value: true })).toMatchObject({
-      value: { kind: 'IM_Transfer_Set', enabled: true },
-    });
+    const aa = { scope: 'association', name: 'IM_Transfer_Set' } as const;
+    expect(k.interpret(S, aa, { type: 'boolean', value: true })).toMatchObject({ value: { kind: 'IM_Transfer_Set', enabled: true } });
+    // Peers that serve it in another scope are read the same way (the name shows where it was).
+    expect(k.interpret(S, vcc('IM_Transfer_Set'), { type: 'boolean', value: true })).toMatchObject({ value: { kind: 'IM_Transfer_Set' } });
   });
 });

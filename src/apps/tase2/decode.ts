@@ -10,9 +10,10 @@
  * malformed PDUs) is passed on as the MMS item it is. Nothing is thrown for bad traffic.
  */
 import { CaptureReader, type CapturePacket } from '../../protocols/capture/reader.js';
-import { OBJECT_CLASSES, type AccessResult, type ConfirmedRequest } from '../../protocols/mms/index.js';
+import { OBJECT_CLASSES, type AccessResult, type ConfirmedRequest, type ObjectName } from '../../protocols/mms/index.js';
 import { kindOfName, type DsCondition, type Tase2Kind, type Tase2ObjectName } from '../../protocols/tase2/index.js';
 import { MmsCaptureDecoder, type MmsCaptureOptions, type MmsCaptureSummary } from '../mms/capture-decode.js';
+import { listName } from '../mms/capture-meaning.js';
 import type { ItemBase, MmsCaptureItem } from '../mms/capture-items.js';
 import { refOfName, refOfText, Tase2Knowledge, type Tase2Object, type Tase2Ref } from './decode-meaning.js';
 
@@ -94,6 +95,12 @@ export class Tase2CaptureDecoder {
   #typed = 0;
   #untyped = 0;
   #errors = 0;
+  /**
+   * Data set members as ObjectNames (the MMS decoder keeps them as text, where an
+   * association-scope name reads as a VCC one), by server or, for an association's own list, by
+   * stream; from definitions and directory answers in the capture.
+   */
+  readonly #lists = new Map<string, readonly ObjectName[]>();
 
   constructor(options: MmsCaptureOptions = {}) {
     this.#mms = new MmsCaptureDecoder(options);
@@ -136,6 +143,18 @@ export class Tase2CaptureDecoder {
     if (i.kind !== 'confirmed') return { ...base(i), kind: 'mms', item: i };
     const req = i.request?.value;
     const res = i.response?.value;
+    if (req?.service === 'defineNamedVariableList' && res?.service === req.service) {
+      this.#lists.set(
+        this.#listKey(i, req.variableListName),
+        req.variables.map((v) => v.name),
+      );
+    }
+    if (req?.service === 'getNamedVariableListAttributes' && res?.service === req.service) {
+      this.#lists.set(
+        this.#listKey(i, req.name),
+        res.variables.map((v) => v.name),
+      );
+    }
     const reqAt = i.request === undefined ? {} : { requestFrame: i.request.frame };
     if (i.meaning.type === 'read' || i.meaning.type === 'write') return this.#access(i, i.meaning.type);
     // Unanswered, refused or rejected requests read as the MMS decoder shows them.
@@ -181,9 +200,22 @@ export class Tase2CaptureDecoder {
     };
   }
 
+  #listKey(i: MmsCaptureItem, name: ObjectName): string {
+    return `${name.scope === 'aa' ? `stream ${i.stream}` : i.server} ${listName(name)}`;
+  }
+
   #report(i: Extract<MmsCaptureItem, { kind: 'information-report' }>): Tase2CaptureItem {
+    // The report's own ObjectNames (or its data set's) keep VCC and association scope apart; the text is the fallback.
+    const spec = i.pdu.variableAccessSpecification;
+    const names = spec.kind === 'list' ? spec.variables.map((v) => v.name) : this.#lists.get(this.#listKey(i, spec.name));
     const objects = i.variables.map((v, n): Tase2Object => {
-      const ref = v.name === undefined ? { scope: 'VCC' as const, name: `(variable ${n + 1})` } : refOfText(v.name);
+      const known = names?.[n];
+      const ref =
+        known !== undefined
+          ? refOfName(known)
+          : v.name === undefined
+            ? { scope: 'VCC' as const, name: `(variable ${n + 1})` }
+            : refOfText(v.name);
       return v.result.success ? this.#knowledge.interpret(i.server, ref, v.result.data) : { ref, failure: failureName(v.result) };
     });
     const first = objects[0]?.value;

@@ -43,7 +43,11 @@ export interface EndpointOptions {
   /** Active: the called peer (its table is `table`). Passive: tables come from `model.tables`. */
   readonly remote?: ApplicationEntity;
   readonly model?: Tase2Model;
-  /** Active: the bilateral table agreed with the remote (its domain and Bilateral_Table_ID). */
+  /**
+   * Active: the bilateral table agreed with the remote (its domain and Bilateral_Table_ID).
+   * Passive without a model (a client that listens): the one peer accepted; other AP titles are
+   * refused at association.
+   */
   readonly table?: BilateralTable;
   readonly tls?: TlsFiles;
   readonly tsel?: Uint8Array;
@@ -64,13 +68,15 @@ export interface EndpointOptions {
 /** A transfer report received, with the association it came on. */
 export type Tase2Report = ReceivedReport;
 export type Tase2AssociationEvent =
-  | AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'table-mismatch'>
+  | AppEvent<Tase2Report, 'malformed' | 'rejected' | 'refused' | 'unacknowledged' | 'expired' | 'table-mismatch'>
   /** An information message of the peer (block 4; after this side wrote IM_Transfer_Set true). */
   | { readonly type: 'information-message'; readonly message: InformationMessage }
   /** The server part sent a transfer report carrying `values` data values (a load generator counts them). */
   | { readonly type: 'reported'; readonly transferSet: string; readonly timeStamp: number; readonly values: number }
   /** The peer acknowledged (or, `nack`, refused) one of this side's Critical reports, named by transfer set and time stamp. */
-  | { readonly type: 'acknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean };
+  | { readonly type: 'acknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean }
+  /** The peer enabled (or stopped) this side's information messages (it wrote our IM_Transfer_Set). */
+  | { readonly type: 'information-messages'; readonly enabled: boolean };
 
 interface Waiter {
   readonly service: ConfirmedServiceName;
@@ -339,6 +345,7 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
       case 'report':
         return this.#onReport(e.report);
       case 'information-message':
+      case 'information-messages':
         return this.publish(e);
       case 'malformed':
         return this.publish({ type: 'problem', kind: 'malformed', reason: e.failure.reason, bytes: e.bytes });
@@ -356,6 +363,14 @@ export class Tase2Association extends AppEmitter<Tase2AssociationEvent> {
             type: 'problem',
             kind: 'unacknowledged',
             reason: `${e.event.transferSet}: report ${e.event.timeStamp} ${e.event.nack ? 'NACKed' : 'not acknowledged'}`,
+          });
+        }
+        if (e.event.type === 'expired') {
+          const { transferSet, conditions, lateMs, changes } = e.event;
+          this.publish({
+            type: 'problem',
+            kind: 'expired',
+            reason: `${transferSet}: ${conditions.join('+')} report not sent, ${lateMs} ms past its due time exceeds TLE (${changes} changes dropped)`,
           });
         }
         return;
@@ -454,6 +469,7 @@ export async function connectEndpoint(
 export class PassiveEndpoint {
   readonly associations = new Set<Tase2Association>();
   #server: { port: number; close: () => Promise<void> } | undefined;
+  #closing: Promise<void> | undefined;
   readonly #unwatch: () => void;
 
   private constructor(o: EndpointOptions) {
@@ -487,10 +503,15 @@ export class PassiveEndpoint {
     return this.#server?.port ?? 0;
   }
 
+  /** Accepts no more connections (a peer's connect is refused); the associations made go on. */
+  stopListening(): void {
+    this.#closing ??= this.#server?.close();
+  }
+
   async close(): Promise<void> {
     this.#unwatch();
-    const closing = this.#server?.close();
+    this.stopListening();
     for (const a of this.associations) a.abort('endpoint stopping');
-    await closing;
+    await this.#closing;
   }
 }

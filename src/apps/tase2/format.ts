@@ -1,11 +1,13 @@
 /**
  * TASE.2 values as people read them and as JSON, from the type table: every member under its 802
  * name, flags named (`state CLOSED, VALID, TELEMETERED, NORMAL, time stamp VALID`), time stamps in
- * ISO 8601 UTC, conditions and conformance blocks by name, commands by meaning. Shared by the
- * capture decoder and the live TASE.2 commands.
+ * ISO 8601 UTC, conditions and conformance blocks by name, commands by meaning; information
+ * messages with their header fields named. Shared by the capture decoder and the live TASE.2
+ * commands.
  */
 import { COMMAND_VALUES, tase2Type, type BaseTypeName, type BaseValues, type Tase2Value } from '../../protocols/tase2/index.js';
 import type { Tase2MemberValue } from '../../protocols/tase2/index.js';
+import type { InformationMessage } from '../../protocols/tase2/messages.js';
 import { hex, jsonSafe, msIso, type Json } from '../mms/data-format.js';
 
 type Text = { readonly [B in BaseTypeName]: (v: BaseValues[B]) => string };
@@ -33,6 +35,7 @@ const TEXT: Text = {
   DSConditions: names,
   SupportedFeatures: names,
   TagFlags: (v) => `${v.tag}, ${v.deviceState}`,
+  StateSupplemental: (v) => `state ${v.state}, tag ${v.tag}, expected ${v.expectedState}`,
   ObjectName: (v) => (v.scope === 'ICC' ? `ICC ${v.domain}/${v.name}` : `VCC ${v.name}`),
   OctetString: (v) => `'${hex(v)}'H (${v.length} octets)`,
 };
@@ -74,5 +77,40 @@ export function tase2ValueJson(v: Tase2Value): Record<string, Json> {
     ...Object.fromEntries(
       row.members.map(([, base, field]) => [field, ((JSON_OF[base] as ((x: unknown) => Json) | undefined) ?? jsonSafe)(fields[field])]),
     ),
+  };
+}
+
+/** The octets of an information message as text when they are printable UTF-8 (tabs and line ends allowed). */
+function printable(data: Uint8Array): string | undefined {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is not printable
+    return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text) ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+const messageWhere = (m: InformationMessage): string =>
+  m.scope === 'ICC' ? `ICC ${m.domain ?? '?'}` : m.scope === 'VCC' ? 'VCC' : 'unknown scope';
+
+/** `message 7 (InfoReference 1, LocalReference 0, ICC ICC1, 19 octets): "line 4 out at 14:00"`; hex when not printable. */
+export function formatInformationMessage(m: InformationMessage): string {
+  const text = printable(m.data);
+  const head = `message ${m.messageId} (InfoReference ${m.infoReference}, LocalReference ${m.localReference}, ${messageWhere(m)}, ${m.data.length} octets)`;
+  return `${head}: ${text === undefined ? `'${hex(m.data)}'H` : JSON.stringify(text)}`;
+}
+
+/** The header fields by name, the scope, and `text` (printable UTF-8) or `hex`. */
+export function informationMessageJson(m: InformationMessage): Record<string, Json> {
+  const text = printable(m.data);
+  return {
+    messageId: m.messageId,
+    infoReference: m.infoReference,
+    localReference: m.localReference,
+    size: m.data.length,
+    scope: m.scope ?? null,
+    ...(m.domain === undefined ? {} : { domain: m.domain }),
+    ...(text === undefined ? { hex: hex(m.data) } : { text }),
   };
 }

@@ -56,6 +56,39 @@ export interface TagFlags {
   readonly deviceState: (typeof TAG_FIELDS)[1]['names'][number];
 }
 
+/**
+ * Data_StateSupplemental (2000), one octet: the state (bits 0-1), the tag (bits 2-3) and the
+ * expected state (bits 4-5); bits 6-7 are unused. The bit positions are those of libtase2's
+ * TASE2_DATA_SUPPL_STATE / _TAG / _EXPECTED masks and the octet is Data_StateSupplemental's type in
+ * the ICCP object definitions of MMS-EASE; the tag's values read as the device tag's and the
+ * expected state's as the state's (the sources give the two-bit fields, no other table of values).
+ */
+export const SUPPLEMENTAL_FIELDS = [
+  FLAG_FIELDS[0],
+  { field: 'tag', bit: 2, names: TAG_FIELDS[0].names },
+  { field: 'expectedState', bit: 4, names: FLAG_FIELDS[0].names },
+] as const satisfies readonly BitField[];
+/** The named fields of a Data_StateSupplemental octet. */
+export interface SupplementalFlags {
+  readonly state: StateName;
+  readonly tag: TagFlags['tag'];
+  readonly expectedState: StateName;
+}
+/** Bits of the octet the supplemental fields use (6 and 7 are unused). */
+const SUPPLEMENTAL_BITS = 6;
+
+/** The supplemental octet named (8 bits, checked by the caller; bits 6-7 ignored). */
+export const decodeSupplemental = (bs: BitString): SupplementalFlags =>
+  readFields(bs, SUPPLEMENTAL_FIELDS, SUPPLEMENTAL_BITS) as unknown as SupplementalFlags;
+
+/** The supplemental octet of `v` (bits 6-7 zero), or the first name outside its table. */
+export function encodeSupplemental(v: SupplementalFlags): BitString | BadName {
+  const bits = new Array<boolean>(SUPPLEMENTAL_BITS).fill(false);
+  let bad: BadName | undefined;
+  writeFields(bits, v as unknown as Record<string, string>, SUPPLEMENTAL_FIELDS, 0, (field, value) => (bad ??= { field, value }));
+  return bad ?? bitStringOf([...bits, false, false]);
+}
+
 /** Width of a field: up to the next field's first bit, or to the end of the string. */
 function widthOf(fields: readonly BitField[], i: number, length: number): number {
   return (fields[i + 1]?.bit ?? length) - fields[i]!.bit;

@@ -40,6 +40,7 @@ function pair(blocks: readonly number[] | undefined) {
   });
   const client = new Tase2Session({ role: 'responder', id: 2, model: clientModel, epochOffsetMs: 0, calledApTitle: PASSIVE });
   const got: Tase2SessionEvent[] = [];
+  const served: Tase2SessionEvent[] = [];
   const pump = (): void => {
     for (let moved = true; moved;) {
       moved = false;
@@ -52,7 +53,10 @@ function pair(blocks: readonly number[] | undefined) {
           to.receive(b, 0);
         }
       }
-      for (let e = server.pollEvent(); e !== undefined; e = server.pollEvent()) moved = true;
+      for (let e = server.pollEvent(); e !== undefined; e = server.pollEvent()) {
+        moved = true;
+        served.push(e);
+      }
       for (let e = client.pollEvent(); e !== undefined; e = client.pollEvent()) {
         moved = true;
         got.push(e);
@@ -76,7 +80,8 @@ function pair(blocks: readonly number[] | undefined) {
     return r.service === 'read' ? r.results[0] : r.service === 'write' ? (r.results[0] as AccessResult) : undefined;
   };
   const messages = () => got.flatMap((e) => (e.type === 'information-message' ? [e.message] : []));
-  return { server, client, ask, pump, messages };
+  const switches = () => served.flatMap((e) => (e.type === 'information-messages' ? [e.enabled] : []));
+  return { server, client, ask, pump, messages, switches };
 }
 
 describe('information messages (block 4)', () => {
@@ -88,11 +93,24 @@ describe('information messages (block 4)', () => {
     expect(p.ask(IM_TRANSFER_SET, { type: 'boolean', value: true })).toEqual({ success: true });
     expect(p.server.sendInformationMessage(message)).toBeUndefined();
     p.pump();
-    expect(p.messages()).toEqual([message]);
+    expect(p.messages()).toEqual([{ ...message, scope: 'ICC', domain: 'ICC1' }]);
     expect(p.ask(IM_TRANSFER_SET, { type: 'boolean', value: false })).toEqual({ success: true });
     expect(p.server.sendInformationMessage(message)).toMatchObject({ kind: 'not-enabled' });
     p.pump();
     expect(p.messages()).toHaveLength(1);
+    // The sending side learns of each switch (a refused write is none), so it can send what waited for it.
+    expect(p.switches()).toEqual([true, false]);
+  });
+
+  it('travel in VCC scope too, and arrive naming the scope they came in', () => {
+    const p = pair([1, 2, 4]);
+    p.ask(IM_TRANSFER_SET, { type: 'boolean', value: true });
+    expect(p.server.sendInformationMessage({ ...message, scope: 'VCC' })).toBeUndefined();
+    p.pump();
+    expect(p.messages()).toEqual([{ ...message, scope: 'VCC' }]);
+    expect(informationMessageReport('ICC1', { ...message, scope: 'VCC' })?.variableAccessSpecification).toMatchObject({
+      variables: [{ name: { scope: 'vmd', itemId: 'Info_Mess_Header' } }, { name: { scope: 'vmd', itemId: 'Info_Buff_19' } }],
+    });
   });
 
   it('refuses what does not fit one PDU and references beyond Integer32', () => {

@@ -35,6 +35,7 @@ const TSX = ['TimeStamp', 'TimeStampExtended', 'timeStamp'] as const;
 const F = ['Flags', 'Flags', 'flags'] as const;
 const FS = ['Flags', 'State', 'flags'] as const;
 const COV = ['COV', 'COV', 'cov'] as const;
+const VS = ['Value', 'StateSupplemental', 'value'] as const;
 
 /** DSTransferSet attributes in wire order (802, 2000 layout; the 1996 layout lacks AllChangesReported). */
 const DS_TRANSFER_SET = [
@@ -73,6 +74,13 @@ export const TASE2_TYPES = [
   { kind: 'RealQTimeTagExtended', standard: 'Data_RealQTimeTagExtended', category: 'indication', scope: 'any', editions: ED2000, structured: true, members: [V, TSX, F] },
   { kind: 'StateQTimeTagExtended', standard: 'Data_StateQTimeTagExtended', category: 'indication', scope: 'any', editions: ED2000, structured: true, members: [TSX, FS] },
   { kind: 'DiscreteQTimeTagExtended', standard: 'Data_DiscreteQTimeTagExtended', category: 'indication', scope: 'any', editions: ED2000, structured: true, members: [VD, TSX, F] },
+  // Data_StateSupplemental (2000): the supplemental octet as Value, with the quality Flags beside it.
+  // Layouts as MMS-EASE's ICCP object definitions give them; bits as libtase2's masks (flags.ts).
+  { kind: 'StateSupplemental', standard: 'Data_StateSupplemental', category: 'indication', scope: 'any', editions: ED2000, structured: false, members: [VS] },
+  { kind: 'StateSupplementalQ', standard: 'Data_StateSupplementalQ', category: 'indication', scope: 'any', editions: ED2000, structured: true, members: [VS, F] },
+  { kind: 'StateSupplementalQTimeTag', standard: 'Data_StateSupplementalQTimeTag', category: 'indication', scope: 'any', editions: ED2000, structured: true, members: [VS, TS, F] },
+  { kind: 'StateSupplementalExtended', standard: 'Data_StateSupplementalExtended', category: 'indication', scope: 'any', editions: ED2000, structured: true, members: [VS, TS, F, COV] },
+  { kind: 'StateSupplementalQTimeTagExtended', standard: 'Data_StateSupplementalQTimeTagExtended', category: 'indication', scope: 'any', editions: ED2000, structured: true, members: [VS, TSX, F] },
   // VCC and ICC objects read after association (503 Figure 2 of the seed).
   { kind: 'TASE2_Version', standard: 'TASE2_Version', category: 'vcc', scope: 'vcc', editions: BOTH, structured: true, members: [['MajorVersionNumber', 'Integer16', 'major'], ['MinorVersionNumber', 'Integer16', 'minor']] },
   { kind: 'Supported_Features', standard: 'Supported_Features', category: 'vcc', scope: 'vcc', editions: BOTH, structured: false, members: [['Supported_Features', 'SupportedFeatures', 'blocks']] },

@@ -376,6 +376,9 @@ export class Tase2ServerPart {
       ts.attributes = attributes;
       return { success: true };
     }
+    // Blocked transfers (block 3) are not served (Supported_Features does not offer them): a set
+    // that asks for them is refused rather than started with reports in another form.
+    if (attributes.blockData) return fail(DataAccess.objectValueInvalid);
     const n = attributes.dataSetName;
     const dataSet: ObjectName = { scope: 'domain', domainId: n.domain, itemId: n.name };
     const members = n.scope === 'ICC' ? this.#list(dataSet) : undefined;

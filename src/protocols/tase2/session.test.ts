@@ -162,6 +162,29 @@ describe('Tase2Session', () => {
     expect(events.at(-1)).toMatchObject({ type: 'closed', how: 'refused', reason: expect.stringContaining('diagnostic 3') });
   });
 
+  it('a passive side without a model (a listening client) accepts the peer its table names and refuses others', () => {
+    const only = { id: 'BLT-7', apTitle: ACTIVE, domain: 'CC', dataValues: [] };
+    const join = (callingApTitle: string) => {
+      const listener = new Tase2Session({ role: 'responder', id: 4, table: only, epochOffsetMs: 0, calledApTitle: PASSIVE });
+      const caller = new Tase2Session({ role: 'initiator', id: 5, model: model(), table, epochOffsetMs: 0, callingApTitle });
+      listener.open(0);
+      caller.open(0);
+      for (let i = 0; i < 10; i++) {
+        for (let b = caller.pollTransmit(); b !== undefined; b = caller.pollTransmit()) listener.receive(b, 0);
+        for (let b = listener.pollTransmit(); b !== undefined; b = listener.pollTransmit()) caller.receive(b, 0);
+      }
+      const events: Tase2SessionEvent[] = [];
+      for (let e = caller.pollEvent(); e !== undefined; e = caller.pollEvent()) events.push(e);
+      return { listener, events };
+    };
+    const agreed = join(ACTIVE);
+    expect(agreed.listener.association.state).toBe('associated');
+    expect(agreed.listener.table).toBe(only);
+    expect(agreed.events.find((e) => e.type === 'associated')).toBeDefined();
+    const stranger = join('1.3.9999.66');
+    expect(stranger.events.at(-1)).toMatchObject({ type: 'closed', how: 'refused', reason: expect.stringContaining('diagnostic 3') });
+  });
+
   it('answers objects outside the table exactly as missing ones', () => {
     const p = new Pair();
     p.passive.open(0);
@@ -208,6 +231,11 @@ describe('Tase2Session', () => {
     attr('IntegrityCheck', { type: 'integer', value: 60 });
     attr('DSConditionsRequested', { type: 'bit-string', value: { bits: Uint8Array.of(0x68), unusedBits: 3, length: 5 } }); // integrity, object change, external
     attr('RBE', { type: 'boolean', value: true });
+    // BlockData (block 3, not served) is kept, but a start that asks for it is refused.
+    attr('BlockData', { type: 'boolean', value: true });
+    expect(write(p, ts, { type: 'boolean', value: true }, 'Status')).toMatchObject({ errorName: 'object-value-invalid' });
+    expect(p.active.engine.active).toEqual([]);
+    attr('BlockData', { type: 'boolean', value: false });
     attr('Status', { type: 'boolean', value: true });
     // While active, attributes other than Status are refused.
     expect(write(p, ts, { type: 'integer', value: 5 }, 'Interval')).toMatchObject({ errorName: 'object-attribute-inconsistent' });

@@ -8,7 +8,8 @@
  * The passive side picks the bilateral table from the AARQ's calling AP title (an unknown one is
  * refused at association, ACSE diagnostic calling-AP-title-not-recognized); the active side is
  * given the table of the peer it calls. A side without a model serves nothing (its initiate
- * advertises no services) but still acknowledges Critical reports.
+ * advertises no services) but still acknowledges Critical reports; passive, it accepts only the
+ * peer its table names.
  */
 import { Queue } from '../../core/queue.js';
 import type { ObjectName } from '../mms/access.js';
@@ -30,7 +31,10 @@ export const TASE2_SERVER_SERVICES = [
 export interface Tase2SessionOptions extends Omit<MmsAssociationOptions, 'services' | 'advertise' | 'checkPeer'> {
   /** The objects this side serves; without it the server part is absent. */
   readonly model?: Tase2Model;
-  /** Active side: the table agreed with the called peer. Passive side: found by AP title in `model.tables`. */
+  /**
+   * Active side: the table agreed with the called peer. Passive side: found by AP title in
+   * `model.tables`; without a model, the one peer this side accepts (any other AP title is refused).
+   */
   readonly table?: BilateralTable;
   readonly id: number;
   readonly identity?: ServerPartOptions['identity'];
@@ -50,7 +54,9 @@ export type Tase2SessionEvent =
   /** The peer acknowledged (or refused) one of our Critical reports. */
   | { readonly type: 'acknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean }
   /** The peer sent an information message (block 4). */
-  | { readonly type: 'information-message'; readonly message: InformationMessage };
+  | { readonly type: 'information-message'; readonly message: InformationMessage }
+  /** The peer enabled (or stopped) our information messages: it wrote IM_Transfer_Set. */
+  | { readonly type: 'information-messages'; readonly enabled: boolean };
 
 /** Why an information message was not sent. */
 export type InformationMessageRefusal =
@@ -80,14 +86,16 @@ export class Tase2Session {
     this.#o = o;
     this.#table = o.table;
     const model = o.model;
+    // A passive side without a model (a client that listens) accepts only the peer of its one table.
+    const tables = model?.tables ?? (o.table === undefined ? undefined : [o.table]);
     this.association = new MmsAssociation({
       ...o,
       services: model === undefined ? [] : TASE2_SERVER_SERVICES,
-      ...(model === undefined || o.role !== 'responder'
+      ...(tables === undefined || o.role !== 'responder'
         ? {}
         : {
             checkPeer: (aarq) => {
-              const t = tableForAarq(model.tables, aarq);
+              const t = tableForAarq(tables, aarq);
               if (isRefusal(t)) return t;
               this.#table = t;
               return undefined;
@@ -193,10 +201,12 @@ export class Tase2Session {
           this.association.respondError(e.invokeId, { errorClass: 4, errorClassName: 'service', code: 0 });
           return { type: 'served', invokeId: e.invokeId, service: e.request.service, error: 'no server part' };
         }
+        const wasEnabled = this.#server.imEnabled;
         const answer = this.#server.handle(e.request, this.#now);
         if ('errorClass' in answer) this.association.respondError(e.invokeId, answer);
         else this.association.respond(e.invokeId, answer);
         this.#flushEngine();
+        if (this.#server.imEnabled !== wasEnabled) this.#out.push({ type: 'information-messages', enabled: this.#server.imEnabled });
         return {
           type: 'served',
           invokeId: e.invokeId,

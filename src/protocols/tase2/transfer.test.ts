@@ -184,6 +184,68 @@ describe('TransferEngine', () => {
     expect(missing.some((x) => x.type === 'unacknowledged' && x.timeStamp === stamps[0])).toBe(false);
   });
 
+  it('StartTime in the future: nothing is recorded or reported before it, then the schedule runs on its grid', () => {
+    // The engine's clock 0 is Unix 1_000_000_000 s; StartTime is 10 s later.
+    const { e, events, at } = engine(
+      ts2000({ startTime: 1_000_000_010_000, interval: 5, conditionsRequested: ['interval', 'object-change', 'operator-request'] }),
+    );
+    expect(e.nextTimeout()).toBe(15_000);
+    e.changed(icc('P1'), 5_000);
+    e.trigger('operator-request', 9_999);
+    at(9_999);
+    expect(events).toEqual([]);
+    e.changed(icc('P1'), 11_000);
+    at(15_000);
+    expect(reports(events).map((r) => [r.conditions, r.timeStamp])).toEqual([
+      [['object-change'], 1_000_000_011],
+      [['interval'], 1_000_000_015],
+    ]);
+  });
+
+  it('StartTime in the past sets the phase of the schedules; 0 starts them now', () => {
+    const past = engine(
+      ts2000({ startTime: 999_999_998_000, interval: 5, integrityCheck: 7, conditionsRequested: ['interval', 'integrity'] }),
+    );
+    // Ticks at -2 s + 5k s and -2 s + 7k s: the first after the start are 3 s and 5 s.
+    expect(past.e.nextTimeout()).toBe(3_000);
+    past.at(5_000);
+    expect(reports(past.events).map((r) => r.conditions)).toEqual([['interval'], ['integrity']]);
+    expect(engine(ts2000({ interval: 5, conditionsRequested: ['interval'] })).e.nextTimeout()).toBe(5_000);
+  });
+
+  it('TLE: a scheduled report that would go out more than TLE after its tick is counted as expired, not sent', () => {
+    const { e, events, drain } = engine(ts2000({ interval: 60, tle: 10, conditionsRequested: ['interval'] }));
+    e.handleTimeout(60_000);
+    // The engine ran 30 s late for the 120 s tick: that report is stale.
+    e.handleTimeout(150_000);
+    e.handleTimeout(180_000);
+    drain();
+    expect(events.map((x) => x.type)).toEqual(['report', 'expired', 'report']);
+    expect(events[1]).toEqual({ type: 'expired', transferSet: 'TS1', conditions: ['interval'], lateMs: 30_000, changes: 0 });
+    expect(reports(events).map((r) => r.timeStamp)).toEqual([1_000_000_060, 1_000_000_180]);
+    expect(e.counters).toMatchObject({ reports: 2, expired: 1 });
+  });
+
+  it('TLE: a report after missed ticks is judged by the latest tick it stands for', () => {
+    const { e, events, drain } = engine(ts2000({ interval: 1, tle: 5, conditionsRequested: ['interval'] }));
+    e.handleTimeout(3_600_500);
+    drain();
+    expect(events.map((x) => x.type)).toEqual(['report']);
+  });
+
+  it('TLE: buffered changes whose report is late are dropped with it and counted; later changes report as usual', () => {
+    const { e, events, at, drain } = engine(ts2000({ bufferTime: 2, tle: 5, rbe: true, conditionsRequested: ['object-change'] }));
+    e.changed(icc('P1'), 1_000);
+    e.changed(icc('P2'), 1_500);
+    e.handleTimeout(20_000);
+    drain();
+    expect(events).toEqual([{ type: 'expired', transferSet: 'TS1', conditions: ['object-change'], lateMs: 17_000, changes: 2 }]);
+    e.changed(icc('P2'), 21_000);
+    at(23_000);
+    expect(reports(events).map(itemIds)).toEqual([['Transfer_Set_Name', 'P2']]);
+    expect(e.counters.expired).toBe(1);
+  });
+
   it('stop ends the schedule', () => {
     const { e, events, at } = engine(ts2000({ interval: 1, conditionsRequested: ['interval'] }));
     e.stop('TS1');

@@ -16,7 +16,16 @@
  * Transfer_Report_ACK (or _NACK) naming the transfer set and the report's time stamp. The engine
  * does not resend: it counts a report as unacknowledged when no ACK came within `ackTimeoutMs`
  * (and a NACK as negative), and reports both as events; the next report carries current values
- * anyway, and resending old ones would reorder changes. TLE is kept but not enforced.
+ * anyway, and resending old ones would reorder changes.
+ *
+ * StartTime (GMTBasedS, 0 = now): monitoring begins then. Before it no change is recorded and no
+ * trigger answered; the interval and integrity schedules run on its grid (StartTime + k·Interval,
+ * k ≥ 1), so a StartTime in the past sets their phase. TLE (Time Limit for Execution, seconds,
+ * 0 = none): a report that would go out more than TLE after its condition fell due (the schedule
+ * tick, the end of BufferTime) is stale and is not sent. That happens when the engine runs late: a
+ * stalled process, a suspended machine, a clock jump. It is counted (`expired`) and reported as an
+ * event with the changes it would have carried, which are dropped with it; the schedules go on,
+ * and the next integrity report brings the peer up to date.
  */
 import type { AccessResult, ObjectName } from '../mms/access.js';
 import type { MmsData } from '../mms/data.js';
@@ -57,7 +66,18 @@ export type TransferEvent =
   /** A Critical report with no ACK within the timeout, or answered with a NACK. */
   | { readonly type: 'unacknowledged'; readonly transferSet: string; readonly timeStamp: number; readonly nack: boolean }
   /** AllChangesReported: changes dropped because the queue was full. */
-  | { readonly type: 'overflow'; readonly transferSet: string; readonly dropped: number };
+  | { readonly type: 'overflow'; readonly transferSet: string; readonly dropped: number }
+  /**
+   * TLE: a report not sent because it fell due more than TLE seconds ago (`lateMs` after its
+   * due time); `changes` is how many recorded changes it would have carried (dropped with it).
+   */
+  | {
+      readonly type: 'expired';
+      readonly transferSet: string;
+      readonly conditions: readonly DsCondition[];
+      readonly lateMs: number;
+      readonly changes: number;
+    };
 
 export interface TransferEngineOptions {
   /** Current data of a member (the engine never caches values). */
@@ -72,6 +92,8 @@ export interface TransferEngineOptions {
 
 interface Active extends TransferSetStart {
   readonly conditions: ReadonlySet<DsCondition>;
+  /** Monotonic ms when monitoring begins (StartTime, or the start when StartTime is 0 or past). */
+  readonly begin: number;
   nextInterval?: number;
   nextIntegrity?: number;
   /** Changed members (index), with the data at the change when AllChangesReported. */
@@ -100,13 +122,13 @@ export class TransferEngine {
   readonly #o: TransferEngineOptions;
   readonly #active = new Map<string, Active>();
   readonly #events: TransferEvent[] = [];
-  #counters = { reports: 0, overflow: 0, unacknowledged: 0 };
+  #counters = { reports: 0, overflow: 0, unacknowledged: 0, expired: 0 };
 
   constructor(o: TransferEngineOptions) {
     this.#o = o;
   }
 
-  get counters(): Readonly<{ reports: number; overflow: number; unacknowledged: number }> {
+  get counters(): Readonly<{ reports: number; overflow: number; unacknowledged: number; expired: number }> {
     return this.#counters;
   }
 
@@ -119,19 +141,26 @@ export class TransferEngine {
     return this.#active.has(name);
   }
 
-  /** Starts (or restarts) a transfer set; an integrity report follows at once when integrity is requested, as most peers expect. */
+  /**
+   * Starts (or restarts) a transfer set. Monitoring begins at StartTime (now when it is 0 or
+   * past); the first interval and integrity reports come one period after it, on its grid.
+   */
   start(t: TransferSetStart, now: number): void {
     const a = t.attributes;
     const conditions = new Set(a.conditionsRequested);
+    // StartTime decodes to Unix milliseconds (a GMTBasedS of whole seconds).
+    const anchor = a.startTime > 0 ? a.startTime - this.#o.epochOffsetMs : now;
+    const first = (seconds: number): number => (anchor > now ? anchor + ms(seconds) : nextAfter(anchor, ms(seconds), now));
     const active: Active = {
       ...t,
       conditions,
+      begin: Math.max(anchor, now),
       changes: [],
       dropped: 0,
       awaiting: new Map(),
       keys: t.members.map(key),
-      ...(conditions.has('interval') && a.interval > 0 ? { nextInterval: now + ms(a.interval) } : {}),
-      ...(conditions.has('integrity') && a.integrityCheck > 0 ? { nextIntegrity: now + ms(a.integrityCheck) } : {}),
+      ...(conditions.has('interval') && a.interval > 0 ? { nextInterval: first(a.interval) } : {}),
+      ...(conditions.has('integrity') && a.integrityCheck > 0 ? { nextIntegrity: first(a.integrityCheck) } : {}),
     };
     this.#active.set(t.name, active);
   }
@@ -148,7 +177,7 @@ export class TransferEngine {
   changed(name: ObjectName, now: number): void {
     const k = key(name);
     for (const a of this.#active.values()) {
-      if (!a.conditions.has('object-change')) continue;
+      if (!a.conditions.has('object-change') || now < a.begin) continue;
       const index = a.keys.indexOf(k);
       if (index < 0) continue;
       this.#record(a, index, now);
@@ -157,7 +186,7 @@ export class TransferEngine {
 
   /** Operator request or other external event: a full report of every active set that requests it. */
   trigger(condition: 'operator-request' | 'other-external-event', now: number): void {
-    for (const a of this.#active.values()) if (a.conditions.has(condition)) this.#send(a, [condition], now, false);
+    for (const a of this.#active.values()) if (a.conditions.has(condition) && now >= a.begin) this.#send(a, [condition], now, false);
   }
 
   /** A Transfer_Report_ACK (or NACK) of the peer for the report of `transferSet` stamped `timeStamp`. */
@@ -192,15 +221,19 @@ export class TransferEngine {
       }
       if (a.bufferDeadline !== undefined && now >= a.bufferDeadline) this.#flushChanges(a, now);
       const due: DsCondition[] = [];
+      let dueAt = now;
+      // A report after missed ticks stands for the latest of them: its lateness is measured from that one.
       if (a.nextInterval !== undefined && now >= a.nextInterval) {
         due.push('interval');
         a.nextInterval = nextAfter(a.nextInterval, ms(a.attributes.interval), now);
+        dueAt = Math.min(dueAt, a.nextInterval - ms(a.attributes.interval));
       }
       if (a.nextIntegrity !== undefined && now >= a.nextIntegrity) {
         due.push('integrity');
         a.nextIntegrity = nextAfter(a.nextIntegrity, ms(a.attributes.integrityCheck), now);
+        dueAt = Math.min(dueAt, a.nextIntegrity - ms(a.attributes.integrityCheck));
       }
-      if (due.length > 0) this.#send(a, due, now, false);
+      if (due.length > 0 && !this.#expired(a, due, now, dueAt)) this.#send(a, due, now, false);
     }
   }
 
@@ -223,8 +256,28 @@ export class TransferEngine {
   }
 
   #flushChanges(a: Active, now: number): void {
+    const dueAt = a.bufferDeadline ?? now;
     delete a.bufferDeadline;
-    if (a.changes.length > 0) this.#send(a, ['object-change'], now, a.attributes.rbe);
+    if (a.changes.length === 0) return;
+    if (this.#expired(a, ['object-change'], now, dueAt)) {
+      a.changes = [];
+      return;
+    }
+    this.#send(a, ['object-change'], now, a.attributes.rbe);
+  }
+
+  /**
+   * TLE: whether the report for `conditions`, due at `dueAt`, is too late to send; if so it is
+   * counted and reported. An object-change report's changes go with it; for a scheduled report
+   * they stay recorded (their own report is judged on its own due time).
+   */
+  #expired(a: Active, conditions: readonly DsCondition[], now: number, dueAt: number): boolean {
+    const late = now - dueAt;
+    if (a.attributes.tle <= 0 || late <= ms(a.attributes.tle)) return false;
+    const changes = conditions.includes('object-change') ? a.changes.length : 0;
+    this.#counters.expired++;
+    this.#events.push({ type: 'expired', transferSet: a.name, conditions, lateMs: late, changes });
+    return true;
   }
 
   /** Builds and queues one report; `rbe` sends only the changed members, else every member in order. */

@@ -4,7 +4,7 @@
  * read and written by `values.ts` by position and type, never by component name.
  */
 import type { MmsTypeSpec } from '../mms/type-spec.js';
-import type { ConformanceBlock, DsCondition, QualityFlags, StateFlags, TagFlags } from './flags.js';
+import type { ConformanceBlock, DsCondition, QualityFlags, StateFlags, SupplementalFlags, TagFlags } from './flags.js';
 
 /** MMS Identifiers (ISO 9506-2 7.5.1) are at most 32 characters; so are TASE.2 object names. */
 export const TASE2_IDENTIFIER_MAX = 32;
@@ -62,6 +62,7 @@ export const BASE_TYPES = {
   },
   SupportedFeatures: { spec: { kind: 'bit-string', size: 12 }, note: 'bit n-1 = conformance block n' },
   TagFlags: { spec: { kind: 'bit-string', size: 3 }, note: 'bits 0-1 tag, bit 2 armed' },
+  StateSupplemental: { spec: { kind: 'bit-string', size: 8 }, note: 'state bits 0-1, tag bits 2-3, expected state bits 4-5 (2000)' },
   ObjectName: {
     spec: {
       kind: 'structure',
@@ -99,6 +100,7 @@ export interface BaseValues {
   DSConditions: readonly DsCondition[];
   SupportedFeatures: readonly ConformanceBlock[];
   TagFlags: TagFlags;
+  StateSupplemental: SupplementalFlags;
   ObjectName: Tase2ObjectName;
   OctetString: Uint8Array;
 }

@@ -15,7 +15,9 @@ import {
   bitsOfNames,
   CONFORMANCE_BLOCKS,
   decodeFlags,
+  decodeSupplemental,
   decodeTagFlags,
+  encodeSupplemental,
   DS_CONDITIONS,
   encodeFlags,
   encodeTagFlags,
@@ -194,6 +196,10 @@ const BASE_CODECS: { readonly [B in BaseTypeName]: { read(d: MmsData): BaseValue
   TagFlags: {
     read: (d) => decodeTagFlags(bits(d, 3, 'tag Flags')),
     write: (v) => ({ type: 'bit-string', value: named(encodeTagFlags(v), 'tag Flags') }),
+  },
+  StateSupplemental: {
+    read: (d) => decodeSupplemental(bits(d, 8, 'StateSupplemental')),
+    write: (v) => ({ type: 'bit-string', value: named(encodeSupplemental(v), 'StateSupplemental') }),
   },
   ObjectName: {
     read: (d) => {

@@ -1,63 +1,44 @@
 /**
  * `gridgate tase2 server` and `gridgate tase2 client`: a TASE.2 endpoint from the command line.
- * The server serves a YAML model (passive by default, `--connect` makes it active); the client
- * browses a peer, reads points and, given conditions, creates a data set, starts a transfer set
- * and streams the decoded reports.
+ * The server serves a YAML model, passive (`--listen`, the default) or active (`--connect`); the
+ * client (`tase2-client.ts`) browses a peer it connects to or waits for.
  */
 import { Command } from 'commander';
-import {
-  connectEndpoint,
-  PassiveEndpoint,
-  type EndpointOptions,
-  type Tase2Association,
-  type Tase2Report,
-} from '../../apps/tase2/endpoint.js';
-import { loadTase2ServerConfig, modelOf, stepValue } from '../../apps/tase2/config.js';
-import { formatTase2Value, tase2ValueJson } from '../../apps/tase2/format.js';
-import type { AccessResult, ObjectName } from '../../protocols/mms/access.js';
-import type { MmsData } from '../../protocols/mms/data.js';
-import { decodeMmsTypeSpec } from '../../protocols/mms/type-spec.js';
-import { DS_CONDITIONS, type DsCondition } from '../../protocols/tase2/flags.js';
-import { tase2Type, type Tase2TypeRow, type Tase2Value } from '../../protocols/tase2/objects.js';
-import type { DsTransferSet } from '../../protocols/tase2/transfer.js';
-import { decodeTase2Value, typesOfSpec } from '../../protocols/tase2/values.js';
-import { ConfigError, ErrorCode, GridgateError } from '../../core/errors.js';
-import {
-  addOutputOptions,
-  addTlsOptions,
-  emit,
-  EXIT_HELP,
-  intArg,
-  loggerFor,
-  tlsFiles,
-  untilSignal,
-  type OutputOptions,
-  type TlsOptions,
-} from './common.js';
-
-interface EndpointCliOptions extends OutputOptions, TlsOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly connect?: string;
-}
-
-const REPORT_VARIABLES = ['Transfer_Set_Name', 'Transfer_Set_Time_Stamp', 'DSConditions_Detected'] as const;
+import { connectEndpoint, PassiveEndpoint, type EndpointOptions, type Tase2Association } from '../../apps/tase2/endpoint.js';
+import { loadTase2ServerConfig, messagesOf, modelOf, stepValue } from '../../apps/tase2/config.js';
+import { InformationMessageSender } from '../../apps/tase2/messages.js';
+import type { ObjectName } from '../../protocols/mms/access.js';
+import { addOutputOptions, addTlsOptions, emit, EXIT_HELP, loggerFor, tlsFiles } from './common.js';
+import { clientCommand } from './tase2-client.js';
+import { addPlaceOptions, orSignal, placeOf, placeText, type EndpointCliOptions } from './tase2-place.js';
 
 function serverCommand(): Command {
   const cmd = new Command('server')
     .description('serve a TASE.2 model (VCC/ICC data values, data sets, transfer sets, bilateral tables) as a passive or active endpoint')
-    .requiredOption('--config <file>', 'YAML model (see docs/tase2.md)')
-    .option('--host <host>', 'address to listen on (passive) ', '0.0.0.0')
-    .option('--port <port>', 'TCP port to listen on, or of the peer with --connect', intArg('--port', 0, 65535), 102)
-    .option('--connect <host>', 'active: connect to this peer (the first bilateral table names it) instead of listening');
+    .requiredOption('--config <file>', 'YAML model (see docs/tase2.md)');
+  addPlaceOptions(cmd, 'address to listen on (default 0.0.0.0; the same as --listen host:port)');
   addTlsOptions(cmd);
+  cmd.option(
+    '--message <text>',
+    'information message (block 4, ICC scope) sent once to each peer when it enables them; repeatable (YAML messages: for schedules)',
+    (v: string, previous: readonly string[] = []) => [...previous, v],
+  );
   addOutputOptions(cmd, 'info');
   return cmd
     .addHelpText(
       'after',
-      `\nExample:\n  gridgate tase2 server --config centre.yaml --port 10102\n  gridgate tase2 server --config node.yaml --connect 10.0.0.5 --port 102\n${EXIT_HELP}`,
+      `
+Passive unless --connect. Active, it calls the peer of the first bilateral table and runs until
+that association ends or a signal comes. Information messages go only to peers that enabled them
+(IM_Transfer_Set, allowed by a table with block 4); each is printed as sent or refused.
+
+Example:
+  gridgate tase2 server --config centre.yaml --listen 10102
+  gridgate tase2 server --config node.yaml --connect 10.0.0.5:102
+${EXIT_HELP}`,
     )
-    .action(async (o: EndpointCliOptions & { readonly config: string }) => {
+    .action(async (o: EndpointCliOptions & { readonly config: string; readonly message?: readonly string[] }) => {
+      const place = placeOf(o, 'listen');
       const config = loadTase2ServerConfig(o.config);
       const model = modelOf(config, Date.now());
       const logger = loggerFor('tase2-server', o);
@@ -72,6 +53,37 @@ function serverCommand(): Command {
         ...(config.identity === undefined ? {} : { identity: config.identity }),
         ...(tls === undefined ? {} : { tls }),
       };
+      // What goes wrong on an association that stays up (a report expired by TLE, a missing ACK, a malformed PDU) is logged.
+      const logProblems = (a: Tase2Association): void => {
+        a.on('event', (e) => {
+          if (e.type === 'problem') logger.warn({ remote: a.remote, kind: e.kind }, e.reason);
+        });
+      };
+      const sender = new InformationMessageSender(
+        [
+          ...messagesOf(config),
+          ...(o.message ?? []).map((text, i) => ({
+            message: { infoReference: 0, localReference: 0, messageId: i + 1, data: new TextEncoder().encode(text) },
+          })),
+        ],
+        ({ association, message, refused }) => {
+          const what = {
+            remote: association.remote,
+            messageId: message.messageId,
+            scope: message.scope ?? 'ICC',
+            size: message.data.length,
+          };
+          if (refused === undefined)
+            emit(o, `message ${message.messageId} sent to ${association.remote}`, { event: 'message-sent', ...what });
+          else
+            emit(o, `message ${message.messageId} to ${association.remote} refused: ${refused.reason}`, {
+              event: 'message-refused',
+              ...what,
+              kind: refused.kind,
+              reason: refused.reason,
+            });
+        },
+      );
       const timers = config.simulate.map((s) =>
         setInterval(() => {
           const name: ObjectName = { scope: 'domain', domainId: s.domain, itemId: s.name };
@@ -87,231 +99,51 @@ function serverCommand(): Command {
           value: op.value,
         }),
       );
-      let stop: () => Promise<unknown>;
-      if (o.connect === undefined) {
-        const e = await PassiveEndpoint.listen({
-          ...base,
-          host: o.host,
-          port: o.port,
-          onAssociation: (a) =>
-            emit(o, `associated ${a.remote} (table ${a.session.table?.id ?? '-'})`, {
-              event: 'associated',
-              remote: a.remote,
-              table: a.session.table?.id ?? null,
-            }),
-        });
-        emit(o, `listening on ${o.host}:${e.port} as ${config.local.apTitle}`, { event: 'listening', port: e.port });
-        stop = () => e.close();
-      } else {
-        const table = config.tables[0]!;
-        const a = await connectEndpoint({
-          ...base,
-          host: o.connect,
-          port: o.port,
-          table: modelOf(config, 0).tables[0]!,
-          remote: { apTitle: table.apTitle, ...(table.aeQualifier === undefined ? {} : { aeQualifier: table.aeQualifier }) },
-        });
-        emit(o, `associated ${a.remote} (table ${table.id})`, { event: 'associated', remote: a.remote, table: table.id });
-        stop = () => a.release();
-      }
-      const signal = await untilSignal();
-      emit(o, `stopping (${signal})`, { event: 'stopping', signal });
-      for (const t of timers) clearInterval(t);
-      await stop();
-    });
-}
-
-interface ClientCliOptions extends EndpointCliOptions {
-  readonly localApTitle: string;
-  readonly remoteApTitle: string;
-  readonly domain: string;
-  readonly tableId?: string;
-  readonly points?: string;
-  readonly conditions?: string;
-  readonly interval: number;
-  readonly integrity: number;
-  readonly buffer: number;
-  readonly rbe?: boolean;
-  readonly critical?: boolean;
-  readonly byAttribute?: boolean;
-  readonly count?: number;
-  readonly operate?: string;
-  readonly direct?: boolean;
-}
-
-/**
- * Operates a device (block 5): `--operate NAME=VALUE`. The value is sent as the device's own MMS
- * type, which the peer announces (Integer16 for commands and discrete set points, a float for
- * real set points); select-before-operate reads `NAME_SBO` first (its check-back ID), unless
- * `--direct`. A refusal is a negative confirmation (exit 5) naming the peer's reason.
- */
-async function operate(a: Tase2Association, o: ClientCliOptions, spec: string): Promise<void> {
-  const eq = spec.indexOf('=');
-  const device = spec.slice(0, eq);
-  const value = Number(spec.slice(eq + 1));
-  if (eq <= 0 || spec.slice(eq + 1) === '' || !Number.isFinite(value)) {
-    throw new ConfigError([{ file: '(command line)', field: '--operate', message: `'${spec}' is not NAME=NUMBER` }]);
-  }
-  const name: ObjectName = { scope: 'domain', domainId: o.domain, itemId: device };
-  const refused = (what: string, reason: string): GridgateError =>
-    new GridgateError(ErrorCode.NEGATIVE, `${what} ${o.domain}/${device} refused: ${reason}`, { fault: 'remote' });
-  const attrs = await a.request({ service: 'getVariableAccessAttributes', name }).catch((err: unknown) => {
-    throw refused('operate', err instanceof Error ? err.message : String(err));
-  });
-  const type = decodeMmsTypeSpec(attrs.typeDescription);
-  const data: MmsData | undefined = !type.ok
-    ? undefined
-    : type.value.kind === 'floating-point'
-      ? { type: 'floating-point', value, format: 'single' }
-      : type.value.kind === 'integer' && Number.isInteger(value)
-        ? { type: 'integer', value }
-        : undefined;
-  if (data === undefined) throw refused('operate', `the value ${value} does not fit the device's type`);
-  if (o.direct !== true) {
-    const [sbo] = await a.read([{ ...name, itemId: `${device}_SBO` }]);
-    if (sbo === undefined || !sbo.success) throw refused('select', sbo?.success === false ? sbo.errorName : 'no answer');
-    const checkBack = sbo.data.type === 'integer' ? Number(sbo.data.value) : null;
-    emit(o, `selected ${o.domain}/${device} (check-back ${checkBack ?? '?'})`, { event: 'selected', device, checkBack });
-  }
-  const w = await a.write(name, data);
-  if (!w.success) throw refused('operate', w.errorName);
-  emit(o, `operated ${o.domain}/${device} = ${value}`, { event: 'operated', device, value });
-}
-
-/** The TASE.2 type of each point, from the type the peer announces (getVariableAccessAttributes). */
-async function typesOf(a: Tase2Association, names: readonly ObjectName[]): Promise<Map<string, Tase2TypeRow | undefined>> {
-  const out = new Map<string, Tase2TypeRow | undefined>();
-  for (const n of names) {
-    // A point the peer does not show has no type; its read says why.
-    const attrs = await a.request({ service: 'getVariableAccessAttributes', name: n }).catch(() => undefined);
-    const spec = attrs === undefined ? undefined : decodeMmsTypeSpec(attrs.typeDescription);
-    out.set(n.itemId, spec?.ok === true ? typesOfSpec(spec.value)[0] : undefined);
-  }
-  return out;
-}
-
-function pointLine(
-  o: OutputOptions,
-  name: string,
-  row: Tase2TypeRow | undefined,
-  r: AccessResult,
-  extra: Record<string, unknown> = {},
-): void {
-  if (!r.success) return emit(o, `${name}: ${r.errorName}`, { ...extra, name, error: r.errorName });
-  const v = row === undefined ? undefined : decodeTase2Value(row, r.data);
-  if (v?.ok !== true) return emit(o, `${name}: undecoded ${r.data.type}`, { ...extra, name, undecoded: r.data.type });
-  emit(o, `${name} = ${formatTase2Value(v.value)}`, { ...extra, name, ...tase2ValueJson(v.value as Tase2Value) });
-}
-
-function clientCommand(): Command {
-  const cmd = new Command('client')
-    .description(
-      'browse a TASE.2 peer: Identify, TASE2_Version, Supported_Features, Bilateral_Table_ID, points; with --conditions create a data set, start a transfer set and stream its reports',
-    )
-    .requiredOption('--host <host>', 'the peer')
-    .option('--port <port>', 'TCP port of the peer', intArg('--port', 1, 65535), 102)
-    .requiredOption('--local-ap-title <oid>', "this side's AP title (the peer's bilateral table names it)")
-    .requiredOption('--remote-ap-title <oid>', "the peer's AP title")
-    .requiredOption('--domain <name>', 'the ICC domain the peer shows us')
-    .option('--table-id <id>', "Bilateral_Table_ID agreed; the association is aborted when the peer's differs")
-    .option('--points <names>', 'comma-separated data values in the domain to read (and report)')
-    .option('--conditions <list>', `transfer set conditions: ${DS_CONDITIONS.join(', ')}`)
-    .option('--interval <s>', 'Interval, seconds', intArg('--interval', 0, 86400), 0)
-    .option('--integrity <s>', 'IntegrityCheck, seconds', intArg('--integrity', 0, 86400), 0)
-    .option('--buffer <s>', 'BufferTime, seconds', intArg('--buffer', 0, 86400), 0)
-    .option('--rbe', 'report by exception: only changed points')
-    .option('--critical', 'Critical transfer set: each report is acknowledged')
-    .option('--by-attribute', 'start the transfer set with one write per attribute (as many peers do) instead of one write')
-    .option('--count <n>', 'stop after this many reports', intArg('--count', 1, 1_000_000_000))
-    .option('--operate <name=value>', 'operate a device (block 5): select (read NAME_SBO), then write the value')
-    .option('--direct', 'with --operate: direct operate, without the select');
-  addTlsOptions(cmd);
-  addOutputOptions(cmd, 'warn');
-  return cmd
-    .addHelpText(
-      'after',
-      `\nExample:\n  gridgate tase2 client --host 10.0.0.5 --local-ap-title 1.3.9999.2 --remote-ap-title 1.3.9999.1 \\\n    --domain ICC1 --points Flow1,Breaker1 --conditions object-change,integrity --integrity 60 --rbe --json\n${EXIT_HELP}`,
-    )
-    .action(async (o: ClientCliOptions) => {
-      const conditions = (o.conditions?.split(',').filter((c) => c !== '') ?? []) as DsCondition[];
-      const bad = conditions.find((c) => !(DS_CONDITIONS as readonly string[]).includes(c));
-      if (bad !== undefined)
-        throw new ConfigError([
-          { file: '(command line)', field: '--conditions', message: `'${bad}' is not one of ${DS_CONDITIONS.join(', ')}` },
-        ]);
-      const tls = tlsFiles(o);
-      const a = await connectEndpoint({
-        host: o.host,
-        port: o.port,
-        local: { apTitle: o.localApTitle },
-        remote: { apTitle: o.remoteApTitle },
-        logger: loggerFor('tase2-client', o),
-        ...(tls === undefined ? {} : { tls }),
-        ...(o.tableId === undefined
-          ? {}
-          : { table: { id: o.tableId, apTitle: o.remoteApTitle, domain: o.domain, remoteDomain: o.domain, dataValues: [] } }),
-      });
+      // The schedule stops however the run ends (a refused or failed connect too), so the process can exit.
       try {
-        const id = await a.request({ service: 'identify' });
-        emit(o, `peer ${id.vendorName} ${id.modelName} ${id.revision}`, {
-          event: 'identify',
-          vendor: id.vendorName,
-          model: id.modelName,
-          revision: id.revision,
-        });
-        const vcc = [
-          { scope: 'vmd', itemId: 'TASE2_Version' },
-          { scope: 'vmd', itemId: 'Supported_Features' },
-          { scope: 'domain', domainId: o.domain, itemId: 'Bilateral_Table_ID' },
-        ] as const;
-        const results = await a.read(vcc);
-        vcc.forEach((n, i) => pointLine(o, n.itemId, tase2Type(n.itemId), results[i]!));
-        const points: ObjectName[] = (o.points?.split(',').filter((p) => p !== '') ?? []).map((itemId) => ({
-          scope: 'domain',
-          domainId: o.domain,
-          itemId,
-        }));
-        const types = await typesOf(a, points);
-        (await a.read(points)).forEach((r, i) => pointLine(o, points[i]!.itemId, types.get(points[i]!.itemId), r));
-        if (o.operate !== undefined) await operate(a, o, o.operate);
-        if (conditions.length === 0) return;
-        const dataSet: ObjectName = { scope: 'domain', domainId: o.domain, itemId: 'DS_gridgate' };
-        await a.defineDataSet(dataSet, [
-          ...REPORT_VARIABLES.map((itemId): ObjectName => ({ scope: 'domain', domainId: o.domain, itemId })),
-          ...points,
-        ]);
-        const ts = await a.nextTransferSet(o.domain);
-        const attributes: DsTransferSet = {
-          kind: 'DSTransferSet', edition: '2000', dataSetName: { scope: 'ICC', domain: o.domain, name: 'DS_gridgate' }, startTime: 0,
-          interval: o.interval, tle: 0, bufferTime: o.buffer, integrityCheck: o.integrity, conditionsRequested: conditions, blockData: false,
-          critical: o.critical === true, rbe: o.rbe === true, allChangesReported: false, status: true, eventCodeRequested: 0,
-        }; // prettier-ignore
-        let seen = 0;
-        const done = new Promise<void>((resolve) => {
-          a.on('event', (e) => {
-            if (e.type === 'down') resolve();
-            if (e.type !== 'data') return;
-            printReport(o, e.data, types);
-            if (o.count !== undefined && ++seen >= o.count) resolve();
+        let stop: () => Promise<unknown>;
+        let ended: Promise<string> = new Promise(() => undefined);
+        if (place.mode === 'passive') {
+          const e = await PassiveEndpoint.listen({
+            ...base,
+            host: place.host,
+            port: place.port,
+            onAssociation: (a) => {
+              sender.add(a);
+              logProblems(a);
+              emit(o, `associated ${a.remote} (table ${a.session.table?.id ?? '-'})`, {
+                event: 'associated',
+                remote: a.remote,
+                table: a.session.table?.id ?? null,
+              });
+            },
           });
-        });
-        await a.startTransferSet(ts, attributes, { byAttribute: o.byAttribute === true });
-        emit(o, `transfer set ${ts.domain}/${ts.name} started`, { event: 'started', transferSet: ts.name });
-        await Promise.race([done, untilSignal()]);
-        await a.stopTransferSet(ts).catch(() => undefined);
+          emit(o, `listening on ${placeText({ ...place, port: e.port })} as ${config.local.apTitle}`, { event: 'listening', port: e.port });
+          stop = () => e.close();
+        } else {
+          const table = config.tables[0]!;
+          const a = await connectEndpoint({
+            ...base,
+            host: place.host,
+            port: place.port,
+            table: modelOf(config, 0).tables[0]!,
+            remote: { apTitle: table.apTitle, ...(table.aeQualifier === undefined ? {} : { aeQualifier: table.aeQualifier }) },
+          });
+          sender.add(a);
+          logProblems(a);
+          emit(o, `associated ${a.remote} (table ${table.id})`, { event: 'associated', remote: a.remote, table: table.id });
+          ended = a.closed.then((c) => `association ended (${c.how}): ${c.reason}`);
+          stop = () => a.release();
+        }
+        const why = await orSignal(ended);
+        if (typeof why === 'string') emit(o, why, { event: 'closed', reason: why });
+        else emit(o, `stopping (${why.signal})`, { event: 'stopping', signal: why.signal });
+        await stop();
       } finally {
-        await a.release();
+        for (const t of timers) clearInterval(t);
+        sender.stop();
       }
     });
-}
-
-function printReport(o: OutputOptions, r: Tase2Report, types: ReadonlyMap<string, Tase2TypeRow | undefined>): void {
-  const at = r.timeStamp === undefined ? null : new Date(r.timeStamp * 1000).toISOString();
-  emit(o, `report ${r.transferSet?.name ?? '?'} at ${at ?? '?'}`, { event: 'report', transferSet: r.transferSet?.name ?? null, time: at });
-  for (const e of r.entries) {
-    if ((REPORT_VARIABLES as readonly string[]).includes(e.name.itemId)) continue;
-    pointLine(o, `  ${e.name.itemId}`, types.get(e.name.itemId), e.result, { event: 'point', transferSet: r.transferSet?.name ?? null });
-  }
 }
 
 /** `gridgate tase2 server` and `gridgate tase2 client`. */
