@@ -115,8 +115,9 @@ describe('tase2 gen PUSH over loopback', () => {
     const t = gen.metrics().totals;
     expect(t.disconnects).toBe(1);
     expect(t.connects).toBe(5);
-    // Nothing twice, every acknowledged value received, and the node's values after the cut arrived.
-    expect([...r.received.values()].every((c) => c === 1)).toBe(true);
+    // A value arrives twice only when the node sent it again (a round unconfirmed at the cut);
+    // every acknowledged value arrived, and the node's values after the cut did too.
+    expect(r.values - r.received.size).toBeLessThanOrEqual(t.replayed);
     expect(r.values).toBeGreaterThanOrEqual(t.acknowledged);
     const after = [...r.received.keys()].filter((id) => id.startsWith(`${address}/`) && Number(id.split('/')[2]) > cut);
     expect(after.length).toBeGreaterThan(0);
