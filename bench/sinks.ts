@@ -3,8 +3,8 @@
  * in the same run, and the memory of a pipeline whose sink is down while records arrive at
  * 10,000/s. The bare clients: SQLite, better-sqlite3 multi-row INSERTs of the same rows in one
  * transaction per batch into a table with the same keys and indexes; PostgreSQL, a `pg` COPY of
- * the same rows into a table with the same keys and indexes (no conflict handling, no latest
- * table); JetStream, the same messages published pipelined with acknowledgements awaited, without
+ * the same rows (binary) into a table like the sink's, with the same key and index (no conflict
+ * handling, no latest table); JetStream, the same messages published pipelined with acknowledgements awaited, without
  * message ids (and, on a slice, the client's own `js.publish` per message).
  *
  * Sink and bare client take turns on slices of the records and the ratio is the median of the
@@ -25,7 +25,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pointRecord, type PointRecord } from '../src/apps/points/record.js';
 import { NatsSink, natsSubject } from '../src/apps/sinks/nats.js';
 import { Pipeline } from '../src/apps/sinks/pipeline.js';
-import { PostgresSink, copyRows } from '../src/apps/sinks/postgres.js';
+import { BinaryCopyWriter } from '../src/apps/sinks/pg-copy.js';
+import { PostgresSink, putPointRow } from '../src/apps/sinks/postgres.js';
 import { SqliteSink, multiRowWriter, openPointsDatabase, sqlValue } from '../src/apps/sinks/sqlite.js';
 import { sinksLatencyBench } from './sinks-latency.js';
 import { line, percentile, rate } from './stats.js';
@@ -164,19 +165,19 @@ async function postgresBench(all: PointRecord[]): Promise<void> {
     await sink.open();
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    // The rows COPY sends the sink's staging table, with gridgate_points' keys and indexes.
-    await c.query(`CREATE TABLE bare (t float8, id text, source text, protocol text, point text, kind text, address jsonb, vn float8,
-      vt text, vty text, validity text, flags text, qraw integer, st float8, tq text, rt float8, cause text, craw text, seq text,
-      PRIMARY KEY (t, id));
-      CREATE INDEX ON bare (source, point, t DESC)`);
+    // A table like the sink's (same columns, key and index), filled by the same binary COPY rows.
+    await c.query('CREATE TABLE bare (LIKE gridgate_points INCLUDING ALL)');
+    const w = new BinaryCopyWriter();
     await race(
       'PostgreSQL sink (batches of 5,000, + latest)',
-      'bare pg COPY',
+      'bare pg binary COPY',
       all,
       (b) => sink.write(b),
       async (b) => {
+        w.begin();
+        for (const r of b) putPointRow(w, r);
         await c.query('BEGIN');
-        await pipeline(Readable.from([copyRows(b)]), c.query(copyFrom('COPY bare FROM STDIN')));
+        await pipeline(Readable.from([w.end()]), c.query(copyFrom('COPY bare FROM STDIN (FORMAT binary)')));
         await c.query('COMMIT');
       },
       '≥ 100 k/s, ≥ 0.7x',

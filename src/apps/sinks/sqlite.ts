@@ -205,6 +205,20 @@ export function fromSqlValue(v: unknown, type: string): PointRecord['value'] {
 /** The time a value is filed under: its source time when it has one, else when it was received. */
 export const recordTime = (r: PointRecord): number => r.sourceTime ?? r.receiveTime;
 
+/**
+ * The newest record of each point (source and point) of a batch, the last of equals: what a
+ * latest-value table takes from it, one row per point instead of one per record.
+ */
+export function newestPerPoint(points: readonly PointRecord[]): IterableIterator<PointRecord> {
+  const newest = new Map<string, PointRecord>();
+  for (const r of points) {
+    const key = `${r.source}\u0000${r.point}`;
+    const prev = newest.get(key);
+    if (prev === undefined || recordTime(r) >= recordTime(prev)) newest.set(key, r);
+  }
+  return newest.values();
+}
+
 export interface SqliteSinkOptions {
   readonly name?: string;
   readonly file: string;
@@ -248,15 +262,8 @@ export class SqliteSink implements Sink {
     const link = db.prepare('INSERT OR IGNORE INTO links (id, source, protocol, state, reason, receive_time) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insert = db.transaction((points: readonly PointRecord[], links: readonly LinkRecord[]): number => {
       let inserted = insertPoints(points);
-      // Only the newest value of each point in the batch reaches `latest`: one row per point, not
-      // per record. A replayed record changes nothing there either: it is not newer than what it wrote.
-      const newest = new Map<string, PointRecord>();
-      for (const r of points) {
-        const key = `${r.source}\u0000${r.point}`;
-        const prev = newest.get(key);
-        if (prev === undefined || recordTime(r) >= recordTime(prev)) newest.set(key, r);
-      }
-      upsertLatest([...newest.values()]);
+      // A replayed record changes nothing in `latest`: it is not newer than what it wrote.
+      upsertLatest([...newestPerPoint(points)]);
       for (const l of links) inserted += link.run(l.id, l.source, l.protocol, l.state, l.reason, l.receiveTime).changes;
       return inserted;
     });
