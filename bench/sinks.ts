@@ -17,16 +17,13 @@ import { connect, createInbox } from '@nats-io/transport-node';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { pointRecord, type PointRecord } from '../src/apps/points/record.js';
 import { NatsSink, jsonPayloads, natsSubject } from '../src/apps/sinks/nats.js';
 import { Pipeline } from '../src/apps/sinks/pipeline.js';
-import { BinaryCopyWriter } from '../src/apps/sinks/pg-copy.js';
+import { copyBinary } from '../src/apps/sinks/pg-copy.js';
 import { PostgresSink, putPointRow } from '../src/apps/sinks/postgres.js';
 import { SqliteSink, multiRowWriter, openPointsDatabase, sqlValue } from '../src/apps/sinks/sqlite.js';
 import { sinksLatencyBench } from './sinks-latency.js';
@@ -228,17 +225,14 @@ async function postgresBench(all: PointRecord[]): Promise<void> {
     const backends = (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((r) => r.pid);
     // A table like the sink's (same columns, key and index), filled by the same binary COPY rows.
     await c.query('CREATE TABLE bare (LIKE gridgate_points INCLUDING ALL)');
-    const w = new BinaryCopyWriter();
     await race(
       'PostgreSQL sink (batches of 5,000, + latest)',
       'bare pg binary COPY',
       all,
       (b) => sink.write(b),
       async (b) => {
-        w.begin();
-        for (const r of b) putPointRow(w, r);
         await c.query('BEGIN');
-        await pipeline(Readable.from([w.end()]), c.query(copyFrom('COPY bare FROM STDIN (FORMAT binary)')));
+        await copyBinary(c, 'COPY bare FROM STDIN (FORMAT binary)', b, putPointRow);
         await c.query('COMMIT');
       },
       '≥ 100 k/s, ≥ 0.7x',

@@ -13,13 +13,10 @@
  * `SELECT create_hypertable('gridgate_points', by_range('time'), migrate_data => true)` turns the
  * table into a hypertable without changing anything here (docs/pipeline.md).
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { LinkRecord, PointRecord, StreamRecord } from '../points/record.js';
 import { SinkState, type Sink, type SinkCounters, type SinkHealth } from './sink.js';
-import { BinaryCopyWriter, pgText } from './pg-copy.js';
+import { copyBinary, pgText, type BinaryCopyWriter } from './pg-copy.js';
 import { newestPerPoint, recordTime } from './sqlite.js';
 
 /**
@@ -168,11 +165,6 @@ function putLatestRow(w: BinaryCopyWriter, r: PointRecord): void {
   w.timestamptz(r.receiveTime);
 }
 
-/** Sends one COPY's bytes and waits for the server's answer. */
-async function copyIn(client: pg.PoolClient, sql: string, bytes: Buffer): Promise<void> {
-  await pipeline(Readable.from([bytes]), client.query(copyFrom(sql)));
-}
-
 export interface PostgresSinkOptions {
   readonly name?: string;
   /** `postgres://user@host:port/db`, or libpq environment variables when absent. */
@@ -190,8 +182,6 @@ export class PostgresSink implements Sink {
   #schema = false;
   /** Connections whose session has the staging tables. */
   readonly #staged = new WeakSet<pg.PoolClient>();
-  /** The COPY bytes of the batch being written (one batch at a time). */
-  readonly #copy = new BinaryCopyWriter();
 
   constructor(o: PostgresSinkOptions) {
     this.name = o.name ?? 'postgres';
@@ -247,11 +237,8 @@ export class PostgresSink implements Sink {
       await client.query('BEGIN');
       let inserted = 0;
       if (points.length > 0) {
-        const w = this.#copy.begin();
-        for (const r of points) putPointRow(w, r);
-        const rows = w.end();
         try {
-          await copyIn(client, COPY_POINTS, rows);
+          await copyBinary(client, COPY_POINTS, points, putPointRow);
           inserted += points.length;
         } catch (err) {
           if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
@@ -259,12 +246,10 @@ export class PostgresSink implements Sink {
           // staging table, skipping what is there. Rows skipped are not counted: the count is what was new.
           await client.query('ROLLBACK');
           await client.query('BEGIN');
-          await copyIn(client, COPY_POINTS_STAGING, rows);
+          await copyBinary(client, COPY_POINTS_STAGING, points, putPointRow);
           inserted += (await client.query(INSERT_POINTS_STAGED)).rowCount ?? 0;
         }
-        w.begin();
-        for (const r of newestPerPoint(points)) putLatestRow(w, r);
-        await copyIn(client, COPY_LATEST_STAGING, w.end());
+        await copyBinary(client, COPY_LATEST_STAGING, [...newestPerPoint(points)], putLatestRow);
         await client.query(UPSERT_LATEST);
       }
       if (links.length > 0) {
