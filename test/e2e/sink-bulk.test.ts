@@ -104,6 +104,24 @@ describe('PostgreSQL sink', () => {
     await sink.close();
   });
 
+  it('writes into tables a user gave more columns, directly and through the replay path', async () => {
+    const db = await throwawayDatabase();
+    cleanup.push(db.drop);
+    const sink = new PostgresSink({ url: db.url });
+    await sink.open();
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query("ALTER TABLE gridgate_points ADD COLUMN site text DEFAULT 'north'; ALTER TABLE gridgate_latest ADD COLUMN note text");
+    await sink.write(points(0, 20));
+    await sink.write([...points(10, 20), points(0, 1)[0]!]);
+    expect(sink.counters()).toMatchObject({ written: 30, duplicates: 11 });
+    expect((await c.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(site) AS site FROM gridgate_points')).rows).toEqual(
+      [{ n: 30, d: 30, site: 'north' }],
+    );
+    await c.end();
+    await sink.close();
+  });
+
   it('stores a NUL from a peer as U+FFFD instead of refusing the batch for ever', async () => {
     const db = await throwawayDatabase();
     cleanup.push(db.drop);

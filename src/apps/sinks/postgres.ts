@@ -75,22 +75,30 @@ CREATE TABLE IF NOT EXISTS gridgate_links (
 /**
  * The session's staging tables, created once per connection outside any transaction and emptied
  * at every commit: the points of a batch that holds a record already stored, and the newest value
- * of each point of a batch. Their columns are those of the tables they feed, so one binary COPY
- * encoding serves both ways in.
+ * of each point of a batch. Their columns are the sink's columns of the tables they feed, so one
+ * binary COPY encoding serves both ways in.
  */
-const STAGING = `
-CREATE TEMP TABLE IF NOT EXISTS gridgate_points_staging (LIKE gridgate_points) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS gridgate_latest_staging (LIKE gridgate_latest) ON COMMIT DELETE ROWS`;
+/** The columns the sink writes, in the order of its COPY rows (a table may have more, nullable or with defaults). */
+const POINT_COLUMNS =
+  'time, id, source, protocol, point, kind, address, value_num, value_text, value_type, validity, flags, quality_raw, ' +
+  'source_time, time_quality, receive_time, cause, cause_raw, sequence';
+const LATEST_COLUMNS = 'source, point, id, kind, value_num, value_text, value_type, validity, flags, time, receive_time';
 
-const COPY_POINTS = 'COPY gridgate_points FROM STDIN (FORMAT binary)';
+const STAGING = `
+CREATE TEMP TABLE IF NOT EXISTS gridgate_points_staging ON COMMIT DELETE ROWS
+  AS SELECT ${POINT_COLUMNS} FROM gridgate_points WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS gridgate_latest_staging ON COMMIT DELETE ROWS
+  AS SELECT ${LATEST_COLUMNS} FROM gridgate_latest WITH NO DATA`;
+
+const COPY_POINTS = `COPY gridgate_points (${POINT_COLUMNS}) FROM STDIN (FORMAT binary)`;
 const COPY_POINTS_STAGING = 'COPY gridgate_points_staging FROM STDIN (FORMAT binary)';
 const COPY_LATEST_STAGING = 'COPY gridgate_latest_staging FROM STDIN (FORMAT binary)';
 
-const INSERT_POINTS_STAGED = 'INSERT INTO gridgate_points SELECT * FROM gridgate_points_staging ON CONFLICT DO NOTHING';
+const INSERT_POINTS_STAGED = `INSERT INTO gridgate_points (${POINT_COLUMNS}) SELECT * FROM gridgate_points_staging ON CONFLICT DO NOTHING`;
 
 /** The newest value of each point of the batch; a replayed value is not newer than itself, so it changes nothing. */
 const UPSERT_LATEST = `
-INSERT INTO gridgate_latest SELECT * FROM gridgate_latest_staging
+INSERT INTO gridgate_latest (${LATEST_COLUMNS}) SELECT * FROM gridgate_latest_staging
 ON CONFLICT (source, point) DO UPDATE SET id = excluded.id, kind = excluded.kind, value_num = excluded.value_num,
   value_text = excluded.value_text, value_type = excluded.value_type, validity = excluded.validity, flags = excluded.flags,
   time = excluded.time, receive_time = excluded.receive_time
