@@ -5,7 +5,9 @@
  * reads numbers and time stamps as they are instead of parsing their text, which made the sink's
  * COPY cheaper on the server than the text format's, and nothing needs escaping.
  *
- * PostgreSQL text cannot hold U+0000: a NUL is written as U+FFFD (see postgres.ts).
+ * PostgreSQL text cannot hold U+0000 (nor jsonb its `\u0000` escape): a NUL from a peer would make
+ * the server refuse the whole batch, and the sink retry it for ever, so it is written as U+FFFD.
+ * The record id, computed before, still names the value as it arrived.
  *
  * {@link copyBinary} sends rows in chunks of {@link CHUNK_ROWS}, letting the event loop turn
  * between them: the server stores one chunk while the next is encoded, so on two cores client and
@@ -37,12 +39,9 @@ export class BinaryCopyWriter {
   #buf = Buffer.allocUnsafe(CHUNK_BYTES);
   #at = 0;
 
-  /** Starts a new stream. */
-  begin(): this {
-    this.#fresh();
-    this.#room(SIGNATURE.length);
+  /** A new stream: the signature is its first bytes. */
+  constructor() {
     for (const b of SIGNATURE) this.#buf[this.#at++] = b;
-    return this;
   }
 
   /** The bytes written since the last chunk; the next are written into a new buffer. */
@@ -116,7 +115,8 @@ export class BinaryCopyWriter {
     let room = 24;
     for (const s of items) room += 4 + 3 * s.length;
     this.#room(room);
-    const start = this.#at + 4;
+    const lengthAt = this.#at;
+    const start = lengthAt + 4;
     const b = this.#buf;
     let at = b.writeInt32BE(items.length === 0 ? 0 : 1, start);
     at = b.writeInt32BE(0, at);
@@ -130,7 +130,7 @@ export class BinaryCopyWriter {
         at = end;
       }
     }
-    b.writeInt32BE(at - start, this.#at);
+    b.writeInt32BE(at - start, lengthAt);
     this.#at = at;
   }
 
@@ -161,10 +161,10 @@ export class BinaryCopyWriter {
 }
 
 /** Rows per chunk of a COPY. */
-export const CHUNK_ROWS = 500;
+const CHUNK_ROWS = 500;
 
 async function* chunks<T>(rows: readonly T[], put: (w: BinaryCopyWriter, row: T) => void): AsyncGenerator<Buffer> {
-  const w = new BinaryCopyWriter().begin();
+  const w = new BinaryCopyWriter();
   for (let i = 0; i < rows.length; i++) {
     put(w, rows[i]!);
     if ((i + 1) % CHUNK_ROWS === 0 && i + 1 < rows.length) {
