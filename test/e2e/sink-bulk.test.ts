@@ -137,7 +137,8 @@ describe('PostgreSQL sink', () => {
       quality: { validity: 'questionable', flags: ['old-data', 'substituted'], raw: 48 },
       sequence: '0a0b',
     });
-    await sink.write([old, fine]);
+    const text = pointRecord({ ...testPoint(3, 'poste-é'), kind: 'string', value: 'Ünïcode ⚡ 𝄞' });
+    await sink.write([old, fine, text]);
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     const rows = await c.query<{
@@ -151,7 +152,7 @@ describe('PostgreSQL sink', () => {
       seq: string | null;
     }>(
       `SELECT id, (extract(epoch FROM time) * 1000000)::bigint::text AS us, receive_time AS rt, value_num AS vn, value_type AS vty,
-         flags, quality_raw AS q, sequence AS seq FROM gridgate_points ORDER BY time`,
+         flags, quality_raw AS q, sequence AS seq FROM gridgate_points WHERE value_type <> 'string' ORDER BY time`,
     );
     expect(rows.rows).toEqual([
       { id: old.id, us: '0', rt: new Date(1_700_000_000_000), vn: 1, vty: 'number', flags: [], q: 0, seq: null },
@@ -165,6 +166,9 @@ describe('PostgreSQL sink', () => {
         q: 48,
         seq: '0a0b',
       },
+    ]);
+    expect((await c.query('SELECT source, value_text FROM gridgate_points WHERE id = $1', [text.id])).rows).toEqual([
+      { source: 'poste-é', value_text: 'Ünïcode ⚡ 𝄞' },
     ]);
     await c.end();
     await sink.close();
