@@ -60,7 +60,7 @@ interface PubAckBody {
   readonly error?: { readonly code?: number; readonly description?: string };
 }
 
-/** Bytes of payload buffer a batch starts with (and each further one when it is full). */
+/** Bytes of payload buffer at most, for a batch's first buffer and each further one. */
 const PAYLOAD_CHUNK = 1 << 20;
 
 /**
@@ -70,12 +70,14 @@ const PAYLOAD_CHUNK = 1 << 20;
  */
 export function jsonPayloads(batch: readonly StreamRecord[]): Uint8Array[] {
   const out = new Array<Uint8Array>(batch.length);
-  let buf = Buffer.allocUnsafe(PAYLOAD_CHUNK);
+  // Sized for what is left of the batch (a record is ~450 bytes), at most PAYLOAD_CHUNK at a time.
+  const size = (left: number, need: number): number => Math.max(need, Math.min(PAYLOAD_CHUNK, left * 512));
+  let buf = Buffer.allocUnsafe(size(batch.length, 0));
   let at = 0;
   for (let i = 0; i < batch.length; i++) {
     const json = JSON.stringify(batch[i]);
     if (at + 3 * json.length > buf.length) {
-      buf = Buffer.allocUnsafe(Math.max(PAYLOAD_CHUNK, 3 * json.length));
+      buf = Buffer.allocUnsafe(size(batch.length - i, 3 * json.length));
       at = 0;
     }
     const end = at + buf.write(json, at);
@@ -103,8 +105,8 @@ function holds(d: Uint8Array, pattern: Uint8Array): boolean {
 /**
  * A publish acknowledgement. The common one, a message stored, is `{"stream":"S", "seq":1}`: it is
  * recognised from its bytes (an object that starts so, with no nested object, no escape and no
- * `"duplicate"`), since JSON.parse per acknowledgement was a tenth of the client's time; anything
- * else (a duplicate, an error, a shape this does not know) is parsed as JSON.
+ * `"duplicate"`), without decoding and parsing it (1–2 % of the client's time in a profile);
+ * anything else (a duplicate, an error, a shape this does not know) is parsed as JSON.
  */
 export function pubAckOf(d: Uint8Array): PubAckBody {
   let stored = d.length > ACK_HEAD.length && d[d.length - 1] === 0x7d && !d.includes(0x7b, 1) && !d.includes(0x5c);

@@ -31,16 +31,19 @@ const TEXT_OID = 25;
 /** Text for PostgreSQL: U+0000 replaced by U+FFFD (the only change). */
 export const pgText = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
 
-/** Bytes a chunk's buffer starts with (it grows when a row does not fit). */
+/** Bytes of a chunk's buffer at most, unless a row needs more. */
 const CHUNK_BYTES = 256 * 1024;
 
 /** Builds one COPY stream's bytes, chunk by chunk; a chunk taken is never written to again. */
 export class BinaryCopyWriter {
-  #buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  readonly #chunkBytes: number;
+  #buf: Buffer;
   #at = 0;
 
-  /** A new stream: the signature is its first bytes. */
-  constructor() {
+  /** A new stream, its chunks' buffers `chunkBytes` long (they grow for a row that does not fit). */
+  constructor(chunkBytes = CHUNK_BYTES) {
+    this.#chunkBytes = Math.max(SIGNATURE.length + 2, chunkBytes);
+    this.#buf = Buffer.allocUnsafe(this.#chunkBytes);
     for (const b of SIGNATURE) this.#buf[this.#at++] = b;
   }
 
@@ -59,7 +62,7 @@ export class BinaryCopyWriter {
   }
 
   #fresh(): void {
-    this.#buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.#buf = Buffer.allocUnsafe(this.#chunkBytes);
     this.#at = 0;
   }
 
@@ -164,7 +167,8 @@ export class BinaryCopyWriter {
 const CHUNK_ROWS = 500;
 
 async function* chunks<T>(rows: readonly T[], put: (w: BinaryCopyWriter, row: T) => void): AsyncGenerator<Buffer> {
-  const w = new BinaryCopyWriter();
+  // A small COPY (the latest values of a few points) does not take a whole chunk's buffer.
+  const w = new BinaryCopyWriter(Math.min(CHUNK_BYTES, 64 + 512 * Math.min(rows.length, CHUNK_ROWS)));
   for (let i = 0; i < rows.length; i++) {
     put(w, rows[i]!);
     if ((i + 1) % CHUNK_ROWS === 0 && i + 1 < rows.length) {
