@@ -3,32 +3,31 @@
  * in the same run, and the memory of a pipeline whose sink is down while records arrive at
  * 10,000/s. The bare clients: SQLite, better-sqlite3 multi-row INSERTs of the same rows in one
  * transaction per batch into a table with the same keys and indexes; PostgreSQL, a `pg` COPY of
- * the same rows into a table with the same keys and indexes (no conflict handling, no latest
- * table); JetStream, the same messages published pipelined with acknowledgements awaited, without
+ * the same rows (binary) into a table like the sink's, with the same key and index (no conflict
+ * handling, no latest table); JetStream, the same messages published pipelined with acknowledgements awaited, without
  * message ids (and, on a slice, the client's own `js.publish` per message).
  *
  * Sink and bare client take turns on slices of the records and the ratio is the median of the
- * slices' ratios, so a neighbour's load falls on both. `SINK_BENCH_RECORDS` (default 200,000) and
+ * slices' ratios, so a neighbour's load falls on both; the CPU time per record each side took (this
+ * process, and the PostgreSQL backends or the nats-server, read from /proc) is printed beside. `SINK_BENCH_RECORDS` (default 200,000) and
  * `SINK_BENCH_DOWN_S` (default 60; shorter for a quick run) change the run.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, createInbox } from '@nats-io/transport-node';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { pointRecord, type PointRecord } from '../src/apps/points/record.js';
-import { NatsSink, natsSubject } from '../src/apps/sinks/nats.js';
+import { NatsSink, jsonPayloads, natsSubject } from '../src/apps/sinks/nats.js';
 import { Pipeline } from '../src/apps/sinks/pipeline.js';
-import { PostgresSink, copyRows } from '../src/apps/sinks/postgres.js';
+import { copyBinary } from '../src/apps/sinks/pg-copy.js';
+import { PostgresSink, putPointRow } from '../src/apps/sinks/postgres.js';
 import { SqliteSink, multiRowWriter, openPointsDatabase, sqlValue } from '../src/apps/sinks/sqlite.js';
 import { sinksLatencyBench } from './sinks-latency.js';
-import { line, percentile, rate } from './stats.js';
+import { cpuNow, line, percentile, rate } from './stats.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const BATCH = 5000;
@@ -61,9 +60,46 @@ function batches<T>(all: readonly T[], size: number): T[][] {
 
 const load = (): string => `load ${loadavg()[0]!.toFixed(1)}`;
 
+/** CPU time (user + system) of processes of this machine, ms, from /proc; undefined where it cannot be read. */
+function procCpuMs(pids: readonly number[]): number | undefined {
+  let ms = 0;
+  try {
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th, in ticks of 10 ms.
+    for (const pid of pids) {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ms += (Number(f[11]) + Number(f[12])) * 10;
+    }
+  } catch {
+    return undefined;
+  }
+  return ms;
+}
+
+/** The nats-server serving 127.0.0.1:4222 (the one without another port on its command line). */
+function natsServerPid(): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const cmd = (() => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      } catch {
+        return [];
+      }
+    })();
+    if (!(cmd[0] ?? '').endsWith('nats-server')) continue;
+    const p = cmd.findIndex((a) => a === '-p' || a === '--port');
+    if (p < 0 || cmd[p + 1] === '4222') return Number(d);
+  }
+  return undefined;
+}
+
+const us = (ms: number, n: number): string => ((ms * 1000) / n).toFixed(1);
+
 /**
  * Writes the records in slices of 4 batches, sink then bare client by turns, and prints both rates
- * and the median of the slices' sink/bare ratios.
+ * and the median of the slices' sink/bare ratios; then the CPU time each side took per record, in
+ * this process and, given `serverCpu` (cumulative ms), in the server: figures a busy neighbour
+ * changes far less than the rates.
  */
 async function race(
   name: string,
@@ -72,20 +108,37 @@ async function race(
   sink: (b: readonly PointRecord[]) => Promise<void> | void,
   bare: (b: readonly PointRecord[]) => Promise<void> | void,
   target: string,
+  serverCpu?: () => number | undefined,
 ): Promise<void> {
   let sinkMs = 0;
   let bareMs = 0;
+  const cpu = { sink: 0, bare: 0, sinkServer: 0, bareServer: 0 };
+  let server = serverCpu !== undefined;
   const ratios: number[] = [];
+  const timed = async (
+    parts: PointRecord[][],
+    f: (b: readonly PointRecord[]) => Promise<void> | void,
+  ): Promise<[number, number, number]> => {
+    const s0 = serverCpu?.();
+    const c0 = cpuNow();
+    const t = performance.now();
+    for (const b of parts) await f(b);
+    const wall = performance.now() - t;
+    const c = cpuNow() - c0;
+    const s1 = serverCpu?.();
+    if (s0 === undefined || s1 === undefined) server = false;
+    return [wall, c, (s1 ?? 0) - (s0 ?? 0)];
+  };
   for (const slice of batches(all, BATCH * 4)) {
     const parts = batches(slice, BATCH);
-    let t = performance.now();
-    for (const b of parts) await sink(b);
-    const s = performance.now() - t;
-    t = performance.now();
-    for (const b of parts) await bare(b);
-    const r = performance.now() - t;
+    const [s, sc, ss] = await timed(parts, sink);
+    const [r, rc, rs] = await timed(parts, bare);
     sinkMs += s;
     bareMs += r;
+    cpu.sink += sc;
+    cpu.bare += rc;
+    cpu.sinkServer += ss;
+    cpu.bareServer += rs;
     ratios.push(r / s);
   }
   const ratio = percentile(
@@ -93,6 +146,12 @@ async function race(
     50,
   );
   line(name, rate(all.length, sinkMs), `${bareName} ${rate(all.length, bareMs)}; sink/bare ${ratio.toFixed(2)} (${target}; ${load()})`);
+  const n = all.length;
+  line(
+    '  CPU µs per record, sink / bare',
+    `${us(cpu.sink, n)} / ${us(cpu.bare, n)}`,
+    `this process${server ? `; server ${us(cpu.sinkServer, n)} / ${us(cpu.bareServer, n)}` : ''}`,
+  );
 }
 
 async function sqliteBench(all: PointRecord[], dir: string): Promise<void> {
@@ -127,7 +186,6 @@ async function sqliteBench(all: PointRecord[], dir: string): Promise<void> {
     },
   );
   const tx = db.transaction((b: readonly PointRecord[]) => insert(b));
-  const cpu = process.cpuUsage();
   await race(
     'SQLite sink (batches of 5,000, + latest)',
     'bare better-sqlite3 INSERT',
@@ -136,8 +194,6 @@ async function sqliteBench(all: PointRecord[], dir: string): Promise<void> {
     (b) => void tx(b),
     '≥ 200 k/s, ≥ 0.7x',
   );
-  const used = process.cpuUsage(cpu);
-  line('  both, per CPU second of this process', rate(2 * all.length, (used.user + used.system) / 1000), 'SQLite works in this thread');
   await sink.close();
   db.close();
 
@@ -164,22 +220,23 @@ async function postgresBench(all: PointRecord[]): Promise<void> {
     await sink.open();
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    // The rows COPY sends the sink's staging table, with gridgate_points' keys and indexes.
-    await c.query(`CREATE TABLE bare (t float8, id text, source text, protocol text, point text, kind text, address jsonb, vn float8,
-      vt text, vty text, validity text, flags text, qraw integer, st float8, tq text, rt float8, cause text, craw text, seq text,
-      PRIMARY KEY (t, id));
-      CREATE INDEX ON bare (source, point, t DESC)`);
+    // The server's side: the backends of this database (the sink's connection and the bare client's).
+    await sink.write(all.slice(0, 1));
+    const backends = (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((r) => r.pid);
+    // A table like the sink's (same columns, key and index), filled by the same binary COPY rows.
+    await c.query('CREATE TABLE bare (LIKE gridgate_points INCLUDING ALL)');
     await race(
       'PostgreSQL sink (batches of 5,000, + latest)',
-      'bare pg COPY',
+      'bare pg binary COPY',
       all,
       (b) => sink.write(b),
       async (b) => {
         await c.query('BEGIN');
-        await pipeline(Readable.from([copyRows(b)]), c.query(copyFrom('COPY bare FROM STDIN')));
+        await copyBinary(c, 'COPY bare FROM STDIN (FORMAT binary)', b, putPointRow);
         await c.query('COMMIT');
       },
       '≥ 100 k/s, ≥ 0.7x',
+      () => procCpuMs(backends),
     );
     await c.end();
     await sink.close();
@@ -202,6 +259,7 @@ async function natsBench(all: PointRecord[]): Promise<void> {
   try {
     // The sink's way without its message ids: every message in flight, acks counted on one inbox.
     const inbox = createInbox();
+    const natsPid = natsServerPid();
     let waiting = 0;
     let done: (() => void) | undefined;
     nc.subscribe(`${inbox}.*`, {
@@ -218,9 +276,11 @@ async function natsBench(all: PointRecord[]): Promise<void> {
         new Promise<void>((resolve) => {
           done = resolve;
           waiting = b.length;
-          for (let i = 0; i < b.length; i++) nc.publish(natsSubject(barePrefix, b[i]!), JSON.stringify(b[i]), { reply: `${inbox}.${i}` });
+          const payloads = jsonPayloads(b);
+          for (let i = 0; i < b.length; i++) nc.publish(natsSubject(barePrefix, b[i]!), payloads[i]!, { reply: `${inbox}.${i}` });
         }),
       '≥ 100 k/s, ≥ 0.7x',
+      () => (natsPid === undefined ? undefined : procCpuMs([natsPid])),
     );
     const js = jetstream(nc);
     const some = all.slice(0, Math.min(all.length, 20_000));

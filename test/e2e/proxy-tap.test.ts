@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayConfigSchema } from '../../src/apps/gateway/config.js';
 import { Gateway } from '../../src/apps/gateway/gateway.js';
 import { Iec104Master } from '../../src/apps/iec104/master.js';
+import { Cot, GOOD } from '../../src/protocols/iec104/index.js';
 import { freePort, group, proxyConfig, SLAVE_IP, startProxy, startRtu, waitGroupUp } from './proxy-support.js';
 import { until } from './sink-support.js';
 import { CLI, runCli, tempDir } from './support.js';
@@ -154,6 +155,70 @@ describe('proxy tap', () => {
       { source: 'rtu7', state: 'down' },
     ]);
     expect(out).toMatch(/stopped: \d+ records accepted/);
+  }, 60_000);
+
+  it("gridgate proxy --points counts the RTU's ASDUs the tap cannot decode in the proxy's /metrics, and stores the rest", async () => {
+    const sim = await startRtu(1);
+    cleanups.push(() => sim.stop());
+    const port = await freePort();
+    const dir = tempDir('proxy-points-malformed');
+    const db = join(dir, 'points.db');
+    const proxyFile = join(dir, 'proxy.yaml');
+    writeFileSync(
+      proxyFile,
+      `groups:\n  - { id: 7, name: SUB7, port: ${port}, rtu: 1, hosts: ['${SLAVE_IP}:${sim.rtus[0]!.slave.port}'] }\n`,
+    );
+    const pointsFile = join(dir, 'points.yaml');
+    writeFileSync(pointsFile, `journal: ${join(dir, 'journal.db')}\nstatusEverySec: 0\nsinks:\n  - { type: sqlite, file: ${db} }\n`);
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'proxy',
+        '-i',
+        proxyFile,
+        '--points',
+        pointsFile,
+        '--nogui',
+        '--listen-host',
+        '127.0.0.1',
+        '--set-clock',
+        'never',
+        '--metrics-port',
+        '0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    cleanups.push(() => child.kill('SIGKILL'));
+    await until(() => /metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/.test(out), 10_000, 'metrics served');
+    const url = /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(out)![1]!;
+    let master: Iec104Master | undefined;
+    await until(
+      async () => {
+        master = await Iec104Master.connect({ host: '127.0.0.1', port }).catch(() => undefined);
+        return master !== undefined;
+      },
+      10_000,
+      'the group listens',
+    );
+    cleanups.push(() => master!.close());
+    await master!.start();
+    await until(() => rows(db, "SELECT 1 FROM links WHERE source = 'SUB7' AND state = 'up'").length > 0, 10_000, 'tap up');
+    // M_ME_NC_1, one object, spontaneous, CA 1: the header routes it, but the value stops after two
+    // of its five octets. Then a good single point, which must still become a record.
+    const rtu = sim.rtus[0]!.slave;
+    rtu.broadcastBytes(Uint8Array.of(13, 0x01, 3, 0, 1, 0, 0x11, 0x0f, 0x00, 0x00, 0x00));
+    rtu.broadcastBytes(Uint8Array.of(13, 0x01, 3, 0, 1, 0, 0x12, 0x0f, 0x00, 0x00));
+    rtu.broadcast({ type: 'M_SP_NA_1', cot: Cot.SPONT, ca: 1, objects: [{ ioa: 4097, value: true, quality: GOOD }] });
+    await until(() => rows(db, "SELECT 1 FROM points WHERE source = 'SUB7' AND point = '1/4097'").length > 0, 10_000, 'the good value');
+    const line = async (): Promise<string | undefined> =>
+      (await (await fetch(url)).text()).split('\n').find((l) => l.startsWith('gridgate_proxy_tap_malformed_total{'));
+    expect(await line()).toBe('gridgate_proxy_tap_malformed_total{group="SUB7",id="7",source="SUB7"} 2');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   }, 60_000);
 
   it('refuses a tap on a group the proxy does not have, and a tap outside a proxy, naming the line', async () => {

@@ -104,6 +104,76 @@ describe('PostgreSQL sink', () => {
     await sink.close();
   });
 
+  it('writes into tables a user gave more columns, directly and through the replay path', async () => {
+    const db = await throwawayDatabase();
+    cleanup.push(db.drop);
+    const sink = new PostgresSink({ url: db.url });
+    await sink.open();
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query("ALTER TABLE gridgate_points ADD COLUMN site text DEFAULT 'north'; ALTER TABLE gridgate_latest ADD COLUMN note text");
+    await sink.write(points(0, 20));
+    await sink.write([...points(10, 20), points(0, 1)[0]!]);
+    expect(sink.counters()).toMatchObject({ written: 30, duplicates: 11 });
+    expect((await c.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(site) AS site FROM gridgate_points')).rows).toEqual(
+      [{ n: 30, d: 30, site: 'north' }],
+    );
+    await c.end();
+    await sink.close();
+  });
+
+  it('stores time stamps before 2000 and between milliseconds, flags, booleans and sequences as they are', async () => {
+    const db = await throwawayDatabase();
+    cleanup.push(db.drop);
+    const sink = new PostgresSink({ url: db.url });
+    await sink.open();
+    // A clock that was never set (1970), and an IEC 61850 stamp with a fraction of a millisecond.
+    const old = pointRecord({ ...testPoint(1), sourceTime: 0, receiveTime: 1_700_000_000_000 });
+    const fine = pointRecord({
+      ...testPoint(2),
+      kind: 'binary',
+      value: true,
+      sourceTime: 1_700_000_000_123.25,
+      quality: { validity: 'questionable', flags: ['old-data', 'substituted'], raw: 48 },
+      sequence: '0a0b',
+    });
+    const text = pointRecord({ ...testPoint(3, 'poste-é'), kind: 'string', value: 'Ünïcode ⚡ 𝄞' });
+    await sink.write([old, fine, text]);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const rows = await c.query<{
+      id: string;
+      us: string;
+      rt: Date;
+      vn: number;
+      vty: string;
+      flags: string[];
+      q: number;
+      seq: string | null;
+    }>(
+      `SELECT id, (extract(epoch FROM time) * 1000000)::bigint::text AS us, receive_time AS rt, value_num AS vn, value_type AS vty,
+         flags, quality_raw AS q, sequence AS seq FROM gridgate_points WHERE value_type <> 'string' ORDER BY time`,
+    );
+    expect(rows.rows).toEqual([
+      { id: old.id, us: '0', rt: new Date(1_700_000_000_000), vn: 1, vty: 'number', flags: [], q: 0, seq: null },
+      {
+        id: fine.id,
+        us: '1700000000123250',
+        rt: new Date(fine.receiveTime),
+        vn: 1,
+        vty: 'boolean',
+        flags: ['old-data', 'substituted'],
+        q: 48,
+        seq: '0a0b',
+      },
+    ]);
+    expect((await c.query('SELECT source, value_text FROM gridgate_points WHERE id = $1', [text.id])).rows).toEqual([
+      { source: 'poste-é', value_text: 'Ünïcode ⚡ 𝄞' },
+    ]);
+    await c.end();
+    await sink.close();
+  });
+
   it('stores a NUL from a peer as U+FFFD instead of refusing the batch for ever', async () => {
     const db = await throwawayDatabase();
     cleanup.push(db.drop);

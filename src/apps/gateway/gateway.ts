@@ -11,6 +11,7 @@ import { createSink } from '../sinks/config.js';
 import { Pipeline } from '../sinks/pipeline.js';
 import type { GatewayConfig, SourceConfig } from './config.js';
 import type { GatewaySnapshot } from './metrics.js';
+import { ProxyTapSource, type TapStatus } from './proxy-tap.js';
 import { createSource, type Source } from './sources.js';
 
 export interface GatewayOptions {
@@ -84,6 +85,16 @@ export class Gateway {
       accepted: this.#pipeline.accepted,
       pending: this.#pipeline.pending,
     };
+  }
+
+  /** The proxy taps among the sources, with their counts (`gridgate proxy --points`, the proxy's `/metrics`). */
+  taps(): TapStatus[] {
+    const out: TapStatus[] = [];
+    for (const { source } of this.#sources.values()) {
+      const t = source instanceof ProxyTapSource ? source.tapStatus() : undefined;
+      if (t !== undefined) out.push(t);
+    }
+    return out;
   }
 
   /** Stops sources, commits what they sent, gives sinks `drainMs` to catch up, closes. */

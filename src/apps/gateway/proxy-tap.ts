@@ -15,6 +15,15 @@ import type { Proxy } from '../proxy/proxy.js';
 import type { GatewayConfig, SourceConfig, TapGroup } from './config.js';
 import { BaseSource, type Emit } from './source-base.js';
 
+/** What the proxy's `/metrics` reports of a tap. */
+export interface TapStatus {
+  readonly source: string;
+  /** The proxy group's id. */
+  readonly group: number;
+  /** ASDUs from the group's RTU that did not decode: the proxy forwarded them, no record was made. */
+  readonly malformed: number;
+}
+
 type TapConfig = Extract<SourceConfig, { type: 'iec104-proxy-tap' }>;
 
 /**
@@ -26,6 +35,8 @@ export class ProxyTapSource extends BaseSource {
   readonly #c: TapConfig;
   readonly #proxy: Proxy;
   #detach: (() => void) | undefined;
+  /** The id of the group tapped, once attached. */
+  #group: number | undefined;
   #asdus: Uint8Array[] = [];
   #times: number[] = [];
   #scheduled: NodeJS.Immediate | undefined;
@@ -46,7 +57,13 @@ export class ProxyTapSource extends BaseSource {
       this.link('down', `the proxy has no group ${JSON.stringify(this.#c.group)}`);
       return;
     }
+    this.#group = g.id;
     this.#detach = this.#proxy.tap(g.id, this.#onTap);
+  }
+
+  /** The group tapped and the ASDUs of its RTU that did not decode (the proxy's `/metrics`); undefined before a group is found. */
+  tapStatus(): TapStatus | undefined {
+    return this.#group === undefined ? undefined : { source: this.name, group: this.#group, malformed: this.malformed };
   }
 
   async stop(): Promise<void> {

@@ -12,6 +12,13 @@ export interface NtpMetricsSource {
   readonly lastSuccess?: number | undefined;
 }
 
+/** A points tap on a group (`gridgate proxy --points`): the group's id, the source's name, its counts. */
+export interface TapMetricsSource {
+  readonly group: number;
+  readonly source: string;
+  readonly malformed: number;
+}
+
 type Labels = Record<string, string>;
 
 function eachType(t: LinkTraffic, f: (direction: 'in' | 'out', type: string, n: number) => void): void {
@@ -21,8 +28,12 @@ function eachType(t: LinkTraffic, f: (direction: 'in' | 'out', type: string, n: 
   }
 }
 
-/** A registry whose every metric is computed from `groups()` (and `ntp()`) at scrape time. */
-export function proxyRegistry(groups: () => readonly GroupSnapshot[], ntp?: () => NtpMetricsSource | undefined): Registry {
+/** A registry whose every metric is computed from `groups()` (and `ntp()`, `taps()`) at scrape time. */
+export function proxyRegistry(
+  groups: () => readonly GroupSnapshot[],
+  ntp?: () => NtpMetricsSource | undefined,
+  taps?: () => readonly TapMetricsSource[],
+): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, v: number) => void) => void): void => {
     registry.registerMetric(
@@ -112,6 +123,17 @@ export function proxyRegistry(groups: () => readonly GroupSnapshot[], ntp?: () =
   counter('gridgate_proxy_ack_holds_total', 'Times the slave link was slowed because a master was behind', ['group', 'id'], (set) => {
     for (const s of groups()) set(g(s), s.counters['ackHolds'] ?? 0);
   });
+  if (taps !== undefined) {
+    counter(
+      'gridgate_proxy_tap_malformed_total',
+      'ASDUs from the RTU the points tap could not decode (forwarded to the masters; no record made)',
+      ['group', 'id', 'source'],
+      (set) => {
+        const names = new Map(groups().map((s) => [s.id, s.name]));
+        for (const t of taps()) set({ group: names.get(t.group) ?? '', id: String(t.group), source: t.source }, t.malformed);
+      },
+    );
+  }
   if (ntp !== undefined) {
     gauge('gridgate_ntp_offset_seconds', 'Clock offset measured by the last NTP query', [], (set) => {
       const n = ntp();

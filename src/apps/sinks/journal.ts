@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { StreamRecord } from '../points/record.js';
-import { multiRowWriter } from './sqlite.js';
+import { multiRowWriter, WAL_CHECKPOINT_PAGES } from './sqlite.js';
 
 /** One journal entry. */
 export interface JournalEntry {
@@ -28,6 +28,8 @@ export class Journal {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a commit survives the death of the process (kill -9), not a power cut.
     db.pragma('synchronous = NORMAL');
+    // Fewer checkpoints, as for the points database: entries are written and deleted in runs.
+    db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;`);
     // Rows are put in order, so each takes the next sequence number.

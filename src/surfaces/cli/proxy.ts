@@ -200,6 +200,8 @@ async function runProxy(o: ProxyCliOptions): Promise<void> {
         proxyRegistry(
           () => proxy.snapshot(),
           () => ntp?.status,
+          // The points file's taps (none without --points); a reload may replace them.
+          () => points?.gateway.taps() ?? [],
         ),
         o.metricsHost,
         o.metricsPort,
