@@ -3,7 +3,7 @@
  * PostgreSQL cluster (initdb as the postgres user), nats-server with JetStream, mosquitto. The
  * machine's own services are never touched.
  */
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -197,6 +197,28 @@ export class OwnNatsCluster {
 
   get urls(): string[] {
     return this.nodes.map((n) => n.url);
+  }
+
+  /**
+   * A stream's info from its leader, asked until one answers `accept` (after a node's restart the
+   * cluster may still be electing leaders): the last answer, or an error after `timeoutMs`.
+   */
+  async streamInfo(name: string, accept: (info: StreamInfo) => boolean = () => true, timeoutMs = 60_000): Promise<StreamInfo> {
+    const nc = await connect({ servers: this.urls });
+    const end = Date.now() + timeoutMs;
+    try {
+      for (;;) {
+        try {
+          const info = await (await jetstreamManager(nc, { timeout: 2000 })).streams.info(name);
+          if (accept(info) || Date.now() > end) return info;
+        } catch (err) {
+          if (Date.now() > end) throw new Error(`stream ${name}: no leader answered within ${timeoutMs} ms`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await nc.close();
+    }
   }
 
   /** Resolves once JetStream has a meta leader and answers account info. */
