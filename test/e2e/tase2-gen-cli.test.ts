@@ -64,7 +64,7 @@ describe('gridgate tase2 gen', () => {
   it('exits 2 naming a bad flag, and 3 when no node can associate', async () => {
     const bad = await runCli(['tase2', 'gen', '--target', 'nowhere', '--duration', '1']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('(command line) targets.0: host:port');
+    expect(bad.stderr).toContain('(command line) targets.0: host:port (port 0..65535)');
     const random = await runCli(['tase2', 'gen', '--random', '5,1']);
     expect(random.code).toBe(2);
     expect(random.stderr).toContain('--random');

@@ -144,4 +144,32 @@ describe('tase2 gen PUSH over loopback', () => {
     expect(r.received.size).toBe(t.sent);
     expect(t.acknowledged).toBe(t.sent);
   }, 20_000);
+
+  it('runs the staircase-peak plan: nodes come one by one up to all at half the run, then go the newest first', async () => {
+    const r = await receiver();
+    const gen = new Tase2Generator({
+      scenario: scenario(
+        [`127.0.0.1:${r.endpoint.port}`],
+        [
+          { path: ['ramp'], value: { kind: 'staircase-peak' } },
+          // 750 ms between steps: the loop below sees every one, even on a busy machine.
+          { path: ['duration'], value: 6 },
+        ],
+      ),
+    });
+    const seen: number[] = [];
+    gen.start();
+    const look = (): void => {
+      const n = gen.status().nodes;
+      if (seen.at(-1) !== n) seen.push(n);
+    };
+    while (gen.state !== 'finished') {
+      look();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    look();
+    expect(seen).toEqual([1, 2, 3, 4, 3, 2, 1, 0]);
+    expect(gen.metrics().totals.connects).toBe(4);
+    expect(r.negotiated).toBe(4);
+  }, 20_000);
 });

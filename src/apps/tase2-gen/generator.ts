@@ -45,6 +45,9 @@ export interface GeneratorMetrics {
 }
 
 const PERCENTILES = [50, 90, 99] as const;
+const HOUR = 3_600_000;
+/** Samples kept: a day at one a second; a longer run keeps its latest day (the count dropped is in the report's meta). */
+const MAX_SAMPLES = 86_400;
 const MiB = 2 ** 20;
 
 /** The charts of a generator run; the first is the one the PNG shows. */
@@ -130,6 +133,7 @@ export class Tase2Generator {
   #planTimer: NodeJS.Timeout | undefined;
   #sampleTimer: NodeJS.Timeout | undefined;
   #last = { at: 0, cpu: 0, tally: { ...this.#tally } };
+  #samplesDropped = 0;
   #finished: Promise<void>;
   #finish: (() => void) | undefined;
   /** Node starts and stops in progress, so that a stop waits for them. */
@@ -250,6 +254,7 @@ export class Tase2Generator {
         duration: s.duration,
         ...(s.model === 'push' ? { targets: s.targets.join(' ') } : { pullPort: s.pullPort }),
         tls: s.tls === undefined ? 'off' : 'on',
+        ...(this.#samplesDropped === 0 ? {} : { 'samples dropped (oldest)': this.#samplesDropped }),
         ...Object.fromEntries(Object.entries(this.metrics().totals).map(([k, v]) => [`total ${k}`, v])),
       },
       charts: CHARTS,
@@ -271,7 +276,12 @@ export class Tase2Generator {
     if (t >= 0) this.#reconcile(t);
     const next = t < 0 ? 0 : Math.min(this.plan.nextChangeAfter(t) ?? this.plan.end, this.plan.end);
     const wait = Math.max(0, this.#origin + next - performance.now());
-    this.#planTimer = setTimeout(() => this.#at(Math.max(next, performance.now() - this.#origin)), wait);
+    // A timer holds at most 2^31 − 1 ms: a later change is reached in steps of an hour.
+    const step = Math.min(wait, HOUR);
+    this.#planTimer = setTimeout(() => {
+      const now = performance.now() - this.#origin;
+      this.#at(step === wait ? Math.max(next, now) : now);
+    }, step);
   }
 
   #reconcile(t: number): void {
@@ -356,6 +366,10 @@ export class Tase2Generator {
       },
     };
     this.#last = { at: now, cpu, tally: { ...t } };
+    if (this.#samples.length >= MAX_SAMPLES) {
+      this.#samples.shift();
+      this.#samplesDropped++;
+    }
     this.#samples.push(sample);
     this.#o.onSample?.(sample);
   }

@@ -48,7 +48,7 @@ describe('the generator scenario', () => {
     expect(got).toContainEqual(expect.stringMatching(/^s\.yaml:2 nodes: /));
     expect(got).toContainEqual(expect.stringMatching(/^s\.yaml:5 ramp\.every: /));
     expect(got).toContainEqual('s.yaml:9 values.max: min must not exceed max');
-    expect(got).toContainEqual('s.yaml:10 targets.0: host:port');
+    expect(got).toContainEqual('s.yaml:10 targets.0: host:port (port 0..65535)');
   });
 
   it('asks PUSH for a target and limits targets to the two transfer sets a node has', () => {
@@ -88,7 +88,17 @@ describe('the generator scenario', () => {
     ]);
     expect(s.nodes).toBe(8);
     expect(s.node).toEqual({ points: 3, updateIntervalMs: 250 });
-    expect(problems('targets: [a:1]\n', [{ path: ['targets'], value: ['x'] }])).toEqual(['(command line) targets.0: host:port']);
+    expect(problems('targets: [a:1]\n', [{ path: ['targets'], value: ['x'] }])).toEqual([
+      '(command line) targets.0: host:port (port 0..65535)',
+    ]);
+  });
+
+  it('refuses unknown fields (a typo is not silently ignored) and ports out of range', () => {
+    expect(problems('model: pull\nnodez: 5\n')).toEqual([expect.stringMatching(/^s\.yaml:1: Unrecognized key: "nodez"/)]);
+    expect(problems('model: pull\nramp: { kind: all-at-once, every: 2 }\n')).toEqual([
+      expect.stringMatching(/^s\.yaml:2 ramp: Unrecognized key: "every"/),
+    ]);
+    expect(problems('targets: [a:70000]\n')).toEqual(['s.yaml:1 targets.0: host:port (port 0..65535)']);
   });
 
   it('reports YAML syntax errors with their line', () => {

@@ -18,28 +18,31 @@ const identifier = z.string().min(1).max(32);
 const seconds = z.number().finite().min(0);
 
 /** `host:port` of a collector or a load balancer. */
-const target = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port');
+const target = z.string().refine((t) => {
+  const m = /^[^\s:]+:(\d{1,5})$/.exec(t);
+  return m !== null && Number(m[1]) <= 65535;
+}, 'host:port (port 0..65535)');
 
 /** An IPv4 block in CIDR form (`127.1.0.0/16`). */
 const cidr = z.string().refine((s) => parseCidr(s) !== undefined, 'an IPv4 block like 127.1.0.0/16');
 
 const ramp = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('all-at-once') }),
+  z.strictObject({ kind: z.literal('all-at-once') }),
   /** A new node every `every` s; each runs `hold` s (to the end of the run when absent). */
-  z.object({ kind: z.literal('staircase'), every: seconds.positive(), hold: seconds.positive().optional() }),
+  z.strictObject({ kind: z.literal('staircase'), every: seconds.positive(), hold: seconds.positive().optional() }),
   /** Nodes added every `every` s so that the most run at half the run, then removed at the same rate. */
-  z.object({ kind: z.literal('staircase-peak'), every: seconds.positive().optional() }),
+  z.strictObject({ kind: z.literal('staircase-peak'), every: seconds.positive().optional() }),
 ]);
 
 const values = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('static'), value: z.number().finite() }),
+  z.strictObject({ kind: z.literal('static'), value: z.number().finite() }),
   z
-    .object({ kind: z.literal('random'), min: z.number().finite(), max: z.number().finite() })
+    .strictObject({ kind: z.literal('random'), min: z.number().finite(), max: z.number().finite() })
     .refine((v) => v.min <= v.max, { message: 'min must not exceed max', path: ['max'] }),
 ]);
 
 export const ScenarioSchema = z
-  .object({
+  .strictObject({
     /** push: nodes are active endpoints pushing reports; pull: nodes are passive endpoints read by collectors. */
     model: z.enum(['push', 'pull']).default('push'),
     /** Seconds between the start and the first node. */
@@ -49,7 +52,7 @@ export const ScenarioSchema = z
     nodes: z.number().int().min(1).max(60_000).default(10),
     ramp: ramp.default({ kind: 'all-at-once' }),
     node: z
-      .object({
+      .strictObject({
         points: z.number().int().min(1).max(10_000).default(10),
         /** Every point of the node changes once per interval. */
         updateIntervalMs: z.number().int().min(1).max(3_600_000).default(1000),
@@ -57,7 +60,7 @@ export const ScenarioSchema = z
       .prefault({}),
     values: values.default({ kind: 'random', min: 0, max: 100 }),
     naming: z
-      .object({
+      .strictObject({
         nodeApTitlePrefix: apTitle.default(DEFAULT_NAMING.nodeApTitlePrefix),
         collectorApTitle: apTitle.default(DEFAULT_NAMING.collectorApTitle),
         domain: identifier.default(DEFAULT_NAMING.domain),
@@ -67,7 +70,7 @@ export const ScenarioSchema = z
     /** PUSH: where every node connects; two targets (a primary and a secondary balancer) carry every value twice. */
     targets: z.array(target).max(2, 'a node reserves at most two transfer sets: give one or two targets').default([]),
     addresses: z
-      .object({
+      .strictObject({
         /** Node n (from 1) uses the n-th address of the block as its own. */
         cidr: cidr.default('127.1.0.0/16'),
         /** Root only: add each node's address to this interface before the run and remove it after. */
@@ -76,14 +79,14 @@ export const ScenarioSchema = z
       .prefault({}),
     /** PULL: the port every node listens on, at its own address (0: any free port). */
     pullPort: z.number().int().min(0).max(65535).default(10102),
-    tls: z.object({ ca: z.string(), cert: z.string(), key: z.string(), servername: z.string().optional() }).optional(),
+    tls: z.strictObject({ ca: z.string(), cert: z.string(), key: z.string(), servername: z.string().optional() }).optional(),
     /** Reconnect backoff of PUSH nodes: doubles from `minMs` to `maxMs`. */
     reconnect: z
-      .object({ minMs: z.number().int().min(10).default(500), maxMs: z.number().int().min(10).default(10_000) })
+      .strictObject({ minMs: z.number().int().min(10).default(500), maxMs: z.number().int().min(10).default(10_000) })
       .refine((r) => r.minMs <= r.maxMs, { message: 'minMs must not exceed maxMs', path: ['maxMs'] })
       .prefault({}),
     rest: z
-      .object({
+      .strictObject({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535),
         token: z.string().min(1).optional(),
