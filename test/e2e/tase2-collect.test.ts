@@ -5,7 +5,9 @@
  * value a node set is stored exactly once, whatever path or how often it arrived.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createConnection, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Tase2Collector } from '../../src/apps/collector/collector.js';
@@ -182,6 +184,48 @@ describe('tase2 collect: PUSH nodes into SQLite', () => {
     expect(storedKeys(db)).not.toContain(key(node.apTitle, `icc1/${lost.point}`, lost.value, lost.time));
     // The read at re-association repeated the points the cut did not change: dropped as seen.
     expect(collector.snapshot().duplicatesDropped).toBeGreaterThanOrEqual(POINTS - 1);
+  });
+});
+
+describe('tase2 collect: hostile and wrong peers', () => {
+  it('survives garbage, refuses strangers, counts failed negotiations, and keeps collecting', async () => {
+    const { collector, db } = await rig();
+    for (let i = 0; i < 5; i++) {
+      const s = createConnection({ host: '127.0.0.1', port: collector.port });
+      s.on('error', () => undefined);
+      await once(s, 'connect');
+      s.end(randomBytes(2000));
+      await once(s, 'close');
+    }
+    const stranger = nodeModel(naming, 1, 1, 0, Date.now());
+    await expect(
+      connectEndpoint({
+        host: '127.0.0.1',
+        port: collector.port,
+        local: { apTitle: '1.2.999.1' },
+        remote: { apTitle: naming.collectorApTitle },
+        model: stranger,
+        table: stranger.tables[0]!,
+      }),
+    ).rejects.toThrow(/association refused/);
+    // A node under the arc without the data set the collector asks for: the negotiation fails and is counted.
+    const wrong = nodeModel({ ...naming, dataSet: 'other' }, 2, 1, 0, Date.now());
+    const a = await connectEndpoint({
+      host: '127.0.0.1',
+      port: collector.port,
+      local: { apTitle: nodeApTitle(naming, 2) },
+      remote: { apTitle: naming.collectorApTitle },
+      model: wrong,
+      table: wrong.tables[0]!,
+    });
+    await until(() => collector.snapshot().negotiationFailures === 1, 10_000, 'the failed negotiation');
+    await a.closed;
+    const node = new Node(3, Date.now());
+    await node.connect(collector.port);
+    await until(() => collector.snapshot().associations === 1, 10_000, 'a good node reporting');
+    node.change(pointNames(POINTS)[0]!, 42);
+    await until(() => stored(db).length >= expectedKeys([node]).length, 10_000, 'its values');
+    expect(storedKeys(db)).toEqual(expectedKeys([node]));
   });
 });
 
