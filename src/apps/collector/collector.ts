@@ -42,6 +42,8 @@ export interface ReportingOptions {
   readonly intervalS?: number;
   /** BufferTime: changes gathered this long into one report; default 0 (at once). */
   readonly bufferTimeS?: number;
+  /** Critical: every report acknowledged (Transfer_Report_ACK); default true. */
+  readonly critical?: boolean;
 }
 
 export interface CollectorOptions extends ReportingOptions {
@@ -264,7 +266,7 @@ export class Tase2Collector {
         'object-change',
       ],
       blockData: false,
-      critical: true,
+      critical: this.#o.critical ?? true,
       rbe: true,
       allChangesReported: true,
       status: true,

@@ -41,6 +41,7 @@ interface CollectCliOptions extends OutputOptions, TlsOptions {
   readonly integrity: number;
   readonly interval: number;
   readonly bufferTime: number;
+  readonly critical: boolean;
   readonly db?: string;
   readonly pg?: string;
   readonly nats?: string;
@@ -104,6 +105,7 @@ export function tase2CollectCommand(): Command {
     )
     .option('--interval <s>', 'PUSH: Interval: every point reported this often (0: on change only)', intArg('--interval', 0, 86_400), 0)
     .option('--buffer-time <s>', 'PUSH: BufferTime: changes gathered this long into one report', intArg('--buffer-time', 0, 3600), 0)
+    .option('--no-critical', 'PUSH: do not ask for Critical reports (no Transfer_Report_ACK per report)')
     .option('--db <file>', 'SQLite sink (the default sink: gridgate-tase2.db)')
     .option('--pg <url>', 'PostgreSQL sink, e.g. postgres://postgres@127.0.0.1/test')
     .option('--nats <servers>', 'NATS JetStream sink, comma-separated servers, e.g. nats://127.0.0.1:4222')
@@ -153,6 +155,7 @@ ${EXIT_HELP}`,
         integrityCheckS: o.integrity,
         intervalS: o.interval,
         bufferTimeS: o.bufferTime,
+        critical: o.critical,
         recentIds: o.recent,
         logger: log,
       });
