@@ -17,7 +17,8 @@ import { PullStations } from '../../src/apps/collector/pull.js';
 import { connectEndpoint, PassiveEndpoint, type Tase2Association } from '../../src/apps/tase2/endpoint.js';
 import { DEFAULT_NAMING, generatedValue, nodeApTitle, nodeModel, pointNames, type Station } from '../../src/apps/tase2/testbed-node.js';
 import type { Tase2Model } from '../../src/protocols/tase2/model.js';
-import { tempDir, until } from './support.js';
+import type { TlsFiles } from '../../src/transport/net.js';
+import { makePki, tempDir, until } from './support.js';
 
 const naming = DEFAULT_NAMING;
 const POINTS = 4;
@@ -33,14 +34,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function rig(listen = true): Promise<Rig> {
+async function rig(listen = true, tls?: TlsFiles): Promise<Rig> {
   const dir = tempDir('collect');
   const db = join(dir, 'points.db');
   const pipeline = new Pipeline({ journal: join(dir, 'journal.db'), sinks: [new SqliteSink({ file: db })], commitIntervalMs: 5 });
   pipeline.start();
   const collector = new Tase2Collector({
     emit: (r) => pipeline.accept(r),
-    ...(listen ? { listen: { host: '127.0.0.1', port: 0 } } : {}),
+    ...(listen ? { listen: { host: '127.0.0.1', port: 0, ...(tls === undefined ? {} : { tls }) } } : {}),
     integrityCheckS: 0,
   });
   if (listen) await collector.listen();
@@ -71,10 +72,11 @@ class Node {
     return nodeApTitle(naming, this.n);
   }
 
-  async connect(port: number): Promise<Tase2Association> {
+  async connect(port: number, tls?: TlsFiles): Promise<Tase2Association> {
     const a = await connectEndpoint({
       host: '127.0.0.1',
       port,
+      ...(tls === undefined ? {} : { tls }),
       local: { apTitle: this.apTitle },
       remote: { apTitle: naming.collectorApTitle },
       model: this.model,
@@ -132,6 +134,11 @@ describe('tase2 collect: PUSH nodes into SQLite', () => {
     expect(s.negotiationFailures).toBe(0);
     expect(s.malformed).toBe(0);
     expect(s.values).toBe(want.length);
+    // Critical: every report was acknowledged, so no node's transfer engine waits for an ACK.
+    await until(() => nodes.every((n) => n.associations[0]!.session.engine.nextTimeout() === undefined), 5000, 'every ACK');
+    expect(nodes.map((n) => n.associations[0]!.session.engine.counters)).toEqual(
+      nodes.map(() => ({ reports: 20, overflow: 0, unacknowledged: 0 })),
+    );
     const [row] = openPointsDatabase(db, { readonly: true })
       .prepare('SELECT protocol, address, kind, validity, time_quality, cause, cause_raw FROM points WHERE value = 201')
       .all();
@@ -184,6 +191,26 @@ describe('tase2 collect: PUSH nodes into SQLite', () => {
     expect(storedKeys(db)).not.toContain(key(node.apTitle, `icc1/${lost.point}`, lost.value, lost.time));
     // The read at re-association repeated the points the cut did not change: dropped as seen.
     expect(collector.snapshot().duplicatesDropped).toBeGreaterThanOrEqual(POINTS - 1);
+  });
+});
+
+describe('tase2 collect: PUSH over mutual TLS', () => {
+  it('collects nodes that present a certificate of the agreed CA', async () => {
+    const pki = makePki();
+    const { collector, db } = await rig(true, { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey });
+    const node = new Node(11, Date.now());
+    await node.connect(collector.port, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, servername: 'localhost' });
+    await until(() => collector.snapshot().associations === 1, 10_000, 'node reporting over TLS');
+    for (let i = 1; i <= 5; i++) node.change(pointNames(POINTS)[i % POINTS]!, 700 + i);
+    const want = expectedKeys([node]);
+    await until(() => stored(db).length >= want.length, 10_000, `${want.length} rows`);
+    expect(storedKeys(db)).toEqual(want);
+    // A node with a certificate of another CA never associates.
+    const stranger = new Node(12, Date.now());
+    await expect(
+      stranger.connect(collector.port, { ca: pki.ca, cert: pki.strangerCert, key: pki.strangerKey, servername: 'localhost' }),
+    ).rejects.toThrow();
+    expect(collector.snapshot().associationsTotal).toBe(1);
   });
 });
 
