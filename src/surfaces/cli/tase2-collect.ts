@@ -46,6 +46,8 @@ interface CollectCliOptions extends OutputOptions, TlsOptions {
   readonly pg?: string;
   readonly nats?: string;
   readonly natsStream?: string;
+  readonly natsReplicas?: number;
+  readonly natsDuplicateWindow?: number;
   readonly mqtt?: string;
   readonly journal?: string;
   readonly metrics?: { host: string; port: number };
@@ -59,7 +61,13 @@ function sinksOf(o: CollectCliOptions): SinkConfig[] {
   if (o.db !== undefined) sinks.push({ type: 'sqlite', file: o.db });
   if (o.pg !== undefined) sinks.push({ type: 'postgres', url: o.pg });
   if (o.nats !== undefined) {
-    sinks.push({ type: 'nats', servers: o.nats.split(','), ...(o.natsStream === undefined ? {} : { stream: o.natsStream }) });
+    sinks.push({
+      type: 'nats',
+      servers: o.nats.split(','),
+      ...(o.natsStream === undefined ? {} : { stream: o.natsStream }),
+      ...(o.natsReplicas === undefined ? {} : { replicas: o.natsReplicas }),
+      ...(o.natsDuplicateWindow === undefined ? {} : { duplicateWindowMs: o.natsDuplicateWindow * 1000 }),
+    });
   }
   if (o.mqtt !== undefined) sinks.push({ type: 'mqtt', url: o.mqtt });
   if (sinks.length === 0) sinks.push({ type: 'sqlite', file: 'gridgate-tase2.db' });
@@ -110,6 +118,12 @@ export function tase2CollectCommand(): Command {
     .option('--pg <url>', 'PostgreSQL sink, e.g. postgres://postgres@127.0.0.1/test')
     .option('--nats <servers>', 'NATS JetStream sink, comma-separated servers, e.g. nats://127.0.0.1:4222')
     .option('--nats-stream <name>', 'JetStream stream of the nats sink (default GRIDGATE)')
+    .option('--nats-replicas <n>', 'replicas of the stream when the nats sink creates it (a cluster: 3)', intArg('--nats-replicas', 1, 5))
+    .option(
+      '--nats-duplicate-window <s>',
+      'how long JetStream drops a record id seen before (Nats-Msg-Id)',
+      intArg('--nats-duplicate-window', 1, 86_400),
+    )
     .option('--mqtt <url>', 'MQTT sink, e.g. mqtt://127.0.0.1:1883')
     .option('--journal <file>', 'the journal (outbox) file (default: gridgate-tase2-journal.db)')
     .option('--metrics <host:port>', 'serve Prometheus /metrics here', hostPortArg('--metrics'))
