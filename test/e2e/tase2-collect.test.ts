@@ -16,7 +16,7 @@ import { openPointsDatabase, SqliteSink } from '../../src/apps/sinks/sqlite.js';
 import { PullStations } from '../../src/apps/collector/pull.js';
 import { connectEndpoint, PassiveEndpoint, type Tase2Association } from '../../src/apps/tase2/endpoint.js';
 import { DEFAULT_NAMING, generatedValue, nodeApTitle, nodeModel, pointNames, type Station } from '../../src/apps/tase2/testbed-node.js';
-import type { Tase2Model } from '../../src/protocols/tase2/model.js';
+import { Tase2Model } from '../../src/protocols/tase2/model.js';
 import type { TlsFiles } from '../../src/transport/net.js';
 import { makePki, tempDir, until } from './support.js';
 
@@ -191,6 +191,51 @@ describe('tase2 collect: PUSH nodes into SQLite', () => {
     expect(storedKeys(db)).not.toContain(key(node.apTitle, `icc1/${lost.point}`, lost.value, lost.time));
     // The read at re-association repeated the points the cut did not change: dropped as seen.
     expect(collector.snapshot().duplicatesDropped).toBeGreaterThanOrEqual(POINTS - 1);
+  });
+});
+
+describe('tase2 collect: point types', () => {
+  it('asks the node for the type of a shape two types share, and maps each type', async () => {
+    const { collector, db } = await rig();
+    const t = Date.now() - (Date.now() % 1000);
+    const flags = { validity: 'VALID', currentSource: 'TELEMETERED', normalValue: 'NORMAL', timeStampQuality: 'VALID' } as const;
+    const values = {
+      Tap: { kind: 'DiscreteQ', value: 7, flags },
+      Breaker: { kind: 'StateQTimeTag', timeStamp: t, flags: { ...flags, state: 'CLOSED' } },
+      Flow: { kind: 'RealQTimeTagExtended', value: 2.5, timeStamp: t + 1, flags },
+      Load: { kind: 'RealQTimeTagExtended', value: 3.5, timeStamp: t + 2, flags },
+    } as const;
+    const names = Object.keys(values);
+    const model = new Tase2Model({
+      domains: { icc1: { values, dataSets: { dts1: names }, transferSets: 1 } },
+      tables: [{ id: 'BLT', apTitle: naming.collectorApTitle, domain: 'icc1', dataValues: names, dataSets: ['dts1'] }],
+    });
+    const a = await connectEndpoint({
+      host: '127.0.0.1',
+      port: collector.port,
+      local: { apTitle: nodeApTitle(naming, 21) },
+      remote: { apTitle: naming.collectorApTitle },
+      model,
+      table: model.tables[0]!,
+    });
+    cleanups.push(async () => a.abort('test over'));
+    await until(() => collector.snapshot().associations === 1, 10_000, 'node reporting');
+    model.set(
+      { scope: 'domain', domainId: 'icc1', itemId: 'Breaker' },
+      { kind: 'StateQTimeTag', timeStamp: t + 1000, flags: { ...flags, state: 'TRIPPED' } },
+    );
+    await until(() => stored(db).length === 5, 10_000, '5 rows');
+    const rows = openPointsDatabase(db, { readonly: true })
+      .prepare('SELECT point, kind, value, cause FROM points ORDER BY point, source_time')
+      .all();
+    expect(rows).toEqual([
+      { point: 'icc1/Breaker', kind: 'double-binary', value: 2, cause: 'interrogated' },
+      { point: 'icc1/Breaker', kind: 'double-binary', value: 1, cause: 'spontaneous' },
+      { point: 'icc1/Flow', kind: 'analog', value: 2.5, cause: 'interrogated' },
+      { point: 'icc1/Load', kind: 'analog', value: 3.5, cause: 'interrogated' },
+      { point: 'icc1/Tap', kind: 'analog', value: 7, cause: 'interrogated' },
+    ]);
+    expect(collector.snapshot().malformed).toBe(0);
   });
 });
 

@@ -23,9 +23,9 @@ import type { ObjectName } from '../../protocols/mms/access.js';
 import { decodeMmsTypeSpec } from '../../protocols/mms/type-spec.js';
 import { Tase2Model } from '../../protocols/tase2/model.js';
 import type { ReceivedReport } from '../../protocols/tase2/report.js';
-import type { Tase2Kind } from '../../protocols/tase2/objects.js';
+import type { Tase2Kind, Tase2TypeRow } from '../../protocols/tase2/objects.js';
 import { REPORT_VARIABLES, type DsTransferSet } from '../../protocols/tase2/transfer.js';
-import { typesOfSpec } from '../../protocols/tase2/values.js';
+import { decodeTase2Value, typesOfSpec } from '../../protocols/tase2/values.js';
 import type { TlsFiles } from '../../transport/net.js';
 import type { Emit } from '../gateway/source-base.js';
 import { indicationKinds, indicationRow, isAmbiguous, tase2Records } from '../points/tase2.js';
@@ -220,11 +220,20 @@ export class Tase2Collector {
       });
     }
     const results = await a.read(members);
+    // A node's points mostly share one type: the previous point's is tried first, every type only when it does not fit.
+    let previous: Tase2TypeRow | undefined;
     for (const [i, m] of members.entries()) {
       const r = results[i];
-      const shape = r?.success === true ? indicationKinds(r.data) : [];
+      // An ambiguous shape is always asked, so `previous` is never one of its kinds.
+      const shape =
+        r?.success !== true
+          ? []
+          : previous !== undefined && decodeTase2Value(previous, r.data).ok
+            ? [previous.kind]
+            : indicationKinds(r.data);
       if (shape.length > 0 && !isAmbiguous(shape)) {
         kinds.set(keyOf(m), shape[0]!);
+        previous = indicationRow(shape[0]!);
         continue;
       }
       const announced = await a.request({ service: 'getVariableAccessAttributes', name: m });
