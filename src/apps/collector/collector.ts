@@ -29,7 +29,7 @@ import { decodeTase2Value, typesOfSpec } from '../../protocols/tase2/values.js';
 import type { TlsFiles } from '../../transport/net.js';
 import type { Emit } from '../gateway/source-base.js';
 import { indicationKinds, indicationRow, isAmbiguous, tase2Records } from '../points/tase2.js';
-import type { Cause } from '../points/record.js';
+import type { Cause, PointRecord } from '../points/record.js';
 import { DEFAULT_NAMING, type TestbedNaming } from '../tase2/testbed-node.js';
 import { PassiveEndpoint, type Tase2Association } from '../tase2/endpoint.js';
 import { LatencyHistogram, RecentIds } from './recent.js';
@@ -107,6 +107,10 @@ export class Tase2Collector {
   #overflow = 0;
   #inflight = 0;
   readonly #pending = new Set<Promise<void>>();
+  /** Records of this turn of the event loop, handed to `emit` together. */
+  #batch: PointRecord[] = [];
+  /** When the last overflow was logged: at most one line a second. */
+  #overflowLogged = 0;
   /** PULL: set by pull.ts. */
   stations = { up: 0, listed: 0 };
 
@@ -167,6 +171,7 @@ export class Tase2Collector {
   /** Stops listening, aborts every association and waits until what was received is committed. */
   async close(): Promise<void> {
     await this.#endpoint?.close();
+    this.#flush();
     await Promise.all([...this.#pending]);
   }
 
@@ -294,7 +299,10 @@ export class Tase2Collector {
     if (this.#inflight + records.length > (this.#o.maxInflight ?? 500_000)) {
       // Not remembered as seen: a node that sends them again (integrity, reconnect) gets them stored.
       this.#overflow += records.length;
-      this.#log.error({ node, dropped: records.length }, 'values dropped: the pipeline does not keep up');
+      if (receiveTime - this.#overflowLogged >= 1000) {
+        this.#overflowLogged = receiveTime;
+        this.#log.error({ node, dropped: this.#overflow }, 'values dropped: the pipeline does not keep up');
+      }
       return;
     }
     const fresh = records.filter((r) => {
@@ -306,11 +314,20 @@ export class Tase2Collector {
     for (const r of fresh) if (r.sourceTime !== undefined) this.#latency.observe(receiveTime - r.sourceTime);
     this.#values += fresh.length;
     this.#inflight += fresh.length;
+    // The reports of one turn of the event loop (many associations' reads) go to the pipeline together.
+    if (this.#batch.length === 0) setImmediate(() => this.#flush());
+    for (const r of fresh) this.#batch.push(r);
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
     const p: Promise<void> = this.#o
-      .emit(fresh)
-      .catch((err: unknown) => this.#log.error({ err: (err as Error).message, records: fresh.length }, 'records not accepted'))
+      .emit(batch)
+      .catch((err: unknown) => this.#log.error({ err: (err as Error).message, records: batch.length }, 'records not accepted'))
       .finally(() => {
-        this.#inflight -= fresh.length;
+        this.#inflight -= batch.length;
         this.#pending.delete(p);
       });
     this.#pending.add(p);
