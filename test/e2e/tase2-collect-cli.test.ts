@@ -165,7 +165,8 @@ describe('gridgate tase2 collect', () => {
       });
     // Two associations of one node (two balancers): every change reaches the collector twice.
     const paths = [await link(), await link()];
-    await new Promise((r) => setTimeout(r, 300));
+    // Both transfer sets running on the node: the collector negotiated both paths.
+    await until(async () => paths.every((a) => a.session.engine.active.length === 1), 15_000, 'both transfer sets started');
     const t = Date.now();
     for (let i = 1; i <= 6; i++) model.set({ scope: 'domain', domainId: 'icc1', itemId: pointNames(2)[i % 2]! }, generatedValue(i, t + i));
     const pgc = new pg.Client({ connectionString: db.url });
