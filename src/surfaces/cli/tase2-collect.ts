@@ -118,10 +118,14 @@ export function tase2CollectCommand(): Command {
     .option('--pg <url>', 'PostgreSQL sink, e.g. postgres://postgres@127.0.0.1/test')
     .option('--nats <servers>', 'NATS JetStream sink, comma-separated servers, e.g. nats://127.0.0.1:4222')
     .option('--nats-stream <name>', 'JetStream stream of the nats sink (default GRIDGATE)')
-    .option('--nats-replicas <n>', 'replicas of the stream when the nats sink creates it (a cluster: 3)', intArg('--nats-replicas', 1, 5))
+    .option(
+      '--nats-replicas <n>',
+      'replicas of the stream when the nats sink creates it (default 1; a cluster: 3)',
+      intArg('--nats-replicas', 1, 5),
+    )
     .option(
       '--nats-duplicate-window <s>',
-      'how long JetStream drops a record id seen before (Nats-Msg-Id)',
+      'how long JetStream drops a record id seen before (Nats-Msg-Id; default 600)',
       intArg('--nats-duplicate-window', 1, 86_400),
     )
     .option('--mqtt <url>', 'MQTT sink, e.g. mqtt://127.0.0.1:1883')
