@@ -56,7 +56,11 @@ ${EXIT_HELP}`,
 }
 
 /** Factories of the sub-commands of `gridgate tase2`; each gives one command or several. */
-export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [tase2DecodeCommand, tase2EndpointCommands, tase2CollectCommand];
+export const TASE2_SUBCOMMANDS: readonly (() => Command | readonly Command[])[] = [
+  tase2DecodeCommand,
+  tase2EndpointCommands,
+  tase2CollectCommand,
+];
 
 /** The `gridgate tase2` command group. */
 export function tase2Command(): Command {
