@@ -7,12 +7,25 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectEndpoint, type Tase2Association } from '../../src/apps/tase2/endpoint.js';
 import { DEFAULT_NAMING, generatedValue, nodeApTitle, nodeModel, pointNames } from '../../src/apps/tase2/testbed-node.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { throwawayDatabase } from './sink-support.js';
 import { runCli, startCli, tempDir } from './support.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => {
   for (const c of cleanups) c();
 });
+
+/** Resolves when `check` resolves true, polling every 50 ms. */
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** The value of an unlabelled sample in a Prometheus text page. */
 const sample = (page: string, name: string): number | undefined => {
@@ -112,6 +125,71 @@ describe('gridgate tase2 collect', () => {
       ['icc1/P0002', 101],
       ['icc1/P0003', 81],
     ]);
+  });
+
+  it('writes into JetStream and PostgreSQL, the reference set-up, each value once', async () => {
+    const db = await throwawayDatabase();
+    const stream = `GG_COLLECT_${process.pid}`;
+    const dir = tempDir('collect-cli');
+    const run = await startCli(
+      [
+        'tase2',
+        'collect',
+        '--listen',
+        '127.0.0.1:0',
+        '--journal',
+        join(dir, 'journal.db'),
+        '--json',
+        '--pg',
+        db.url,
+        '--nats',
+        'nats://127.0.0.1:4222',
+        '--nats-stream',
+        stream,
+        '--nats-duplicate-window',
+        '120',
+      ],
+      /"event":"listening"/,
+    );
+    cleanups.push(() => run.child.kill('SIGKILL'));
+    const port = (JSON.parse(run.line) as { port: number }).port;
+    const model = nodeModel(DEFAULT_NAMING, 5, 2, 0, Date.now());
+    const link = () =>
+      connectEndpoint({
+        host: '127.0.0.1',
+        port,
+        local: { apTitle: nodeApTitle(DEFAULT_NAMING, 5) },
+        remote: { apTitle: DEFAULT_NAMING.collectorApTitle },
+        model,
+        table: model.tables[0]!,
+      });
+    // Two associations of one node (two balancers): every change reaches the collector twice.
+    const paths = [await link(), await link()];
+    // Both transfer sets running on the node: the collector negotiated both paths.
+    await until(async () => paths.every((a) => a.session.engine.active.length === 1), 15_000, 'both transfer sets started');
+    const t = Date.now();
+    for (let i = 1; i <= 6; i++) model.set({ scope: 'domain', domainId: 'icc1', itemId: pointNames(2)[i % 2]! }, generatedValue(i, t + i));
+    const pgc = new pg.Client({ connectionString: db.url });
+    const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+    const jsm = await jetstreamManager(nc);
+    try {
+      // 2 initial values and 6 changes.
+      await until(async () => (await jsm.streams.info(stream).catch(() => undefined))?.state.messages === 8, 15_000, '8 messages');
+      const info = await jsm.streams.info(stream);
+      expect(info.config.duplicate_window).toBe(120 * 1e9);
+      await pgc.connect();
+      await until(async () => (await pgc.query('SELECT count(*)::int AS n FROM gridgate_points')).rows[0].n === 8, 15_000, '8 rows');
+      const r = await pgc.query("SELECT count(DISTINCT id)::int AS d, min(protocol) AS p FROM gridgate_points WHERE source = '1.1.999.5'");
+      expect(r.rows[0]).toEqual({ d: 8, p: 'tase2' });
+    } finally {
+      for (const a of paths) a.abort('test over');
+      run.child.kill('SIGTERM');
+      await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
+      await pgc.end().catch(() => undefined);
+      await new Promise((r) => run.child.once('exit', r));
+      await db.drop();
+    }
   });
 
   it('refuses to start without --listen or --stations, naming them', async () => {

@@ -5,7 +5,9 @@
  * value a node set is stored exactly once, whatever path or how often it arrived.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createConnection, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Tase2Collector } from '../../src/apps/collector/collector.js';
@@ -14,8 +16,9 @@ import { openPointsDatabase, SqliteSink } from '../../src/apps/sinks/sqlite.js';
 import { PullStations } from '../../src/apps/collector/pull.js';
 import { connectEndpoint, PassiveEndpoint, type Tase2Association } from '../../src/apps/tase2/endpoint.js';
 import { DEFAULT_NAMING, generatedValue, nodeApTitle, nodeModel, pointNames, type Station } from '../../src/apps/tase2/testbed-node.js';
-import type { Tase2Model } from '../../src/protocols/tase2/model.js';
-import { tempDir, until } from './support.js';
+import { Tase2Model } from '../../src/protocols/tase2/model.js';
+import type { TlsFiles } from '../../src/transport/net.js';
+import { makePki, tempDir, until } from './support.js';
 
 const naming = DEFAULT_NAMING;
 const POINTS = 4;
@@ -31,14 +34,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function rig(listen = true): Promise<Rig> {
+async function rig(listen = true, tls?: TlsFiles): Promise<Rig> {
   const dir = tempDir('collect');
   const db = join(dir, 'points.db');
   const pipeline = new Pipeline({ journal: join(dir, 'journal.db'), sinks: [new SqliteSink({ file: db })], commitIntervalMs: 5 });
   pipeline.start();
   const collector = new Tase2Collector({
     emit: (r) => pipeline.accept(r),
-    ...(listen ? { listen: { host: '127.0.0.1', port: 0 } } : {}),
+    ...(listen ? { listen: { host: '127.0.0.1', port: 0, ...(tls === undefined ? {} : { tls }) } } : {}),
     integrityCheckS: 0,
   });
   if (listen) await collector.listen();
@@ -69,10 +72,11 @@ class Node {
     return nodeApTitle(naming, this.n);
   }
 
-  async connect(port: number): Promise<Tase2Association> {
+  async connect(port: number, tls?: TlsFiles): Promise<Tase2Association> {
     const a = await connectEndpoint({
       host: '127.0.0.1',
       port,
+      ...(tls === undefined ? {} : { tls }),
       local: { apTitle: this.apTitle },
       remote: { apTitle: naming.collectorApTitle },
       model: this.model,
@@ -130,6 +134,11 @@ describe('tase2 collect: PUSH nodes into SQLite', () => {
     expect(s.negotiationFailures).toBe(0);
     expect(s.malformed).toBe(0);
     expect(s.values).toBe(want.length);
+    // Critical: every report was acknowledged, so no node's transfer engine waits for an ACK.
+    await until(() => nodes.every((n) => n.associations[0]!.session.engine.nextTimeout() === undefined), 5000, 'every ACK');
+    expect(nodes.map((n) => n.associations[0]!.session.engine.counters)).toEqual(
+      nodes.map(() => ({ reports: 20, overflow: 0, unacknowledged: 0, expired: 0 })),
+    );
     const [row] = openPointsDatabase(db, { readonly: true })
       .prepare('SELECT protocol, address, kind, validity, time_quality, cause, cause_raw FROM points WHERE value = 201')
       .all();
@@ -182,6 +191,113 @@ describe('tase2 collect: PUSH nodes into SQLite', () => {
     expect(storedKeys(db)).not.toContain(key(node.apTitle, `icc1/${lost.point}`, lost.value, lost.time));
     // The read at re-association repeated the points the cut did not change: dropped as seen.
     expect(collector.snapshot().duplicatesDropped).toBeGreaterThanOrEqual(POINTS - 1);
+  });
+});
+
+describe('tase2 collect: point types', () => {
+  it('asks the node for the type of a shape two types share, and maps each type', async () => {
+    const { collector, db } = await rig();
+    const t = Date.now() - (Date.now() % 1000);
+    const flags = { validity: 'VALID', currentSource: 'TELEMETERED', normalValue: 'NORMAL', timeStampQuality: 'VALID' } as const;
+    const values = {
+      Tap: { kind: 'DiscreteQ', value: 7, flags },
+      Breaker: { kind: 'StateQTimeTag', timeStamp: t, flags: { ...flags, state: 'CLOSED' } },
+      Flow: { kind: 'RealQTimeTagExtended', value: 2.5, timeStamp: t + 1, flags },
+      Load: { kind: 'RealQTimeTagExtended', value: 3.5, timeStamp: t + 2, flags },
+    } as const;
+    const names = Object.keys(values);
+    const model = new Tase2Model({
+      domains: { icc1: { values, dataSets: { dts1: names }, transferSets: 1 } },
+      tables: [{ id: 'BLT', apTitle: naming.collectorApTitle, domain: 'icc1', dataValues: names, dataSets: ['dts1'] }],
+    });
+    const a = await connectEndpoint({
+      host: '127.0.0.1',
+      port: collector.port,
+      local: { apTitle: nodeApTitle(naming, 21) },
+      remote: { apTitle: naming.collectorApTitle },
+      model,
+      table: model.tables[0]!,
+    });
+    cleanups.push(async () => a.abort('test over'));
+    await until(() => collector.snapshot().associations === 1, 10_000, 'node reporting');
+    model.set(
+      { scope: 'domain', domainId: 'icc1', itemId: 'Breaker' },
+      { kind: 'StateQTimeTag', timeStamp: t + 1000, flags: { ...flags, state: 'TRIPPED' } },
+    );
+    await until(() => stored(db).length === 5, 10_000, '5 rows');
+    const rows = openPointsDatabase(db, { readonly: true })
+      .prepare('SELECT point, kind, value, cause FROM points ORDER BY point, source_time')
+      .all();
+    expect(rows).toEqual([
+      { point: 'icc1/Breaker', kind: 'double-binary', value: 2, cause: 'interrogated' },
+      { point: 'icc1/Breaker', kind: 'double-binary', value: 1, cause: 'spontaneous' },
+      { point: 'icc1/Flow', kind: 'analog', value: 2.5, cause: 'interrogated' },
+      { point: 'icc1/Load', kind: 'analog', value: 3.5, cause: 'interrogated' },
+      { point: 'icc1/Tap', kind: 'analog', value: 7, cause: 'interrogated' },
+    ]);
+    expect(collector.snapshot().malformed).toBe(0);
+  });
+});
+
+describe('tase2 collect: PUSH over mutual TLS', () => {
+  it('collects nodes that present a certificate of the agreed CA', async () => {
+    const pki = makePki();
+    const { collector, db } = await rig(true, { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey });
+    const node = new Node(11, Date.now());
+    await node.connect(collector.port, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, servername: 'localhost' });
+    await until(() => collector.snapshot().associations === 1, 10_000, 'node reporting over TLS');
+    for (let i = 1; i <= 5; i++) node.change(pointNames(POINTS)[i % POINTS]!, 700 + i);
+    const want = expectedKeys([node]);
+    await until(() => stored(db).length >= want.length, 10_000, `${want.length} rows`);
+    expect(storedKeys(db)).toEqual(want);
+    // A node with a certificate of another CA never associates.
+    const stranger = new Node(12, Date.now());
+    await expect(
+      stranger.connect(collector.port, { ca: pki.ca, cert: pki.strangerCert, key: pki.strangerKey, servername: 'localhost' }),
+    ).rejects.toThrow();
+    expect(collector.snapshot().associationsTotal).toBe(1);
+  });
+});
+
+describe('tase2 collect: hostile and wrong peers', () => {
+  it('survives garbage, refuses strangers, counts failed negotiations, and keeps collecting', async () => {
+    const { collector, db } = await rig();
+    for (let i = 0; i < 5; i++) {
+      const s = createConnection({ host: '127.0.0.1', port: collector.port });
+      s.on('error', () => undefined);
+      await once(s, 'connect');
+      s.end(randomBytes(2000));
+      await once(s, 'close');
+    }
+    const stranger = nodeModel(naming, 1, 1, 0, Date.now());
+    await expect(
+      connectEndpoint({
+        host: '127.0.0.1',
+        port: collector.port,
+        local: { apTitle: '1.2.999.1' },
+        remote: { apTitle: naming.collectorApTitle },
+        model: stranger,
+        table: stranger.tables[0]!,
+      }),
+    ).rejects.toThrow(/association refused/);
+    // A node under the arc without the data set the collector asks for: the negotiation fails and is counted.
+    const wrong = nodeModel({ ...naming, dataSet: 'other' }, 2, 1, 0, Date.now());
+    const a = await connectEndpoint({
+      host: '127.0.0.1',
+      port: collector.port,
+      local: { apTitle: nodeApTitle(naming, 2) },
+      remote: { apTitle: naming.collectorApTitle },
+      model: wrong,
+      table: wrong.tables[0]!,
+    });
+    await until(() => collector.snapshot().negotiationFailures === 1, 10_000, 'the failed negotiation');
+    await a.closed;
+    const node = new Node(3, Date.now());
+    await node.connect(collector.port);
+    await until(() => collector.snapshot().associations === 1, 10_000, 'a good node reporting');
+    node.change(pointNames(POINTS)[0]!, 42);
+    await until(() => stored(db).length >= expectedKeys([node]).length, 10_000, 'its values');
+    expect(storedKeys(db)).toEqual(expectedKeys([node]));
   });
 });
 

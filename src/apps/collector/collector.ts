@@ -23,13 +23,13 @@ import type { ObjectName } from '../../protocols/mms/access.js';
 import { decodeMmsTypeSpec } from '../../protocols/mms/type-spec.js';
 import { Tase2Model } from '../../protocols/tase2/model.js';
 import type { ReceivedReport } from '../../protocols/tase2/report.js';
-import type { Tase2Kind } from '../../protocols/tase2/objects.js';
+import type { Tase2Kind, Tase2TypeRow } from '../../protocols/tase2/objects.js';
 import { REPORT_VARIABLES, type DsTransferSet } from '../../protocols/tase2/transfer.js';
-import { typesOfSpec } from '../../protocols/tase2/values.js';
+import { decodeTase2Value, typesOfSpec } from '../../protocols/tase2/values.js';
 import type { TlsFiles } from '../../transport/net.js';
 import type { Emit } from '../gateway/source-base.js';
 import { indicationKinds, indicationRow, isAmbiguous, tase2Records } from '../points/tase2.js';
-import type { Cause } from '../points/record.js';
+import type { Cause, PointRecord } from '../points/record.js';
 import { DEFAULT_NAMING, type TestbedNaming } from '../tase2/testbed-node.js';
 import { PassiveEndpoint, type Tase2Association } from '../tase2/endpoint.js';
 import { LatencyHistogram, RecentIds } from './recent.js';
@@ -42,6 +42,8 @@ export interface ReportingOptions {
   readonly intervalS?: number;
   /** BufferTime: changes gathered this long into one report; default 0 (at once). */
   readonly bufferTimeS?: number;
+  /** Critical: every report acknowledged (Transfer_Report_ACK); default true. */
+  readonly critical?: boolean;
 }
 
 export interface CollectorOptions extends ReportingOptions {
@@ -105,7 +107,13 @@ export class Tase2Collector {
   #overflow = 0;
   #inflight = 0;
   readonly #pending = new Set<Promise<boolean>>();
+  /** The latest batch handed to `emit`: a repetition's acknowledgement waits for it. */
   #lastCommit: Promise<boolean> = Promise.resolve(true);
+  /** Records of this turn of the event loop, handed to `emit` together, and the promise of their commit. */
+  #batch: PointRecord[] = [];
+  #batchCommitted: { promise: Promise<boolean>; resolve: (ok: boolean) => void } | undefined;
+  /** When the last overflow was logged: at most one line a second. */
+  #overflowLogged = 0;
   /** PULL: set by pull.ts. */
   stations = { up: 0, listed: 0 };
 
@@ -169,6 +177,7 @@ export class Tase2Collector {
   /** Stops listening, aborts every association and waits until what was received is committed. */
   async close(): Promise<void> {
     await this.#endpoint?.close();
+    this.#flush();
     await Promise.all([...this.#pending]);
   }
 
@@ -225,11 +234,20 @@ export class Tase2Collector {
       });
     }
     const results = await a.read(members);
+    // A node's points mostly share one type: the previous point's is tried first, every type only when it does not fit.
+    let previous: Tase2TypeRow | undefined;
     for (const [i, m] of members.entries()) {
       const r = results[i];
-      const shape = r?.success === true ? indicationKinds(r.data) : [];
+      // An ambiguous shape is always asked, so `previous` is never one of its kinds.
+      const shape =
+        r?.success !== true
+          ? []
+          : previous !== undefined && decodeTase2Value(previous, r.data).ok
+            ? [previous.kind]
+            : indicationKinds(r.data);
       if (shape.length > 0 && !isAmbiguous(shape)) {
         kinds.set(keyOf(m), shape[0]!);
+        previous = indicationRow(shape[0]!);
         continue;
       }
       const announced = await a.request({ service: 'getVariableAccessAttributes', name: m });
@@ -271,7 +289,7 @@ export class Tase2Collector {
         'object-change',
       ],
       blockData: false,
-      critical: true,
+      critical: this.#o.critical ?? true,
       rbe: true,
       allChangesReported: true,
       status: true,
@@ -294,7 +312,10 @@ export class Tase2Collector {
     if (this.#inflight + records.length > (this.#o.maxInflight ?? 500_000)) {
       // Not remembered as seen: a node that sends them again (integrity, reconnect) gets them stored.
       this.#overflow += records.length;
-      this.#log.error({ node, dropped: records.length }, 'values dropped: the pipeline does not keep up');
+      if (receiveTime - this.#overflowLogged >= 1000) {
+        this.#overflowLogged = receiveTime;
+        this.#log.error({ node, dropped: this.#overflow }, 'values dropped: the pipeline does not keep up');
+      }
       return Promise.resolve(false);
     }
     const fresh = records.filter((r) => {
@@ -302,26 +323,44 @@ export class Tase2Collector {
       this.#duplicates++;
       return false;
     });
-    // The pipeline commits in order: once the latest commit is done, every earlier one is too.
-    if (fresh.length === 0) return this.#lastCommit;
+    // The pipeline commits in order: once the batch gathering now (else the latest handed over)
+    // is committed, every value seen before is too.
+    if (fresh.length === 0) return this.#batchCommitted?.promise ?? this.#lastCommit;
     for (const r of fresh) if (r.sourceTime !== undefined) this.#latency.observe(receiveTime - r.sourceTime);
     this.#values += fresh.length;
     this.#inflight += fresh.length;
+    // The reports of one turn of the event loop (many associations' reads) go to the pipeline together.
+    if (this.#batch.length === 0) setImmediate(() => this.#flush());
+    for (const r of fresh) this.#batch.push(r);
+    if (this.#batchCommitted === undefined) {
+      let resolve: (ok: boolean) => void = () => undefined;
+      const promise = new Promise<boolean>((r) => (resolve = r));
+      this.#batchCommitted = { promise, resolve };
+    }
+    return this.#batchCommitted.promise;
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    const committed = this.#batchCommitted;
+    if (batch.length === 0 || committed === undefined) return;
+    this.#batch = [];
+    this.#batchCommitted = undefined;
     const p: Promise<boolean> = this.#o
-      .emit(fresh)
+      .emit(batch)
       .then(
         () => true,
         (err: unknown) => {
-          this.#log.error({ err: (err as Error).message, records: fresh.length }, 'records not accepted');
+          this.#log.error({ err: (err as Error).message, records: batch.length }, 'records not accepted');
           return false;
         },
       )
       .finally(() => {
-        this.#inflight -= fresh.length;
+        this.#inflight -= batch.length;
         this.#pending.delete(p);
       });
     this.#pending.add(p);
     this.#lastCommit = p;
-    return p;
+    void p.then(committed.resolve);
   }
 }

@@ -178,6 +178,12 @@ class StationPoller {
 
   async #session(interval: number): Promise<void> {
     const s = this.station;
+    if (s.tls && this.o.tls === undefined) {
+      throw new GridgateError(
+        ErrorCode.CONFIG,
+        `${s.name} announces TLS; the collector has no certificates (--tls-ca/--tls-cert/--tls-key)`,
+      );
+    }
     const a = await connectEndpoint({
       host: s.host,
       port: s.port,
@@ -188,14 +194,24 @@ class StationPoller {
       logger: this.#log,
     });
     this.#association = a;
-    if (this.#stop.signal.aborted) return a.abort('stopping');
+    try {
+      await this.#poll(a, interval);
+    } finally {
+      // Whatever ended the polling (a stop, a failed read, a negotiation refused), the association ends with it.
+      a.abort('polling stopped');
+    }
+  }
+
+  async #poll(a: Tase2Association, interval: number): Promise<void> {
+    const s = this.station;
+    const signal = this.#stop.signal;
+    if (signal.aborted) return;
     const dataSet: ObjectName = { scope: 'domain', domainId: s.domain, itemId: s.dataSet };
     const kinds = new Map<string, Tase2Kind>();
     const members = await this.collector.learnPoints(a, s.apTitle, dataSet, kinds, ['polled', 'polled']);
     this.up = true;
     this.changed();
     this.#log.info({ points: kinds.size }, 'station polled');
-    const signal = this.#stop.signal;
     while (!signal.aborted && !a.session.isClosed) {
       await sleep(interval, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) break;
@@ -208,7 +224,6 @@ class StationPoller {
       const entries = members.map((name, i) => ({ name, result: r.results[i]! }));
       void this.collector.accept(s.apTitle, { entries }, kinds, ['polled', 'polled']);
     }
-    a.abort('stopping');
   }
 
   #down(): void {

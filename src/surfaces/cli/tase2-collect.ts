@@ -41,11 +41,13 @@ interface CollectCliOptions extends OutputOptions, TlsOptions {
   readonly integrity: number;
   readonly interval: number;
   readonly bufferTime: number;
+  readonly critical: boolean;
   readonly db?: string;
   readonly pg?: string;
   readonly nats?: string;
   readonly natsStream?: string;
   readonly natsReplicas?: number;
+  readonly natsDuplicateWindow?: number;
   readonly mqtt?: string;
   readonly journal?: string;
   readonly metrics?: { host: string; port: number };
@@ -64,6 +66,7 @@ function sinksOf(o: CollectCliOptions): SinkConfig[] {
       servers: o.nats.split(','),
       ...(o.natsStream === undefined ? {} : { stream: o.natsStream }),
       ...(o.natsReplicas === undefined ? {} : { replicas: o.natsReplicas }),
+      ...(o.natsDuplicateWindow === undefined ? {} : { duplicateWindowMs: o.natsDuplicateWindow * 1000 }),
     });
   }
   if (o.mqtt !== undefined) sinks.push({ type: 'mqtt', url: o.mqtt });
@@ -110,11 +113,21 @@ export function tase2CollectCommand(): Command {
     )
     .option('--interval <s>', 'PUSH: Interval: every point reported this often (0: on change only)', intArg('--interval', 0, 86_400), 0)
     .option('--buffer-time <s>', 'PUSH: BufferTime: changes gathered this long into one report', intArg('--buffer-time', 0, 3600), 0)
+    .option('--no-critical', 'PUSH: do not ask for Critical reports (no Transfer_Report_ACK per report)')
     .option('--db <file>', 'SQLite sink (the default sink: gridgate-tase2.db)')
     .option('--pg <url>', 'PostgreSQL sink, e.g. postgres://postgres@127.0.0.1/test')
     .option('--nats <servers>', 'NATS JetStream sink, comma-separated servers, e.g. nats://127.0.0.1:4222')
     .option('--nats-stream <name>', 'JetStream stream of the nats sink (default GRIDGATE)')
-    .option('--nats-replicas <n>', 'replicas of the stream when the sink creates it (3 in a three-node cluster; default 1)', intArg('--nats-replicas', 1, 5))
+    .option(
+      '--nats-replicas <n>',
+      'replicas of the stream when the nats sink creates it (default 1; a cluster: 3)',
+      intArg('--nats-replicas', 1, 5),
+    )
+    .option(
+      '--nats-duplicate-window <s>',
+      'how long JetStream drops a record id seen before (Nats-Msg-Id; default 600)',
+      intArg('--nats-duplicate-window', 1, 86_400),
+    )
     .option('--mqtt <url>', 'MQTT sink, e.g. mqtt://127.0.0.1:1883')
     .option('--journal <file>', 'the journal (outbox) file (default: gridgate-tase2-journal.db)')
     .option('--metrics <host:port>', 'serve Prometheus /metrics here', hostPortArg('--metrics'))
@@ -160,6 +173,7 @@ ${EXIT_HELP}`,
         integrityCheckS: o.integrity,
         intervalS: o.interval,
         bufferTimeS: o.bufferTime,
+        critical: o.critical,
         recentIds: o.recent,
         logger: log,
       });
