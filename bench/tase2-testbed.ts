@@ -29,14 +29,32 @@ const PACED = 5000;
 const TARGET_P99_MS = 10;
 const COLLECTORS = 3;
 
-/** CPU time (user + system, all threads) in ms and resident memory in KiB of process `pid`, from /proc. */
-function usage(pid: number): { cpuMs: number; rssKiB: number } {
+/**
+ * Of process `pid`, from /proc: CPU time (user + system, all threads) in ms, resident memory in
+ * KiB, and the time its main thread (the event loop) was ready to run but waited for a CPU, in ms
+ * (schedstat's run-queue time): what a machine shared with other work takes from it.
+ */
+function usage(pid: number): { cpuMs: number; rssKiB: number; waitMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of proc(5), counted here from the state (field 3).
   const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
   const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-  return { cpuMs, rssKiB };
+  const waitMs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  return { cpuMs, rssKiB, waitMs };
+}
+
+/** Usage of `pids` from `before` until now over `elapsedMs`: CPU and run-queue wait in % of the wall time. */
+function since(
+  pids: readonly number[],
+  before: readonly ReturnType<typeof usage>[],
+  elapsedMs: number,
+): { cpuPct: number[]; waitPct: number[] } {
+  const now = pids.map(usage);
+  return {
+    cpuPct: now.map((u, i) => ((u.cpuMs - before[i]!.cpuMs) / elapsedMs) * 100),
+    waitPct: now.map((u, i) => ((u.waitMs - before[i]!.waitMs) / elapsedMs) * 100),
+  };
 }
 
 /** A port the OS gives on loopback (for HAProxy, which cannot report one it picked). */
@@ -264,80 +282,103 @@ function quantileMs(before: readonly Scrape[], after: readonly Scrape[], q: numb
   return s.startsWith('<= ') ? Number(s.slice(3, -3)) : Infinity;
 }
 
-/** One run's figures. */
-interface Run {
+/** What one measured stretch gave: values/s, and CPU and run-queue wait of the collectors and of the other processes. */
+interface Stretch {
   readonly rate: number;
-  /** CPU of each collector during the flood, % of a core. */
-  readonly cpuPct: readonly number[];
-  /** Values/s each collector received during the flood. */
+  /** Values/s each collector received. */
   readonly rates: readonly number[];
-  readonly balancerCpuPct?: number;
+  readonly cpuPct: readonly number[];
+  readonly waitPct: readonly number[];
+  /** CPU and run-queue wait of the other processes watched (the balancer, the nodes' process), in their order. */
+  readonly othersCpuPct: readonly number[];
+  readonly othersWaitPct: readonly number[];
+  readonly sent: number;
+}
+
+/** Measures what `run` (which makes `sent` changes) does to the collectors and to `others` (pids). */
+async function stretch(
+  cs: readonly CollectorProcess[],
+  others: readonly number[],
+  run: (received: () => Promise<number>) => Promise<number>,
+): Promise<Stretch & { before: Scrape[]; after: Scrape[] }> {
+  const before = await scrapeAll(cs);
+  const received = async (): Promise<number> => total(await scrapeAll(cs), (s) => s.values) - total(before, (s) => s.values);
+  const pids = [...cs.map((c) => c.pid), ...others];
+  const u0 = pids.map(usage);
+  const t0 = performance.now();
+  const sent = await run(received);
+  await until(async () => (await received()) >= sent, `${sent} values received`, 300_000, 100);
+  const elapsed = performance.now() - t0;
+  const u = since(pids, u0, elapsed);
+  const after = await scrapeAll(cs);
+  return {
+    rate: (total(after, (s) => s.values) - total(before, (s) => s.values)) / (elapsed / 1000),
+    rates: after.map((s, i) => ((s.values - before[i]!.values) / elapsed) * 1000),
+    cpuPct: u.cpuPct.slice(0, cs.length),
+    waitPct: u.waitPct.slice(0, cs.length),
+    othersCpuPct: u.cpuPct.slice(cs.length),
+    othersWaitPct: u.waitPct.slice(cs.length),
+    sent,
+    before,
+    after,
+  };
 }
 
 /**
  * Floods for `seconds` with at most `window` chunks of changes in flight (the collectors' value
- * counters, scraped, say what arrived); returns values/s received and each collector's CPU.
+ * counters, scraped every 100 ms, say what arrived; scraping more often costs them CPU).
  */
-async function flood(nodes: Nodes, cs: readonly CollectorProcess[], seconds: number, balancer?: Balancer): Promise<Run & { sent: number }> {
+function flood(nodes: Nodes, cs: readonly CollectorProcess[], others: readonly number[], seconds: number): Promise<Stretch> {
   const chunk = 5000;
-  const window = 3;
-  const base = await scrapeAll(cs);
-  const received = async (): Promise<number> => total(await scrapeAll(cs), (s) => s.values) - total(base, (s) => s.values);
-  let asked = 0;
-  const cpu0 = cs.map((c) => usage(c.pid).cpuMs);
-  const lb0 = balancer === undefined ? 0 : usage(balancer.child.pid!).cpuMs;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    nodes.send({ kind: 'flood', values: chunk });
-    asked += chunk;
-    const want = asked - (window - 1) * chunk;
-    await until(async () => (await received()) >= want, `${want} values`);
-  }
-  await until(async () => (await received()) >= asked, `${asked} values`);
-  const elapsed = performance.now() - t0;
-  const after = await scrapeAll(cs);
-  const cpuPct = cs.map((c, i) => ((usage(c.pid).cpuMs - cpu0[i]!) / elapsed) * 100);
-  const lbPct = balancer === undefined ? undefined : ((usage(balancer.child.pid!).cpuMs - lb0) / elapsed) * 100;
-  let sent = 0;
-  for (let i = asked / chunk; i > 0; i--) sent += (await nodes.next('flooded')).sent;
-  return {
-    rate: (asked / elapsed) * 1000,
-    rates: after.map((s, i) => ((s.values - base[i]!.values) / elapsed) * 1000),
-    cpuPct,
-    sent,
-    ...(lbPct === undefined ? {} : { balancerCpuPct: lbPct }),
-  };
+  const window = 4;
+  return stretch(cs, others, async (received) => {
+    let asked = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      nodes.send({ kind: 'flood', values: chunk });
+      asked += chunk;
+      const want = asked - (window - 1) * chunk;
+      await until(async () => (await received()) >= want, `${want} values`, 300_000, 100);
+    }
+    let sent = 0;
+    for (let i = asked / chunk; i > 0; i--) sent += (await nodes.next('flooded')).sent;
+    return sent;
+  });
 }
 
-/** `PACED` changes a second for 5 s: latency quantiles (merged), CPU of each collector and of the nodes' process. */
+/** `perSecond` changes a second for 5 s, and the latency quantiles they had (all collectors merged). */
 async function paced(
   nodes: Nodes,
   cs: readonly CollectorProcess[],
-  nodesProcess: number | undefined,
-): Promise<{ p50: string; p99: string; p99Ms: number; cpuPct: number[]; nodesCpuPct: number; sent: number }> {
-  const ms = 5000;
-  const before = await scrapeAll(cs);
-  const cpu0 = cs.map((c) => usage(c.pid).cpuMs);
-  const n0 = nodesProcess === undefined ? NaN : usage(nodesProcess).cpuMs;
-  const t0 = performance.now();
-  nodes.send({ kind: 'pace', perSecond: PACED, ms });
-  const { sent } = await nodes.next('paced');
-  await until(async () => total(await scrapeAll(cs), (s) => s.values) - total(before, (s) => s.values) >= sent, `${sent} paced values`);
-  const elapsed = performance.now() - t0;
-  const after = await scrapeAll(cs);
+  others: readonly number[],
+  perSecond: number,
+): Promise<Stretch & { p50: string; p99: string; p99Ms: number }> {
+  const s = await stretch(cs, others, async () => {
+    nodes.send({ kind: 'pace', perSecond, ms: 5000 });
+    return (await nodes.next('paced')).sent;
+  });
   return {
-    p50: quantile(before, after, 0.5),
-    p99: quantile(before, after, 0.99),
-    p99Ms: quantileMs(before, after, 0.99),
-    cpuPct: cs.map((c, i) => ((usage(c.pid).cpuMs - cpu0[i]!) / elapsed) * 100),
-    nodesCpuPct: nodesProcess === undefined ? NaN : ((usage(nodesProcess).cpuMs - n0) / elapsed) * 100,
-    sent,
+    ...s,
+    p50: quantile(s.before, s.after, 0.5),
+    p99: quantile(s.before, s.after, 0.99),
+    p99Ms: quantileMs(s.before, s.after, 0.99),
   };
 }
 
+const list = (xs: readonly number[], digits = 0): string => xs.map((x) => x.toFixed(digits)).join(' / ');
+/** % of a core per 1,000 values/s of each collector. */
+const perThousand = (s: Stretch): string =>
+  list(
+    s.cpuPct.map((p, i) => p / (s.rates[i]! / 1000)),
+    2,
+  );
+/** Values per second of the collectors' CPU time, all of them together. */
+const perCpuSecond = (s: Stretch): number => s.rate / (s.cpuPct.reduce((a, b) => a + b, 0) / 100);
+
 /**
- * Connects the nodes to `port` (a collector or the balancer), floods, paces; then stops the
- * collectors and counts their rows against the values they received and the changes made.
+ * Connects the nodes to `port` (a collector or the balancer), floods, paces at `PACED` and at a
+ * fifth of it; then stops the collectors and counts their rows against the values they received
+ * and the changes made.
  */
 async function scenario(
   name: string,
@@ -345,7 +386,7 @@ async function scenario(
   cs: readonly CollectorProcess[],
   port: number,
   balancer?: Balancer,
-): Promise<Run & { p99Ms: number }> {
+): Promise<{ flood: Stretch; paced: number }> {
   const rss0 = cs.map((c) => usage(c.pid).rssKiB);
   const up = await nodes.connect({ port, from: 1, count: NODES, points: POINTS });
   await until(async () => total(await scrapeAll(cs), (s) => s.associations) === up.open, 'every node reporting', 300_000, 100);
@@ -355,35 +396,60 @@ async function scenario(
   const perAssociation = cs.map((c, i) => (usage(c.pid).rssKiB - rss0[i]!) / Math.max(1, ready[i]!.associations));
   const spread = ready.map((s) => s.associations);
   line(
-    `${name}: ${up.open} nodes x ${POINTS} points negotiated`,
+    `${name}: ${up.open} nodes x ${POINTS} points`,
     spread.join(' / '),
     cs.length > 1 ? `associations per collector; off the mean by at most ${spreadPct(spread).toFixed(1)}%` : 'associations',
   );
-  if (balancer !== undefined) {
+  if (balancer !== undefined)
     line('  the balancer sees (sessions per collector)', (await balancer.servers()).map((s) => s.sessions).join(' / '));
-  }
-  line('  memory per association (collector RSS, no GC forced)', perAssociation.map((k) => k.toFixed(1)).join(' / ') + ' KiB');
-
-  const warm = await flood(nodes, cs, 1, balancer);
-  const r = await flood(nodes, cs, 5, balancer);
-  line('  values/s received (RBE, one value per report)', `${(r.rate / 1000).toFixed(1)} k/s`, `per collector ${r.rates.map((x) => (x / 1000).toFixed(1)).join(' / ')} k/s`);
-  line(
-    '  CPU of each collector, % of a core',
-    r.cpuPct.map((p) => p.toFixed(0)).join(' / '),
-    `per 1,000 values/s: ${r.cpuPct.map((p, i) => (p / (r.rates[i]! / 1000)).toFixed(2)).join(' / ')}%`,
-  );
-  if (r.balancerCpuPct !== undefined) {
-    line('  CPU of HAProxy, % of a core', r.balancerCpuPct.toFixed(0), `per 1,000 values/s: ${(r.balancerCpuPct / (r.rate / 1000)).toFixed(2)}%`);
-  }
+  line('  memory per association (collector RSS, no GC forced)', `${list(perAssociation, 1)} KiB`);
 
   const known = [...cs.map((c) => c.pid), ...(balancer === undefined ? [] : [balancer.child.pid!])];
-  const p = await paced(nodes, cs, nodesPid(known));
-  line(`  latency at ${PACED.toLocaleString('en')} values/s p50 / p99`, `${p.p50} / ${p.p99}`, `value time stamp → received; target p99 < ${TARGET_P99_MS} ms: ${verdict(p.p99Ms < TARGET_P99_MS)}`);
+  const nodesProcess = nodesPid(known);
+  const others = [...(balancer === undefined ? [] : [balancer.child.pid!]), ...(nodesProcess === undefined ? [] : [nodesProcess])];
+  const otherNames = [...(balancer === undefined ? [] : ['HAProxy']), ...(nodesProcess === undefined ? [] : ["nodes' process"])];
+
+  // Scraped as often as a flood scrapes, so the figure holds what this bench costs a collector too.
+  const quiet = await stretch(cs, others, async (received) => {
+    for (const end = performance.now() + 2000; performance.now() < end; await sleep(100)) await received();
+    return 0;
+  });
   line(
-    `  CPU at ${PACED.toLocaleString('en')} values/s: each collector / nodes' process`,
-    `${p.cpuPct.map((x) => x.toFixed(0)).join(' / ')} / ${p.nodesCpuPct.toFixed(0)}`,
-    `% of a core; collectors per 1,000 values/s: ${p.cpuPct.map((x) => (x / (PACED / cs.length / 1000)).toFixed(2)).join(' / ')}%`,
+    '  CPU of each collector with no values, % of a core',
+    list(quiet.cpuPct, 1),
+    'timers, sink polls and 10 /metrics scrapes a second: fixed costs',
   );
+  const warm = await flood(nodes, cs, others, 1);
+  const r = await flood(nodes, cs, others, 5);
+  line(
+    '  values/s received at saturation (one value per report)',
+    `${(r.rate / 1000).toFixed(1)} k/s`,
+    `per collector ${list(
+      r.rates.map((x) => x / 1000),
+      1,
+    )} k/s`,
+  );
+  line('  CPU of each collector, % of a core', list(r.cpuPct), `per 1,000 values/s: ${perThousand(r)}%`);
+  line('  event loop ready but waiting for a CPU, % of the time', list(r.waitPct), 'run queue: ready, the CPU taken by other work');
+  line(`  CPU of ${otherNames.join(' / ')}, % of a core`, list(r.othersCpuPct), `run queue ${list(r.othersWaitPct)}%`);
+  line(
+    '  values per CPU-second of the collectors',
+    `${(perCpuSecond(r) / 1000).toFixed(1)} k`,
+    'what a core would take at this cost per value',
+  );
+
+  const pacedRuns = [];
+  for (const rate of [PACED, PACED / 5]) {
+    const p = await paced(nodes, cs, others, rate);
+    pacedRuns.push(p);
+    const target = rate === PACED ? `; target p99 < ${TARGET_P99_MS} ms: ${verdict(p.p99Ms < TARGET_P99_MS)}` : '';
+    line(`  latency at ${rate.toLocaleString('en')} values/s p50 / p99`, `${p.p50} / ${p.p99}`, `value time stamp → received${target}`);
+    line(
+      `    CPU per collector / ${otherNames.join(' / ')}`,
+      `${list(p.cpuPct)} / ${list(p.othersCpuPct)}`,
+      `% of a core; collectors per 1,000 values/s: ${perThousand(p)}%; run queue ${list(p.waitPct)}%`,
+    );
+  }
 
   await nodes.close();
   await until(async () => total(await scrapeAll(cs), (s) => s.unsettled) === 0, 'the sinks catching up', 300_000, 100);
@@ -391,14 +457,14 @@ async function scenario(
   for (const c of cs) await c.stop();
   const rows = cs.reduce((a, c) => a + c.rows(), 0);
   const received = total(last, (s) => s.values);
-  const made = initial + warm.sent + r.sent + p.sent;
+  const made = initial + warm.sent + r.sent + pacedRuns.reduce((a, p) => a + p.sent, 0);
   const lost = total(last, (s) => s.lost);
   line(
-    '  zero loss: rows / values received / values made',
+    '  zero loss: rows / values received',
     `${rows} / ${received}`,
-    `${made} made (initial ${initial}); dropped ${lost}, duplicates ${total(last, (s) => s.duplicates)}: ${verdict(rows === received && received >= made && lost === 0)}`,
+    `${made} changes made (${initial} initial); dropped ${lost}, duplicates ${total(last, (s) => s.duplicates)}: ${verdict(rows === received && received >= made && lost === 0)}`,
   );
-  return { ...r, p99Ms: p.p99Ms };
+  return { flood: r, paced: pacedRuns[0]!.p99Ms };
 }
 
 /** Largest distance of a count from the mean, % of the mean. */
@@ -432,12 +498,22 @@ export async function tase2TestbedBench(): Promise<Record<string, number>> {
     const balancer = await Balancer.start(cs);
     stops.push(() => balancer.stop());
     const three = await scenario(`${COLLECTORS} collectors behind HAProxy`, nodes, cs, balancer.port, balancer);
+    const ratio = three.flood.rate / base.flood.rate;
     line(
-      `${COLLECTORS} collectors behind HAProxy / one collector`,
-      `${(three.rate / base.rate).toFixed(2)}x`,
-      `target >= 1.0x: ${verdict(three.rate >= base.rate)} (2 cores: nodes, balancer and collectors share them)`,
+      `${COLLECTORS} collectors behind HAProxy / one collector: values/s`,
+      `${ratio.toFixed(2)}x`,
+      `target >= 1.0x: ${verdict(ratio >= 1)} (2 cores: nodes, balancer and collectors share them)`,
     );
-    return { baseline: base.rate, testbed: three.rate, ratio: three.rate / base.rate, baselineP99Ms: base.p99Ms, testbedP99Ms: three.p99Ms };
+    const perCpu = perCpuSecond(three.flood) / perCpuSecond(base.flood);
+    line('  values per CPU-second of the collectors', `${perCpu.toFixed(2)}x`, 'what each value costs the collectors behind the balancer');
+    return {
+      baseline: base.flood.rate,
+      testbed: three.flood.rate,
+      ratio,
+      perCpuRatio: perCpu,
+      baselineP99Ms: base.paced,
+      testbedP99Ms: three.paced,
+    };
   } finally {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     process.off('exit', killChildren);
