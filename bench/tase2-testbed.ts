@@ -256,31 +256,34 @@ class Balancer {
  * (its pid, for its CPU time; the driver of bench/tase2-collect.ts keeps its child private).
  */
 function nodesPid(known: readonly number[]): number | undefined {
-  const mine = readdirSync(`/proc/${process.pid}/task`).flatMap((t) =>
-    readFileSync(`/proc/${process.pid}/task/${t}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number),
-  );
-  return mine.find((p) => !known.includes(p));
+  try {
+    const mine = readdirSync(`/proc/${process.pid}/task`).flatMap((t) =>
+      readFileSync(`/proc/${process.pid}/task/${t}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number),
+    );
+    return mine.find((p) => !known.includes(p));
+  } catch {
+    // A kernel without CONFIG_PROC_CHILDREN: the nodes' CPU is then not shown.
+    return undefined;
+  }
 }
 
 const total = (s: readonly Scrape[], f: (x: Scrape) => number): number => s.reduce((a, x) => a + f(x), 0);
 const scrapeAll = (cs: readonly CollectorProcess[]): Promise<Scrape[]> => Promise.all(cs.map((c) => c.scrape()));
 
-/** Quantile `q` of the latencies observed between two sets of cumulative buckets (all collectors merged). */
-function quantile(before: readonly Scrape[], after: readonly Scrape[], q: number): string {
-  const cum = LATENCY_BUCKETS_MS.map((_, i) => i)
-    .concat(LATENCY_BUCKETS_MS.length)
-    .map((i) => after.reduce((a, s, k) => a + s.latency[i]! - before[k]!.latency[i]!, 0));
-  const n = cum.at(-1)!;
-  const i = cum.findIndex((c) => c >= q * n);
-  if (n === 0 || i < 0) return '-';
-  return i < LATENCY_BUCKETS_MS.length ? `<= ${LATENCY_BUCKETS_MS[i]} ms` : `> ${LATENCY_BUCKETS_MS.at(-1)} ms`;
+/**
+ * Quantile `q` of the latencies observed between two scrapes of cumulative buckets (all collectors
+ * merged): the upper bound of its bucket in ms, Infinity above the last bound, NaN with none observed.
+ */
+function quantileMs(before: readonly Scrape[], after: readonly Scrape[], q: number): number {
+  const cumulative = [...LATENCY_BUCKETS_MS.keys(), LATENCY_BUCKETS_MS.length].map((i) =>
+    after.reduce((a, s, k) => a + s.latency[i]! - before[k]!.latency[i]!, 0),
+  );
+  const n = cumulative.at(-1)!;
+  if (n === 0) return NaN;
+  return LATENCY_BUCKETS_MS[cumulative.findIndex((c) => c >= q * n)] ?? Infinity;
 }
 
-/** Upper bound in ms of the bucket of quantile `q` (Infinity above the last bound). */
-function quantileMs(before: readonly Scrape[], after: readonly Scrape[], q: number): number {
-  const s = quantile(before, after, q);
-  return s.startsWith('<= ') ? Number(s.slice(3, -3)) : Infinity;
-}
+const bucket = (ms: number): string => (Number.isNaN(ms) ? '-' : ms === Infinity ? `> ${LATENCY_BUCKETS_MS.at(-1)} ms` : `<= ${ms} ms`);
 
 /** What one measured stretch gave: values/s, and CPU and run-queue wait of the collectors and of the other processes. */
 interface Stretch {
@@ -352,15 +355,14 @@ async function paced(
   cs: readonly CollectorProcess[],
   others: readonly number[],
   perSecond: number,
-): Promise<Stretch & { p50: string; p99: string; p99Ms: number }> {
+): Promise<Stretch & { p50Ms: number; p99Ms: number }> {
   const s = await stretch(cs, others, async () => {
     nodes.send({ kind: 'pace', perSecond, ms: 5000 });
     return (await nodes.next('paced')).sent;
   });
   return {
     ...s,
-    p50: quantile(s.before, s.after, 0.5),
-    p99: quantile(s.before, s.after, 0.99),
+    p50Ms: quantileMs(s.before, s.after, 0.5),
     p99Ms: quantileMs(s.before, s.after, 0.99),
   };
 }
@@ -443,7 +445,11 @@ async function scenario(
     const p = await paced(nodes, cs, others, rate);
     pacedRuns.push(p);
     const target = rate === PACED ? `; target p99 < ${TARGET_P99_MS} ms: ${verdict(p.p99Ms < TARGET_P99_MS)}` : '';
-    line(`  latency at ${rate.toLocaleString('en')} values/s p50 / p99`, `${p.p50} / ${p.p99}`, `value time stamp → received${target}`);
+    line(
+      `  latency at ${rate.toLocaleString('en')} values/s p50 / p99`,
+      `${bucket(p.p50Ms)} / ${bucket(p.p99Ms)}`,
+      `value time stamp → received${target}`,
+    );
     line(
       `    CPU per collector / ${otherNames.join(' / ')}`,
       `${list(p.cpuPct)} / ${list(p.othersCpuPct)}`,
