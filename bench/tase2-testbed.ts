@@ -5,11 +5,15 @@
  * contrib/haproxy/haproxy.cfg, and the PUSH nodes of bench/tase2-collect-nodes.ts in a child
  * process. Figures come from the collectors' /metrics and /proc, rows from their SQLite files.
  *
- * - baseline: one collector, the nodes connected directly: values/s with zero loss, latency at
- *   5,000 values/s, CPU per 1,000 values/s, memory per association;
+ * - baseline: one collector, the nodes connected directly: values/s at saturation with zero loss
+ *   (rows against values received and changes made), latency at 5,000 and 1,000 values/s, CPU
+ *   per 1,000 values/s, memory per association;
  * - three collectors behind one balancer, the same nodes through it: total values/s and its ratio
- *   to the baseline, associations per collector, latency at 5,000 values/s (histograms merged),
- *   CPU per 1,000 values/s and memory per association of each collector, the balancer's CPU.
+ *   to the baseline, associations per collector, the same latencies (histograms merged), CPU per
+ *   1,000 values/s and memory per association of each collector, the balancer's CPU.
+ *
+ * Every process's run-queue wait is printed beside its CPU: on a machine shared with other work a
+ * process that is busy + waiting near 100 % of the time was the limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -101,13 +105,18 @@ class CollectorProcess {
     readonly db: string,
   ) {
     children.add(child);
-    this.#exit = new Promise((resolve) =>
-      child.once('exit', () => {
+    this.#exit = new Promise((resolve) => {
+      const end = (): void => {
         this.#exited = true;
         children.delete(child);
         resolve();
-      }),
-    );
+      };
+      child.once('exit', end);
+      child.once('error', (err) => {
+        this.#stderr.push(err.message);
+        end();
+      });
+    });
     createInterface({ input: child.stdout! }).on('line', (l) => {
       if (l.startsWith('{')) this.#lines.push(JSON.parse(l) as Record<string, unknown>);
     });
@@ -193,6 +202,8 @@ class CollectorProcess {
 /** HAProxy running contrib/haproxy/haproxy.cfg in front of the collectors. */
 class Balancer {
   readonly #exit: Promise<void>;
+  /** Why the process is gone (it exited, or could not be started). */
+  #gone: string | undefined;
 
   private constructor(
     readonly child: ChildProcess,
@@ -200,12 +211,15 @@ class Balancer {
     readonly statsPort: number,
   ) {
     children.add(child);
-    this.#exit = new Promise((resolve) =>
-      child.once('exit', () => {
+    this.#exit = new Promise((resolve) => {
+      const end = (why: string): void => {
+        this.#gone ??= why;
         children.delete(child);
         resolve();
-      }),
-    );
+      };
+      child.once('exit', (code, signal) => end(`haproxy exited (${signal ?? code})`));
+      child.once('error', (err) => end(`haproxy: ${err.message}`));
+    });
   }
 
   static async start(collectors: readonly CollectorProcess[]): Promise<Balancer> {
@@ -220,7 +234,10 @@ class Balancer {
     const b = new Balancer(spawn('haproxy', ['-db', '-f', cfg], { env, stdio: 'ignore' }), port, statsPort);
     try {
       await until(
-        async () => (await b.servers().catch(() => [])).filter((s) => s.status === 'UP').length === collectors.length,
+        async () => {
+          if (b.#gone !== undefined) throw new Error(b.#gone);
+          return (await b.servers().catch(() => [])).filter((s) => s.status === 'UP').length === collectors.length;
+        },
         'the balancer seeing every collector up',
         30_000,
         200,
@@ -245,7 +262,7 @@ class Balancer {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.#gone !== undefined) return;
     this.child.kill('SIGKILL');
     await this.#exit;
   }
