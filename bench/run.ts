@@ -27,6 +27,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'tase2-loopback': async () => (await import('./tase2-loopback.js')).tase2LoopbackBench(),
   'tase2-collect': async () => (await import('./tase2-collect.js')).tase2CollectBench(),
   'tase2-gen': async () => (await import('./tase2-gen.js')).tase2GenBench(),
+  'tase2-testbed': async () => (await import('./tase2-testbed.js')).tase2TestbedBench(),
   'proxy-hostile': async () => (await import('./proxy-hostile.js')).proxyHostileBench(),
   'mms-hostile': async () => (await import('./mms-hostile.js')).mmsHostileBench(),
   'dnp3-hostile': async () => (await import('./dnp3-hostile.js')).dnp3HostileBench(),

@@ -50,7 +50,7 @@ function collectGarbage(): void {
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 /** The nodes' process and its IPC replies. */
-class Nodes {
+export class Nodes {
   readonly #child: ChildProcess;
   readonly #replies: NodesReply[] = [];
   #wake: (() => void) | undefined;
