@@ -19,7 +19,8 @@ const POINT_TYPES = [
 ] as const satisfies readonly Tase2Kind[]; // prettier-ignore
 type PointType = (typeof POINT_TYPES)[number];
 
-const QUALITY_FIELDS = ['validity', 'currentSource', 'normalValue', 'timeStampQuality'] as const;
+/** The quality fields of the Flags octet (all but the state). */
+const QUALITY_FIELDS = FLAG_FIELDS.slice(1).map((f) => f.field);
 /** The YAML fields a point type takes, from its row: `value`, the state, the supplemental fields, the quality flags. */
 function fieldsOf(type: PointType): readonly string[] {
   const fields = new Set<string>(['type']);
