@@ -35,7 +35,7 @@ const TEXT: Text = {
   DSConditions: names,
   SupportedFeatures: names,
   TagFlags: (v) => `${v.tag}, ${v.deviceState}`,
-  StateSupplemental: (v) => `state ${v.state}, tag ${v.tag}, expected ${v.expectedState}`,
+  StateSupplemental: (v) => `state ${v.state}, tag ${v.tag}, expected state ${v.expectedState}`,
   ObjectName: (v) => (v.scope === 'ICC' ? `ICC ${v.domain}/${v.name}` : `VCC ${v.name}`),
   OctetString: (v) => `'${hex(v)}'H (${v.length} octets)`,
 };
