@@ -92,14 +92,18 @@ export class PullStations {
       headers: this.#o.token === undefined ? {} : { authorization: `Bearer ${this.#o.token}` },
       signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(5000)]),
     });
-    if (!res.ok) throw new Error(`${this.#o.stationsUrl} answered ${res.status} ${res.statusText}`);
+    if (!res.ok) {
+      throw new GridgateError(ErrorCode.NEGATIVE, `${this.#o.stationsUrl} answered ${res.status} ${res.statusText}`, { fault: 'remote' });
+    }
     const parsed = z
       .array(StationSchema)
       .max(this.#o.maxStations ?? 20_000)
       .safeParse(await res.json());
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      throw new Error(`station list: ${i?.path.join('.') ?? ''}: ${i?.message ?? 'invalid'}`);
+      throw new GridgateError(ErrorCode.MALFORMED, `station list: ${i?.path.join('.') ?? ''}: ${i?.message ?? 'invalid'}`, {
+        fault: 'remote',
+      });
     }
     return parsed.data;
   }
