@@ -87,13 +87,19 @@ class Points {
   readonly model: Tase2Model;
   readonly #names: readonly ObjectName[];
   readonly #ctx: NodeContext;
+  /** The values the node starts with: its first round, counted as changes like every other. */
+  readonly initial: { readonly time: number; readonly values: readonly number[] };
   #timer: NodeJS.Timeout | undefined;
 
   constructor(ctx: NodeContext, n: number) {
     const s = ctx.scenario;
     this.#ctx = ctx;
-    this.model = nodeModel(s.naming, n, s.node.points, ctx.nextValue(), Date.now());
+    const value = ctx.nextValue();
+    const time = Date.now();
+    this.model = nodeModel(s.naming, n, s.node.points, value, time);
     this.#names = pointNames(s.node.points).map((itemId) => ({ scope: 'domain', domainId: s.naming.domain, itemId }));
+    this.initial = { time, values: this.#names.map(() => value) };
+    ctx.tally.changes += this.#names.length;
   }
 
   /** Calls `tick` once per update interval with the time and the points' next values. */
@@ -338,6 +344,8 @@ export class PushNode {
   }
 
   start(): void {
+    // The initial values are the first round: unconfirmed until a collector acknowledges them.
+    this.#replay.start(this.points.initial.time, this.points.initial.values, [], 1);
     for (const l of this.#links) l.start();
     this.points.start((now, values) => this.#round(now, values));
   }
