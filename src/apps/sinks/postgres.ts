@@ -121,7 +121,6 @@ function addressJson(a: PointRecord['address']): string {
 
 /** A point record as a row of `gridgate_points`, in its column order. */
 export function putPointRow(w: BinaryCopyWriter, r: PointRecord): void {
-  const v = r.value;
   w.row(19);
   w.timestamptz(recordTime(r));
   w.text(r.id);
@@ -130,16 +129,7 @@ export function putPointRow(w: BinaryCopyWriter, r: PointRecord): void {
   w.text(r.point);
   w.text(r.kind);
   w.jsonb(addressJson(r.address));
-  if (typeof v === 'string') {
-    w.null();
-    w.text(v);
-  } else {
-    w.float8(typeof v === 'number' ? v : v ? 1 : 0);
-    w.null();
-  }
-  w.text(typeof v);
-  w.text(r.quality.validity);
-  w.textArray(r.quality.flags);
+  putValue(w, r);
   w.int4(r.quality.raw);
   if (r.sourceTime === undefined) w.null();
   else w.timestamptz(r.sourceTime);
@@ -151,14 +141,9 @@ export function putPointRow(w: BinaryCopyWriter, r: PointRecord): void {
   else w.text(r.sequence);
 }
 
-/** A point record as a row of `gridgate_latest`, in its column order. */
-function putLatestRow(w: BinaryCopyWriter, r: PointRecord): void {
+/** value_num, value_text, value_type, validity and flags: the columns both tables share, in order. */
+function putValue(w: BinaryCopyWriter, r: PointRecord): void {
   const v = r.value;
-  w.row(11);
-  w.text(r.source);
-  w.text(r.point);
-  w.text(r.id);
-  w.text(r.kind);
   if (typeof v === 'string') {
     w.null();
     w.text(v);
@@ -169,6 +154,16 @@ function putLatestRow(w: BinaryCopyWriter, r: PointRecord): void {
   w.text(typeof v);
   w.text(r.quality.validity);
   w.textArray(r.quality.flags);
+}
+
+/** A point record as a row of `gridgate_latest`, in its column order. */
+function putLatestRow(w: BinaryCopyWriter, r: PointRecord): void {
+  w.row(11);
+  w.text(r.source);
+  w.text(r.point);
+  w.text(r.id);
+  w.text(r.kind);
+  putValue(w, r);
   w.timestamptz(recordTime(r));
   w.timestamptz(r.receiveTime);
 }
