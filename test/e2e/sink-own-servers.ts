@@ -234,7 +234,8 @@ export class OwnNatsCluster {
           await nc.close();
         }
       } catch (err) {
-        if (Date.now() > end) throw new Error(`JetStream cluster not ready within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
+        if (Date.now() > end)
+          throw new Error(`JetStream cluster not ready within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 200));
       }
     }

@@ -278,7 +278,10 @@ describe('TASE.2 endpoints: refusals, Critical ACK, mutual TLS', () => {
       await cc.defineDataSet(icc('DS_C'), [icc('Transfer_Set_Name'), icc('Transfer_Set_Time_Stamp'), icc('Flow2')]);
       const ts = await cc.nextTransferSet('ICC1');
       const got = nextData(cc);
-      await cc.startTransferSet(ts, attributes({ dataSetName: { scope: 'ICC', domain: 'ICC1', name: 'DS_C' }, critical: true, rbe: false }));
+      await cc.startTransferSet(
+        ts,
+        attributes({ dataSetName: { scope: 'ICC', domain: 'ICC1', name: 'DS_C' }, critical: true, rbe: false }),
+      );
       model.set(icc('Flow2'), real(22));
       const r = await got;
       await until(() => nodeSide.session.engine.counters.reports === 1, 5000, 'the report counted');

@@ -60,7 +60,15 @@ class Collector {
   ) {}
 
   async start(): Promise<void> {
-    this.proc = new Proc(['tase2', 'collect', '--listen', `127.0.0.1:${this.port}`, '--metrics', `127.0.0.1:${this.metricsPort}`, ...this.args]);
+    this.proc = new Proc([
+      'tase2',
+      'collect',
+      '--listen',
+      `127.0.0.1:${this.port}`,
+      '--metrics',
+      `127.0.0.1:${this.metricsPort}`,
+      ...this.args,
+    ]);
     await until(() => this.proc!.event('listening') !== undefined, 20_000, `collector on ${this.port} listening\n${this.proc.stderr}`);
   }
 
@@ -97,7 +105,10 @@ describe('TASE.2 testbed: generator → two balancers → three collectors → J
     const balancers = [await OwnHaproxy.create(backends), await OwnHaproxy.create(backends)];
     stops.push(() => Promise.all(balancers.map((b) => b.stop())));
     await until(
-      async () => (await Promise.all(balancers.map((b) => b.servers().catch(() => [])))).every((s) => s.filter((x) => x.status === 'UP').length === 3),
+      async () =>
+        (await Promise.all(balancers.map((b) => b.servers().catch(() => [])))).every(
+          (s) => s.filter((x) => x.status === 'UP').length === 3,
+        ),
       20_000,
       'both balancers see three collectors up',
     );

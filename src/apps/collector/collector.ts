@@ -190,8 +190,7 @@ export class Tase2Collector {
       if (e.type === 'data') {
         const report = e.data;
         void this.accept(node, report, kinds).then((stored) => a.acknowledge(report, !stored));
-      }
-      else if (e.type === 'problem') {
+      } else if (e.type === 'problem') {
         this.#malformed++;
         log.warn({ kind: e.kind, reason: e.reason }, 'problem on a node association');
       } else if (e.type === 'down') {

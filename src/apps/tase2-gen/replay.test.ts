@@ -26,7 +26,12 @@ function run(log: ReplayLog, links: FakeLink[], rounds: number, from: number, la
   const replays: number[][] = [];
   for (let i = 0; i < rounds; i++) {
     const t = from + i * 1000;
-    const s = log.start(t, [t], links.map((l) => ({ ledger: l.ledger, reporting: l.reporting })), lag);
+    const s = log.start(
+      t,
+      [t],
+      links.map((l) => ({ ledger: l.ledger, reporting: l.reporting })),
+      lag,
+    );
     replays.push(s.replay.map((r) => r.time));
     for (const l of links) l.sendRound();
   }

@@ -99,7 +99,12 @@ export class ReplayLog {
    * forgotten; when a link has just started reporting, every unconfirmed round is replayed and
    * carried by the new one.
    */
-  start(time: number, values: readonly number[], links: readonly { readonly ledger: LinkLedger; readonly reporting: boolean }[], lag: number): RoundStart {
+  start(
+    time: number,
+    values: readonly number[],
+    links: readonly { readonly ledger: LinkLedger; readonly reporting: boolean }[],
+    lag: number,
+  ): RoundStart {
     const index = this.#next++;
     let fresh = false;
     for (const l of links) fresh = l.ledger.roundStarts(index, l.reporting) || fresh;
