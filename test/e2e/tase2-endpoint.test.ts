@@ -80,6 +80,16 @@ function nextData(a: Tase2Association): Promise<Tase2Report> {
   });
 }
 
+/** The centre starts a Critical transfer set of DS_C on the node, which then reports Flow2 = `value`. */
+async function criticalReport(cc: Tase2Association, model: Tase2Model, value: number): Promise<Tase2Report> {
+  await cc.defineDataSet(icc('DS_C'), [icc('Transfer_Set_Name'), icc('Transfer_Set_Time_Stamp'), icc('Flow2')]);
+  const ts = await cc.nextTransferSet('ICC1');
+  const got = nextData(cc);
+  await cc.startTransferSet(ts, attributes({ dataSetName: { scope: 'ICC', domain: 'ICC1', name: 'DS_C' }, critical: true, rbe: false }));
+  model.set(icc('Flow2'), real(value));
+  return got;
+}
+
 describe('TASE.2 endpoints over loopback: PUSH and PULL, tshark as judge', () => {
   const file = join(tempDir('tase2-endpoint'), 'tase2.pcapng');
   let frames: TsharkFrame[] = [];
@@ -239,15 +249,7 @@ describe('TASE.2 endpoints: refusals, Critical ACK, mutual TLS', () => {
     });
     const nodeSide = await arrived;
     try {
-      await cc.defineDataSet(icc('DS_C'), [icc('Transfer_Set_Name'), icc('Transfer_Set_Time_Stamp'), icc('Flow2')]);
-      const ts = await cc.nextTransferSet('ICC1');
-      const got = nextData(cc);
-      await cc.startTransferSet(
-        ts,
-        attributes({ dataSetName: { scope: 'ICC', domain: 'ICC1', name: 'DS_C' }, critical: true, rbe: false }),
-      );
-      model.set(icc('Flow2'), real(21));
-      const r = await got;
+      const r = await criticalReport(cc, model, 21);
       expect(r.dataSet).toEqual(icc('DS_C'));
       expect(r.entries.map((e) => e.name.itemId)).toEqual(['Transfer_Set_Name', 'Transfer_Set_Time_Stamp', 'Flow2']);
       await until(() => nodeSide.session.engine.counters.reports === 1, 5000, 'the report counted');
@@ -275,15 +277,7 @@ describe('TASE.2 endpoints: refusals, Critical ACK, mutual TLS', () => {
     });
     const nodeSide = await arrived;
     try {
-      await cc.defineDataSet(icc('DS_C'), [icc('Transfer_Set_Name'), icc('Transfer_Set_Time_Stamp'), icc('Flow2')]);
-      const ts = await cc.nextTransferSet('ICC1');
-      const got = nextData(cc);
-      await cc.startTransferSet(
-        ts,
-        attributes({ dataSetName: { scope: 'ICC', domain: 'ICC1', name: 'DS_C' }, critical: true, rbe: false }),
-      );
-      model.set(icc('Flow2'), real(22));
-      const r = await got;
+      const r = await criticalReport(cc, model, 22);
       await until(() => nodeSide.session.engine.counters.reports === 1, 5000, 'the report counted');
       // A round trip later the node still waits: the report is received, not yet stored.
       await cc.read([icc('Flow1')]);
