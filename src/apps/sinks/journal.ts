@@ -5,6 +5,7 @@
  * sink that is down, or a process killed with `kill -9`, loses nothing: on restart each sink
  * resumes after its cursor.
  */
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { StreamRecord } from '../points/record.js';
 import { multiRowWriter, WAL_CHECKPOINT_PAGES } from './sqlite.js';
@@ -49,6 +50,17 @@ export class Journal {
     const cur = db.prepare('SELECT max(seq) AS s FROM cursors').get() as { s: number | null };
     this.#last = Math.max(top.s ?? 0, cur.s ?? 0);
     this.#db = db;
+  }
+
+  /** Records a journal file holds for its sinks (0 when there is no such file). */
+  static held(file: string): number {
+    if (!existsSync(file)) return 0;
+    const j = new Journal(file);
+    try {
+      return j.size();
+    } finally {
+      j.close();
+    }
   }
 
   /** Sequence of the last committed record (0 when none ever was). */

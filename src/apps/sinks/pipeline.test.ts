@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -118,11 +118,42 @@ describe('pipeline', () => {
     const second = new SqliteSink({ file: db });
     const p2 = new Pipeline({ journal: join(d, 'journal.db'), sinks: [second] });
     p2.start();
+    // The journal holds what `first` never acknowledged: it is read, although `second` alone is durable.
+    expect(p2.direct).toBe(false);
     await p2.accept(Array.from({ length: 10 }, (_, i) => testPoint(i)));
     await until(() => p2.status()[0]!.backlog === 0);
     expect(second.counters().duplicates).toBe(10);
     await p2.close();
     expect(rows(db)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    // Emptied, the journal is left alone from then on.
+    const p3 = new Pipeline({ journal: join(d, 'journal.db'), sinks: [new SqliteSink({ file: db })] });
+    expect(p3.direct).toBe(true);
+    await p3.close();
+  });
+
+  it('with only durable sinks, writes each group straight to them: accepted means stored, and no journal is kept', async () => {
+    const d = dir();
+    const db = join(d, 'points.db');
+    const p = new Pipeline({ journal: join(d, 'journal.db'), sinks: [new SqliteSink({ file: db })], commitIntervalMs: 5 });
+    expect(p.direct).toBe(true);
+    p.start();
+    await Promise.all([p.accept([testPoint(0), testPoint(1)]), p.accept([testPoint(2)])]);
+    expect(rows(db)).toEqual([0, 1, 2]);
+    expect(p.status()[0]).toMatchObject({ backlog: 0, delivered: 3, health: { up: true } });
+    expect(p.accepted).toBe(3);
+
+    // A group the sink refuses is not accepted (its callers hear so); the next one is.
+    const blocker = new Database(db);
+    blocker.exec(`CREATE TRIGGER refuse BEFORE INSERT ON samples WHEN NEW.value = 99 BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    await expect(p.accept([testPoint(3), testPoint(99)])).rejects.toThrow(/disk says no/);
+    blocker.exec('DROP TRIGGER refuse');
+    blocker.close();
+    await p.accept([testPoint(4)]);
+    expect(p.accepted).toBe(4);
+    await p.close();
+    expect(rows(db)).toEqual([0, 1, 2, 4]);
+    expect(p.journalSize()).toBe(0);
+    expect(existsSync(join(d, 'journal.db'))).toBe(false);
   });
 
   it('accept waits while a sink is maxBacklog behind (back-pressure), and resumes when it catches up', async () => {

@@ -9,6 +9,11 @@
  * the batch. A failed batch is written again after a back-off, so every sink must be idempotent by
  * record id. When any sink falls `maxBacklog` records behind, `accept` waits: that is the
  * back-pressure sources feel.
+ *
+ * When every sink is itself a durable store on this machine (`Sink.durable`: the SQLite sink) and
+ * the journal holds nothing for them, the journal would be a second copy of the same rows on the
+ * same disk: the pipeline then commits each group straight to the sinks, and a record is accepted
+ * once they committed it. That is the embedded default's path, at about twice its rate.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../../core/log.js';
@@ -64,8 +69,12 @@ interface Runner {
 export class Pipeline {
   readonly #o: Required<Omit<PipelineOptions, 'logger' | 'sinks' | 'journal'>>;
   readonly #log: Logger;
-  readonly #journal: Journal;
+  /** Undefined when records go straight to durable sinks (see the module's comment). */
+  readonly #journal: Journal | undefined;
   readonly #runners: Runner[] = [];
+  /** Direct path: the writes in order, each after the one before; records in them not yet written. */
+  #direct = Promise.resolve();
+  #inFlight = 0;
   #pending: StreamRecord[] = [];
   #pendingDone: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #commitTimer: NodeJS.Timeout | undefined;
@@ -92,19 +101,35 @@ export class Pipeline {
       retryMs: o.retryMs ?? { min: 250, max: 5000 },
     };
     this.#log = o.logger ?? silentLogger;
-    this.#journal = new Journal(o.journal);
-    this.#windowBase = this.#journal.last + 1;
+    const direct = o.sinks.length > 0 && o.sinks.every((sink) => sink.durable === true) && Journal.held(o.journal) === 0;
+    this.#journal = direct ? undefined : new Journal(o.journal);
+    this.#windowBase = this.#last + 1;
     for (const sink of o.sinks) {
-      const r: Runner = { sink, cursor: this.#journal.cursor(sink.name), retries: 0, lagMs: 0, delivered: 0, done: Promise.resolve() };
-      this.#runners.push(r);
+      const cursor = this.#journal?.cursor(sink.name) ?? 0;
+      this.#runners.push({ sink, cursor, retries: 0, lagMs: 0, delivered: 0, done: Promise.resolve() });
     }
+  }
+
+  /** True when records go straight to the sinks, without the journal. */
+  get direct(): boolean {
+    return this.#journal === undefined;
   }
 
   /** Starts every sink's runner; sinks that fail to open are retried by their runner. */
   start(): void {
+    if (this.#journal === undefined) {
+      this.#log.info({ sinks: this.#runners.map((r) => r.sink.name) }, 'every sink stores durably on this disk: no journal');
+      for (const r of this.#runners) r.done = this.#open(r);
+      return;
+    }
     for (const r of this.#runners) r.done = this.#run(r);
     this.#trimTimer = setInterval(() => this.#trim(), 1000);
     this.#trimTimer.unref();
+  }
+
+  /** Sequence of the last committed record: the journal's, or on the direct path the records written. */
+  get #last(): number {
+    return this.#journal?.last ?? this.accepted;
   }
 
   /** Resolves when the records are committed to the journal; waits while a sink is `maxBacklog` behind. */
@@ -121,7 +146,7 @@ export class Pipeline {
 
   /** Per-sink state for metrics and status lines. */
   status(): SinkStatus[] {
-    const last = this.#journal.last;
+    const last = this.#last + this.#inFlight;
     return this.#runners.map((r) => ({
       name: r.sink.name,
       health: r.sink.health(),
@@ -135,7 +160,7 @@ export class Pipeline {
 
   /** Records held in the journal. */
   journalSize(): number {
-    return this.#closedSize ?? this.#journal.size();
+    return this.#closedSize ?? this.#journal?.size() ?? 0;
   }
 
   /** Records waiting to be committed. */
@@ -156,19 +181,31 @@ export class Pipeline {
   async #close(drainMs: number): Promise<void> {
     this.#closing = true;
     this.#commit();
+    if (this.#journal === undefined) {
+      // A sink that never opened stops being retried after `drainMs`; its writes then fail.
+      await Promise.race([this.#direct, sleep(drainMs, undefined, { ref: false })]);
+      this.#stopped = true;
+      await this.#direct;
+      await Promise.all(this.#runners.map((r) => r.done));
+      await Promise.all(this.#runners.map((r) => r.sink.close().catch(() => undefined)));
+      this.#closedSize = 0;
+      return;
+    }
     const deadline = performance.now() + drainMs;
-    while (performance.now() < deadline && this.#runners.some((r) => r.cursor < this.#journal.last)) await sleep(20);
+    const journal = this.#journal;
+    while (performance.now() < deadline && this.#runners.some((r) => r.cursor < journal.last)) await sleep(20);
     this.#stopped = true;
     this.#wakeAll();
     clearInterval(this.#trimTimer);
     await Promise.all(this.#runners.map((r) => r.done));
     await Promise.all(this.#runners.map((r) => r.sink.close().catch(() => undefined)));
     this.#trim();
-    this.#closedSize = this.#journal.size();
-    this.#journal.close();
+    this.#closedSize = journal.size();
+    journal.close();
   }
 
   #backlogFull(): boolean {
+    if (this.#journal === undefined) return this.#inFlight + this.#pending.length >= this.#o.maxBacklog;
     const last = this.#journal.last + this.#pending.length;
     return this.#runners.some((r) => last - r.cursor >= this.#o.maxBacklog);
   }
@@ -181,6 +218,10 @@ export class Pipeline {
     const done = this.#pendingDone;
     this.#pending = [];
     this.#pendingDone = [];
+    if (this.#journal === undefined) {
+      this.#writeDirect(records, done);
+      return;
+    }
     try {
       this.#journal.append(records);
     } catch (err) {
@@ -193,6 +234,43 @@ export class Pipeline {
     this.#trimWindow();
     for (const d of done) d.resolve();
     this.#wakeAll();
+  }
+
+  /**
+   * The direct path: the records go to every sink in turn, after the writes before them; they are
+   * accepted when all committed them. A write that fails rejects the `accept` calls of the group
+   * (nothing was accepted; the sources keep or resend them), and the sinks stay open for the next.
+   */
+  #writeDirect(records: readonly StreamRecord[], done: readonly { resolve: () => void; reject: (e: Error) => void }[]): void {
+    this.#inFlight += records.length;
+    this.#direct = this.#direct.then(async () => {
+      try {
+        await Promise.all(this.#runners.map((r) => r.done));
+        for (const r of this.#runners) {
+          await this.#timed(r.sink.write(records), `${r.sink.name}: write`);
+          r.cursor += records.length;
+          r.delivered += records.length;
+          const tail = records.at(-1);
+          if (tail !== undefined) r.lagMs = Date.now() - tail.receiveTime;
+        }
+        this.accepted += records.length;
+        for (const d of done) d.resolve();
+      } catch (err) {
+        this.#log.error({ err: (err as Error).message }, 'sink write failed: records not accepted');
+        for (const d of done) d.reject(err as Error);
+      } finally {
+        this.#inFlight -= records.length;
+        this.#release();
+      }
+    });
+  }
+
+  /** Lets waiting `accept` calls go on once no sink is `maxBacklog` behind. */
+  #release(): void {
+    if (this.#space.length === 0 || this.#backlogFull()) return;
+    const s = this.#space;
+    this.#space = [];
+    for (const f of s) f();
   }
 
   /**
@@ -220,31 +298,32 @@ export class Pipeline {
 
   #trim(): void {
     try {
-      this.#journal.trim(this.#runners.map((r) => r.sink.name));
+      this.#journal?.trim(this.#runners.map((r) => r.sink.name));
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'journal trim failed');
     }
   }
 
   /** The records after `cursor`: from memory when the window still holds them, else from the journal. */
-  #next(cursor: number): { readonly records: readonly StreamRecord[]; readonly last: number } {
-    const n = Math.min(this.#o.batchSize, this.#journal.last - cursor);
+  #next(journal: Journal, cursor: number): { readonly records: readonly StreamRecord[]; readonly last: number } {
+    const n = Math.min(this.#o.batchSize, journal.last - cursor);
     if (cursor + 1 >= this.#windowBase) {
       const from = cursor + 1 - this.#windowBase;
       return { records: this.#window.slice(from, from + n), last: cursor + n };
     }
-    const entries = this.#journal.read(cursor, n);
+    const entries = journal.read(cursor, n);
     return { records: entries.map((e) => e.record), last: entries.at(-1)?.seq ?? cursor };
   }
 
-  async #run(r: Runner): Promise<void> {
+  /** Opens a sink, retrying with back-off until it opens or the pipeline stops. */
+  async #open(r: Runner): Promise<void> {
     let delay = this.#o.retryMs.min;
     let failedBefore = false;
-    // Open at once, so a sink that cannot be reached shows as down before it has anything to write.
     while (!this.#stopped) {
       try {
         await this.#timed(r.sink.open(), `${r.sink.name}: open`);
-        break;
+        if (failedBefore) this.#log.info({ sink: r.sink.name }, 'sink opened');
+        return;
       } catch (err) {
         r.retries++;
         if (!failedBefore) this.#log.warn({ sink: r.sink.name, err: (err as Error).message }, 'sink cannot be opened; retrying');
@@ -253,12 +332,21 @@ export class Pipeline {
         delay = Math.min(this.#o.retryMs.max, delay * 2);
       }
     }
+  }
+
+  async #run(r: Runner): Promise<void> {
+    const journal = this.#journal;
+    if (journal === undefined) return;
+    // Open at once, so a sink that cannot be reached shows as down before it has anything to write.
+    await this.#open(r);
+    let delay = this.#o.retryMs.min;
+    let failedBefore = false;
     while (!this.#stopped) {
-      if (r.cursor >= this.#journal.last) {
+      if (r.cursor >= journal.last) {
         await new Promise<void>((resolve) => this.#wake.push(resolve));
         continue;
       }
-      const { records, last } = this.#next(r.cursor);
+      const { records, last } = this.#next(journal, r.cursor);
       try {
         await this.#timed(r.sink.write(records), `${r.sink.name}: write`);
       } catch (err) {
@@ -271,19 +359,15 @@ export class Pipeline {
         delay = Math.min(this.#o.retryMs.max, delay * 2);
         continue;
       }
-      if (failedBefore) this.#log.info({ sink: r.sink.name, backlog: this.#journal.last - r.cursor }, 'sink back; replaying');
+      if (failedBefore) this.#log.info({ sink: r.sink.name, backlog: journal.last - r.cursor }, 'sink back; replaying');
       failedBefore = false;
       delay = this.#o.retryMs.min;
-      this.#journal.ack(r.sink.name, last);
+      journal.ack(r.sink.name, last);
       r.cursor = last;
       r.delivered += records.length;
       const tail = records.at(-1);
       if (tail !== undefined) r.lagMs = Date.now() - tail.receiveTime;
-      if (this.#space.length > 0 && !this.#backlogFull()) {
-        const s = this.#space;
-        this.#space = [];
-        for (const f of s) f();
-      }
+      this.#release();
     }
   }
 

@@ -31,6 +31,12 @@ export interface SinkCounters {
 export interface Sink {
   /** The name in the configuration, in metrics and in the journal's cursors. */
   readonly name: string;
+  /**
+   * True when a write that resolved is on this machine's disk as durably as a journal commit (the
+   * SQLite sink): a pipeline whose sinks all say so writes to them directly instead of journalling
+   * every record first.
+   */
+  readonly durable?: boolean;
   /** Connects and creates or checks the schema, stream or topics. Safe to call again after a failure. */
   open(): Promise<void>;
   write(batch: readonly StreamRecord[]): Promise<void>;
