@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- tase2-collect` (issue 13 §4): one `tase2 collect` collector in this process,
  * its PUSH nodes in a child process (bench/tase2-collect-nodes.ts), so this process's CPU and
- * memory are the collector's alone. Records go through the journal into the SQLite sink, as the
- * CLI's default does.
+ * memory are the collector's alone. Records go into the SQLite sink as the CLI's default does:
+ * straight, without the journal (the sink is durable on this disk).
  *
  * - anchor: report members mapped to point records (decode, quality, SHA-256 id) without the
  *   network, in this process;
@@ -399,7 +399,7 @@ async function tls(dir: string, nodes: Nodes, plain: number): Promise<Record<str
 }
 
 export async function tase2CollectBench(): Promise<Record<string, number>> {
-  console.log('TASE.2 collector (this process) and PUSH nodes (a child process) over loopback, into SQLite through the journal');
+  console.log('TASE.2 collector (this process) and PUSH nodes (a child process) over loopback, into SQLite (no journal: a durable sink)');
   const perValue = anchor();
   const dir = mkdtempSync(join(tmpdir(), 'gridgate-bench-collect-'));
   const nodes = await Nodes.start();

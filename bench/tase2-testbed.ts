@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- tase2-testbed` (issue 13 §4): the testbed of docs/tase2-testbed.md on this
  * machine, every part a process of its own: `gridgate tase2 collect` processes (the built CLI,
- * SQLite sink through the journal, as by default), HAProxy on the shipped
+ * SQLite sink, as by default: no journal, the sink being durable on this disk), HAProxy on the shipped
  * contrib/haproxy/haproxy.cfg, and the PUSH nodes of bench/tase2-collect-nodes.ts in a child
  * process. Figures come from the collectors' /metrics and /proc, rows from their SQLite files.
  *
@@ -498,7 +498,7 @@ function spreadPct(counts: readonly number[]): number {
 
 export async function tase2TestbedBench(): Promise<Record<string, number>> {
   console.log(
-    `TASE.2 testbed: ${NODES} PUSH nodes (a child process) → [HAProxy] → tase2 collect processes (${PROXY_FROM_DIST ? 'dist/' : 'tsx'}), SQLite sink through the journal`,
+    `TASE.2 testbed: ${NODES} PUSH nodes (a child process) → [HAProxy] → tase2 collect processes (${PROXY_FROM_DIST ? 'dist/' : 'tsx'}), SQLite sink (no journal)`,
   );
   console.log(`  latency buckets (ms): ${LATENCY_BUCKETS_MS.slice(0, 6).join(', ')}, …: a quantile is the bound of its bucket`);
   const dir = mkdtempSync(join(tmpdir(), 'gridgate-bench-testbed-'));

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { StreamRecord } from '../points/record.js';
-import { multiRowWriter, WAL_CHECKPOINT_PAGES } from './sqlite.js';
+import { multiRowWriter, startCheckpointer, WAL_CHECKPOINT_PAGES } from './sqlite.js';
 
 /** One journal entry. */
 export interface JournalEntry {
@@ -22,14 +22,19 @@ export class Journal {
   readonly #append: (records: readonly StreamRecord[], first: number) => void;
   readonly #read: Database.Statement<[number, number], { seq: number; body: string }>;
   readonly #ack: Database.Statement<[string, number]>;
+  readonly #stopCheckpointer: (() => Promise<void>) | undefined;
   #last: number;
 
-  constructor(file: string) {
+  /**
+   * Opens (or creates) the journal file. `onCheckpointError` hears of a checkpoint that failed;
+   * `checkpoints: false` starts no checkpointer thread (a look that writes nothing).
+   */
+  constructor(file: string, o: { readonly onCheckpointError?: (reason: string) => void; readonly checkpoints?: boolean } = {}) {
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a commit survives the death of the process (kill -9), not a power cut.
     db.pragma('synchronous = NORMAL');
-    // Fewer checkpoints, as for the points database: entries are written and deleted in runs.
+    // Checkpoints by a thread of their own, as for the points database; the writer's is a backstop.
     db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;`);
@@ -50,16 +55,19 @@ export class Journal {
     const cur = db.prepare('SELECT max(seq) AS s FROM cursors').get() as { s: number | null };
     this.#last = Math.max(top.s ?? 0, cur.s ?? 0);
     this.#db = db;
+    const onError = o.onCheckpointError ?? (() => undefined);
+    this.#stopCheckpointer =
+      o.checkpoints === false ? undefined : startCheckpointer(file, (reason) => onError(`checkpoint of ${file} failed: ${reason}`));
   }
 
   /** Records a journal file holds for its sinks (0 when there is no such file). */
   static held(file: string): number {
     if (!existsSync(file)) return 0;
-    const j = new Journal(file);
+    const j = new Journal(file, { checkpoints: false });
     try {
       return j.size();
     } finally {
-      j.close();
+      void j.close();
     }
   }
 
@@ -117,7 +125,9 @@ export class Journal {
     return r.s === null ? 0 : this.#last - r.s + 1;
   }
 
-  close(): void {
+  /** Stops the checkpointer, then closes the file. */
+  async close(): Promise<void> {
+    if (this.#stopCheckpointer !== undefined) await this.#stopCheckpointer();
     this.#db.close();
   }
 }

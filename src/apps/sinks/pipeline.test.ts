@@ -150,6 +150,7 @@ describe('pipeline', () => {
     blocker.close();
     await p.accept([testPoint(4)]);
     expect(p.accepted).toBe(4);
+    expect(p.status()[0]!.health).toEqual({ up: true });
     await p.close();
     expect(rows(db)).toEqual([0, 1, 2, 4]);
     expect(p.journalSize()).toBe(0);

@@ -102,7 +102,9 @@ export class Pipeline {
     };
     this.#log = o.logger ?? silentLogger;
     const direct = o.sinks.length > 0 && o.sinks.every((sink) => sink.durable === true) && Journal.held(o.journal) === 0;
-    this.#journal = direct ? undefined : new Journal(o.journal);
+    this.#journal = direct
+      ? undefined
+      : new Journal(o.journal, { onCheckpointError: (reason) => this.#log.warn({ journal: o.journal }, reason) });
     this.#windowBase = this.#last + 1;
     for (const sink of o.sinks) {
       const cursor = this.#journal?.cursor(sink.name) ?? 0;
@@ -201,7 +203,7 @@ export class Pipeline {
     await Promise.all(this.#runners.map((r) => r.sink.close().catch(() => undefined)));
     this.#trim();
     this.#closedSize = journal.size();
-    journal.close();
+    await journal.close();
   }
 
   #backlogFull(): boolean {

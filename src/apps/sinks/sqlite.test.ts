@@ -1,9 +1,10 @@
 /**
  * The SQLite sink's numbered points and qualifiers (`series`, `forms`): a batch that rolls back
  * leaves no number behind that names a row it did not store, and two writers of one file give a
- * point one number.
+ * point one number. Its checkpointer thread copies the WAL into the database while the writer
+ * only writes.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -86,5 +87,20 @@ describe('SQLite sink: series and forms', () => {
       ['1/2', 3],
       ['1/2', 4],
     ]);
+  });
+
+  it('copies the WAL into the database from a thread of its own, the writer never checkpointing', async () => {
+    const f = file();
+    const sink = new SqliteSink({ file: f });
+    await sink.open();
+    await sink.write(Array.from({ length: 3000 }, (_, i) => record(`rtu${i % 7}`, i % 500, i)));
+    // Far below the writer's own checkpoint threshold: only the thread moves pages into the file.
+    const walPages = statSync(`${f}-wal`).size / 4096;
+    expect(walPages).toBeGreaterThan(50);
+    const end = Date.now() + 5000;
+    while (statSync(f).size < 40 * 4096 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(statSync(f).size).toBeGreaterThanOrEqual(40 * 4096);
+    await sink.close();
+    expect(stored(f)).toHaveLength(3000);
   });
 });
