@@ -7,8 +7,108 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { StreamRecord } from '../points/record.js';
+import type { LinkRecord, PointRecord, StreamRecord } from '../points/record.js';
 import { multiRowWriter, startCheckpointer, WAL_CHECKPOINT_PAGES } from './sqlite.js';
+
+/** A point record's fields in the order of its entry (after the tag `p`). */
+type PointEntry = [
+  'p',
+  PointRecord['id'],
+  PointRecord['source'],
+  PointRecord['protocol'],
+  PointRecord['address'],
+  PointRecord['point'],
+  PointRecord['kind'],
+  PointRecord['value'],
+  PointRecord['quality']['validity'],
+  PointRecord['quality']['flags'],
+  PointRecord['quality']['raw'],
+  number | null,
+  PointRecord['timeQuality'],
+  PointRecord['receiveTime'],
+  PointRecord['cause'],
+  PointRecord['causeRaw'],
+  string | null,
+];
+/** A link record's fields in the order of its entry (after the tag `l`). */
+type LinkEntry = ['l', LinkRecord['id'], LinkRecord['source'], LinkRecord['protocol'], LinkRecord['state'], LinkRecord['reason'], number];
+
+/**
+ * A record as the text of its entry: its fields by position in a JSON array, 215 octets for a
+ * TASE.2 value where the record's own JSON takes 376, and about half the time to write and to
+ * read back.
+ */
+export function journalText(r: StreamRecord): string {
+  const entry: PointEntry | LinkEntry =
+    r.type === 'point'
+      ? [
+          'p',
+          r.id,
+          r.source,
+          r.protocol,
+          r.address,
+          r.point,
+          r.kind,
+          r.value,
+          r.quality.validity,
+          r.quality.flags,
+          r.quality.raw,
+          r.sourceTime ?? null,
+          r.timeQuality,
+          r.receiveTime,
+          r.cause,
+          r.causeRaw,
+          r.sequence ?? null,
+        ]
+      : ['l', r.id, r.source, r.protocol, r.state, r.reason, r.receiveTime];
+  return JSON.stringify(entry);
+}
+
+/** The record of an entry's text; an entry written before the positional form (the record's own JSON) too. */
+export function fromJournalText(text: string): StreamRecord {
+  const v = JSON.parse(text) as PointEntry | LinkEntry | StreamRecord;
+  if (!Array.isArray(v)) return v;
+  if (v[0] === 'l') {
+    const [, id, source, protocol, state, reason, receiveTime] = v;
+    return Object.freeze({ type: 'link' as const, id, source, protocol, state, reason, receiveTime });
+  }
+  const [
+    ,
+    id,
+    source,
+    protocol,
+    address,
+    point,
+    kind,
+    value,
+    validity,
+    flags,
+    raw,
+    sourceTime,
+    timeQuality,
+    receiveTime,
+    cause,
+    causeRaw,
+    sequence,
+  ] = v;
+  return Object.freeze({
+    type: 'point' as const,
+    id,
+    source,
+    protocol,
+    address,
+    point,
+    kind,
+    value,
+    quality: { validity, flags, raw },
+    ...(sourceTime === null ? {} : { sourceTime }),
+    timeQuality,
+    receiveTime,
+    cause,
+    causeRaw,
+    ...(sequence === null ? {} : { sequence }),
+  });
+}
 
 /** One journal entry. */
 export interface JournalEntry {
@@ -42,7 +142,7 @@ export class Journal {
     let seq = 0;
     const insert = multiRowWriter<StreamRecord>(db, 'INSERT INTO entries (seq, body)', '', 2, (args, at, record) => {
       args[at] = seq++;
-      args[at + 1] = JSON.stringify(record);
+      args[at + 1] = journalText(record);
     });
     this.#append = db.transaction((records: readonly StreamRecord[], first: number) => {
       seq = first;
@@ -86,7 +186,7 @@ export class Journal {
 
   /** Up to `limit` entries after `seq`, in order. */
   read(seq: number, limit: number): JournalEntry[] {
-    return this.#read.all(seq, limit).map((r) => ({ seq: r.seq, record: JSON.parse(r.body) as StreamRecord }));
+    return this.#read.all(seq, limit).map((r) => ({ seq: r.seq, record: fromJournalText(r.body) }));
   }
 
   /** A sink's cursor; a sink seen for the first time starts at the end (it receives what comes next). */
