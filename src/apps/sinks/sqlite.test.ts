@@ -4,7 +4,8 @@
  * point one number. Its checkpointer thread copies the WAL into the database while the writer
  * only writes.
  */
-import { mkdtempSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -102,5 +103,60 @@ describe('SQLite sink: series and forms', () => {
     expect(statSync(f).size).toBeGreaterThanOrEqual(40 * 4096);
     await sink.close();
     expect(stored(f)).toHaveLength(3000);
+  });
+
+  it('stores each record with its own address and qualifiers when a point alternates between them', async () => {
+    const f = file();
+    const sink = new SqliteSink({ file: f });
+    await sink.open();
+    const base = record('rtu1', 5, 1);
+    // A GI answer without time tag, a spontaneous one with, a bad one, the first form again.
+    const variants: PointRecord[] = [
+      pointRecord({
+        ...base,
+        address: { protocol: 'iec104', ca: 1, ioa: 5, type: 'M_ME_NC_1' },
+        cause: 'interrogated',
+        causeRaw: 'inrogen',
+      }),
+      pointRecord({ ...base, value: 2, sourceTime: 1_700_000_000_002 }),
+      pointRecord({ ...base, value: 3, sourceTime: 1_700_000_000_003, quality: { validity: 'invalid', flags: ['invalid'], raw: 0x80 } }),
+      pointRecord({
+        ...base,
+        value: 4,
+        sourceTime: 1_700_000_000_004,
+        address: { protocol: 'iec104', ca: 1, ioa: 5, type: 'M_ME_NC_1' },
+        cause: 'interrogated',
+        causeRaw: 'inrogen',
+      }),
+    ];
+    for (const r of variants) await sink.write([r]);
+    await sink.close();
+    const db = new Database(f, { readonly: true });
+    const rows = db.prepare('SELECT value, address, cause_raw, validity, flags FROM points ORDER BY time').all();
+    db.close();
+    expect(rows).toEqual(
+      variants.map((r) => ({
+        value: r.value,
+        address: JSON.stringify(r.address),
+        cause_raw: r.causeRaw,
+        validity: r.quality.validity,
+        flags: r.quality.flags.join(','),
+      })),
+    );
+  });
+
+  it('lets a process whose last work is closing the sink finish closing it (its checkpointer thread is waited for)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridgate-sqlite-close-'));
+    const script = join(dir, 'close.mjs');
+    writeFileSync(
+      script,
+      `import { SqliteSink } from ${JSON.stringify(new URL('./sqlite.ts', import.meta.url).pathname)};
+       const sink = new SqliteSink({ file: process.argv[2] });
+       await sink.open();
+       await sink.close();
+       console.log('closed');`,
+    );
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script, join(dir, 'points.db')], { encoding: 'utf8', timeout: 30_000 });
+    expect({ status: run.status, stdout: run.stdout.trim() }).toEqual({ status: 0, stdout: 'closed' });
   });
 });

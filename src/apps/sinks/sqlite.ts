@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { LinkRecord, PointRecord, StreamRecord } from '../points/record.js';
+import type { LinkRecord, PointAddress, PointRecord, StreamRecord } from '../points/record.js';
 import { SinkState, type Sink, type SinkCounters, type SinkHealth } from './sink.js';
 import { ErrorCode, GridgateError } from '../../core/errors.js';
 
@@ -259,6 +259,95 @@ class Dictionary {
   }
 }
 
+/** Whether two protocol addresses are the same (same fields, same values). */
+function sameAddress(a: PointAddress, b: PointAddress): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  let fields = 0;
+  for (const k in x) {
+    if (x[k] !== y[k]) return false;
+    fields++;
+  }
+  // As many fields: y has none that x lacks.
+  for (const k in y) if (Object.hasOwn(y, k)) fields--;
+  return fields === 0;
+}
+
+/** Whether two records have the same `forms` row. */
+function sameForm(a: PointRecord, b: PointRecord): boolean {
+  const p = a.quality;
+  const q = b.quality;
+  if (
+    typeof a.value !== typeof b.value ||
+    p.validity !== q.validity ||
+    p.raw !== q.raw ||
+    a.timeQuality !== b.timeQuality ||
+    a.cause !== b.cause ||
+    a.causeRaw !== b.causeRaw ||
+    p.flags.length !== q.flags.length
+  )
+    return false;
+  return p.flags.every((f, i) => f === q.flags[i]);
+}
+
+/** One series as the sink last met it: its number, and its last record's qualifiers with theirs. */
+interface SeriesSeen {
+  readonly protocol: PointRecord['protocol'];
+  readonly kind: PointRecord['kind'];
+  readonly address: PointAddress;
+  readonly sid: number;
+  last: PointRecord;
+  fid: number;
+}
+
+/**
+ * The numbers of a record's `series` and `forms` rows. A record like its series' last one (the
+ * same point, address and qualifiers: nearly every record) finds both by comparing fields, with
+ * no key built; the others go to the dictionaries. After a rollback everything is asked again.
+ */
+class RecordNumbers {
+  readonly #seen = new Map<string, Map<string, SeriesSeen[]>>();
+
+  constructor(
+    readonly series: Dictionary,
+    readonly forms: Dictionary,
+  ) {}
+
+  of(r: PointRecord): SeriesSeen {
+    let points = this.#seen.get(r.source);
+    if (points === undefined) this.#seen.set(r.source, (points = new Map()));
+    let seen = points.get(r.point);
+    if (seen === undefined) points.set(r.point, (seen = []));
+    for (const s of seen) {
+      if (s.kind !== r.kind || s.protocol !== r.protocol || !sameAddress(s.address, r.address)) continue;
+      if (!sameForm(s.last, r)) s.fid = this.forms.id(formOf(r));
+      s.last = r;
+      return s;
+    }
+    const s: SeriesSeen = {
+      protocol: r.protocol,
+      kind: r.kind,
+      address: r.address,
+      sid: this.series.id(seriesOf(r)),
+      last: r,
+      fid: this.forms.id(formOf(r)),
+    };
+    seen.push(s);
+    return s;
+  }
+
+  committed(): void {
+    this.series.committed();
+    this.forms.committed();
+  }
+
+  rolledBack(): void {
+    this.#seen.clear();
+    this.series.rolledBack();
+    this.forms.rolledBack();
+  }
+}
+
 /** The `series` row of a record, in {@link SERIES_COLUMNS} order. */
 const seriesOf = (r: PointRecord): DictionaryValue[] => [r.source, r.point, r.protocol, r.kind, JSON.stringify(r.address)];
 
@@ -336,6 +425,8 @@ export function startCheckpointer(file: string, onError: (reason: string) => voi
   worker.on('error', (err) => onError(err.message));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return () => {
+    // Held while it stops: an unreferenced thread would let the process end before it closed.
+    worker.ref();
     worker.postMessage('stop');
     return exited;
   };
@@ -420,17 +511,20 @@ export class SqliteSink implements Sink {
   async open(): Promise<void> {
     if (this.#db !== undefined) return;
     const db = openPointsDatabase(this.#file);
-    const series = new Dictionary(db, 'series', 'sid', SERIES_COLUMNS);
-    const forms = new Dictionary(db, 'forms', 'fid', FORM_COLUMNS);
+    const numbers = new RecordNumbers(
+      new Dictionary(db, 'series', 'sid', SERIES_COLUMNS),
+      new Dictionary(db, 'forms', 'fid', FORM_COLUMNS),
+    );
     const insertSamples = multiRowWriter<PointRecord>(
       db,
       'INSERT OR IGNORE INTO samples (id, sid, fid, time, source_time, receive_time, value, sequence)',
       '',
       8,
       (args, at, r) => {
+        const n = numbers.of(r);
         args[at] = r.id;
-        args[at + 1] = series.id(seriesOf(r));
-        args[at + 2] = forms.id(formOf(r));
+        args[at + 1] = n.sid;
+        args[at + 2] = n.fid;
         args[at + 3] = r.sourceTime ?? r.receiveTime;
         args[at + 4] = r.sourceTime ?? null;
         args[at + 5] = r.receiveTime;
@@ -460,12 +554,10 @@ export class SqliteSink implements Sink {
     this.#insert = (points, links) => {
       try {
         const inserted = transaction(points, links);
-        series.committed();
-        forms.committed();
+        numbers.committed();
         return inserted;
       } catch (err) {
-        series.rolledBack();
-        forms.rolledBack();
+        numbers.rolledBack();
         throw err;
       }
     };
