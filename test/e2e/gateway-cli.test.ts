@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rtuFromOptions } from '../../src/apps/rtu-sim/config.js';
 import { RtuSimulator } from '../../src/apps/rtu-sim/simulator.js';
+import { fromJournalText } from '../../src/apps/sinks/journal.js';
 import { OwnPostgres, freePort } from './sink-own-servers.js';
 import { until } from './sink-support.js';
 import { CLI, tempDir } from './support.js';
@@ -109,8 +110,8 @@ sinks:
     // What the journal had accepted and PostgreSQL had not acknowledged when the process died.
     const j = new Database(journal, { readonly: true });
     const cursor = (j.prepare("SELECT seq FROM cursors WHERE sink = 'postgres'").get() as { seq: number }).seq;
-    const owed = (j.prepare('SELECT body FROM entries WHERE seq > ?').all(cursor) as { body: string }[]).map(
-      (r) => JSON.parse(r.body) as { id: string; type: string },
+    const owed = (j.prepare('SELECT body FROM entries WHERE seq > ?').all(cursor) as { body: string }[]).map((r) =>
+      fromJournalText(r.body),
     );
     j.close();
     expect(owed.length).toBeGreaterThan(500);
