@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { runCli, startCli, tempDir } from './support.js';
+import { jsonLines, runCli, startCli, tempDir } from './support.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -19,13 +19,6 @@ async function startSim(args: string[] = []): Promise<number> {
   );
   children.push(child);
   return (JSON.parse(line) as { port: number }).port;
-}
-
-function jsonLines(s: string): Record<string, unknown>[] {
-  return s
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('gridgate CLI', () => {

@@ -7,14 +7,9 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { runCli, tempDir } from './support.js';
+import { jsonLines, runCli, tempDir } from './support.js';
 
 const fixture = (ext: string): string => fileURLToPath(new URL(`../fixtures/mms-libiec61850-urcb.${ext}`, import.meta.url));
-const lines = (s: string): Record<string, unknown>[] =>
-  s
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('gridgate mms decode', () => {
   test.each(['pcap', 'pcapng'])('text from a %s: the URCB field by field, the write, the reports with their members', async (ext) => {
@@ -65,7 +60,7 @@ describe('gridgate mms decode', () => {
   test('--json: one object per line, reports with members, values and reasons, then the summary', async () => {
     const r = await runCli(['mms', 'decode', '--json', fixture('pcapng')]);
     expect(r.code).toBe(0);
-    const objects = lines(r.stdout);
+    const objects = jsonLines(r.stdout);
     const reports = objects.filter((o) => o['kind'] === 'report');
     expect(reports.map((o) => o['frame'])).toEqual([18, 22, 46, 57]);
     expect(reports[3]).toMatchObject({
@@ -88,7 +83,7 @@ describe('gridgate mms decode', () => {
   test('--port keeps other ports out', async () => {
     const r = await runCli(['mms', 'decode', '--json', '--port', '102', fixture('pcap')]);
     expect(r.code).toBe(0);
-    expect(lines(r.stdout)).toEqual([expect.objectContaining({ kind: 'summary', skippedPackets: { 'TCP not on port 102': 80 } })]);
+    expect(jsonLines(r.stdout)).toEqual([expect.objectContaining({ kind: 'summary', skippedPackets: { 'TCP not on port 102': 80 } })]);
   });
 
   test('a capture cut short: what was read is printed, then a clear error and exit code 6', async () => {

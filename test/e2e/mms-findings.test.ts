@@ -16,7 +16,7 @@ import { parseSimModel } from '../../src/apps/iec61850-sim/config.js';
 import { Iec61850Simulator } from '../../src/apps/iec61850-sim/simulator.js';
 import { decodeMmsCapture } from '../../src/apps/mms/capture-decode.js';
 import { captureLoopback } from '../support/tshark.js';
-import { runCli, startCli, tempDir, until, type CliResult } from './support.js';
+import { jsonLines, runCli, startCli, tempDir, until, type CliResult } from './support.js';
 
 const RCB = 'FLTLD0/LLN0$RP$EventsRCB01';
 
@@ -72,12 +72,10 @@ interface JsonReport {
   delayAfterTimeOfEntryMs: number;
 }
 
-const jsonLines = (out: CliResult): Record<string, unknown>[] => {
+/** The JSON lines of a run that succeeded. */
+const okLines = (out: CliResult): Record<string, unknown>[] => {
   expect(out.code, out.stderr).toBe(0);
-  return out.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return jsonLines(out.stdout);
 };
 
 /** Runs the simulator of `yaml` under tshark while `during` drives the CLI; returns what it returned and the capture. */
@@ -98,7 +96,7 @@ async function captured<T>(
 
 /** The reports `mms reports --json` printed and its final findings. */
 function parsed(out: CliResult): { reports: JsonReport[]; findings: JsonFinding[] } {
-  const lines = jsonLines(out);
+  const lines = okLines(out);
   const last = lines.at(-1) as { kind: string; findings: JsonFinding[] };
   expect(last.kind).toBe('findings');
   return { reports: lines.filter((l) => l['rptId'] !== undefined) as unknown as JsonReport[], findings: last.findings };
@@ -111,7 +109,7 @@ async function subscribe(base: string[], rcb: string, count: number, gi = true) 
 
 /** `gridgate mms decode --json` of a capture: the findings, and each report and RCB access by frame. */
 async function decoded(file: string) {
-  const lines = jsonLines(await runCli(['mms', 'decode', '--json', file], 60_000));
+  const lines = okLines(await runCli(['mms', 'decode', '--json', file], 60_000));
   const reports = lines.filter((l) => l['kind'] === 'report') as { frame: number; report: Omit<JsonReport, 'arrival'> }[];
   const summary = lines.find((l) => l['kind'] === 'summary') as { findings: { findings: JsonFinding[] } };
   const itemAt = new Map(lines.flatMap((l) => (typeof l['frame'] === 'number' ? [[l['frame'], l] as const] : [])));
@@ -304,7 +302,7 @@ describe('findings on a rehearsing IED', () => {
     const ADVICE = 'FARLD0/LLN0$BR$Advice01';
     const { result, file } = await captured(AHEAD, async (_sim, base) => {
       const live = await subscribe(base, RCB_AHEAD, 4, false);
-      return { live, read: jsonLines(await runCli(['mms', 'rcb', ...base, '--ref', ADVICE])) };
+      return { live, read: okLines(await runCli(['mms', 'rcb', ...base, '--ref', ADVICE])) };
     });
     const { reports, findings } = result.live;
     expect(kindsOf(findings)).toEqual(['time-far']);

@@ -130,6 +130,14 @@ export function startCli(
   });
 }
 
+/** The JSON objects a CLI printed one a line (`--json`); a line that is not JSON fails the test. */
+export function jsonLines(out: string): Record<string, unknown>[] {
+  return out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 /** Resolves when `check` returns true, polling every 10 ms; rejects after `timeoutMs`. */
 export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;

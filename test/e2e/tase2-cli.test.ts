@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, tempDir, until } from './support.js';
+import { jsonLines, runCli, startCli, tempDir, until } from './support.js';
 
 const MODEL = `
 local: { apTitle: 1.3.9999.1, aeQualifier: 12 }
@@ -56,10 +56,7 @@ describe('gridgate tase2 server / client', () => {
   it('browses: identity, version, features, Bilateral_Table_ID and points with flags named; a hidden point reads as non-existent', async () => {
     const r = await client('--table-id', 'BLT-1', '--points', 'Flow1,Breaker1,Secret');
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonLines(r.stdout);
     expect(lines[0]).toMatchObject({ event: 'identify', model: 'node-sim' });
     expect(lines.find((l) => l['name'] === 'Bilateral_Table_ID')).toMatchObject({ id: 'BLT-1' });
     expect(lines.find((l) => l['name'] === 'Breaker1')).toMatchObject({ kind: 'StateQTimeTag' });
@@ -70,10 +67,7 @@ describe('gridgate tase2 server / client', () => {
   it('starts a transfer set attribute by attribute and streams RBE reports of the changing point', async () => {
     const r = await client('--points', 'Flow1,Breaker1', '--conditions', 'object-change', '--rbe', '--by-attribute', '--count', '2');
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonLines(r.stdout);
     expect(lines.filter((l) => l['event'] === 'report')).toHaveLength(2);
     const points = lines.filter((l) => l['event'] === 'point');
     expect(points.map((p) => p['name'])).toEqual(['  Flow1', '  Flow1']);
@@ -96,11 +90,7 @@ describe('gridgate tase2 server / client', () => {
       '30',
     );
     expect(r.code, r.stderr).toBe(0);
-    const report = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l['event'] === 'report');
+    const report = jsonLines(r.stdout).find((l) => l['event'] === 'report');
     expect(Date.parse(String(report?.['time']))).toBeGreaterThanOrEqual(start * 1000);
     const bad = await client('--conditions', 'interval', '--start-time', '2040-01-01T00:00:00Z');
     expect(bad.code).toBe(2);
@@ -110,10 +100,7 @@ describe('gridgate tase2 server / client', () => {
   it('operates devices: select-before-operate and direct, each seen by the server; a refusal exits 5 naming why', async () => {
     const sbo = await client('--operate', 'Breaker1Cmd=1');
     expect(sbo.code, sbo.stderr).toBe(0);
-    const lines = sbo.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonLines(sbo.stdout);
     expect(lines.find((l) => l['event'] === 'selected')).toMatchObject({ device: 'Breaker1Cmd' });
     expect(lines.find((l) => l['event'] === 'operated')).toMatchObject({ device: 'Breaker1Cmd', value: 1 });
     const direct = await client('--operate', 'Limit=12.5', '--direct');

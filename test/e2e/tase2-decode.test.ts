@@ -7,14 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { runCli, tempDir } from './support.js';
+import { jsonLines, runCli, tempDir } from './support.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tase2-shaped-libiec61850.pcap', import.meta.url));
-const lines = (s: string): Record<string, unknown>[] =>
-  s
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('gridgate tase2 decode', () => {
   test('text: VCC objects, announced types, the transfer set and the transfer reports with every flag named', async () => {
@@ -43,7 +38,7 @@ describe('gridgate tase2 decode', () => {
   test('--json: one object per line, transfer reports with typed members, then the summary', async () => {
     const r = await runCli(['tase2', 'decode', '--json', FIXTURE]);
     expect(r.code).toBe(0);
-    const objects = lines(r.stdout);
+    const objects = jsonLines(r.stdout);
     const reports = objects.filter((o) => o['kind'] === 'transfer-report');
     expect(reports).toHaveLength(19);
     expect(reports[2]).toMatchObject({
@@ -70,7 +65,7 @@ describe('gridgate tase2 decode', () => {
   test('--port keeps other ports out', async () => {
     const r = await runCli(['tase2', 'decode', '--json', '--port', '102', FIXTURE]);
     expect(r.code).toBe(0);
-    expect(lines(r.stdout)).toEqual([expect.objectContaining({ kind: 'summary', skippedPackets: { 'TCP not on port 102': 106 } })]);
+    expect(jsonLines(r.stdout)).toEqual([expect.objectContaining({ kind: 'summary', skippedPackets: { 'TCP not on port 102': 106 } })]);
   });
 
   test('a capture cut short or missing: what was read is printed, then a clear error and a non-zero exit', async () => {

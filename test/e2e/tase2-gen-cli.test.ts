@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../../src/apps/report/run-report.js';
 import { pushReceiver, type PushReceiver } from '../support/tase2-push.js';
-import { CLI, runCli, tempDir } from './support.js';
+import { CLI, jsonLines, runCli, tempDir } from './support.js';
 
 describe('gridgate tase2 gen', () => {
   const dir = tempDir('tase2-gen-cli');
@@ -37,10 +37,7 @@ describe('gridgate tase2 gen', () => {
     );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const lines = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonLines(run.stdout);
     const summary = lines.find((l) => l['event'] === 'summary')!;
     expect(summary).toMatchObject({ model: 'push', connects: 3, connectFailures: 0 });
     expect(summary['sent']).toBe(r.values);

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, tempDir, until } from './support.js';
+import { jsonLines, runCli, startCli, tempDir, until } from './support.js';
 
 const MODEL = `
 local: { apTitle: 1.3.9999.1 }
@@ -53,11 +53,7 @@ describe('gridgate tase2 server messages / client --messages', () => {
   it('the client enables them and shows each: the flag message once, the scheduled one repeated, fields named', async () => {
     const r = await client('1.3.9999.2', '--messages', '--count', '3', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const messages = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l['event'] === 'message');
+    const messages = jsonLines(r.stdout).filter((l) => l['event'] === 'message');
     expect(messages).toHaveLength(3);
     expect(messages).toContainEqual({
       event: 'message',

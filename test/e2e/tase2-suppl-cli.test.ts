@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, tempDir } from './support.js';
+import { jsonLines, runCli, startCli, tempDir } from './support.js';
 
 const MODEL = `
 local: { apTitle: 1.3.9999.1 }
@@ -49,11 +49,6 @@ describe('gridgate tase2 server / client: StateSupplemental points', () => {
       'BLT-1',
       ...more,
     ]);
-  const jsonLines = (stdout: string) =>
-    stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   it('reads a point typed from the announced type, every field named, as JSON and as text', async () => {
     const json = await client('--points', 'Breaker2', '--json');
