@@ -273,21 +273,31 @@ function sameAddress(a: PointAddress, b: PointAddress): boolean {
   return fields === 0;
 }
 
-/** Whether two records have the same `forms` row. */
-function sameForm(a: PointRecord, b: PointRecord): boolean {
-  const p = a.quality;
-  const q = b.quality;
+/** What a `forms` row is made of, kept per series without the rest of the record. */
+interface Form {
+  readonly valueType: string;
+  readonly quality: PointRecord['quality'];
+  readonly timeQuality: PointRecord['timeQuality'];
+  readonly cause: PointRecord['cause'];
+  readonly causeRaw: string;
+  readonly fid: number;
+}
+
+/** Whether a record has this `forms` row. */
+function hasForm(r: PointRecord, f: Form): boolean {
+  const p = f.quality;
+  const q = r.quality;
   if (
-    typeof a.value !== typeof b.value ||
+    typeof r.value !== f.valueType ||
     p.validity !== q.validity ||
     p.raw !== q.raw ||
-    a.timeQuality !== b.timeQuality ||
-    a.cause !== b.cause ||
-    a.causeRaw !== b.causeRaw ||
+    r.timeQuality !== f.timeQuality ||
+    r.cause !== f.cause ||
+    r.causeRaw !== f.causeRaw ||
     p.flags.length !== q.flags.length
   )
     return false;
-  return p.flags.every((f, i) => f === q.flags[i]);
+  return p.flags.every((flag, i) => flag === q.flags[i]);
 }
 
 /** One series as the sink last met it: its number, and its last record's qualifiers with theirs. */
@@ -296,8 +306,7 @@ interface SeriesSeen {
   readonly kind: PointRecord['kind'];
   readonly address: PointAddress;
   readonly sid: number;
-  last: PointRecord;
-  fid: number;
+  form: Form;
 }
 
 /**
@@ -320,20 +329,17 @@ class RecordNumbers {
     if (seen === undefined) points.set(r.point, (seen = []));
     for (const s of seen) {
       if (s.kind !== r.kind || s.protocol !== r.protocol || !sameAddress(s.address, r.address)) continue;
-      if (!sameForm(s.last, r)) s.fid = this.forms.id(formOf(r));
-      s.last = r;
+      if (!hasForm(r, s.form)) s.form = this.#form(r);
       return s;
     }
-    const s: SeriesSeen = {
-      protocol: r.protocol,
-      kind: r.kind,
-      address: r.address,
-      sid: this.series.id(seriesOf(r)),
-      last: r,
-      fid: this.forms.id(formOf(r)),
-    };
+    const s: SeriesSeen = { protocol: r.protocol, kind: r.kind, address: r.address, sid: this.series.id(seriesOf(r)), form: this.#form(r) };
     seen.push(s);
     return s;
+  }
+
+  #form(r: PointRecord): Form {
+    const fid = this.forms.id(formOf(r));
+    return { valueType: typeof r.value, quality: r.quality, timeQuality: r.timeQuality, cause: r.cause, causeRaw: r.causeRaw, fid };
   }
 
   committed(): void {
@@ -524,7 +530,7 @@ export class SqliteSink implements Sink {
         const n = numbers.of(r);
         args[at] = r.id;
         args[at + 1] = n.sid;
-        args[at + 2] = n.fid;
+        args[at + 2] = n.form.fid;
         args[at + 3] = r.sourceTime ?? r.receiveTime;
         args[at + 4] = r.sourceTime ?? null;
         args[at + 5] = r.receiveTime;
