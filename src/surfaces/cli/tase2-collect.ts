@@ -129,7 +129,7 @@ export function tase2CollectCommand(): Command {
       intArg('--nats-duplicate-window', 1, 86_400),
     )
     .option('--mqtt <url>', 'MQTT sink, e.g. mqtt://127.0.0.1:1883')
-    .option('--journal <file>', 'the journal (outbox) file (default: gridgate-tase2-journal.db)')
+    .option('--journal <file>', 'the journal (outbox) file, kept when a sink other than --db is given (default: gridgate-tase2-journal.db)')
     .option('--metrics <host:port>', 'serve Prometheus /metrics here', hostPortArg('--metrics'))
     .option('--recent <n>', 'record ids remembered to drop repetitions', intArg('--recent', 1, 10_000_000), 200_000)
     .option('--duration <s>', 'stop after this many seconds (default: run until SIGINT/SIGTERM)', intArg('--duration', 1, 31_536_000));
