@@ -134,7 +134,10 @@ export class Pipeline {
     return this.#journal?.last ?? this.accepted;
   }
 
-  /** Resolves when the records are committed to the journal; waits while a sink is `maxBacklog` behind. */
+  /**
+   * Resolves when the records are committed to the journal (on the direct path: to every sink);
+   * waits while a sink is `maxBacklog` behind.
+   */
   async accept(records: readonly StreamRecord[]): Promise<void> {
     if (this.#closing) throw new GridgateError(ErrorCode.STATE, 'pipeline closing: records not accepted');
     while (this.#backlogFull()) await new Promise<void>((resolve) => this.#space.push(resolve));
