@@ -72,40 +72,23 @@ export function fromJournalText(text: string): StreamRecord {
     const [, id, source, protocol, state, reason, receiveTime] = v;
     return Object.freeze({ type: 'link' as const, id, source, protocol, state, reason, receiveTime });
   }
-  const [
-    ,
-    id,
-    source,
-    protocol,
-    address,
-    point,
-    kind,
-    value,
-    validity,
-    flags,
-    raw,
-    sourceTime,
-    timeQuality,
-    receiveTime,
-    cause,
-    causeRaw,
-    sequence,
-  ] = v;
+  const sourceTime = v[11];
+  const sequence = v[16];
   return Object.freeze({
     type: 'point' as const,
-    id,
-    source,
-    protocol,
-    address,
-    point,
-    kind,
-    value,
-    quality: { validity, flags, raw },
+    id: v[1],
+    source: v[2],
+    protocol: v[3],
+    address: v[4],
+    point: v[5],
+    kind: v[6],
+    value: v[7],
+    quality: { validity: v[8], flags: v[9], raw: v[10] },
     ...(sourceTime === null ? {} : { sourceTime }),
-    timeQuality,
-    receiveTime,
-    cause,
-    causeRaw,
+    timeQuality: v[12],
+    receiveTime: v[13],
+    cause: v[14],
+    causeRaw: v[15],
     ...(sequence === null ? {} : { sequence }),
   });
 }
